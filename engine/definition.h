@@ -1,0 +1,228 @@
+// The workflow definition model: an immutable, fully resolved form of a workflow YAML file.
+//
+// The YAML adapter builds it (structure, literal values, expression syntax, positions); the
+// checker in engine/definition_check.h verifies the cross references and expression types. Once
+// a Definition passes both, step() can rely on every name in it being declared and every
+// expression being well typed. Each element keeps the SourcePos it came from so that later
+// diagnostics (and the graph) can point back into the file.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/cron.h"
+#include "engine/diagnostics.h"
+#include "engine/expr/expression.h"
+#include "engine/schema.h"
+#include "engine/time.h"
+
+namespace ombud {
+
+// An expression as written in a file, parsed. `origin` is the position of the expression's
+// first character (after `${`) so that an error at byte offset k maps to a precise column.
+struct Expr {
+  std::string text;
+  SourcePos origin;
+  std::shared_ptr<const expr::Node> ast;  // never null in a loaded Definition
+
+  SourcePos pos_at(std::size_t offset) const;
+};
+
+// A value in an action: a literal, an expression, or a map/list that may contain expressions
+// (`data: {phone: "${ event.caller }", channel: phone}`).
+struct ValueSpec {
+  enum class Kind { literal, expression, object, array };
+  Kind kind = Kind::literal;
+  boost::json::value literal;
+  std::optional<Expr> expression;
+  std::vector<std::pair<std::string, ValueSpec>> object;
+  std::vector<ValueSpec> array;
+  SourcePos pos;
+};
+
+enum class Priority { low, normal, high, urgent };
+std::optional<Priority> priority_from_name(std::string_view name);
+std::string_view priority_name(Priority p);
+
+// ---- Actions ----------------------------------------------------------------------------------
+
+struct SetAction {
+  std::vector<std::pair<std::string, ValueSpec>> fields;
+  std::vector<SourcePos> field_pos;  // position of each field name, parallel to `fields`
+};
+
+enum class AssignStrategy { round_robin, least_loaded };
+
+struct AssignAction {
+  enum class Kind { queue, to, role, manager_of };
+  Kind kind = Kind::queue;
+  std::string queue;                                     // Kind::queue
+  AssignStrategy strategy = AssignStrategy::round_robin;  // Kind::queue
+  std::vector<std::string> skills;                       // Kind::queue
+  std::optional<ValueSpec> to;                           // Kind::to (literal person id or expr)
+  std::string role;                                      // Kind::role
+  std::string manager_of;                                // Kind::manager_of: "assignee"
+};
+
+struct PriorityAction {
+  Priority priority = Priority::normal;
+};
+
+// A recipient as written in `notify.to`: assignee, role:R, queue:Q, person:ID,
+// manager_of:assignee, or an expression giving a person id.
+struct Recipient {
+  enum class Kind { assignee, role, queue, person, manager_of_assignee, expression };
+  Kind kind = Kind::assignee;
+  std::string name;               // role, queue or person id
+  std::optional<Expr> expression;  // Kind::expression
+};
+
+struct NotifyAction {
+  Recipient to;
+  std::string template_name;  // empty: the default template for the event
+};
+
+struct RaiseAction {
+  std::string event;
+  std::vector<std::pair<std::string, ValueSpec>> data;
+};
+
+struct StartAction {
+  std::string workflow;
+  std::vector<std::pair<std::string, ValueSpec>> data;
+};
+
+// `HT-{yyyy}-{seq:05}`: literal text with placeholders yyyy, yy, mm, dd (from the instant the
+// serial is drawn, in the workflow's calendar zone) and seq[:0N] (zero-padded to N digits).
+struct SerialAction {
+  std::string field;
+  std::string sequence;
+  std::string format;
+};
+
+struct WebhookAction {
+  std::string target;
+  std::optional<ValueSpec> body;
+};
+
+struct Action {
+  std::variant<SetAction, AssignAction, PriorityAction, NotifyAction, RaiseAction, StartAction,
+               SerialAction, WebhookAction>
+      kind;
+  SourcePos pos;
+};
+
+// ---- Transitions, timers, states --------------------------------------------------------------
+
+struct Transition {
+  std::string event;                  // the event that triggers it
+  std::optional<std::string> target;  // none: internal transition (no exit/entry)
+  std::optional<Expr> guard;
+  std::vector<Action> actions;
+  std::vector<std::string> roles;  // who may send the event through the API (empty: anyone)
+  SourcePos pos;
+  SourcePos target_pos;
+};
+
+// The transitions of one event, tried in order; the first whose guard holds wins.
+struct EventHandlers {
+  std::string event;
+  std::vector<Transition> transitions;
+  SourcePos pos;  // the event's key
+};
+
+// `after:` — a delay counted from entering the state; `at:` — an absolute instant from data.
+struct StateTimer {
+  enum class Kind { after, at };
+  Kind kind = Kind::after;
+  Duration delay;                       // Kind::after
+  std::optional<Expr> time;             // Kind::at
+  std::optional<std::string> calendar;  // overrides the workflow's calendar; "none" = wall clock
+  std::optional<Expr> guard;
+  std::optional<std::string> target;
+  std::vector<Action> actions;
+  SourcePos pos;
+  SourcePos target_pos;
+  SourcePos calendar_pos;
+};
+
+struct State {
+  std::string name;
+  bool final = false;
+  std::vector<Action> entry;
+  std::vector<Action> exit;
+  std::vector<EventHandlers> on;
+  std::vector<StateTimer> timers;  // `after` entries first, then `at`, each in file order
+  std::string description;
+  SourcePos pos;
+
+  const EventHandlers* handlers_for(std::string_view event) const;
+};
+
+// ---- SLAs -------------------------------------------------------------------------------------
+
+struct EscalationLevel {
+  enum class Kind { percent, elapsed };
+  Kind kind = Kind::percent;
+  double percent = 0;  // Kind::percent: 75 for `75%`
+  Duration elapsed;    // Kind::elapsed: working time since the clock started
+  std::optional<Duration> repeat;
+  std::vector<Action> actions;
+  SourcePos pos;
+};
+
+struct Sla {
+  std::string name;
+  std::optional<Duration> goal;       // a literal goal...
+  std::optional<Expr> goal_expr;      // ...or an expression of type duration
+  std::optional<std::string> calendar;
+  std::vector<std::string> start, pause, stop;
+  std::vector<SourcePos> start_pos, pause_pos, stop_pos;  // parallel to the lists above
+  std::vector<EscalationLevel> escalate;
+  SourcePos pos;
+  SourcePos calendar_pos;
+};
+
+// ---- The workflow -----------------------------------------------------------------------------
+
+enum class KeyPolicy { none, one_open, unique };
+
+struct Schedule {
+  CronSpec cron;
+  std::string cron_text;
+  std::string timezone;
+  std::vector<std::pair<std::string, ValueSpec>> data;
+  SourcePos pos;
+  SourcePos timezone_pos;
+};
+
+struct Definition {
+  std::string file;  // where it was loaded from (for diagnostics)
+  std::string name;
+  std::string title;
+  std::string description;
+  std::optional<std::string> calendar;  // "none" = wall clock; absent = wall clock
+  std::optional<Expr> key;
+  KeyPolicy key_policy = KeyPolicy::none;
+  Schema data;
+  std::vector<std::pair<std::string, Schema>> events;
+  std::string initial;
+  std::vector<State> states;       // in file order
+  std::vector<EventHandlers> on;   // global transitions, valid in every non-final state
+  std::vector<Sla> slas;
+  std::optional<Schedule> schedule;
+
+  SourcePos pos;  // the top-level map
+  SourcePos calendar_pos;
+  SourcePos initial_pos;
+
+  const State* find_state(std::string_view name) const;
+  const Schema* event_schema(std::string_view event) const;
+  std::vector<std::string> state_names() const;
+};
+
+}  // namespace ombud

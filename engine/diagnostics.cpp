@@ -1,0 +1,78 @@
+#include "engine/diagnostics.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace ombud {
+
+std::string Diagnostic::to_string() const {
+  std::string out = file;
+  if (pos.line > 0) {
+    out += ':' + std::to_string(pos.line) + ':' + std::to_string(pos.column);
+  }
+  out += severity == Severity::error ? ": error: " : ": warning: ";
+  out += message;
+  return out;
+}
+
+void Diagnostics::error(std::string_view file, SourcePos pos, std::string message) {
+  items_.push_back({Severity::error, std::string(file), pos, std::move(message)});
+}
+
+void Diagnostics::warning(std::string_view file, SourcePos pos, std::string message) {
+  items_.push_back({Severity::warning, std::string(file), pos, std::move(message)});
+}
+
+std::size_t Diagnostics::error_count() const {
+  return static_cast<std::size_t>(std::count_if(
+      items_.begin(), items_.end(), [](const Diagnostic& d) { return d.severity == Severity::error; }));
+}
+
+std::size_t Diagnostics::warning_count() const { return items_.size() - error_count(); }
+
+void Diagnostics::sort() {
+  std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.file, a.pos.line, a.pos.column) < std::tie(b.file, b.pos.line, b.pos.column);
+  });
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1);
+  std::vector<std::size_t> cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitution = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, substitution});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::string closest_match(std::string_view name, const std::vector<std::string>& candidates) {
+  // A typo is at most a third of the word (and at least one edit) away.
+  const std::size_t limit = std::max<std::size_t>(1, name.size() / 3);
+  std::string best;
+  std::size_t best_distance = limit + 1;
+  for (const auto& candidate : candidates) {
+    const std::size_t d = edit_distance(name, candidate);
+    if (d < best_distance && candidate != name) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates) {
+  const std::string match = closest_match(name, candidates);
+  return match.empty() ? std::string() : " (did you mean '" + match + "'?)";
+}
+
+}  // namespace ombud

@@ -1,0 +1,45 @@
+// Field schemas: the typed shape of an instance's data and of each event's payload.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/diagnostics.h"
+
+namespace ombud {
+
+enum class FieldType { string, int_, number, bool_, enum_, timestamp, duration, list, object };
+
+// "string", "int", ... as written in YAML; nullopt for an unknown name.
+std::optional<FieldType> field_type_from_name(std::string_view name);
+std::string_view field_type_name(FieldType type);
+std::vector<std::string> field_type_names();
+
+struct FieldSchema {
+  std::string name;
+  FieldType type = FieldType::string;
+  bool required = false;
+  std::optional<boost::json::value> default_value;  // already checked against `type`
+  std::vector<std::string> values;                  // enum members
+  std::optional<double> min;                        // int/number: value; string/list: size
+  std::optional<double> max;
+  SourcePos pos;
+};
+
+struct Schema {
+  std::vector<FieldSchema> fields;  // in declaration order
+  SourcePos pos;
+
+  const FieldSchema* find(std::string_view name) const;
+  std::vector<std::string> names() const;
+};
+
+// Checks a JSON value against one field's type and bounds. Returns "" when it conforms, else a
+// short reason ("expected int, got string", "5 is above max 4", "'x' is not one of a, b").
+// Timestamps and durations are JSON strings in their canonical text forms.
+std::string check_field_value(const FieldSchema& field, const boost::json::value& value);
+
+}  // namespace ombud
