@@ -27,6 +27,7 @@ namespace ombud {
 struct Expr {
   std::string text;
   SourcePos origin;
+  bool exact_origin = true;  // false when the text spans lines: errors then point at `origin`
   std::shared_ptr<const expr::Node> ast;  // never null in a loaded Definition
 
   SourcePos pos_at(std::size_t offset) const;

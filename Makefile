@@ -1,0 +1,61 @@
+# ombud — the two commands that do everything on a fresh Debian 12 machine:
+#   make run    install what is missing, build, run the main job
+#   make test   install what is missing, build, run every test (unit, end-to-end, fuzz)
+
+BUILD      ?= build
+FUZZ_BUILD ?= build-fuzz
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+OMBUD       = $(BUILD)/adapters/cli/ombud
+
+.PHONY: all deps configure build test unit fuzz asan run validate graphs format format-check tidy clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DOMBUD_WERROR=ON > /dev/null
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Every test: the unit and integration suites, then the fuzz targets under ASan+UBSan.
+test: unit fuzz
+
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DOMBUD_TESTS=OFF -DOMBUD_FUZZ=ON -DOMBUD_WERROR=ON -DOMBUD_FUZZ_SECONDS=$(FUZZ_SECONDS) > /dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz
+
+# The whole test suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DOMBUD_SANITIZE=ON -DOMBUD_WERROR=ON > /dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+# The main job, for now: validate the shipped workflows against the shipped config and print
+# each one's diagram.
+run: build
+	$(OMBUD) validate --strict --config config/ombud.yaml workflows
+	@for f in workflows/*.yaml; do \
+	  echo; echo "## $$f"; echo; echo '```mermaid'; $(OMBUD) graph --format mermaid "$$f" || exit 1; echo '```'; \
+	done
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.h')
+
+tidy: configure
+	clang-tidy -p $(BUILD) --quiet $$(git ls-files 'engine/*.cpp' 'adapters/*.cpp')
+
+clean:
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(ASAN_BUILD)

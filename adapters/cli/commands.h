@@ -1,0 +1,16 @@
+// The subcommands of the `ombud` executable. Each registers its options on the CLI11 app and
+// returns the process exit status when run.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace ombud::cli {
+
+// Registers a subcommand; `run` is set to the function that executes it when it was chosen.
+using Runner = std::function<int()>;
+
+void add_validate_command(CLI::App& app, Runner& run);
+void add_graph_command(CLI::App& app, Runner& run);
+
+}  // namespace ombud::cli

@@ -1,0 +1,20 @@
+// ombud: the composition root. It only assembles the subcommands; each lives in its own file.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "adapters/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ombud — workflow and complaint-escalation engine"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ombud 0.1.0");
+  ombud::cli::Runner run;
+  ombud::cli::add_validate_command(app, run);
+  ombud::cli::add_graph_command(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return run ? run() : 2;
+}

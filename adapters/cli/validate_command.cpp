@@ -1,0 +1,61 @@
+// `ombud validate [--strict] [--config FILE] [--format text|json] PATH...`
+#include <iostream>
+#include <memory>
+
+#include "adapters/cli/commands.h"
+#include "adapters/cli/diagnostics_output.h"
+#include "adapters/yaml/config_loader.h"
+#include "adapters/yaml/workflow_files.h"
+
+namespace ombud::cli {
+
+namespace {
+
+struct ValidateOptions {
+  std::vector<std::string> paths;
+  std::string config;
+  std::string format = "text";
+  bool strict = false;
+};
+
+int run_validate(const ValidateOptions& o) {
+  Diagnostics diags;
+  std::optional<Config> config;
+  std::vector<std::string> files;
+  if (!o.config.empty()) {
+    config = yaml::load_config_file(o.config, diags);
+    files.push_back(o.config);
+  }
+  const auto set = yaml::load_workflow_set(o.paths, config ? &*config : nullptr, o.strict, diags);
+  files.insert(files.end(), set.files.begin(), set.files.end());
+  diags.sort();
+  if (o.format == "json") {
+    print_json(std::cout, diags, files);
+  } else {
+    print_text(std::cout, diags);
+    std::cout << (diags.has_errors() ? "invalid: " : "valid: ") << set.files.size()
+              << (set.files.size() == 1 ? " workflow file, " : " workflow files, ")
+              << diags.error_count() << (diags.error_count() == 1 ? " error, " : " errors, ")
+              << diags.warning_count() << (diags.warning_count() == 1 ? " warning" : " warnings")
+              << '\n';
+  }
+  return diags.has_errors() ? 1 : 0;
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& app, Runner& run) {
+  auto options = std::make_shared<ValidateOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "validate", "Check workflow files (and directories of them); exit 0 when valid, 1 when not");
+  cmd->add_option("paths", options->paths, "Workflow files or directories")->required();
+  cmd->add_flag("--strict", options->strict,
+                "Treat warnings (unreachable states, dead ends, unhandled events) as errors");
+  cmd->add_option("--config", options->config,
+                  "Config file: also check calendars, queues, roles, people and templates");
+  cmd->add_option("--format", options->format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->callback([&run, options] { run = [options] { return run_validate(*options); }; });
+}
+
+}  // namespace ombud::cli

@@ -1,0 +1,364 @@
+#include "adapters/yaml/config_loader.h"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include "adapters/yaml/reader.h"
+#include "adapters/yaml/workflow_loader.h"
+
+namespace ombud::yaml {
+
+namespace {
+
+using Keys = std::span<const std::string_view>;
+
+constexpr std::array<std::string_view, 6> kTopKeys{"store",     "listen",    "workflows",
+                                                   "calendars", "directory", "templates"};
+constexpr std::array<std::string_view, 4> kCalendarKeys{"timezone", "hours", "holidays", "workdays"};
+constexpr std::array<std::string_view, 7> kDayNames{"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+constexpr std::array<std::string_view, 3> kDirectoryKeys{"roles", "people", "queues"};
+constexpr std::array<std::string_view, 7> kPersonKeys{"name",     "roles",    "manager", "skills",
+                                                      "capacity", "email",    "phone"};
+constexpr std::array<std::string_view, 3> kQueueKeys{"title", "members", "roles"};
+constexpr std::array<std::string_view, 1> kRoleKeys{"title"};
+constexpr std::array<std::string_view, 2> kTemplateKeys{"subject", "body"};
+constexpr std::array<std::string_view, 2> kWorkdayKeys{"date", "hours"};
+
+std::optional<int> parse_clock(std::string_view s) {
+  // HH:MM with 00 ≤ HH ≤ 24 and 24:00 the only value with hour 24.
+  if (s.size() != 5 || s[2] != ':') return std::nullopt;
+  for (std::size_t i : {0U, 1U, 3U, 4U}) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  }
+  const int h = (s[0] - '0') * 10 + (s[1] - '0');
+  const int m = (s[3] - '0') * 10 + (s[4] - '0');
+  if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
+  return h * 60 + m;
+}
+
+std::optional<date::sys_days> parse_day(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  int y = 0, mo = 0, d = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i == 4 || i == 7) continue;
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  }
+  y = std::stoi(std::string(s.substr(0, 4)));
+  mo = std::stoi(std::string(s.substr(5, 2)));
+  d = std::stoi(std::string(s.substr(8, 2)));
+  const date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
+                                 date::day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  return date::sys_days(ymd);
+}
+
+class ConfigLoader {
+ public:
+  ConfigLoader(const Document& doc, Diagnostics& diags) : r_(doc, diags) {}
+
+  Config load(const Node& root) {
+    Config c;
+    c.file = r_.document().file;
+    r_.check_keys(root, Keys(kTopKeys), "config");
+    if (const Node* n = root.find("store")) {
+      c.store = r_.string(*n, "store").value_or(c.store);
+      if (c.store.rfind("sqlite:", 0) != 0 && c.store.rfind("postgresql://", 0) != 0 &&
+          c.store.rfind("postgres://", 0) != 0) {
+        r_.error(*n, "store must be 'sqlite:PATH' or 'postgresql://...', got '" + c.store + "'");
+      }
+    }
+    if (const Node* n = root.find("listen")) {
+      c.listen = r_.string(*n, "listen").value_or(c.listen);
+      const auto colon = c.listen.rfind(':');
+      if (colon == std::string::npos || colon + 1 == c.listen.size() ||
+          c.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+        r_.error(*n, "listen must be HOST:PORT, got '" + c.listen + "'");
+      }
+    }
+    if (const Node* n = root.find("workflows")) c.workflows_dir = r_.string(*n, "workflows").value_or("");
+    if (const Node* n = root.find("calendars")) calendars(*n, c);
+    if (const Node* n = root.find("directory")) directory(*n, c);
+    if (const Node* n = root.find("templates")) templates(*n, c);
+    return c;
+  }
+
+ private:
+  std::vector<TimeRange> ranges(const Node& n, std::string_view what) {
+    std::vector<TimeRange> out;
+    if (!r_.expect_sequence(n, what)) return out;
+    for (const auto& item : n.items) {
+      const auto s = r_.string(item, what);
+      if (!s) continue;
+      const auto dash = s->find('-');
+      std::optional<int> from;
+      std::optional<int> to;
+      if (dash != std::string::npos) {
+        from = parse_clock(s->substr(0, dash));
+        to = parse_clock(s->substr(dash + 1));
+      }
+      if (!from || !to) {
+        r_.error(item, "'" + *s + "' is not a time range (write HH:MM-HH:MM, e.g. 09:00-12:00)");
+        continue;
+      }
+      if (*from >= *to) {
+        r_.error(item, "time range '" + *s + "' ends before it starts");
+        continue;
+      }
+      if (!out.empty() && *from < out.back().end_minute) {
+        r_.error(item, "time range '" + *s + "' overlaps or precedes the one before it");
+        continue;
+      }
+      out.push_back({*from, *to});
+    }
+    return out;
+  }
+
+  void calendars(const Node& n, Config& c) {
+    if (!r_.expect_map(n, "calendars")) return;
+    for (const auto& [key, value] : n.entries) {
+      CalendarSpec cal;
+      cal.name = key.value;
+      cal.pos = key.pos;
+      r_.name(key, "calendar name");
+      if (cal.name == "none") r_.error(key, "'none' is reserved (it means wall-clock time)");
+      const std::string context = "calendar '" + cal.name + "'";
+      if (!r_.expect_map(value, context)) continue;
+      r_.check_keys(value, Keys(kCalendarKeys), context);
+      if (const Node* tz = r_.require(value, "timezone", context)) {
+        cal.timezone = r_.string(*tz, "timezone").value_or("");
+        try {
+          (void)date::locate_zone(cal.timezone);
+        } catch (const std::exception&) {
+          r_.error(*tz, "unknown time zone '" + cal.timezone + "' (use an IANA name such as Asia/Shanghai)");
+        }
+      }
+      if (const Node* hours = r_.require(value, "hours", context)) {
+        if (r_.expect_map(*hours, "hours")) {
+          r_.check_keys(*hours, Keys(kDayNames), "hours");
+          for (std::size_t d = 0; d < kDayNames.size(); ++d) {
+            if (const Node* day = hours->find(kDayNames[d])) {
+              cal.hours.at(d) = ranges(*day, "hours");
+            }
+          }
+        }
+      }
+      if (const Node* hol = value.find("holidays")) {
+        if (r_.expect_sequence(*hol, "holidays")) {
+          for (const auto& item : hol->items) {
+            const auto s = r_.string(item, "holiday");
+            if (!s) continue;
+            const auto dots = s->find("..");
+            auto first = parse_day(dots == std::string::npos ? *s : s->substr(0, dots));
+            auto last = dots == std::string::npos ? first : parse_day(s->substr(dots + 2));
+            if (!first || !last) {
+              r_.error(item, "'" + *s + "' is not a date or a date range (write 2026-12-25 or 2026-10-01..2026-10-07)");
+            } else if (*last < *first) {
+              r_.error(item, "holiday range '" + *s + "' ends before it starts");
+            } else {
+              cal.holidays.push_back({*first, *last});
+            }
+          }
+        }
+      }
+      if (const Node* wd = value.find("workdays")) {
+        if (r_.expect_sequence(*wd, "workdays")) {
+          for (const auto& item : wd->items) workday(item, cal);
+        }
+      }
+      bool open = false;
+      for (const auto& day : cal.hours) open = open || !day.empty();
+      if (!open && value.find("hours") != nullptr && cal.workdays.empty()) {
+        r_.error(value, context + " has no open hours on any day");
+      }
+      c.calendars.push_back(std::move(cal));
+    }
+  }
+
+  void workday(const Node& item, CalendarSpec& cal) {
+    CalendarSpec::Workday w;
+    const Node* date_node = &item;
+    if (item.is_map()) {
+      r_.check_keys(item, Keys(kWorkdayKeys), "workday");
+      date_node = r_.require(item, "date", "workday");
+      if (date_node == nullptr) return;
+      if (const Node* h = item.find("hours")) w.hours = ranges(*h, "hours");
+    } else {
+      w.hours = cal.hours[0];  // plain dates work Monday's hours
+    }
+    const auto s = r_.string(*date_node, "workday");
+    if (!s) return;
+    const auto day = parse_day(*s);
+    if (!day) {
+      r_.error(*date_node, "'" + *s + "' is not a date (write 2026-10-10)");
+      return;
+    }
+    w.day = *day;
+    cal.workdays.push_back(std::move(w));
+  }
+
+  void directory(const Node& n, Config& c) {
+    if (!r_.expect_map(n, "directory")) return;
+    r_.check_keys(n, Keys(kDirectoryKeys), "directory");
+    if (const Node* roles = n.find("roles")) {
+      if (r_.expect_map(*roles, "roles")) {
+        for (const auto& [key, value] : roles->entries) {
+          Role role;
+          role.name = key.value;
+          role.pos = key.pos;
+          r_.name(key, "role name");
+          if (value.is_map()) {
+            r_.check_keys(value, Keys(kRoleKeys), "role '" + role.name + "'");
+            if (const Node* t = value.find("title")) role.title = r_.string(*t, "title").value_or("");
+          } else if (!value.is_null()) {
+            r_.expect_map(value, "role '" + role.name + "'");
+          }
+          c.roles.push_back(std::move(role));
+        }
+      }
+    }
+    std::vector<SourcePos> manager_pos;
+    std::vector<std::vector<SourcePos>> role_pos;
+    if (const Node* people = n.find("people")) {
+      if (r_.expect_map(*people, "people")) {
+        for (const auto& [key, value] : people->entries) {
+          Person p;
+          p.id = key.value;
+          p.pos = key.pos;
+          const std::string context = "person '" + p.id + "'";
+          manager_pos.emplace_back();
+          role_pos.emplace_back();
+          if (!r_.expect_map(value, context)) {
+            c.people.push_back(std::move(p));
+            continue;
+          }
+          r_.check_keys(value, Keys(kPersonKeys), context);
+          if (const Node* v = value.find("name")) p.name = r_.string(*v, "name").value_or("");
+          if (const Node* v = value.find("roles")) p.roles = r_.string_list(*v, "roles", &role_pos.back());
+          if (const Node* v = value.find("manager")) {
+            p.manager = r_.string(*v, "manager").value_or("");
+            manager_pos.back() = v->pos;
+          }
+          if (const Node* v = value.find("skills")) p.skills = r_.string_list(*v, "skills");
+          if (const Node* v = value.find("capacity")) {
+            const auto cap = r_.integer(*v, "capacity");
+            if (cap && (*cap < 0 || *cap > 100000)) {
+              r_.error(*v, "capacity must be between 0 (no limit) and 100000");
+            } else if (cap) {
+              p.capacity = static_cast<int>(*cap);
+            }
+          }
+          if (const Node* v = value.find("email")) p.email = r_.string(*v, "email").value_or("");
+          if (const Node* v = value.find("phone")) p.phone = r_.string(*v, "phone").value_or("");
+          c.people.push_back(std::move(p));
+        }
+      }
+    }
+    std::vector<std::string> ids;
+    std::vector<std::string> role_names;
+    for (const auto& p : c.people) ids.push_back(p.id);
+    for (const auto& r : c.roles) role_names.push_back(r.name);
+    for (std::size_t i = 0; i < c.people.size(); ++i) {
+      const Person& p = c.people[i];
+      if (!p.manager.empty() && c.find_person(p.manager) == nullptr) {
+        r_.error(manager_pos[i], "unknown manager '" + p.manager + "'" + did_you_mean(p.manager, ids));
+      }
+      for (std::size_t k = 0; k < p.roles.size(); ++k) {
+        if (c.find_role(p.roles[k]) == nullptr) {
+          r_.error(role_pos[i][k], "unknown role '" + p.roles[k] + "'" + did_you_mean(p.roles[k], role_names) +
+                                       "; declare it under directory.roles");
+        }
+      }
+      // A management chain that loops would send escalations round in circles.
+      std::set<std::string> seen{p.id};
+      const Person* m = c.find_person(p.manager);
+      while (m != nullptr) {
+        if (!seen.insert(m->id).second) {
+          r_.error(p.pos, "the management chain of '" + p.id + "' loops back on itself");
+          break;
+        }
+        m = c.find_person(m->manager);
+      }
+    }
+    if (const Node* queues = n.find("queues")) {
+      if (r_.expect_map(*queues, "queues")) {
+        for (const auto& [key, value] : queues->entries) {
+          Queue q;
+          q.name = key.value;
+          q.pos = key.pos;
+          r_.name(key, "queue name");
+          const std::string context = "queue '" + q.name + "'";
+          if (r_.expect_map(value, context)) {
+            r_.check_keys(value, Keys(kQueueKeys), context);
+            if (const Node* v = value.find("title")) q.title = r_.string(*v, "title").value_or("");
+            std::vector<SourcePos> member_pos;
+            std::vector<SourcePos> queue_role_pos;
+            if (const Node* v = value.find("members")) q.members = r_.string_list(*v, "members", &member_pos);
+            if (const Node* v = value.find("roles")) q.roles = r_.string_list(*v, "roles", &queue_role_pos);
+            for (std::size_t k = 0; k < q.members.size(); ++k) {
+              if (c.find_person(q.members[k]) == nullptr) {
+                r_.error(member_pos[k], "unknown person '" + q.members[k] + "'" + did_you_mean(q.members[k], ids));
+              }
+            }
+            for (std::size_t k = 0; k < q.roles.size(); ++k) {
+              if (c.find_role(q.roles[k]) == nullptr) {
+                r_.error(queue_role_pos[k], "unknown role '" + q.roles[k] + "'" + did_you_mean(q.roles[k], role_names));
+              }
+            }
+            if (q.members.empty() && q.roles.empty()) {
+              r_.error(value, context + " has no members: give 'members' or 'roles'");
+            }
+          }
+          c.queues.push_back(std::move(q));
+        }
+      }
+    }
+  }
+
+  void templates(const Node& n, Config& c) {
+    if (!r_.expect_map(n, "templates")) return;
+    for (const auto& [key, value] : n.entries) {
+      NotificationTemplate t;
+      t.name = key.value;
+      t.pos = key.pos;
+      r_.name(key, "template name");
+      const std::string context = "template '" + t.name + "'";
+      if (r_.expect_map(value, context)) {
+        r_.check_keys(value, Keys(kTemplateKeys), context);
+        if (const Node* v = r_.require(value, "subject", context)) t.subject = r_.string(*v, "subject").value_or("");
+        if (const Node* v = value.find("body")) t.body = r_.string(*v, "body").value_or("");
+      }
+      c.templates.push_back(std::move(t));
+    }
+  }
+
+  Reader r_;
+};
+
+}  // namespace
+
+std::optional<Config> load_config(const std::string& file, const std::string& text,
+                                  Diagnostics& diags) {
+  Document doc = parse(file, text, diags);
+  if (!doc.complete) return std::nullopt;
+  if (!doc.root.is_map()) {
+    diags.error(file, doc.root.pos.line > 0 ? doc.root.pos : SourcePos{1, 1},
+                "a config file must be a map, got " + std::string(doc.root.describe()));
+    return std::nullopt;
+  }
+  ConfigLoader loader(doc, diags);
+  return loader.load(doc.root);
+}
+
+std::optional<Config> load_config_file(const std::string& path, Diagnostics& diags) {
+  std::string text;
+  if (!read_file(path, text)) {
+    diags.error(path, {}, "cannot read file");
+    return std::nullopt;
+  }
+  return load_config(path, text, diags);
+}
+
+}  // namespace ombud::yaml

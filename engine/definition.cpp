@@ -1,0 +1,53 @@
+#include "engine/definition.h"
+
+#include <array>
+
+namespace ombud {
+
+SourcePos Expr::pos_at(std::size_t offset) const {
+  if (!exact_origin || origin.line <= 0) return origin;
+  return {origin.line, origin.column + static_cast<int>(offset)};
+}
+
+namespace {
+constexpr std::array<std::string_view, 4> kPriorityNames{"low", "normal", "high", "urgent"};
+}  // namespace
+
+std::optional<Priority> priority_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kPriorityNames.size(); ++i) {
+    if (kPriorityNames[i] == name) return static_cast<Priority>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view priority_name(Priority p) { return kPriorityNames.at(static_cast<std::size_t>(p)); }
+
+const EventHandlers* State::handlers_for(std::string_view event) const {
+  for (const auto& h : on) {
+    if (h.event == event) return &h;
+  }
+  return nullptr;
+}
+
+const State* Definition::find_state(std::string_view state) const {
+  for (const auto& s : states) {
+    if (s.name == state) return &s;
+  }
+  return nullptr;
+}
+
+const Schema* Definition::event_schema(std::string_view event) const {
+  for (const auto& [name, schema] : events) {
+    if (name == event) return &schema;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Definition::state_names() const {
+  std::vector<std::string> names;
+  names.reserve(states.size());
+  for (const auto& s : states) names.push_back(s.name);
+  return names;
+}
+
+}  // namespace ombud

@@ -1,0 +1,375 @@
+#include "engine/definition_check.h"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <set>
+
+#include "engine/graph.h"
+
+namespace ombud {
+
+const std::vector<std::string>& api_roles() {
+  static const std::vector<std::string> roles{"admin", "supervisor", "agent", "hook"};
+  return roles;
+}
+
+namespace {
+
+bool compatible(const expr::Type& t, FieldType field) {
+  using expr::TypeKind;
+  switch (t.kind) {
+    case TypeKind::dyn:
+    case TypeKind::null:
+      return true;
+    case TypeKind::boolean:
+      return field == FieldType::bool_;
+    case TypeKind::integer:
+      return field == FieldType::int_ || field == FieldType::number;
+    case TypeKind::number:
+      return field == FieldType::number;
+    case TypeKind::string:
+      return field == FieldType::string || field == FieldType::enum_;
+    case TypeKind::timestamp:
+      return field == FieldType::timestamp;
+    case TypeKind::duration:
+      return field == FieldType::duration;
+    case TypeKind::list:
+      return field == FieldType::list;
+    case TypeKind::map:
+      return field == FieldType::object;
+  }
+  return false;
+}
+
+template <typename T>
+std::vector<std::string> names_of(const std::vector<T>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) out.push_back(item.name);
+  return out;
+}
+
+class DefinitionChecker {
+ public:
+  DefinitionChecker(const Definition& def, Diagnostics& diags, const CheckOptions& options)
+      : def_(def), diags_(diags), options_(options), states_(def.state_names()) {
+    for (const auto& s : def.states) {
+      for (const auto& h : s.on) handled_events_.insert(h.event);
+    }
+    for (const auto& h : def.on) handled_events_.insert(h.event);
+    if (options.config != nullptr) {
+      roles_ = api_roles();
+      for (const auto& r : options.config->roles) roles_.push_back(r.name);
+    }
+  }
+
+  void run() {
+    if (!def_.initial.empty() || def_.initial_pos.line > 0) {
+      state_ref(def_.initial, def_.initial_pos, "initial state");
+    }
+    if (def_.key) expression(*def_.key, data_scope(), "key", nullptr);
+    calendar_ref(def_.calendar, def_.calendar_pos);
+    for (const auto& [event, schema] : def_.events) {
+      if (handled_events_.count(event) == 0) {
+        warn(schema.pos, "event '" + event + "' is declared but no transition handles it");
+      }
+    }
+    for (const auto& s : def_.states) state(s);
+    for (const auto& h : def_.on) handlers(h);
+    for (const auto& sla : def_.slas) this->sla(sla);
+    if (def_.schedule) schedule(*def_.schedule);
+    reachability();
+  }
+
+ private:
+  void error(SourcePos pos, std::string message) { diags_.error(def_.file, pos, std::move(message)); }
+  void warn(SourcePos pos, std::string message) {
+    if (options_.strict) {
+      diags_.error(def_.file, pos, std::move(message));
+    } else {
+      diags_.warning(def_.file, pos, std::move(message));
+    }
+  }
+
+  expr::CheckScope data_scope() const { return {&def_.data, nullptr, ""}; }
+
+  expr::CheckScope event_scope(const std::string& event) const {
+    const Schema* schema = def_.event_schema(event);
+    return {&def_.data, schema != nullptr ? schema : &empty_schema_, event};
+  }
+
+  void state_ref(const std::string& name, SourcePos pos, std::string_view what) {
+    if (def_.find_state(name) != nullptr) return;
+    error(pos, "unknown " + std::string(what) + " '" + name + "'" + did_you_mean(name, states_));
+  }
+
+  // Type-checks an expression; `expected` (if any) is the type it must have.
+  void expression(const Expr& e, const expr::CheckScope& scope, std::string_view what,
+                  const expr::TypeKind* expected) {
+    if (!e.ast) return;
+    std::vector<expr::Error> errors;
+    const expr::Type type = expr::check(*e.ast, scope, errors);
+    for (const auto& err : errors) error(e.pos_at(err.offset), err.message);
+    if (!errors.empty() || expected == nullptr) return;
+    if (type.kind != *expected && type.kind != expr::TypeKind::dyn) {
+      error(e.origin, std::string(what) + " must be of type " + expr::Type::of(*expected).name() +
+                          ", but this expression is " + type.name());
+    }
+  }
+
+  void value(const ValueSpec& v, const expr::CheckScope& scope) {
+    switch (v.kind) {
+      case ValueSpec::Kind::literal:
+        return;
+      case ValueSpec::Kind::expression:
+        expression(*v.expression, scope, "value", nullptr);
+        return;
+      case ValueSpec::Kind::object:
+        for (const auto& [k, inner] : v.object) value(inner, scope);
+        return;
+      case ValueSpec::Kind::array:
+        for (const auto& inner : v.array) value(inner, scope);
+        return;
+    }
+  }
+
+  void set_field(const std::string& name, SourcePos name_pos, const ValueSpec& v,
+                 const expr::CheckScope& scope) {
+    const FieldSchema* field = def_.data.find(name);
+    if (field == nullptr) {
+      error(name_pos, "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()) +
+                          "; declare it under 'data:'");
+      value(v, scope);
+      return;
+    }
+    if (v.kind == ValueSpec::Kind::expression) {
+      if (!v.expression->ast) return;
+      std::vector<expr::Error> errors;
+      const expr::Type type = expr::check(*v.expression->ast, scope, errors);
+      for (const auto& err : errors) error(v.expression->pos_at(err.offset), err.message);
+      if (errors.empty() && !compatible(type, field->type)) {
+        error(v.expression->origin, "cannot set " + std::string(field_type_name(field->type)) +
+                                        " field '" + name + "' to a value of type " + type.name());
+      }
+      return;
+    }
+    if (v.kind == ValueSpec::Kind::literal) {
+      if (v.literal.is_null()) return;  // clears the field
+      const std::string problem = check_field_value(*field, v.literal);
+      if (!problem.empty()) error(v.pos, "cannot set field '" + name + "': " + problem);
+      return;
+    }
+    value(v, scope);
+  }
+
+  void actions(const std::vector<Action>& list, const expr::CheckScope& scope) {
+    for (const auto& a : list) action(a, scope);
+  }
+
+  void action(const Action& a, const expr::CheckScope& scope) {
+    const Config* config = options_.config;
+    if (const auto* set = std::get_if<SetAction>(&a.kind)) {
+      for (std::size_t i = 0; i < set->fields.size(); ++i) {
+        set_field(set->fields[i].first, set->field_pos[i], set->fields[i].second, scope);
+      }
+    } else if (const auto* assign = std::get_if<AssignAction>(&a.kind)) {
+      if (assign->kind == AssignAction::Kind::to && assign->to) {
+        value(*assign->to, scope);
+        if (config != nullptr && assign->to->kind == ValueSpec::Kind::literal &&
+            assign->to->literal.is_string()) {
+          person_ref(std::string(assign->to->literal.as_string()), assign->to->pos);
+        }
+      }
+      if (config != nullptr && assign->kind == AssignAction::Kind::queue) queue_ref(assign->queue, a.pos);
+      if (config != nullptr && assign->kind == AssignAction::Kind::role) role_ref(assign->role, a.pos);
+    } else if (const auto* notify = std::get_if<NotifyAction>(&a.kind)) {
+      if (notify->to.expression) {
+        const auto string_kind = expr::TypeKind::string;
+        expression(*notify->to.expression, scope, "recipient", &string_kind);
+      }
+      if (config != nullptr) {
+        switch (notify->to.kind) {
+          case Recipient::Kind::role:
+            role_ref(notify->to.name, a.pos);
+            break;
+          case Recipient::Kind::queue:
+            queue_ref(notify->to.name, a.pos);
+            break;
+          case Recipient::Kind::person:
+            person_ref(notify->to.name, a.pos);
+            break;
+          default:
+            break;
+        }
+        if (!notify->template_name.empty() && config->find_template(notify->template_name) == nullptr) {
+          error(a.pos, "unknown template '" + notify->template_name + "'" +
+                           did_you_mean(notify->template_name, names_of(config->templates)));
+        }
+      }
+    } else if (const auto* raise = std::get_if<RaiseAction>(&a.kind)) {
+      if (!raise->event.empty() && handled_events_.count(raise->event) == 0) {
+        warn(a.pos, "event '" + raise->event + "' is raised but no transition handles it");
+      }
+      const Schema* schema = def_.event_schema(raise->event);
+      for (const auto& [k, v] : raise->data) {
+        if (schema != nullptr && schema->find(k) == nullptr) {
+          error(v.pos, "event '" + raise->event + "' has no field '" + k + "'" +
+                           did_you_mean(k, schema->names()));
+        }
+        value(v, scope);
+      }
+    } else if (const auto* start = std::get_if<StartAction>(&a.kind)) {
+      if (options_.workflows != nullptr && !start->workflow.empty() &&
+          std::find(options_.workflows->begin(), options_.workflows->end(), start->workflow) ==
+              options_.workflows->end()) {
+        error(a.pos, "unknown workflow '" + start->workflow + "'" +
+                         did_you_mean(start->workflow, *options_.workflows));
+      }
+      for (const auto& [k, v] : start->data) value(v, scope);
+    } else if (const auto* serial = std::get_if<SerialAction>(&a.kind)) {
+      const FieldSchema* field = def_.data.find(serial->field);
+      if (field == nullptr) {
+        error(a.pos, "data has no field '" + serial->field + "'" +
+                         did_you_mean(serial->field, def_.data.names()) + "; declare it under 'data:'");
+      } else if (field->type != FieldType::string) {
+        error(a.pos, "serial numbers are strings, but field '" + serial->field + "' is " +
+                         std::string(field_type_name(field->type)));
+      }
+    } else if (const auto* hook = std::get_if<WebhookAction>(&a.kind)) {
+      if (hook->body) value(*hook->body, scope);
+    }
+  }
+
+  void calendar_ref(const std::optional<std::string>& name, SourcePos pos) {
+    if (!name || *name == "none" || options_.config == nullptr) return;
+    if (options_.config->find_calendar(*name) != nullptr) return;
+    std::vector<std::string> names = names_of(options_.config->calendars);
+    names.emplace_back("none");
+    error(pos, "unknown calendar '" + *name + "'" + did_you_mean(*name, names));
+  }
+  void queue_ref(const std::string& name, SourcePos pos) {
+    if (options_.config->find_queue(name) != nullptr) return;
+    error(pos, "unknown queue '" + name + "'" + did_you_mean(name, names_of(options_.config->queues)));
+  }
+  void role_ref(const std::string& name, SourcePos pos) {
+    if (options_.config->find_role(name) != nullptr) return;
+    error(pos, "unknown role '" + name + "'" + did_you_mean(name, names_of(options_.config->roles)));
+  }
+  void person_ref(const std::string& id, SourcePos pos) {
+    if (options_.config->find_person(id) != nullptr) return;
+    std::vector<std::string> ids;
+    for (const auto& p : options_.config->people) ids.push_back(p.id);
+    error(pos, "unknown person '" + id + "'" + did_you_mean(id, ids));
+  }
+
+  void handlers(const EventHandlers& h) {
+    const expr::CheckScope scope = event_scope(h.event);
+    for (const auto& t : h.transitions) {
+      if (t.target) state_ref(*t.target, t.target_pos, "target state");
+      if (t.guard) {
+        const auto bool_kind = expr::TypeKind::boolean;
+        expression(*t.guard, scope, "a guard", &bool_kind);
+      }
+      actions(t.actions, scope);
+      if (options_.config != nullptr) {
+        for (const auto& role : t.roles) {
+          if (std::find(roles_.begin(), roles_.end(), role) == roles_.end()) {
+            error(t.pos, "unknown role '" + role + "' in roles" + did_you_mean(role, roles_));
+          }
+        }
+      }
+    }
+    // A transition after an unguarded one can never be taken.
+    for (std::size_t i = 0; i + 1 < h.transitions.size(); ++i) {
+      if (!h.transitions[i].guard) {
+        warn(h.transitions[i + 1].pos, "this transition on '" + h.event +
+                                           "' is never taken: the one before it has no guard");
+        break;
+      }
+    }
+  }
+
+  void state(const State& s) {
+    const expr::CheckScope scope = data_scope();
+    actions(s.entry, scope);
+    actions(s.exit, scope);
+    for (const auto& h : s.on) handlers(h);
+    for (const auto& t : s.timers) {
+      if (t.target) state_ref(*t.target, t.target_pos, "target state");
+      if (t.time) {
+        const auto ts = expr::TypeKind::timestamp;
+        expression(*t.time, scope, "an 'at' time", &ts);
+      }
+      if (t.guard) {
+        const auto b = expr::TypeKind::boolean;
+        expression(*t.guard, scope, "a guard", &b);
+      }
+      calendar_ref(t.calendar, t.calendar_pos);
+      actions(t.actions, scope);
+    }
+  }
+
+  void sla(const Sla& sla) {
+    for (std::size_t i = 0; i < sla.start.size(); ++i) state_ref(sla.start[i], sla.start_pos[i], "state");
+    for (std::size_t i = 0; i < sla.pause.size(); ++i) state_ref(sla.pause[i], sla.pause_pos[i], "state");
+    for (std::size_t i = 0; i < sla.stop.size(); ++i) state_ref(sla.stop[i], sla.stop_pos[i], "state");
+    for (std::size_t i = 0; i < sla.start.size(); ++i) {
+      if (std::find(sla.stop.begin(), sla.stop.end(), sla.start[i]) != sla.stop.end()) {
+        error(sla.start_pos[i], "state '" + sla.start[i] + "' both starts and stops SLA '" + sla.name + "'");
+      }
+    }
+    if (sla.goal_expr) {
+      const auto d = expr::TypeKind::duration;
+      expression(*sla.goal_expr, data_scope(), "an SLA goal", &d);
+    }
+    calendar_ref(sla.calendar, sla.calendar_pos);
+    for (const auto& level : sla.escalate) actions(level.actions, data_scope());
+  }
+
+  void schedule(const Schedule& s) {
+    if (!s.timezone.empty()) {
+      try {
+        (void)date::locate_zone(s.timezone);
+      } catch (const std::exception&) {
+        error(s.timezone_pos, "unknown time zone '" + s.timezone + "' (use an IANA name such as Asia/Shanghai)");
+      }
+    }
+    for (const auto& [name, v] : s.data) {
+      const FieldSchema* field = def_.data.find(name);
+      if (field == nullptr) {
+        error(v.pos, "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()));
+      } else if (v.kind == ValueSpec::Kind::literal) {
+        const std::string problem = check_field_value(*field, v.literal);
+        if (!problem.empty()) error(v.pos, "schedule data '" + name + "': " + problem);
+      }
+      value(v, data_scope());
+    }
+  }
+
+  void reachability() {
+    if (def_.find_state(def_.initial) == nullptr) return;  // already an error
+    for (const auto& name : unreachable_states(def_)) {
+      warn(def_.find_state(name)->pos, "state '" + name + "' is unreachable from the initial state '" +
+                                           def_.initial + "'");
+    }
+    for (const auto& name : states_without_path_to_final(def_)) {
+      warn(def_.find_state(name)->pos, "no final state can be reached from state '" + name + "'");
+    }
+  }
+
+  const Definition& def_;
+  Diagnostics& diags_;
+  const CheckOptions& options_;
+  std::vector<std::string> states_;
+  std::set<std::string> handled_events_;
+  std::vector<std::string> roles_;
+  Schema empty_schema_;
+};
+
+}  // namespace
+
+void check_definition(const Definition& def, Diagnostics& diags, const CheckOptions& options) {
+  DefinitionChecker(def, diags, options).run();
+}
+
+}  // namespace ombud

@@ -1,0 +1,33 @@
+// The semantic half of validating a workflow: everything that needs the whole definition (and
+// optionally the config) to decide. The structural half is the YAML loader.
+//
+// Errors: unknown states in initial/target/start/pause/stop; set of undeclared data fields or of
+// values of the wrong type; expression type errors (event fields only inside a transition for
+// that event); goals and `at` times of the wrong type; unknown time zones; with a config,
+// unknown calendars, queues, roles, people and templates.
+// Warnings (errors when `strict`): unreachable states, states with no way to a final state,
+// events raised or declared that no transition handles.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/definition.h"
+#include "engine/diagnostics.h"
+
+namespace ombud {
+
+struct CheckOptions {
+  const Config* config = nullptr;  // null: references into the config are not checked
+  bool strict = false;             // report warnings as errors
+  // Names of the workflows known alongside this one (for `start:`); null: not checked.
+  const std::vector<std::string>* workflows = nullptr;
+};
+
+void check_definition(const Definition& def, Diagnostics& diags, const CheckOptions& options);
+
+// The roles an API token can have; transition `roles:` may name these or any directory role.
+const std::vector<std::string>& api_roles();
+
+}  // namespace ombud
