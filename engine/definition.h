@@ -28,7 +28,7 @@ struct Expr {
   std::string text;
   SourcePos origin;
   bool exact_origin = true;  // false when the text spans lines: errors then point at `origin`
-  std::shared_ptr<const expr::Node> ast;  // never null in a loaded Definition
+  std::shared_ptr<const expr::Node> ast;  // null only when the loader reported a syntax error
 
   SourcePos pos_at(std::size_t offset) const;
 };

@@ -64,7 +64,7 @@ class DefinitionChecker {
   }
 
   void run() {
-    if (!def_.initial.empty() || def_.initial_pos.line > 0) {
+    if (!def_.states.empty() && (!def_.initial.empty() || def_.initial_pos.line > 0)) {
       state_ref(def_.initial, def_.initial_pos, "initial state");
     }
     if (def_.key) expression(*def_.key, data_scope(), "key", nullptr);
@@ -100,6 +100,7 @@ class DefinitionChecker {
 
   void state_ref(const std::string& name, SourcePos pos, std::string_view what) {
     if (def_.find_state(name) != nullptr) return;
+    unresolved_states_ = true;
     error(pos, "unknown " + std::string(what) + " '" + name + "'" + did_you_mean(name, states_));
   }
 
@@ -346,8 +347,10 @@ class DefinitionChecker {
     }
   }
 
+  // Only meaningful once every state reference resolves; otherwise it would repeat the same
+  // mistake as a cascade of warnings.
   void reachability() {
-    if (def_.find_state(def_.initial) == nullptr) return;  // already an error
+    if (unresolved_states_ || def_.find_state(def_.initial) == nullptr) return;
     for (const auto& name : unreachable_states(def_)) {
       warn(def_.find_state(name)->pos, "state '" + name + "' is unreachable from the initial state '" +
                                            def_.initial + "'");
@@ -364,6 +367,7 @@ class DefinitionChecker {
   std::set<std::string> handled_events_;
   std::vector<std::string> roles_;
   Schema empty_schema_;
+  bool unresolved_states_ = false;
 };
 
 }  // namespace

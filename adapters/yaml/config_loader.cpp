@@ -168,8 +168,11 @@ class ConfigLoader {
           for (const auto& item : wd->items) workday(item, cal);
         }
       }
+      // Judged on what was written, so that malformed ranges are not reported twice.
       bool open = false;
-      for (const auto& day : cal.hours) open = open || !day.empty();
+      if (const Node* hours = value.find("hours"); hours != nullptr && hours->is_map()) {
+        for (const auto& [day, ranges] : hours->entries) open = open || !ranges.items.empty();
+      }
       if (!open && value.find("hours") != nullptr && cal.workdays.empty()) {
         r_.error(value, context + " has no open hours on any day");
       }

@@ -184,11 +184,8 @@ std::optional<Expr> Reader::expression(const Node& node, bool bare, std::string_
     return std::nullopt;
   }
   expr::ParseResult parsed = expr::parse(e.text);
-  if (!parsed.errors.empty()) {
-    for (const auto& err : parsed.errors) error(e.pos_at(err.offset), err.message);
-    return std::nullopt;
-  }
-  e.ast = std::move(parsed.root);
+  for (const auto& err : parsed.errors) error(e.pos_at(err.offset), err.message);
+  if (parsed.errors.empty()) e.ast = std::move(parsed.root);
   return e;
 }
 
@@ -216,7 +213,7 @@ std::optional<ValueSpec> Reader::value(const Node& node) {
     case Node::Kind::scalar:
       if (is_expression(node)) {
         auto e = expression(node, false, "value");
-        if (!e) return std::nullopt;
+        if (!e || !e->ast) return std::nullopt;
         spec.kind = ValueSpec::Kind::expression;
         spec.expression = std::move(e);
         return spec;

@@ -49,7 +49,8 @@ class Reader {
                                        std::vector<SourcePos>* positions = nullptr);
 
   // An expression: `${ ... }`, or (when `bare` is true, as for guards and keys) the text as is.
-  // Syntax errors are reported at their exact column inside the expression.
+  // Syntax errors are reported at their exact column inside the expression, and the Expr is
+  // returned without a tree (so that callers still know an expression was written there).
   std::optional<Expr> expression(const Node& node, bool bare, std::string_view what);
 
   // A literal (plain scalars become null/bool/int/double/string by their spelling; quoted ones

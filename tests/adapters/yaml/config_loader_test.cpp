@@ -1,0 +1,215 @@
+// The config file: calendars, directory and templates, with exact positions for every mistake.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/adapters/yaml/test_support.h"
+
+namespace ombud {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using testing::config_problems;
+
+constexpr const char* kCalendar = R"(calendars:
+  office:
+    timezone: Asia/Shanghai
+    hours: {mon: ["09:00-12:00", "13:30-18:00"], fri: ["09:00-17:00"]}
+    holidays: ["2026-10-01..2026-10-07", "2026-12-25"]
+    workdays: ["2026-10-10", {date: "2026-09-27", hours: ["10:00-12:00"]}]
+)";
+
+TEST(ConfigLoader, LoadsCalendars) {
+  Diagnostics diags;
+  const auto config = yaml::load_config("cfg.yaml", kCalendar, diags);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_THAT(diags.items(), IsEmpty());
+  const CalendarSpec* office = config->find_calendar("office");
+  ASSERT_NE(office, nullptr);
+  EXPECT_EQ(office->timezone, "Asia/Shanghai");
+  EXPECT_THAT(office->hours[0], ElementsAre(TimeRange{540, 720}, TimeRange{810, 1080}));
+  EXPECT_THAT(office->hours[1], IsEmpty());
+  EXPECT_THAT(office->hours[4], ElementsAre(TimeRange{540, 1020}));
+  ASSERT_EQ(office->holidays.size(), 2U);
+  EXPECT_EQ(office->holidays[0].first, date::sys_days(date::year{2026} / 10 / 1));
+  EXPECT_EQ(office->holidays[0].last, date::sys_days(date::year{2026} / 10 / 7));
+  EXPECT_EQ(office->holidays[1].first, office->holidays[1].last);
+  ASSERT_EQ(office->workdays.size(), 2U);
+  // A plain make-up day works Monday's hours; one with hours works those.
+  EXPECT_EQ(office->workdays[0].hours, office->hours[0]);
+  EXPECT_THAT(office->workdays[1].hours, ElementsAre(TimeRange{600, 720}));
+}
+
+TEST(ConfigLoader, AcceptsMidnightAsTheEndOfADay) {
+  EXPECT_THAT(config_problems(R"(calendars:
+  hotline:
+    timezone: UTC
+    hours: {sun: ["00:00-24:00"]}
+)"),
+              IsEmpty());
+}
+
+TEST(ConfigLoader, RejectsUnknownTopLevelKeys) {
+  EXPECT_THAT(config_problems("stor: sqlite:x.db\n"),
+              ElementsAre("1:1: error: unknown key 'stor' in config (did you mean 'store'?)"));
+}
+
+TEST(ConfigLoader, RejectsUnknownStoreSchemes) {
+  EXPECT_THAT(config_problems("store: mysql://db\n"),
+              ElementsAre("1:8: error: store must be 'sqlite:PATH' or 'postgresql://...', got "
+                          "'mysql://db'"));
+}
+
+TEST(ConfigLoader, RejectsListenWithoutPort) {
+  EXPECT_THAT(config_problems("listen: localhost\n"),
+              ElementsAre("1:9: error: listen must be HOST:PORT, got 'localhost'"));
+}
+
+TEST(ConfigLoader, RejectsUnknownTimeZones) {
+  EXPECT_THAT(config_problems(R"(calendars:
+  office:
+    timezone: Asia/Beijing
+    hours: {mon: ["09:00-18:00"]}
+)"),
+              ElementsAre("3:15: error: unknown time zone 'Asia/Beijing' (use an IANA name such as "
+                          "Asia/Shanghai)"));
+}
+
+TEST(ConfigLoader, RejectsUnknownDayNames) {
+  EXPECT_THAT(config_problems(R"(calendars:
+  office:
+    timezone: UTC
+    hours: {mon: ["09:00-18:00"], thr: ["09:00-18:00"]}
+)"),
+              ElementsAre("4:35: error: unknown key 'thr' in hours (did you mean 'thu'?)"));
+}
+
+TEST(ConfigLoader, RejectsMalformedTimeRanges) {
+  EXPECT_THAT(config_problems(R"(calendars:
+  office:
+    timezone: UTC
+    hours:
+      mon: ["9-12", "13:00-12:00", "25:00-26:00"]
+)"),
+              ElementsAre("5:13: error: '9-12' is not a time range (write HH:MM-HH:MM, e.g. 09:00-12:00)",
+                          "5:21: error: time range '13:00-12:00' ends before it starts",
+                          "5:36: error: '25:00-26:00' is not a time range (write HH:MM-HH:MM, e.g. "
+                          "09:00-12:00)"));
+}
+
+TEST(ConfigLoader, RejectsOverlappingShifts) {
+  EXPECT_THAT(config_problems(R"(calendars:
+  office:
+    timezone: UTC
+    hours:
+      mon: ["09:00-12:30", "12:00-18:00"]
+)"),
+              ElementsAre("5:28: error: time range '12:00-18:00' overlaps or precedes the one before it"));
+}
+
+TEST(ConfigLoader, RejectsBadHolidays) {
+  EXPECT_THAT(config_problems(R"(calendars:
+  office:
+    timezone: UTC
+    hours: {mon: ["09:00-18:00"]}
+    holidays: ["2026-02-30", "2026-10-07..2026-10-01", "Christmas"]
+)"),
+              ElementsAre("5:16: error: '2026-02-30' is not a date or a date range (write 2026-12-25 "
+                          "or 2026-10-01..2026-10-07)",
+                          "5:30: error: holiday range '2026-10-07..2026-10-01' ends before it starts",
+                          "5:56: error: 'Christmas' is not a date or a date range (write 2026-12-25 "
+                          "or 2026-10-01..2026-10-07)"));
+}
+
+TEST(ConfigLoader, RejectsACalendarThatIsNeverOpen) {
+  EXPECT_THAT(config_problems(R"(calendars:
+  closed:
+    timezone: UTC
+    hours: {}
+)"),
+              ElementsAre("3:5: error: calendar 'closed' has no open hours on any day"));
+}
+
+TEST(ConfigLoader, ReservesTheCalendarNameNone) {
+  EXPECT_THAT(config_problems(R"(calendars:
+  none:
+    timezone: UTC
+    hours: {mon: ["09:00-18:00"]}
+)"),
+              ElementsAre("2:3: error: 'none' is reserved (it means wall-clock time)"));
+}
+
+constexpr const char* kDirectory = R"(directory:
+  roles:
+    agent: {title: Complaint handler}
+    supervisor: {title: Supervisor}
+  people:
+    li.na: {name: Li Na, roles: [agent], manager: zhang.wei, capacity: 20}
+    zhang.wei: {name: Zhang Wei, roles: [supervisor]}
+  queues:
+    complaints: {title: Complaints, members: [li.na], roles: [agent]}
+)";
+
+TEST(ConfigLoader, LoadsTheDirectory) {
+  Diagnostics diags;
+  const auto config = yaml::load_config("cfg.yaml", kDirectory, diags);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_THAT(diags.items(), IsEmpty());
+  const Person* li = config->find_person("li.na");
+  ASSERT_NE(li, nullptr);
+  EXPECT_EQ(li->name, "Li Na");
+  EXPECT_EQ(li->manager, "zhang.wei");
+  EXPECT_EQ(li->capacity, 20);
+  EXPECT_THAT(li->roles, ElementsAre("agent"));
+  ASSERT_NE(config->find_queue("complaints"), nullptr);
+  EXPECT_THAT(config->find_queue("complaints")->members, ElementsAre("li.na"));
+}
+
+TEST(ConfigLoader, ReportsUnknownManagersRolesAndMembers) {
+  EXPECT_THAT(config_problems(R"(directory:
+  roles:
+    agent: {}
+  people:
+    li.na: {roles: [agnet], manager: zhang.wie}
+    zhang.wei: {roles: [agent]}
+  queues:
+    complaints: {members: [li.an]}
+)"),
+              ElementsAre("5:21: error: unknown role 'agnet' (did you mean 'agent'?); declare it "
+                          "under directory.roles",
+                          "5:38: error: unknown manager 'zhang.wie' (did you mean 'zhang.wei'?)",
+                          "8:28: error: unknown person 'li.an' (did you mean 'li.na'?)"));
+}
+
+TEST(ConfigLoader, RejectsManagementLoops) {
+  EXPECT_THAT(config_problems(R"(directory:
+  people:
+    a: {manager: b}
+    b: {manager: a}
+)"),
+              ElementsAre("3:5: error: the management chain of 'a' loops back on itself",
+                          "4:5: error: the management chain of 'b' loops back on itself"));
+}
+
+TEST(ConfigLoader, RejectsQueuesWithoutMembers) {
+  EXPECT_THAT(config_problems("directory:\n  queues:\n    complaints: {title: Complaints}\n"),
+              ElementsAre("3:17: error: queue 'complaints' has no members: give 'members' or 'roles'"));
+}
+
+TEST(ConfigLoader, TemplatesNeedASubject) {
+  EXPECT_THAT(config_problems("templates:\n  sla_breached: {body: Late}\n"),
+              ElementsAre("2:17: error: template 'sla_breached' is missing required key 'subject'"));
+}
+
+TEST(ConfigLoader, TheShippedConfigIsValid) {
+  Diagnostics diags;
+  const auto config = yaml::load_config_file(OMBUD_SOURCE_DIR "/config/ombud.yaml", diags);
+  ASSERT_TRUE(config.has_value());
+  std::vector<std::string> lines;
+  for (const auto& d : diags.items()) lines.push_back(d.to_string());
+  EXPECT_THAT(lines, IsEmpty());
+  EXPECT_NE(config->find_calendar("office"), nullptr);
+}
+
+}  // namespace
+}  // namespace ombud

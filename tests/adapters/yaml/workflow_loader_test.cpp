@@ -1,0 +1,621 @@
+// Bad workflow definitions, each asserting the exact line, column and message an admin sees.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/adapters/yaml/test_support.h"
+
+namespace ombud {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using testing::workflow_problems;
+
+// The smallest valid workflow; the cases below each break one thing in a copy of it.
+constexpr const char* kValid = R"(workflow: demo
+initial: open
+states:
+  open:
+    on:
+      close: closed
+  closed:
+    type: final
+)";
+
+TEST(WorkflowLoader, AcceptsTheSmallestValidWorkflow) {
+  EXPECT_THAT(workflow_problems(kValid), IsEmpty());
+}
+
+TEST(WorkflowLoader, LoadsTheModel) {
+  Diagnostics diags;
+  const auto def = yaml::load_workflow("wf.yaml", kValid, diags);
+  ASSERT_TRUE(def.has_value());
+  EXPECT_EQ(def->name, "demo");
+  EXPECT_EQ(def->initial, "open");
+  ASSERT_EQ(def->states.size(), 2U);
+  EXPECT_FALSE(def->states[0].final);
+  EXPECT_TRUE(def->states[1].final);
+  ASSERT_EQ(def->states[0].on.size(), 1U);
+  EXPECT_EQ(def->states[0].on[0].event, "close");
+  EXPECT_EQ(def->states[0].on[0].transitions[0].target, "closed");
+  EXPECT_EQ(def->states[0].on[0].pos, (SourcePos{6, 7}));
+}
+
+TEST(WorkflowLoader, ReportsYamlSyntaxErrorsWithPosition) {
+  EXPECT_THAT(workflow_problems("workflow: demo\nstates: [open, closed\n"),
+              ElementsAre("3:1: error: YAML syntax error: end of sequence flow not found"));
+}
+
+TEST(WorkflowLoader, RejectsADocumentThatIsNotAMap) {
+  EXPECT_THAT(workflow_problems("- open\n- closed\n"),
+              ElementsAre("1:1: error: a workflow file must be a map with 'workflow', 'initial' "
+                          "and 'states', got a list"));
+}
+
+TEST(WorkflowLoader, RejectsASecondDocument) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) + "---\nworkflow: other\n"),
+              ::testing::Contains("10:1: error: expected a single YAML document; found another one here"));
+}
+
+TEST(WorkflowLoader, ReportsUnknownTopLevelKeyWithSuggestion) {
+  EXPECT_THAT(workflow_problems("workflow: demo\nintial: open\nstates:\n  open: {}\n"),
+              ElementsAre("1:1: error: the workflow is missing required key 'initial'",
+                          "2:1: error: unknown key 'intial' in workflow (did you mean 'initial'?)"));
+}
+
+TEST(WorkflowLoader, ListsTheAllowedKeysWhenNothingIsClose) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) + "colour: blue\n"),
+              ElementsAre("9:1: error: unknown key 'colour' in workflow (expected one of: workflow, "
+                          "title, description, calendar, key, key_policy, data, events, initial, "
+                          "states, on, slas, schedule)"));
+}
+
+TEST(WorkflowLoader, ReportsDuplicateKeys) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed}
+  open:
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("6:3: error: duplicate key 'open' (first defined at line 4)"));
+}
+
+TEST(WorkflowLoader, ReportsMissingKeysAtTheMapThatLacksThem) {
+  EXPECT_THAT(workflow_problems("workflow: demo\ninitial: open\n"),
+              ElementsAre("1:1: error: the workflow is missing required key 'states'"));
+}
+
+TEST(WorkflowLoader, RejectsAnInvalidWorkflowName) {
+  EXPECT_THAT(workflow_problems(std::string("workflow: Complaint Form\n") + (kValid + 15)),
+              ElementsAre("1:11: error: workflow name 'Complaint Form' is not a valid name "
+                          "(lower-case letters, digits and '_', starting with a letter)"));
+}
+
+TEST(WorkflowLoader, ReportsUnknownTargetWithSuggestion) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on:
+      close: closd
+  closed:
+    type: final
+)"),
+              ElementsAre("6:14: error: unknown target state 'closd' (did you mean 'closed'?)"));
+}
+
+TEST(WorkflowLoader, ReportsUnknownInitialState) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: opne
+states:
+  open:
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("2:10: error: unknown initial state 'opne' (did you mean 'open'?)"));
+}
+
+TEST(WorkflowLoader, RejectsTransitionsOutOfAFinalState) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed}
+  closed:
+    type: final
+    on: {reopen: open}
+)"),
+              ElementsAre("8:5: error: final state 'closed' cannot have transitions ('on')"));
+}
+
+TEST(WorkflowLoader, RejectsTimersInAFinalState) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed}
+  closed:
+    type: final
+    after:
+      - delay: 1d
+        target: open
+)"),
+              ElementsAre("8:5: error: final state 'closed' cannot have timers ('after')"));
+}
+
+TEST(WorkflowLoader, RejectsUnknownStateType) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed}
+  closed:
+    type: finished
+)"),
+              ::testing::Contains(
+                  "7:11: error: state type must be 'final' or 'normal', got 'finished'"));
+}
+
+TEST(WorkflowLoader, ReportsUnknownStateKeyWithSuggestion) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entyr: []
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("5:5: error: unknown key 'entyr' in state 'open' (did you mean 'entry'?)"));
+}
+
+TEST(WorkflowLoader, ReportsMalformedDurations) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed}
+    after:
+      - delay: 5x
+        target: closed
+  closed: {type: final}
+)"),
+              ElementsAre("7:16: error: delay: '5x' is not a duration (use 30s, 15m, 4h, 2d, 1w or "
+                          "combinations such as 1d4h)"));
+}
+
+TEST(WorkflowLoader, RejectsUnitsOutOfOrder) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed}
+    after:
+      - delay: 4h1d
+        target: closed
+  closed: {type: final}
+)"),
+              ElementsAre("7:16: error: delay: '4h1d' is not a duration (use 30s, 15m, 4h, 2d, 1w or "
+                          "combinations such as 1d4h)"));
+}
+
+TEST(WorkflowLoader, RejectsAZeroDelay) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed}
+    after:
+      - delay: 0s
+        target: closed
+  closed: {type: final}
+)"),
+              ElementsAre("7:16: error: delay must be longer than zero"));
+}
+
+TEST(WorkflowLoader, RejectsATimerThatDoesNothing) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed}
+    after:
+      - delay: 1h
+  closed: {type: final}
+)"),
+              ElementsAre("7:9: error: timer in 'after' of state 'open' has neither a target nor "
+                          "actions: it would do nothing"));
+}
+
+TEST(WorkflowLoader, RejectsAnActionWithTwoKeys) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entry:
+      - priority: high
+        raise: close
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("6:9: error: an action has exactly one key; this one has 2 (priority, "
+                          "raise): write each action as its own list item"));
+}
+
+TEST(WorkflowLoader, ReportsUnknownActionWithSuggestion) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entry:
+      - notfy: {to: assignee}
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("6:9: error: unknown action 'notfy' (did you mean 'notify'?)"));
+}
+
+TEST(WorkflowLoader, ReportsUnknownPriority) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entry: [{priority: hihg}]
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("5:24: error: priority must be low, normal, high or urgent, got 'hihg' "
+                          "(did you mean 'high'?)"));
+}
+
+TEST(WorkflowLoader, ReportsUnknownRecipient) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entry:
+      - notify: {to: "boss:li.na", template: hello}
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("6:22: error: unknown recipient 'boss:li.na' (use assignee, role:R, "
+                          "queue:Q, person:ID, manager_of:assignee or ${ expr })"));
+}
+
+TEST(WorkflowLoader, AssignNeedsExactlyOneTarget) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entry:
+      - assign: {queue: complaints, role: supervisor}
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("6:17: error: assign needs exactly one of queue, to, role or manager_of"));
+}
+
+TEST(WorkflowLoader, StrategyOnlyAppliesToQueues) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entry:
+      - assign:
+          role: supervisor
+          strategy: round_robin
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("8:11: error: 'strategy' only applies to assign with a queue"));
+}
+
+TEST(WorkflowLoader, ReportsUnknownStrategy) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entry:
+      - assign: {queue: complaints, strategy: least_load}
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("6:47: error: strategy must be round_robin or least_loaded, got "
+                          "'least_load' (did you mean 'least_loaded'?)"));
+}
+
+TEST(WorkflowLoader, ChecksSerialFormats) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  number: {type: string}
+initial: open
+states:
+  open:
+    entry:
+      - serial: {field: number, sequence: contract, format: "HT-{yyyy}-{n:05}"}
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("8:61: error: serial format: unknown placeholder '{n:05}' (use {yyyy}, "
+                          "{yy}, {mm}, {dd}, {seq} or {seq:05})"));
+}
+
+TEST(WorkflowLoader, SerialFieldMustBeAStringField) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  number: {type: int}
+initial: open
+states:
+  open:
+    entry:
+      - serial: {field: number, sequence: contract, format: "HT-{seq:05}"}
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("8:9: error: serial numbers are strings, but field 'number' is int"));
+}
+
+TEST(WorkflowLoader, SetOfAnUndeclaredFieldSuggestsTheDeclaredOne) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  score: {type: int}
+initial: open
+states:
+  open:
+    entry:
+      - set: {scroe: 5}
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("8:15: error: data has no field 'scroe' (did you mean 'score'?); declare "
+                          "it under 'data:'"));
+}
+
+TEST(WorkflowLoader, SetOfALiteralOfTheWrongType) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  score: {type: int, min: 1, max: 5}
+initial: open
+states:
+  open:
+    entry:
+      - set: {score: 9}
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ::testing::SizeIs(1));
+}
+
+TEST(WorkflowLoader, ReportsUnknownFieldTypeWithSuggestion) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  phone: {type: strng}
+initial: open
+states:
+  open: {on: {close: closed}}
+  closed: {type: final}
+)"),
+              ElementsAre("3:17: error: unknown type 'strng' (did you mean 'string'?) (types: "
+                          "string, int, number, bool, enum, timestamp, duration, list, object)"));
+}
+
+TEST(WorkflowLoader, EnumNeedsValues) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  channel: {type: enum}
+initial: open
+states:
+  open: {on: {close: closed}}
+  closed: {type: final}
+)"),
+              ElementsAre("3:12: error: data field 'channel' is an enum and needs 'values'"));
+}
+
+TEST(WorkflowLoader, EnumDefaultMustBeOneOfTheValues) {
+  const auto problems = workflow_problems(R"(workflow: demo
+data:
+  channel: {type: enum, values: [phone, email], default: fax}
+initial: open
+states:
+  open: {on: {close: closed}}
+  closed: {type: final}
+)");
+  ASSERT_THAT(problems, ::testing::SizeIs(1));
+  EXPECT_THAT(problems[0], ::testing::StartsWith("3:58: error: default of data field 'channel': "));
+}
+
+TEST(WorkflowLoader, ValuesOnlyOnEnums) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  phone: {type: string, values: [a, b]}
+initial: open
+states:
+  open: {on: {close: closed}}
+  closed: {type: final}
+)"),
+              ElementsAre("3:33: error: 'values' is only allowed on enum fields"));
+}
+
+TEST(WorkflowLoader, MinMustNotExceedMax) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  score: {type: int, min: 5, max: 1}
+initial: open
+states:
+  open: {on: {close: closed}}
+  closed: {type: final}
+)"),
+              ElementsAre("3:10: error: data field 'score': min 5 is greater than max"));
+}
+
+TEST(WorkflowLoader, ReportsMisspelledKeyPolicy) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) + "key: data.phone\nkey_policy: one-open\n"),
+              ::testing::Contains("10:13: error: key_policy must be none, one_open or unique, got "
+                                  "'one-open' (did you mean 'one_open'?)"));
+}
+
+TEST(WorkflowLoader, ReportsSlaStatesThatDoNotExist) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) + R"(slas:
+  resolve:
+    goal: 3d
+    start: [open]
+    pause: [waiting]
+    stop: [closed]
+)"),
+              ElementsAre("13:13: error: unknown state 'waiting'"));
+}
+
+TEST(WorkflowLoader, ReportsBadEscalationLevels) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) + R"(slas:
+  resolve:
+    goal: 3d
+    start: [open]
+    stop: [closed]
+    escalate:
+      - at: 150
+        actions: [{priority: high}]
+      - at: abc%
+        actions: [{priority: urgent}]
+)"),
+              ElementsAre("15:13: error: '150' is neither a percentage of the goal (75%) nor a "
+                          "working duration (4h)",
+                          "17:13: error: 'abc%' is not a percentage of the goal (write e.g. 50%, "
+                          "100%, 150%)"));
+}
+
+TEST(WorkflowLoader, AStateCannotBothStartAndStopAClock) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) + R"(slas:
+  resolve:
+    goal: 3d
+    start: [open]
+    stop: [open, closed]
+)"),
+              ElementsAre("12:13: error: state 'open' both starts and stops SLA 'resolve'"));
+}
+
+TEST(WorkflowLoader, ReportsCronErrorsInsideTheLine) {
+  const auto problems = workflow_problems(std::string(kValid) + R"(schedule:
+  cron: "0 9 * * MNO"
+  timezone: Asia/Shanghai
+)");
+  ASSERT_THAT(problems, ::testing::SizeIs(1));
+  EXPECT_THAT(problems[0], ::testing::StartsWith("10:18: error: cron: "));
+}
+
+TEST(WorkflowLoader, ReportsUnknownTimeZones) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) + R"(schedule:
+  cron: "0 9 * * MON"
+  timezone: Asia/Shangai
+)"),
+              ElementsAre("11:13: error: unknown time zone 'Asia/Shangai' (use an IANA name such "
+                          "as Asia/Shanghai)"));
+}
+
+TEST(WorkflowLoader, WarnsAboutUnreachableStates) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) + R"(  orphan:
+    on: {close: closed}
+)"),
+              ElementsAre("9:3: warning: state 'orphan' is unreachable from the initial state 'open'"));
+}
+
+TEST(WorkflowLoader, WarnsAboutStatesWithNoWayOut) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed, stall: limbo}
+  limbo: {}
+  closed: {type: final}
+)"),
+              ElementsAre("6:3: warning: no final state can be reached from state 'limbo'"));
+}
+
+TEST(WorkflowLoader, StrictTurnsWarningsIntoErrors) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) + "  orphan:\n    on: {close: closed}\n", nullptr,
+                                /*strict=*/true),
+              ElementsAre("9:3: error: state 'orphan' is unreachable from the initial state 'open'"));
+}
+
+TEST(WorkflowLoader, WarnsAboutTransitionsHiddenBehindAnUnguardedOne) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on:
+      close:
+        - target: closed
+        - target: open
+  closed: {type: final}
+)"),
+              ElementsAre("8:11: warning: this transition on 'close' is never taken: the one before "
+                          "it has no guard"));
+}
+
+TEST(WorkflowLoader, WarnsAboutRaisedEventsNobodyHandles) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entry: [{raise: escalate}]
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre("5:14: warning: event 'escalate' is raised but no transition handles it"));
+}
+
+TEST(WorkflowLoader, WarnsAboutDeclaredEventsNobodyHandles) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+events:
+  visited: {score: {type: int}}
+initial: open
+states:
+  open: {on: {close: closed}}
+  closed: {type: final}
+)"),
+              ElementsAre("3:3: warning: event 'visited' is declared but no transition handles it"));
+}
+
+TEST(WorkflowLoader, ReportsEveryProblemInOneRun) {
+  const auto problems = workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entyr: []
+    on:
+      close: closd
+    after:
+      - delay: soon
+        target: closed
+  closed:
+    type: final
+)");
+  EXPECT_THAT(problems, ElementsAre(::testing::StartsWith("5:5: error: unknown key 'entyr'"),
+                                    ::testing::StartsWith("7:14: error: unknown target state"),
+                                    ::testing::StartsWith("9:16: error: delay: 'soon'")));
+}
+
+TEST(WorkflowLoader, ExpandsAliasesButRefusesAliasBombs) {
+  std::string bomb = "workflow: demo\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) bomb += std::string(k ? ", " : "") + "*a" + std::to_string(i - 1);
+    bomb += "]\n";
+  }
+  const auto problems = workflow_problems(bomb);
+  EXPECT_THAT(problems, ::testing::Contains(::testing::HasSubstr(
+                            "error: document too large after expanding aliases")));
+}
+
+TEST(WorkflowLoader, NeverCrashesOnOddInputs) {
+  for (const char* text : {"", "~", "[]", "{}", "workflow:", "states: 5", "states:\n  - a\n",
+                           "initial: [a]\nstates: {a: [1]}", "on: 1", "slas: {x: 1}",
+                           "workflow: x\ninitial: a\nstates:\n  a:\n    on:\n      e: [1, {target: [a]}]\n",
+                           "\t\tworkflow: x", "workflow: \"unterminated", "? [a]\n: b\n"}) {
+    EXPECT_NO_THROW((void)workflow_problems(text)) << text;
+  }
+}
+
+}  // namespace
+}  // namespace ombud

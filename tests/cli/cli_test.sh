@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The `ombud` command line as an admin uses it: exit codes, text and JSON output.
+# Usage: cli_test.sh OMBUD_BINARY REPO_ROOT
+set -u
+ombud=$1
+root=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+check() {  # check NAME CONDITION-EXIT-STATUS
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1)); echo "ok   $1"
+  else
+    failed=$((failed + 1)); echo "FAIL $1"
+  fi
+}
+
+# A valid set of workflows validates with exit 0 under --strict with the shipped config.
+"$ombud" validate --strict --config "$root/config/ombud.yaml" "$root/workflows" > "$tmp/out" 2>&1
+check "shipped workflows are valid under --strict" $?
+grep -q "^valid: " "$tmp/out"; check "summary line says valid" $?
+
+# A broken workflow: exit 1, compiler-style lines with the exact position.
+cat > "$tmp/bad.yaml" <<'YAML'
+workflow: demo
+initial: open
+states:
+  open:
+    on:
+      close: closd
+  closed:
+    type: final
+YAML
+"$ombud" validate "$tmp/bad.yaml" > "$tmp/out" 2>&1
+[ $? -eq 1 ]; check "invalid workflow exits 1" $?
+grep -qxF "$tmp/bad.yaml:6:14: error: unknown target state 'closd' (did you mean 'closed'?)" "$tmp/out"
+check "error line has file:line:col and a suggestion" $?
+
+# JSON output carries the same diagnostic.
+"$ombud" validate --format json "$tmp/bad.yaml" > "$tmp/out.json" 2>&1
+/usr/bin/python3 - "$tmp/out.json" "$tmp/bad.yaml" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+d = doc["diagnostics"][0]
+assert doc["valid"] is False and doc["errors"] == 1, doc
+assert (d["file"], d["line"], d["column"], d["severity"]) == (sys.argv[2], 6, 14, "error"), d
+assert d["message"] == "unknown target state 'closd' (did you mean 'closed'?)", d
+PY
+check "json output names file, line, column, severity and message" $?
+
+# Warnings: exit 0 normally, exit 1 under --strict.
+cat > "$tmp/warn.yaml" <<'YAML'
+workflow: demo
+initial: open
+states:
+  open:
+    on: {close: closed}
+  orphan:
+    on: {close: closed}
+  closed: {type: final}
+YAML
+"$ombud" validate "$tmp/warn.yaml" > "$tmp/out" 2>&1
+check "warnings alone exit 0" $?
+"$ombud" validate --strict "$tmp/warn.yaml" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "6:3: error: state 'orphan' is unreachable" "$tmp/out"
+check "--strict makes warnings errors" $?
+
+# A missing path and a usage error.
+"$ombud" validate "$tmp/nope.yaml" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "nope.yaml: error: no such file or directory" "$tmp/out"
+check "missing file is reported" $?
+"$ombud" validate --format xml "$tmp/bad.yaml" > /dev/null 2>&1
+[ $? -eq 2 ]; check "bad option exits 2" $?
+
+# Graphs of every shipped workflow, in both languages.
+for f in "$root"/workflows/*.yaml; do
+  "$ombud" graph --format mermaid "$f" > "$tmp/g.mmd" 2>&1 && head -1 "$tmp/g.mmd" | grep -q "stateDiagram-v2"
+  check "mermaid graph of $(basename "$f")" $?
+  "$ombud" graph --format dot "$f" > "$tmp/g.dot" 2>&1 && grep -q "^digraph" "$tmp/g.dot"
+  check "dot graph of $(basename "$f")" $?
+done
+"$ombud" graph "$tmp/bad.yaml" > "$tmp/out" 2> "$tmp/err"
+[ $? -eq 1 ] && [ ! -s "$tmp/out" ] && grep -q "6:14: error" "$tmp/err"
+check "graph of an invalid workflow prints the errors and no graph" $?
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
