@@ -27,8 +27,8 @@ struct CronSpec {
   // True when the local calendar day and time (minute resolution) match.
   bool matches(date::local_seconds t) const;
 
-  // The first local minute strictly after `t` that matches, searching at most ~5 years ahead
-  // (a spec such as `0 0 30 2 *` never matches: nullopt).
+  // The first local minute strictly after `t` that matches; nullopt if and only if the spec
+  // never matches (such as `0 0 30 2 *`). The search is bounded (one 400-year calendar cycle).
   std::optional<date::local_seconds> next_after(date::local_seconds t) const;
 };
 

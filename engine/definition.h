@@ -37,6 +37,10 @@ struct Expr {
 // (`data: {phone: "${ event.caller }", channel: phone}`).
 struct ValueSpec {
   enum class Kind { literal, expression, object, array };
+
+  // Declared so that clang accepts default construction of this self-referential aggregate.
+  ValueSpec() = default;
+
   Kind kind = Kind::literal;
   boost::json::value literal;
   std::optional<Expr> expression;

@@ -18,6 +18,9 @@ namespace ombud::yaml {
 struct Node {
   enum class Kind { null, scalar, sequence, map };
 
+  // Declared so that clang accepts default construction of this self-referential aggregate.
+  Node() = default;
+
   Kind kind = Kind::null;
   std::string value;    // scalars only
   bool quoted = false;  // 'x', "x", | and > scalars: always strings, never null/bool/number
