@@ -13,6 +13,30 @@
 //
 // Positions in errors are byte offsets into the expression text; the caller maps them to file
 // line:column (see Expr in engine/definition.h).
+//
+// Semantics (the tests in tests/engine/expr pin each of these down):
+// - Fields: `data.f` reads the stored JSON as the schema's type (timestamps and durations from
+//   their canonical strings). A declared field that is absent, or stored as JSON null, reads as
+//   null, so `has(data.f)` and `data.f == null` test it; using null in arithmetic or an ordering
+//   is an error. `has(x.f)` is true when the key is present and not null. Reading an undeclared
+//   field, or a key a JSON object lacks, is an error. `instance.*` fields come from
+//   EvalContext::instance the same way (version int, created_at timestamp, the rest strings).
+// - Numbers: int op int stays int and overflow is an error; mixing int and number gives number;
+//   a non-finite number result is an error; `/` and `%` by zero are errors (for numbers too);
+//   `%` takes ints only; `int(x)` truncates numbers toward zero and parses decimal strings.
+// - Equality: `==` compares ints and numbers by value, durations by wall-clock length, lists
+//   element-wise, maps as JSON; values of different kinds are unequal (statically, `==` needs
+//   compatible types; null is compatible with every type). Orderings (`<` ...) work on numbers,
+//   strings (bytewise), bools, timestamps and durations (by wall-clock length).
+// - Time: timestamp ± duration counts a duration's days as 24 h (wall clock); timestamp −
+//   timestamp is a duration without days. Results outside years 0000–9999 (or durations beyond
+//   about 31,000 years) are errors.
+// - `x in list` tests membership by `==`; `'k' in map` tests key presence; `'s' in string` tests
+//   for a substring. `size` counts Unicode code points for strings.
+// - `&&` and `||` are commutative as in CEL: `false && <error>` and `<error> && false` are false,
+//   `true || <error>` and `<error> || true` are true; otherwise an error wins.
+// - Value's operator== is structural (same alternative, same contents), unlike the language's
+//   `==`.
 #pragma once
 
 #include <boost/json/object.hpp>
