@@ -1,0 +1,196 @@
+#include "engine/instance.h"
+
+#include <array>
+
+namespace ombud {
+
+namespace {
+
+constexpr std::array<std::string_view, 5> kStatusNames{"idle", "running", "paused", "met",
+                                                       "breached"};
+
+std::int64_t ms(Timestamp t) { return t.time_since_epoch().count(); }
+Timestamp at_ms(std::int64_t v) { return Timestamp(Millis(v)); }
+
+// Reading helpers that record the first problem and keep going with a default.
+struct Reader {
+  const boost::json::object& o;
+  std::string* error;
+
+  const boost::json::value* get(std::string_view key) const {
+    auto it = o.find(key);
+    if (it == o.end()) {
+      if (error != nullptr && error->empty()) *error = "missing '" + std::string(key) + "'";
+      return nullptr;
+    }
+    return &it->value();
+  }
+  std::string str(std::string_view key) const {
+    const auto* v = get(key);
+    if (v != nullptr && v->is_string()) return std::string(v->as_string());
+    if (v != nullptr && error != nullptr && error->empty()) *error = "'" + std::string(key) + "' is not a string";
+    return {};
+  }
+  std::int64_t num(std::string_view key) const {
+    const auto* v = get(key);
+    if (v != nullptr && v->is_int64()) return v->as_int64();
+    if (v != nullptr && v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
+    if (v != nullptr && error != nullptr && error->empty()) *error = "'" + std::string(key) + "' is not an integer";
+    return 0;
+  }
+  bool flag(std::string_view key) const {
+    const auto* v = get(key);
+    if (v != nullptr && v->is_bool()) return v->as_bool();
+    if (v != nullptr && error != nullptr && error->empty()) *error = "'" + std::string(key) + "' is not a boolean";
+    return false;
+  }
+  const boost::json::array* arr(std::string_view key) const {
+    const auto* v = get(key);
+    if (v != nullptr && v->is_array()) return &v->as_array();
+    if (v != nullptr && error != nullptr && error->empty()) *error = "'" + std::string(key) + "' is not a list";
+    return nullptr;
+  }
+};
+
+}  // namespace
+
+std::string_view sla_status_name(SlaClock::Status s) { return kStatusNames.at(static_cast<std::size_t>(s)); }
+
+const SlaClock* Instance::sla(std::string_view name) const {
+  for (const auto& c : slas) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+boost::json::object to_json(const Instance& in) {
+  boost::json::array slas;
+  for (const auto& c : in.slas) {
+    boost::json::array fired;
+    for (int f : c.fired) fired.push_back(f);
+    slas.push_back(boost::json::object{{"name", c.name},
+                                       {"status", sla_status_name(c.status)},
+                                       {"cycle", c.cycle},
+                                       {"started_at", ms(c.started_at)},
+                                       {"due_at", ms(c.due_at)},
+                                       {"budget_ms", c.budget.count()},
+                                       {"elapsed_ms", c.elapsed.count()},
+                                       {"running_since", ms(c.running_since)},
+                                       {"paused_ms", c.paused_total.count()},
+                                       {"paused_since", ms(c.paused_since)},
+                                       {"stopped_at", ms(c.stopped_at)},
+                                       {"breached", c.breached},
+                                       {"fired", std::move(fired)}});
+  }
+  boost::json::array timers;
+  for (const auto& t : in.timers) {
+    timers.push_back(boost::json::object{{"id", t.id},
+                                         {"kind", t.kind == PendingTimer::Kind::state ? "state" : "escalation"},
+                                         {"due", ms(t.due)},
+                                         {"state", t.state},
+                                         {"index", t.index},
+                                         {"sla", t.sla},
+                                         {"cycle", t.cycle}});
+  }
+  boost::json::array incidents;
+  for (const auto& i : in.incidents) {
+    incidents.push_back(boost::json::object{{"at", ms(i.at)}, {"message", i.message}, {"resolved", i.resolved}});
+  }
+  return {{"id", in.id},
+          {"workflow", in.workflow},
+          {"version", in.version},
+          {"state", in.state},
+          {"data", in.data},
+          {"key", in.key},
+          {"assignee", in.assignee},
+          {"queue", in.queue},
+          {"priority", priority_name(in.priority)},
+          {"created_at", ms(in.created_at)},
+          {"updated_at", ms(in.updated_at)},
+          {"ended", in.ended},
+          {"slas", std::move(slas)},
+          {"timers", std::move(timers)},
+          {"incidents", std::move(incidents)},
+          {"next_timer_id", in.next_timer_id},
+          {"revision", in.revision}};
+}
+
+std::optional<Instance> instance_from_json(const boost::json::value& json, std::string* error) {
+  std::string local_error;
+  std::string* err = error != nullptr ? error : &local_error;
+  err->clear();
+  if (!json.is_object()) {
+    *err = "an instance must be a JSON object";
+    return std::nullopt;
+  }
+  const Reader r{json.as_object(), err};
+  Instance in;
+  in.id = r.str("id");
+  in.workflow = r.str("workflow");
+  in.version = static_cast<int>(r.num("version"));
+  in.state = r.str("state");
+  if (const auto* d = r.get("data"); d != nullptr && d->is_object()) in.data = d->as_object();
+  in.key = r.str("key");
+  in.assignee = r.str("assignee");
+  in.queue = r.str("queue");
+  const auto p = priority_from_name(r.str("priority"));
+  if (!p && err->empty()) *err = "unknown priority";
+  in.priority = p.value_or(Priority::normal);
+  in.created_at = at_ms(r.num("created_at"));
+  in.updated_at = at_ms(r.num("updated_at"));
+  in.ended = r.flag("ended");
+  if (const auto* slas = r.arr("slas")) {
+    for (const auto& v : *slas) {
+      if (!v.is_object()) continue;
+      const Reader s{v.as_object(), err};
+      SlaClock c;
+      c.name = s.str("name");
+      const std::string status = s.str("status");
+      for (std::size_t k = 0; k < kStatusNames.size(); ++k) {
+        if (kStatusNames[k] == status) c.status = static_cast<SlaClock::Status>(k);
+      }
+      c.cycle = static_cast<int>(s.num("cycle"));
+      c.started_at = at_ms(s.num("started_at"));
+      c.due_at = at_ms(s.num("due_at"));
+      c.budget = Millis(s.num("budget_ms"));
+      c.elapsed = Millis(s.num("elapsed_ms"));
+      c.running_since = at_ms(s.num("running_since"));
+      c.paused_total = Millis(s.num("paused_ms"));
+      c.paused_since = at_ms(s.num("paused_since"));
+      c.stopped_at = at_ms(s.num("stopped_at"));
+      c.breached = s.flag("breached");
+      if (const auto* fired = s.arr("fired")) {
+        for (const auto& f : *fired) c.fired.push_back(f.is_int64() ? static_cast<int>(f.as_int64()) : 0);
+      }
+      in.slas.push_back(std::move(c));
+    }
+  }
+  if (const auto* timers = r.arr("timers")) {
+    for (const auto& v : *timers) {
+      if (!v.is_object()) continue;
+      const Reader t{v.as_object(), err};
+      PendingTimer pt;
+      pt.id = static_cast<std::uint64_t>(t.num("id"));
+      pt.kind = t.str("kind") == "escalation" ? PendingTimer::Kind::escalation : PendingTimer::Kind::state;
+      pt.due = at_ms(t.num("due"));
+      pt.state = t.str("state");
+      pt.index = static_cast<int>(t.num("index"));
+      pt.sla = t.str("sla");
+      pt.cycle = static_cast<int>(t.num("cycle"));
+      in.timers.push_back(std::move(pt));
+    }
+  }
+  if (const auto* incidents = r.arr("incidents")) {
+    for (const auto& v : *incidents) {
+      if (!v.is_object()) continue;
+      const Reader i{v.as_object(), err};
+      in.incidents.push_back({at_ms(i.num("at")), i.str("message"), i.flag("resolved")});
+    }
+  }
+  in.next_timer_id = static_cast<std::uint64_t>(r.num("next_timer_id"));
+  in.revision = static_cast<std::uint64_t>(r.num("revision"));
+  if (!err->empty()) return std::nullopt;
+  return in;
+}
+
+}  // namespace ombud

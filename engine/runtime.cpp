@@ -1,0 +1,279 @@
+#include "engine/runtime.h"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <set>
+
+namespace ombud {
+
+namespace {
+
+class StoreWorkload final : public Workload {
+ public:
+  explicit StoreWorkload(const Store& store) : store_(store) {}
+  int open_cases(std::string_view person) const override { return store_.open_cases(person); }
+
+ private:
+  const Store& store_;
+};
+
+std::string_view status_name(RuntimeResult::Status s) {
+  switch (s) {
+    case RuntimeResult::Status::ok:
+      return "ok";
+    case RuntimeResult::Status::not_handled:
+      return "not_handled";
+    case RuntimeResult::Status::rejected:
+      return "rejected";
+    case RuntimeResult::Status::not_found:
+      return "not_found";
+    case RuntimeResult::Status::conflict:
+      return "conflict";
+  }
+  return "ok";
+}
+
+boost::json::object history_json(const HistoryEntry& h) {
+  return {{"at", format_timestamp(h.at)}, {"kind", h.kind}, {"message", h.message}, {"details", h.details}};
+}
+
+RuntimeResult failure(RuntimeResult::Status status, std::string error) {
+  RuntimeResult r;
+  r.status = status;
+  r.error = std::move(error);
+  return r;
+}
+
+}  // namespace
+
+boost::json::object RuntimeResult::to_json() const {
+  boost::json::array entries;
+  for (const auto& h : history) entries.push_back(history_json(h));
+  boost::json::object o{{"status", status_name(status)}, {"history", std::move(entries)}};
+  if (!error.empty()) o["error"] = error;
+  if (instance) o["instance"] = ombud::to_json(*instance);
+  return o;
+}
+
+Runtime::Runtime(Store& store, const Clock& clock, StepContext context, Notifier* notifier)
+    : store_(store), clock_(clock), context_(std::move(context)), notifier_(notifier) {}
+
+void Runtime::add_definition(const Definition& def, int version) {
+  definitions_[def.name] = {&def, version};
+}
+
+const Definition* Runtime::definition(const std::string& workflow) const {
+  auto it = definitions_.find(workflow);
+  return it == definitions_.end() ? nullptr : it->second.first;
+}
+
+StepContext Runtime::context_for(const StepContext* overrides) const {
+  StepContext ctx = overrides != nullptr ? *overrides : context_;
+  ctx.calendars = context_.calendars;
+  ctx.directory = context_.directory;
+  ctx.counters = &store_;
+  return ctx;
+}
+
+RuntimeResult Runtime::start(const StartRequest& request) { return start_at(request, clock_.now()); }
+
+RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
+  const Definition* def = definition(request.workflow);
+  if (def == nullptr) return failure(RuntimeResult::Status::not_found, "unknown workflow '" + request.workflow + "'");
+  if (!request.idempotency_key.empty()) {
+    if (auto previous = store_.idempotent_response(request.idempotency_key)) {
+      RuntimeResult r;
+      r.replayed = true;
+      if (auto it = previous->find("instance"); it != previous->end()) {
+        if (auto id = it->value().as_object().find("id"); id != it->value().as_object().end()) {
+          r.instance = store_.load(std::string(id->value().as_string()));
+        }
+      }
+      return r;
+    }
+  }
+  const std::string counter = "ids:" + def->name;
+  const std::int64_t n = store_.get(counter) + 1;
+  StepContext ctx = context_for(nullptr);
+  const StoreWorkload workload(store_);
+  ctx.workload = &workload;
+  Outcome out = ombud::start(*def, def->name + "-" + std::to_string(n), request.data, now, ctx);
+  if (out.result == Outcome::Result::rejected) return failure(RuntimeResult::Status::rejected, out.error);
+  out.instance.version = definitions_.at(def->name).second;
+  const std::string& key = out.instance.key;
+  if (!key.empty() && def->key_policy == KeyPolicy::one_open) {
+    if (auto open = store_.find_open_by_key(def->name, key)) {
+      RuntimeResult r = failure(RuntimeResult::Status::rejected,
+                                "an open '" + def->name + "' case with key " + key + " exists: " + *open);
+      r.instance = store_.load(*open);
+      return r;
+    }
+  }
+  if (!key.empty() && def->key_policy == KeyPolicy::unique && store_.key_used(def->name, key)) {
+    return failure(RuntimeResult::Status::rejected,
+                   "key " + key + " is already taken: '" + def->name + "' allows one case per key, ever");
+  }
+  out.counters.push_back({counter, n});
+  Instance before;
+  return apply(before, std::move(out), request.idempotency_key, true, std::nullopt);
+}
+
+RuntimeResult Runtime::send(const EventRequest& request) {
+  if (!request.idempotency_key.empty()) {
+    if (auto previous = store_.idempotent_response(request.idempotency_key)) {
+      RuntimeResult r;
+      r.replayed = true;
+      if (auto it = previous->find("instance"); it != previous->end() && it->value().is_object()) {
+        if (auto inst = instance_from_json(it->value(), nullptr)) r.instance = std::move(inst);
+      }
+      return r;
+    }
+  }
+  std::string id = request.instance_id;
+  if (id.empty()) {
+    auto found = store_.find_open_by_key(request.workflow, request.key);
+    if (!found) {
+      return failure(RuntimeResult::Status::not_found,
+                     "no open '" + request.workflow + "' case with key " + request.key);
+    }
+    id = *found;
+  }
+  auto instance = store_.load(id);
+  if (!instance) return failure(RuntimeResult::Status::not_found, "no case '" + id + "'");
+  const Definition* def = definition(instance->workflow);
+  if (def == nullptr) {
+    return failure(RuntimeResult::Status::not_found, "workflow '" + instance->workflow + "' is not loaded");
+  }
+  StepContext ctx = context_for(nullptr);
+  const StoreWorkload workload(store_);
+  ctx.workload = &workload;
+  ctx.actor_roles = request.actor_roles;
+  ctx.enforce_roles = request.enforce_roles;
+  Event event{request.event, request.data, std::nullopt, request.actor};
+  Outcome out = step(*def, *instance, event, clock_.now(), ctx);
+  if (out.result == Outcome::Result::rejected) {
+    RuntimeResult r = failure(RuntimeResult::Status::rejected, out.error);
+    r.instance = std::move(instance);
+    return r;
+  }
+  return apply(*instance, std::move(out), request.idempotency_key, false, std::nullopt);
+}
+
+RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
+                             const std::string& idempotency_key, bool is_new,
+                             const std::optional<DueTimer>& fired) {
+  Commit c;
+  // The timer row that caused this step goes in the same transaction: it fires exactly once.
+  if (fired) c.cancelled.push_back(*fired);
+  c.expected_revision = is_new ? 0 : before.revision;
+  c.history = outcome.history;
+  // A timer armed and cancelled within the same step never reaches the store.
+  std::set<std::uint64_t> cancelled(outcome.cancelled.begin(), outcome.cancelled.end());
+  for (const auto& t : outcome.armed) {
+    if (cancelled.count(t.id) == 0) c.armed.push_back({outcome.instance.id, t.id, t.due});
+  }
+  for (const auto& t : before.timers) {
+    const bool still_pending = std::any_of(outcome.instance.timers.begin(), outcome.instance.timers.end(),
+                                           [&](const PendingTimer& p) { return p.id == t.id; });
+    if (!still_pending && !(fired && fired->timer_id == t.id)) {
+      c.cancelled.push_back({before.id, t.id, t.due});
+    }
+  }
+  c.notifications = outcome.notifications;
+  c.webhooks = outcome.webhooks;
+  c.counters = outcome.counters;
+  c.idempotency_key = idempotency_key;
+  c.instance = outcome.instance;
+
+  RuntimeResult result;
+  result.status = outcome.result == Outcome::Result::not_handled ? RuntimeResult::Status::not_handled
+                                                                  : RuntimeResult::Status::ok;
+  result.instance = outcome.instance;
+  result.history = outcome.history;
+  c.response = result.to_json();
+  if (store_.commit(c) == CommitResult::conflict) {
+    return failure(RuntimeResult::Status::conflict,
+                   "case '" + outcome.instance.id + "' changed meanwhile (revision " +
+                       std::to_string(before.revision) + " is stale)");
+  }
+  // Only now, after the commit, does anything leave the process.
+  if (notifier_ != nullptr) {
+    for (const auto& n : outcome.notifications) notifier_->notify(outcome.instance, n);
+    for (const auto& w : outcome.webhooks) notifier_->webhook(outcome.instance, w);
+  }
+  for (const auto& child : outcome.starts) {
+    StartRequest r;
+    r.workflow = child.workflow;
+    r.data = child.data;
+    r.actor = outcome.instance.id;
+    (void)start(r);
+  }
+  return result;
+}
+
+std::optional<RuntimeResult> Runtime::fire_next_timer(Timestamp until) {
+  const auto due = store_.due_timers(until, 1);
+  if (due.empty()) return std::nullopt;
+  const DueTimer& t = due.front();
+  auto instance = store_.load(t.instance_id);
+  const Definition* def = instance ? definition(instance->workflow) : nullptr;
+  if (!instance || def == nullptr) {
+    // A timer of a case whose workflow is not loaded: drop the row so it cannot block the queue.
+    if (!instance) return std::nullopt;
+    Commit c;
+    c.cancelled.push_back(t);
+    c.instance = *instance;
+    c.expected_revision = instance->revision;
+    (void)store_.commit(c);
+    return failure(RuntimeResult::Status::not_found,
+                   "timer of case '" + instance->id + "' whose workflow is not loaded");
+  }
+  StepContext ctx = context_for(nullptr);
+  const StoreWorkload workload(store_);
+  ctx.workload = &workload;
+  Event event;
+  event.timer_id = t.timer_id;
+  Outcome out = step(*def, *instance, event, clock_.now(), ctx);
+  return apply(*instance, std::move(out), "", false, t);
+}
+
+int Runtime::fire_due_timers() {
+  int fired = 0;
+  while (fire_next_timer(clock_.now())) ++fired;
+  return fired;
+}
+
+std::vector<RuntimeResult> Runtime::run_schedules(Timestamp from, Timestamp to) {
+  std::vector<RuntimeResult> results;
+  for (const auto& [name, entry] : definitions_) {
+    const Definition& def = *entry.first;
+    if (!def.schedule) continue;
+    const date::time_zone* zone = nullptr;
+    try {
+      zone = date::locate_zone(def.schedule->timezone);
+    } catch (const std::exception&) {
+      continue;  // rejected when the definition was checked
+    }
+    auto local = zone->to_local(std::chrono::floor<std::chrono::seconds>(from));
+    const auto local_end = zone->to_local(std::chrono::floor<std::chrono::seconds>(to));
+    for (int guard = 0; guard < 100000; ++guard) {
+      auto next = def.schedule->cron.next_after(local);
+      if (!next || *next > local_end) break;
+      local = *next;
+      boost::json::object data;
+      for (const auto& [field, spec] : def.schedule->data) {
+        if (spec.kind == ValueSpec::Kind::literal) data[field] = spec.literal;
+      }
+      StartRequest r;
+      r.workflow = def.name;
+      r.data = std::move(data);
+      r.actor = "schedule";
+      const auto instant = zone->to_sys(local, date::choose::earliest);
+      results.push_back(start_at(r, std::chrono::time_point_cast<Millis>(instant)));
+    }
+  }
+  return results;
+}
+
+}  // namespace ombud

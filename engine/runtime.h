@@ -1,0 +1,101 @@
+// The runtime: load → step → commit → acknowledge, around the pure step().
+//
+// It correlates events by business key, enforces `key_policy`, replays idempotent requests,
+// fires due timers in order and starts scheduled instances. Effects that leave the process
+// (notifications, webhooks) are handed to the Notifier only after their commit. Events for one
+// instance are processed one at a time, in order (this class is not thread-safe: one runtime
+// per thread of control; the server serialises per instance in front of it).
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/clock.h"
+#include "engine/definition.h"
+#include "engine/step.h"
+#include "engine/store.h"
+
+namespace ombud {
+
+// Receives notifications and webhooks after they were committed.
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  virtual void notify(const Instance& instance, const Notification& notification) = 0;
+  virtual void webhook(const Instance& instance, const OutboundWebhook& webhook) = 0;
+};
+
+// What a caller is told about a start or an event.
+struct RuntimeResult {
+  enum class Status { ok, not_handled, rejected, not_found, conflict };
+  Status status = Status::ok;
+  std::string error;
+  std::optional<Instance> instance;
+  std::vector<HistoryEntry> history;  // what this call added
+  bool replayed = false;              // answered from an earlier call with the same idempotency key
+
+  boost::json::object to_json() const;
+};
+
+struct StartRequest {
+  std::string workflow;
+  boost::json::object data;
+  std::string idempotency_key;
+  std::string actor;
+};
+
+struct EventRequest {
+  std::string instance_id;  // or, when empty, workflow + key
+  std::string workflow;
+  std::string key;
+  std::string event;
+  boost::json::object data;
+  std::string idempotency_key;
+  std::string actor;
+  std::vector<std::string> actor_roles;
+  bool enforce_roles = false;
+};
+
+class Runtime {
+ public:
+  // `context` supplies calendars and the directory; its counters and workload are replaced by
+  // the store's. Definitions must outlive the runtime.
+  Runtime(Store& store, const Clock& clock, StepContext context, Notifier* notifier = nullptr);
+
+  // Registers the latest version of a workflow (the one new instances start on).
+  void add_definition(const Definition& def, int version = 1);
+  const Definition* definition(const std::string& workflow) const;
+
+  RuntimeResult start(const StartRequest& request);
+  RuntimeResult send(const EventRequest& request);
+
+  // Fires every timer due at or before now(), earliest first; returns how many fired. Each
+  // firing is its own step and commit.
+  int fire_due_timers();
+  // Fires the next due timer only if it is due at or before `until` (the simulator moves its
+  // clock to each timer's due time first). Returns the result, or nullopt when none is due.
+  std::optional<RuntimeResult> fire_next_timer(Timestamp until);
+  std::optional<Timestamp> next_timer_due() const { return store_.next_timer_due(); }
+
+  // Starts the instances whose `schedule:` cron matched a minute in (from, to].
+  std::vector<RuntimeResult> run_schedules(Timestamp from, Timestamp to);
+
+ private:
+  RuntimeResult start_at(const StartRequest& request, Timestamp now);
+  RuntimeResult apply(const Instance& before, Outcome outcome, const std::string& idempotency_key,
+                      bool is_new, const std::optional<DueTimer>& fired);
+  StepContext context_for(const StepContext* overrides) const;
+
+  Store& store_;
+  const Clock& clock_;
+  StepContext context_;
+  Notifier* notifier_;
+  std::map<std::string, std::pair<const Definition*, int>> definitions_;
+};
+
+}  // namespace ombud

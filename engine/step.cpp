@@ -1,0 +1,959 @@
+#include "engine/step.h"
+
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+#include <deque>
+
+#include "engine/assignment.h"
+
+namespace ombud {
+
+namespace {
+
+// A directory and workload for contexts that have none.
+class NoWorkload final : public Workload {
+ public:
+  int open_cases(std::string_view) const override { return 0; }
+};
+
+std::string millis_text(Millis ms) {
+  Duration d;
+  d.clock = ms;
+  return format_duration(d);
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+class Machine {
+ public:
+  Machine(const Definition& def, const StepContext& ctx, Timestamp now, Outcome& out)
+      : def_(def), ctx_(ctx), now_(now), out_(out), inst_(out.instance) {}
+
+  // ---- entry points -----------------------------------------------------------------------
+
+  void begin(const boost::json::object& data) {
+    inst_.workflow = def_.name;
+    inst_.created_at = now_;
+    inst_.data = data;
+    for (const auto& sla : def_.slas) {
+      SlaClock clock;
+      clock.name = sla.name;
+      clock.fired.assign(sla.escalate.size(), 0);
+      inst_.slas.push_back(std::move(clock));
+    }
+    if (def_.key) {
+      auto key = eval(*def_.key, nullptr, nullptr);
+      if (key && key->kind() == expr::TypeKind::string) {
+        inst_.key = std::get<std::string>(key->v);
+      } else if (key && !key->is_null()) {
+        inst_.key = key->to_string();
+      }
+    }
+    history("started", "started in '" + def_.initial + "'" +
+                           (inst_.key.empty() ? "" : " with key " + inst_.key));
+    enter(def_.initial, nullptr);
+    drain_raised();
+  }
+
+  void handle_external(const Event& event) {
+    if (event.timer_id) {
+      fire_timer(*event.timer_id);
+    } else {
+      handle_event(event, /*external=*/true);
+    }
+    drain_raised();
+  }
+
+  bool rejected() const { return rejected_; }
+  bool handled() const { return handled_; }
+
+ private:
+  // ---- small helpers ----------------------------------------------------------------------
+
+  void history(std::string kind, std::string message, boost::json::object details = {}) {
+    out_.history.push_back({now_, std::move(kind), std::move(message), std::move(details)});
+  }
+
+  void incident(std::string message) {
+    inst_.incidents.push_back({now_, message, false});
+    history("incident", std::move(message));
+  }
+
+  const BusinessCalendar& calendar(const std::optional<std::string>& name) const {
+    static const BusinessCalendar kWallClock = BusinessCalendar::wall_clock();
+    const std::string& n = name ? *name : (def_.calendar ? *def_.calendar : std::string());
+    if (n.empty() || n == "none" || ctx_.calendars == nullptr) return kWallClock;
+    const BusinessCalendar* cal = ctx_.calendars->find(n);
+    return cal != nullptr ? *cal : kWallClock;
+  }
+
+  const boost::json::object& instance_json() {
+    instance_json_ = {{"id", inst_.id},
+                      {"state", inst_.state},
+                      {"workflow", inst_.workflow},
+                      {"version", inst_.version},
+                      {"key", inst_.key},
+                      {"assignee", inst_.assignee},
+                      {"priority", priority_name(inst_.priority)},
+                      {"created_at", format_timestamp(inst_.created_at)}};
+    return instance_json_;
+  }
+
+  // Evaluates an expression; a runtime error becomes an incident and nullopt.
+  std::optional<expr::Value> eval(const Expr& e, const boost::json::object* event_data,
+                                  const Schema* event_schema) {
+    if (!e.ast) return std::nullopt;
+    expr::EvalContext ec;
+    ec.data = &inst_.data;
+    ec.data_schema = &def_.data;
+    ec.event = event_data;
+    ec.event_schema = event_schema;
+    ec.instance = &instance_json();
+    ec.now = now_;
+    expr::EvalResult r = expr::evaluate(*e.ast, ec);
+    if (!r.ok()) {
+      incident("expression '" + e.text + "' failed: " + r.error.message);
+      return std::nullopt;
+    }
+    return std::move(r.value);
+  }
+
+  bool guard_holds(const std::optional<Expr>& guard, const Event* ev) {
+    if (!guard) return true;
+    auto v = eval(*guard, ev != nullptr ? &ev->data : nullptr, event_schema(ev));
+    return v && v->kind() == expr::TypeKind::boolean && std::get<bool>(v->v);
+  }
+
+  const Schema* event_schema(const Event* ev) const {
+    return ev != nullptr ? def_.event_schema(ev->name) : nullptr;
+  }
+
+  std::optional<boost::json::value> value(const ValueSpec& spec, const Event* ev) {
+    switch (spec.kind) {
+      case ValueSpec::Kind::literal:
+        return spec.literal;
+      case ValueSpec::Kind::expression: {
+        auto v = eval(*spec.expression, ev != nullptr ? &ev->data : nullptr, event_schema(ev));
+        if (!v) return std::nullopt;
+        return expr::to_json(*v);
+      }
+      case ValueSpec::Kind::object: {
+        boost::json::object o;
+        for (const auto& [k, inner] : spec.object) {
+          auto v = value(inner, ev);
+          if (!v) return std::nullopt;
+          o[k] = std::move(*v);
+        }
+        return o;
+      }
+      case ValueSpec::Kind::array: {
+        boost::json::array a;
+        for (const auto& inner : spec.array) {
+          auto v = value(inner, ev);
+          if (!v) return std::nullopt;
+          a.push_back(std::move(*v));
+        }
+        return a;
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::optional<boost::json::object> data_map(const std::vector<std::pair<std::string, ValueSpec>>& map,
+                                              const Event* ev) {
+    boost::json::object o;
+    for (const auto& [k, spec] : map) {
+      auto v = value(spec, ev);
+      if (!v) return std::nullopt;
+      o[k] = std::move(*v);
+    }
+    return o;
+  }
+
+  std::int64_t counter(const std::string& name) const {
+    auto it = counter_overlay_.find(name);
+    if (it != counter_overlay_.end()) return it->second;
+    return ctx_.counters != nullptr ? ctx_.counters->get(name) : 0;
+  }
+
+  void set_counter(const std::string& name, std::int64_t v) {
+    counter_overlay_[name] = v;
+    for (auto& u : out_.counters) {
+      if (u.name == name) {
+        u.value = v;
+        return;
+      }
+    }
+    out_.counters.push_back({name, v});
+  }
+
+  const Workload& workload() const {
+    static const NoWorkload kNone;
+    return ctx_.workload != nullptr ? *ctx_.workload : kNone;
+  }
+
+  // ---- actions ----------------------------------------------------------------------------
+
+  void run_actions(const std::vector<Action>& actions, const Event* ev) {
+    for (const auto& a : actions) {
+      std::visit([&](const auto& action) { run(action, ev); }, a.kind);
+    }
+  }
+
+  void run(const SetAction& set, const Event* ev) {
+    // All values are computed from the data as it was before this `set`.
+    std::vector<std::pair<const std::string*, boost::json::value>> values;
+    for (const auto& [field, spec] : set.fields) {
+      auto v = value(spec, ev);
+      if (!v) continue;
+      values.emplace_back(&field, std::move(*v));
+    }
+    boost::json::object changed;
+    for (auto& [field, v] : values) {
+      const FieldSchema* schema = def_.data.find(*field);
+      if (schema == nullptr) continue;  // rejected when the definition was checked
+      if (v.is_null()) {
+        inst_.data.erase(*field);
+        changed[*field] = nullptr;
+        continue;
+      }
+      const std::string problem = check_field_value(*schema, v);
+      if (!problem.empty()) {
+        incident("set " + *field + ": " + problem);
+        continue;
+      }
+      inst_.data[*field] = v;
+      changed[*field] = std::move(v);
+    }
+    if (!changed.empty()) history("set", "set " + boost::json::serialize(changed), changed);
+  }
+
+  void assign_to(const AssignmentChoice& choice, const std::string& how, const std::string& queue) {
+    if (!choice.person) {
+      if (!queue.empty()) {
+        inst_.queue = queue;
+        inst_.assignee.clear();
+      }
+      incident("nobody assigned (" + how + "): " + choice.reason);
+      return;
+    }
+    const std::string previous = inst_.assignee;
+    inst_.assignee = *choice.person;
+    inst_.queue.clear();
+    history("assigned", "assigned to " + inst_.assignee + " (" + how + ")" +
+                            (previous.empty() || previous == inst_.assignee ? "" : ", was " + previous),
+            {{"assignee", inst_.assignee}, {"previous", previous}});
+  }
+
+  void run(const AssignAction& assign, const Event* ev) {
+    switch (assign.kind) {
+      case AssignAction::Kind::queue: {
+        if (ctx_.directory == nullptr) {
+          inst_.queue = assign.queue;
+          inst_.assignee.clear();
+          incident("nobody assigned from queue '" + assign.queue + "': no directory configured");
+          return;
+        }
+        const std::string cursor_name = "rr:" + assign.queue;
+        const AssignmentChoice choice =
+            choose_from_queue(*ctx_.directory, workload(), assign.queue, assign.strategy,
+                              assign.skills, counter(cursor_name));
+        if (choice.person && assign.strategy == AssignStrategy::round_robin) {
+          set_counter(cursor_name, choice.next_cursor);
+        }
+        assign_to(choice,
+                  std::string("queue ") + assign.queue + ", " +
+                      (assign.strategy == AssignStrategy::round_robin ? "round_robin" : "least_loaded"),
+                  assign.queue);
+        return;
+      }
+      case AssignAction::Kind::to: {
+        auto v = value(*assign.to, ev);
+        if (!v) return;
+        if (!v->is_string() || v->as_string().empty()) {
+          incident("assign to: expected a person id, got " + boost::json::serialize(*v));
+          return;
+        }
+        const std::string id(v->as_string());
+        if (ctx_.directory != nullptr) {
+          assign_to(choose_person(*ctx_.directory, id), "direct", "");
+        } else {
+          assign_to(AssignmentChoice{id, "", 0}, "direct", "");
+        }
+        return;
+      }
+      case AssignAction::Kind::role:
+        if (ctx_.directory == nullptr) {
+          incident("nobody assigned to role '" + assign.role + "': no directory configured");
+          return;
+        }
+        assign_to(choose_by_role(*ctx_.directory, workload(), assign.role), "role " + assign.role, "");
+        return;
+      case AssignAction::Kind::manager_of:
+        if (ctx_.directory == nullptr) {
+          incident("nobody assigned to the manager of " + inst_.assignee + ": no directory configured");
+          return;
+        }
+        if (inst_.assignee.empty()) {
+          incident("nobody assigned to the manager of the assignee: the case has no assignee");
+          return;
+        }
+        assign_to(choose_manager_of(*ctx_.directory, inst_.assignee),
+                  "manager of " + inst_.assignee, "");
+        return;
+    }
+  }
+
+  void run(const PriorityAction& p, const Event*) {
+    if (inst_.priority == p.priority) return;
+    history("priority", std::string("priority ") + std::string(priority_name(inst_.priority)) + " → " +
+                            std::string(priority_name(p.priority)));
+    inst_.priority = p.priority;
+  }
+
+  static std::vector<std::string> ids(const std::vector<const Person*>& people) {
+    std::vector<std::string> out;
+    out.reserve(people.size());
+    for (const Person* p : people) out.push_back(p->id);
+    return out;
+  }
+
+  void run(const NotifyAction& n, const Event* ev) {
+    Notification note;
+    note.template_name = n.template_name;
+    const Directory* dir = ctx_.directory;
+    switch (n.to.kind) {
+      case Recipient::Kind::assignee:
+        note.to = "assignee";
+        if (!inst_.assignee.empty()) note.recipients.push_back(inst_.assignee);
+        break;
+      case Recipient::Kind::role:
+        note.to = "role:" + n.to.name;
+        if (dir != nullptr) note.recipients = ids(dir->people_with_role(n.to.name));
+        break;
+      case Recipient::Kind::queue:
+        note.to = "queue:" + n.to.name;
+        if (dir != nullptr) note.recipients = ids(dir->queue_members(n.to.name));
+        break;
+      case Recipient::Kind::person:
+        note.to = "person:" + n.to.name;
+        note.recipients.push_back(n.to.name);
+        break;
+      case Recipient::Kind::manager_of_assignee: {
+        note.to = "manager_of:assignee";
+        if (dir != nullptr && !inst_.assignee.empty()) {
+          const AssignmentChoice m = choose_manager_of(*dir, inst_.assignee);
+          if (m.person) note.recipients.push_back(*m.person);
+        }
+        break;
+      }
+      case Recipient::Kind::expression: {
+        note.to = "${ " + n.to.expression->text + " }";
+        auto v = eval(*n.to.expression, ev != nullptr ? &ev->data : nullptr, event_schema(ev));
+        if (v && v->kind() == expr::TypeKind::string) {
+          note.recipients.push_back(std::get<std::string>(v->v));
+        }
+        break;
+      }
+    }
+    if (note.recipients.empty()) {
+      incident("notification '" + note.template_name + "' to " + note.to + " reached nobody");
+    }
+    std::string who;
+    for (const auto& r : note.recipients) who += (who.empty() ? "" : ", ") + r;
+    history("notify", "notify " + note.to + (who.empty() ? "" : " (" + who + ")") +
+                          (note.template_name.empty() ? "" : ": " + note.template_name));
+    out_.notifications.push_back(std::move(note));
+  }
+
+  void run(const RaiseAction& r, const Event* ev) {
+    auto data = data_map(r.data, ev);
+    if (!data) return;
+    raised_.push_back(Event{r.event, std::move(*data), std::nullopt, ""});
+  }
+
+  void run(const StartAction& s, const Event* ev) {
+    auto data = data_map(s.data, ev);
+    if (!data) return;
+    history("start", "start a '" + s.workflow + "' case");
+    out_.starts.push_back({s.workflow, std::move(*data)});
+  }
+
+  void run(const SerialAction& s, const Event*) {
+    const std::string name = "seq:" + s.sequence;
+    const std::int64_t next = counter(name) + 1;
+    set_counter(name, next);
+    const std::string serial = format_serial(s.format, next);
+    inst_.data[s.field] = serial;
+    history("serial", "serial " + serial + " drawn from sequence '" + s.sequence + "'",
+            {{"field", s.field}, {"value", serial}, {"sequence", s.sequence}, {"seq", next}});
+  }
+
+  std::string format_serial(const std::string& format, std::int64_t seq) const {
+    const date::year_month_day ymd{date::floor<date::days>(calendar(std::nullopt).local_time(now_))};
+    std::string out;
+    std::size_t i = 0;
+    while (i < format.size()) {
+      if (format[i] != '{') {
+        out += format[i++];
+        continue;
+      }
+      const std::size_t close = format.find('}', i);
+      const std::string p = format.substr(i + 1, close - i - 1);
+      auto pad = [](long long v, std::size_t width) {
+        std::string s = std::to_string(v);
+        return s.size() < width ? std::string(width - s.size(), '0') + s : s;
+      };
+      if (p == "yyyy") out += pad(static_cast<int>(ymd.year()), 4);
+      if (p == "yy") out += pad(static_cast<int>(ymd.year()) % 100, 2);
+      if (p == "mm") out += pad(static_cast<unsigned>(ymd.month()), 2);
+      if (p == "dd") out += pad(static_cast<unsigned>(ymd.day()), 2);
+      if (p == "seq") out += std::to_string(seq);
+      if (p.rfind("seq:0", 0) == 0) out += pad(seq, static_cast<std::size_t>(p[5] - '0'));
+      i = close + 1;
+    }
+    return out;
+  }
+
+  void run(const WebhookAction& w, const Event* ev) {
+    boost::json::value body = boost::json::object{};
+    if (w.body) {
+      auto v = value(*w.body, ev);
+      if (!v) return;
+      body = std::move(*v);
+    }
+    history("webhook", "webhook to '" + w.target + "'");
+    out_.webhooks.push_back({w.target, std::move(body)});
+  }
+
+  // ---- states, timers, transitions --------------------------------------------------------
+
+  void cancel_timers_if(const std::function<bool(const PendingTimer&)>& pred) {
+    auto it = std::remove_if(inst_.timers.begin(), inst_.timers.end(), [&](const PendingTimer& t) {
+      if (!pred(t)) return false;
+      out_.cancelled.push_back(t.id);
+      return true;
+    });
+    inst_.timers.erase(it, inst_.timers.end());
+  }
+
+  void arm(PendingTimer t) {
+    t.id = inst_.next_timer_id++;
+    inst_.timers.push_back(t);
+    out_.armed.push_back(std::move(t));
+  }
+
+  void arm_state_timers(const State& s) {
+    for (std::size_t i = 0; i < s.timers.size(); ++i) {
+      const StateTimer& st = s.timers[i];
+      PendingTimer t;
+      t.kind = PendingTimer::Kind::state;
+      t.state = s.name;
+      t.index = static_cast<int>(i);
+      if (st.kind == StateTimer::Kind::after) {
+        auto due = calendar(st.calendar).add(now_, st.delay);
+        if (!due) {
+          incident("timer 'after " + format_duration(st.delay) + "' in '" + s.name +
+                   "' has no due time: its calendar is not open within ten years");
+          continue;
+        }
+        t.due = *due;
+      } else {
+        auto v = eval(*st.time, nullptr, nullptr);
+        if (!v) continue;
+        if (v->kind() != expr::TypeKind::timestamp) {
+          incident("timer 'at " + st.time->text + "' in '" + s.name + "' is not a timestamp (" +
+                   v->to_string() + ")");
+          continue;
+        }
+        t.due = std::max(std::get<Timestamp>(v->v), now_);
+      }
+      arm(std::move(t));
+    }
+  }
+
+  void enter(const std::string& name, const Event* ev) {
+    const State* s = def_.find_state(name);
+    if (s == nullptr) {
+      incident("unknown state '" + name + "'");
+      return;
+    }
+    inst_.state = name;
+    run_actions(s->entry, ev);
+    if (s->final) {
+      inst_.ended = true;
+      cancel_timers_if([](const PendingTimer&) { return true; });
+      for (std::size_t i = 0; i < def_.slas.size(); ++i) stop_clock(i);
+      history("ended", "ended in '" + name + "'");
+      raised_.clear();
+      return;
+    }
+    arm_state_timers(*s);
+    sla_react(name);
+  }
+
+  void leave(const State& s, const Event* ev) {
+    run_actions(s.exit, ev);
+    cancel_timers_if([&](const PendingTimer& t) {
+      return t.kind == PendingTimer::Kind::state && t.state == s.name;
+    });
+  }
+
+  void take(const Transition& t, const Event* ev, const std::string& trigger) {
+    const std::string from = inst_.state;
+    if (!t.target) {
+      history("transition", trigger + ": internal in '" + from + "'");
+      run_actions(t.actions, ev);
+      return;
+    }
+    history("transition", trigger + ": " + from + " → " + *t.target,
+            {{"from", from}, {"to", *t.target}});
+    if (const State* source = def_.find_state(from)) leave(*source, ev);
+    run_actions(t.actions, ev);
+    enter(*t.target, ev);
+  }
+
+  void reject(std::string why) {
+    rejected_ = true;
+    out_.error = std::move(why);
+  }
+
+  // Finds the transition an event takes in the current state (own `on` first, then global).
+  const Transition* choose(const Event& ev) {
+    const State* s = def_.find_state(inst_.state);
+    std::vector<const EventHandlers*> lists;
+    if (s != nullptr) {
+      if (const EventHandlers* h = s->handlers_for(ev.name)) lists.push_back(h);
+    }
+    if (s != nullptr && !s->final) {
+      for (const auto& h : def_.on) {
+        if (h.event == ev.name) lists.push_back(&h);
+      }
+    }
+    for (const EventHandlers* h : lists) {
+      for (const auto& t : h->transitions) {
+        if (guard_holds(t.guard, &ev)) return &t;
+      }
+    }
+    return nullptr;
+  }
+
+  void handle_event(const Event& ev, bool external) {
+    if (inst_.ended) {
+      if (external) {
+        reject("the case has ended (state '" + inst_.state + "')");
+      } else {
+        history("not_handled", ev.name + ": the case has ended");
+      }
+      return;
+    }
+    if (const Schema* schema = def_.event_schema(ev.name)) {
+      const std::string problem = validate_payload(*schema, ev.data);
+      if (!problem.empty()) {
+        if (external) {
+          reject("event '" + ev.name + "': " + problem);
+        } else {
+          incident("raised event '" + ev.name + "': " + problem);
+        }
+        return;
+      }
+    }
+    Event with_defaults = ev;
+    if (const Schema* schema = def_.event_schema(ev.name)) {
+      for (const auto& f : schema->fields) {
+        if (f.default_value && !with_defaults.data.contains(f.name)) {
+          with_defaults.data[f.name] = *f.default_value;
+        }
+      }
+    }
+    const Transition* t = choose(with_defaults);
+    if (t == nullptr) {
+      history("not_handled", ev.name + ": no transition in '" + inst_.state + "' takes it",
+              {{"event", ev.name}, {"data", ev.data}});
+      return;
+    }
+    if (external && ctx_.enforce_roles && !t->roles.empty()) {
+      bool allowed = false;
+      for (const auto& r : ctx_.actor_roles) allowed = allowed || contains(t->roles, r);
+      if (!allowed) {
+        std::string roles;
+        for (const auto& r : t->roles) roles += (roles.empty() ? "" : ", ") + r;
+        reject("event '" + ev.name + "' in '" + inst_.state + "' needs one of the roles: " + roles);
+        return;
+      }
+    }
+    handled_ = true;
+    history("event", ev.name + (ev.actor.empty() ? "" : " from " + ev.actor),
+            {{"event", ev.name}, {"data", ev.data}, {"actor", ev.actor}});
+    take(*t, &with_defaults, ev.name);
+  }
+
+  void drain_raised() {
+    int handled = 0;
+    while (!raised_.empty()) {
+      if (++handled > kMaxRaisedEvents) {
+        incident("more than " + std::to_string(kMaxRaisedEvents) +
+                 " raised events in one step: a loop? the rest were dropped (next: '" +
+                 raised_.front().name + "')");
+        raised_.clear();
+        return;
+      }
+      Event ev = std::move(raised_.front());
+      raised_.pop_front();
+      history("raised", "raised " + ev.name);
+      handle_event(ev, /*external=*/false);
+    }
+  }
+
+  void fire_timer(std::uint64_t id) {
+    auto it = std::find_if(inst_.timers.begin(), inst_.timers.end(),
+                           [&](const PendingTimer& t) { return t.id == id; });
+    if (it == inst_.timers.end()) {
+      history("not_handled", "timer #" + std::to_string(id) + " is no longer pending");
+      return;
+    }
+    const PendingTimer timer = *it;
+    inst_.timers.erase(it);
+    handled_ = true;
+    const Millis late = now_ > timer.due ? now_ - timer.due : Millis(0);
+    const std::string lateness = late.count() > 0 ? " (late by " + millis_text(late) + ")" : "";
+    if (timer.kind == PendingTimer::Kind::escalation) {
+      fire_escalation(timer, lateness);
+      return;
+    }
+    const State* s = def_.find_state(timer.state);
+    if (s == nullptr || inst_.state != timer.state ||
+        timer.index >= static_cast<int>(s->timers.size())) {
+      history("not_handled", "timer #" + std::to_string(id) + " belongs to a state the case left");
+      return;
+    }
+    const StateTimer& st = s->timers[static_cast<std::size_t>(timer.index)];
+    const std::string label = st.kind == StateTimer::Kind::after
+                                  ? "after " + format_duration(st.delay)
+                                  : "at " + st.time->text;
+    history("timer", "timer '" + label + "' in '" + s->name + "' fired" + lateness,
+            {{"late_ms", late.count()}});
+    if (!guard_holds(st.guard, nullptr)) {
+      history("not_handled", "timer '" + label + "': guard does not hold");
+      return;
+    }
+    Transition t;
+    t.target = st.target;
+    t.actions = st.actions;
+    take(t, nullptr, "timer " + label);
+  }
+
+  // ---- SLA clocks -------------------------------------------------------------------------
+
+  std::size_t sla_index(const std::string& name) const {
+    for (std::size_t i = 0; i < inst_.slas.size(); ++i) {
+      if (inst_.slas[i].name == name) return i;
+    }
+    return inst_.slas.size();
+  }
+
+  SlaClock& clock_for(std::size_t i) {
+    // Instances created before an SLA was added get its clock on first use.
+    const std::string& name = def_.slas[i].name;
+    std::size_t k = sla_index(name);
+    if (k == inst_.slas.size()) {
+      SlaClock c;
+      c.name = name;
+      inst_.slas.push_back(c);
+    }
+    SlaClock& c = inst_.slas[k];
+    c.fired.resize(def_.slas[i].escalate.size(), 0);
+    return c;
+  }
+
+  // Working time of a duration in a calendar, measured from `from`.
+  Millis working(const BusinessCalendar& cal, Timestamp from, const Duration& d) const {
+    if (d.days == 0) return d.clock;
+    auto end = cal.add(from, d);
+    return end ? cal.working_time(from, *end) : d.clock;
+  }
+
+  void sla_react(const std::string& state) {
+    for (std::size_t i = 0; i < def_.slas.size(); ++i) {
+      const Sla& sla = def_.slas[i];
+      SlaClock& c = clock_for(i);
+      const bool running = c.status == SlaClock::Status::running;
+      const bool paused = c.status == SlaClock::Status::paused;
+      if (contains(sla.stop, state)) {
+        if (running || paused) stop_clock(i);
+      } else if (contains(sla.start, state) && !running && !paused) {
+        start_clock(i);
+      } else if (contains(sla.pause, state)) {
+        if (running) pause_clock(i);
+      } else if (paused) {
+        resume_clock(i);
+      }
+    }
+  }
+
+  void start_clock(std::size_t i) {
+    const Sla& sla = def_.slas[i];
+    SlaClock& c = clock_for(i);
+    const BusinessCalendar& cal = calendar(sla.calendar);
+    Duration goal;
+    if (sla.goal) {
+      goal = *sla.goal;
+    } else if (sla.goal_expr) {
+      auto v = eval(*sla.goal_expr, nullptr, nullptr);
+      if (!v || v->kind() != expr::TypeKind::duration) {
+        incident("SLA '" + sla.name + "': goal is not a duration; the clock did not start");
+        return;
+      }
+      goal = std::get<Duration>(v->v);
+    }
+    c.cycle += 1;
+    c.status = SlaClock::Status::running;
+    c.started_at = now_;
+    c.running_since = now_;
+    c.elapsed = Millis(0);
+    c.paused_total = Millis(0);
+    c.breached = false;
+    c.stopped_at = Timestamp{};
+    std::fill(c.fired.begin(), c.fired.end(), 0);
+    auto due = cal.add(now_, goal);
+    c.budget = due ? cal.working_time(now_, *due) : goal.wall_clock();
+    c.due_at = due ? *due : now_ + goal.wall_clock();
+    history("sla", "SLA " + sla.name + " started (cycle " + std::to_string(c.cycle) + ", goal " +
+                       format_duration(goal) + ", due " + format_timestamp(c.due_at) + ")",
+            {{"sla", sla.name}, {"cycle", c.cycle}, {"due", format_timestamp(c.due_at)}});
+    arm_escalations(i);
+  }
+
+  void pause_clock(std::size_t i) {
+    SlaClock& c = clock_for(i);
+    const BusinessCalendar& cal = calendar(def_.slas[i].calendar);
+    c.elapsed += cal.working_time(c.running_since, now_);
+    c.status = SlaClock::Status::paused;
+    c.paused_since = now_;
+    cancel_escalations(c.name);
+    history("sla", "SLA " + c.name + " paused (" + millis_text(c.elapsed) + " of " +
+                       millis_text(c.budget) + " used)");
+  }
+
+  void resume_clock(std::size_t i) {
+    SlaClock& c = clock_for(i);
+    const BusinessCalendar& cal = calendar(def_.slas[i].calendar);
+    c.paused_total += now_ - c.paused_since;
+    c.status = SlaClock::Status::running;
+    c.running_since = now_;
+    if (c.elapsed < c.budget) {
+      auto due = cal.add(now_, Duration{0, c.budget - c.elapsed});
+      if (due) c.due_at = *due;
+    }
+    history("sla", "SLA " + c.name + " resumed (due " + format_timestamp(c.due_at) + ")");
+    arm_escalations(i);
+  }
+
+  void stop_clock(std::size_t i) {
+    SlaClock& c = clock_for(i);
+    if (c.status != SlaClock::Status::running && c.status != SlaClock::Status::paused) return;
+    const BusinessCalendar& cal = calendar(def_.slas[i].calendar);
+    if (c.status == SlaClock::Status::running) c.elapsed += cal.working_time(c.running_since, now_);
+    if (c.status == SlaClock::Status::paused) c.paused_total += now_ - c.paused_since;
+    c.breached = c.breached || c.elapsed > c.budget;
+    c.status = c.breached ? SlaClock::Status::breached : SlaClock::Status::met;
+    c.stopped_at = now_;
+    cancel_escalations(c.name);
+    history("sla",
+            "SLA " + c.name + (c.breached ? " breached" : " met") + " (" + millis_text(c.elapsed) +
+                " of " + millis_text(c.budget) + " working time, paused " + millis_text(c.paused_total) + ")",
+            {{"sla", c.name},
+             {"cycle", c.cycle},
+             {"met", !c.breached},
+             {"elapsed_ms", c.elapsed.count()},
+             {"paused_ms", c.paused_total.count()}});
+  }
+
+  void cancel_escalations(const std::string& sla) {
+    cancel_timers_if([&](const PendingTimer& t) {
+      return t.kind == PendingTimer::Kind::escalation && t.sla == sla;
+    });
+  }
+
+  // The working time after the cycle's start at which level `level` fires for the n-th time.
+  Millis threshold(std::size_t sla_i, std::size_t level, int n) const {
+    const Sla& sla = def_.slas[sla_i];
+    const SlaClock& c = inst_.slas[sla_index(sla.name)];
+    const BusinessCalendar& cal = calendar(sla.calendar);
+    const EscalationLevel& l = sla.escalate[level];
+    Millis first = l.kind == EscalationLevel::Kind::percent
+                       ? Millis(static_cast<std::int64_t>(static_cast<double>(c.budget.count()) *
+                                                          l.percent / 100.0))
+                       : working(cal, c.started_at, l.elapsed);
+    if (n > 0 && l.repeat) first += working(cal, c.started_at, *l.repeat) * n;
+    return first;
+  }
+
+  // Arms the next firing of every level still due in this cycle, plus the goal itself (index -1,
+  // which marks the cycle breached).
+  void arm_escalations(std::size_t i) {
+    const Sla& sla = def_.slas[i];
+    SlaClock& c = clock_for(i);
+    const BusinessCalendar& cal = calendar(sla.calendar);
+    auto due_after = [&](Millis at) -> Timestamp {
+      if (at <= c.elapsed) return now_;
+      auto due = cal.add(c.running_since, Duration{0, at - c.elapsed});
+      return due ? *due : Timestamp::max();
+    };
+    if (!c.breached) {
+      PendingTimer goal;
+      goal.kind = PendingTimer::Kind::escalation;
+      goal.sla = sla.name;
+      goal.cycle = c.cycle;
+      goal.index = -1;
+      goal.due = due_after(c.budget + Millis(1));
+      arm(std::move(goal));
+    }
+    for (std::size_t level = 0; level < sla.escalate.size(); ++level) {
+      const int n = c.fired[level];
+      if (n > 0 && !sla.escalate[level].repeat) continue;
+      PendingTimer t;
+      t.kind = PendingTimer::Kind::escalation;
+      t.sla = sla.name;
+      t.cycle = c.cycle;
+      t.index = static_cast<int>(level);
+      t.due = due_after(threshold(i, level, n));
+      arm(std::move(t));
+    }
+  }
+
+  void fire_escalation(const PendingTimer& timer, const std::string& lateness) {
+    std::size_t i = 0;
+    while (i < def_.slas.size() && def_.slas[i].name != timer.sla) ++i;
+    if (i == def_.slas.size()) return;
+    const Sla& sla = def_.slas[i];
+    SlaClock& c = clock_for(i);
+    if (c.cycle != timer.cycle || c.status != SlaClock::Status::running) {
+      history("not_handled", "escalation timer of SLA " + sla.name + " belongs to another cycle");
+      return;
+    }
+    if (timer.index < 0) {
+      c.breached = true;
+      history("sla", "SLA " + sla.name + " breached: goal exceeded at " + format_timestamp(c.due_at) + lateness,
+              {{"sla", sla.name}, {"cycle", c.cycle}});
+      return;
+    }
+    const auto level = static_cast<std::size_t>(timer.index);
+    if (level >= sla.escalate.size()) return;
+    const EscalationLevel& l = sla.escalate[level];
+    c.fired[level] += 1;
+    const std::string at = l.kind == EscalationLevel::Kind::percent
+                               ? std::to_string(static_cast<int>(l.percent)) + "%"
+                               : format_duration(l.elapsed);
+    history("escalation",
+            "SLA " + sla.name + " escalation level " + std::to_string(level + 1) + " (" + at + ")" +
+                (c.fired[level] > 1 ? " repeat " + std::to_string(c.fired[level] - 1) : "") + lateness,
+            {{"sla", sla.name}, {"level", level + 1}, {"count", c.fired[level]}});
+    if (l.repeat) {
+      PendingTimer next;
+      next.kind = PendingTimer::Kind::escalation;
+      next.sla = sla.name;
+      next.cycle = c.cycle;
+      next.index = timer.index;
+      const BusinessCalendar& cal = calendar(sla.calendar);
+      const Millis at_ms = threshold(i, level, c.fired[level]);
+      const Millis used = c.elapsed + cal.working_time(c.running_since, now_);
+      auto due = cal.add(now_, Duration{0, std::max(Millis(0), at_ms - used)});
+      next.due = due ? *due : Timestamp::max();
+      arm(std::move(next));
+    }
+    run_actions(l.actions, nullptr);
+  }
+
+  const Definition& def_;
+  const StepContext& ctx_;
+  Timestamp now_;
+  Outcome& out_;
+  Instance& inst_;
+  std::deque<Event> raised_;
+  std::map<std::string, std::int64_t> counter_overlay_;
+  boost::json::object instance_json_;
+  bool rejected_ = false;
+  bool handled_ = false;
+};
+
+}  // namespace
+
+std::string validate_payload(const Schema& schema, const boost::json::object& data) {
+  for (const auto& [key, value] : data) {
+    const FieldSchema* f = schema.find(key);
+    if (f == nullptr) {
+      return "unknown field '" + std::string(key) + "'" + did_you_mean(key, schema.names());
+    }
+    if (value.is_null()) continue;
+    const std::string problem = check_field_value(*f, value);
+    if (!problem.empty()) return "field '" + f->name + "': " + problem;
+  }
+  for (const auto& f : schema.fields) {
+    if (f.required && !f.default_value && (!data.contains(f.name) || data.at(f.name).is_null())) {
+      return "field '" + f.name + "' is required";
+    }
+  }
+  return "";
+}
+
+Outcome start(const Definition& def, std::string id, const boost::json::object& data, Timestamp now,
+              const StepContext& ctx) {
+  Outcome out;
+  out.instance.id = std::move(id);
+  const std::string problem = validate_payload(def.data, data);
+  if (!problem.empty()) {
+    out.result = Outcome::Result::rejected;
+    out.error = "data: " + problem;
+    return out;
+  }
+  boost::json::object with_defaults = data;
+  for (const auto& f : def.data.fields) {
+    if (f.default_value && (!with_defaults.contains(f.name) || with_defaults.at(f.name).is_null())) {
+      with_defaults[f.name] = *f.default_value;
+    }
+  }
+  Machine m(def, ctx, now, out);
+  m.begin(with_defaults);
+  out.instance.revision += 1;
+  out.instance.updated_at = now;
+  return out;
+}
+
+Outcome step(const Definition& def, const Instance& instance, const Event& event, Timestamp now,
+             const StepContext& ctx) {
+  Outcome out;
+  out.instance = instance;
+  Machine m(def, ctx, now, out);
+  m.handle_external(event);
+  if (m.rejected()) {
+    Outcome rejected;
+    rejected.result = Outcome::Result::rejected;
+    rejected.error = std::move(out.error);
+    rejected.instance = instance;
+    return rejected;
+  }
+  out.result = m.handled() ? Outcome::Result::handled : Outcome::Result::not_handled;
+  out.instance.revision += 1;
+  out.instance.updated_at = now;
+  return out;
+}
+
+SlaClock::Status sla_status_at(const SlaClock& clock, Timestamp now, const BusinessCalendar& cal) {
+  switch (clock.status) {
+    case SlaClock::Status::running:
+      if (clock.breached || clock.elapsed + cal.working_time(clock.running_since, now) > clock.budget) {
+        return SlaClock::Status::breached;
+      }
+      return SlaClock::Status::running;
+    case SlaClock::Status::paused:
+      return clock.breached || clock.elapsed > clock.budget ? SlaClock::Status::breached
+                                                            : SlaClock::Status::paused;
+    default:
+      return clock.status;
+  }
+}
+
+}  // namespace ombud

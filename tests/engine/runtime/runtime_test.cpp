@@ -1,0 +1,263 @@
+// The runtime over the in-memory store: correlation by key, key policies, idempotency, timers
+// in order, fair assignment across restarts, schedules and notifications after commit.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "adapters/yaml/config_loader.h"
+#include "adapters/yaml/workflow_loader.h"
+#include "engine/memory_store.h"
+#include "engine/runtime.h"
+
+namespace ombud {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const Timestamp kT0 = *parse_timestamp("2026-11-23T09:00:00Z");
+
+Definition load(const std::string& yaml) {
+  Diagnostics diags;
+  auto def = yaml::load_workflow("test.yaml", yaml, diags);
+  for (const auto& d : diags.items()) ADD_FAILURE() << d.to_string();
+  return *def;
+}
+
+class RecordingNotifier final : public Notifier {
+ public:
+  void notify(const Instance& in, const Notification& n) override {
+    sent.push_back(in.id + " " + n.template_name + " → " + (n.recipients.empty() ? "" : n.recipients[0]));
+  }
+  void webhook(const Instance&, const OutboundWebhook& w) override { sent.push_back("webhook " + w.target); }
+  std::vector<std::string> sent;
+};
+
+const char* kComplaint = R"(workflow: complaint
+calendar: none
+key: data.phone
+key_policy: one_open
+data:
+  phone: {type: string, required: true}
+  calls: {type: int, default: 1}
+initial: open
+states:
+  open:
+    entry: [{assign: {queue: complaints, strategy: round_robin}}]
+    after:
+      - delay: 2h
+        actions: [{notify: {to: assignee, template: reminder}}]
+      - delay: 1d
+        target: closed
+    on:
+      called:
+        actions: [{set: {calls: "${ data.calls + 1 }"}}]
+      resolve: closed
+  closed: {type: final}
+)";
+
+const char* kDirectory = R"(directory:
+  roles: {agent: {}}
+  people:
+    a.one: {roles: [agent]}
+    b.two: {roles: [agent]}
+    c.three: {roles: [agent]}
+  queues:
+    complaints: {roles: [agent]}
+)";
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  RuntimeTest() : def_(load(kComplaint)), clock_(kT0) {
+    Diagnostics diags;
+    config_ = *yaml::load_config("cfg.yaml", kDirectory, diags);
+    directory_ = std::make_unique<ConfigDirectory>(config_);
+  }
+
+  Runtime runtime() {
+    StepContext ctx;
+    ctx.directory = directory_.get();
+    Runtime rt(store_, clock_, ctx, &notifier_);
+    rt.add_definition(def_);
+    return rt;
+  }
+
+  RuntimeResult start(Runtime& rt, const std::string& phone, const std::string& key = "") {
+    StartRequest r;
+    r.workflow = "complaint";
+    r.data = {{"phone", phone}};
+    r.idempotency_key = key;
+    return rt.start(r);
+  }
+
+  Definition def_;
+  Config config_;
+  std::unique_ptr<ConfigDirectory> directory_;
+  MemoryStore store_;
+  ManualClock clock_;
+  RecordingNotifier notifier_;
+};
+
+TEST_F(RuntimeTest, StartsAnInstanceAndStoresIt) {
+  Runtime rt = runtime();
+  const RuntimeResult r = start(rt, "138");
+  ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+  EXPECT_EQ(r.instance->id, "complaint-1");
+  const auto stored = store_.load("complaint-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(*stored, *r.instance);
+  EXPECT_FALSE(store_.history("complaint-1").empty());
+}
+
+TEST_F(RuntimeTest, OneOpenRefusesASecondStartWithTheSameKey) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  const RuntimeResult again = start(rt, "138");
+  EXPECT_EQ(again.status, RuntimeResult::Status::rejected);
+  EXPECT_THAT(again.error, HasSubstr("exists: complaint-1"));
+  EXPECT_EQ(start(rt, "139").status, RuntimeResult::Status::ok);
+}
+
+TEST_F(RuntimeTest, OneOpenAllowsANewCaseOnceTheOldOneEnded) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  EventRequest e;
+  e.instance_id = "complaint-1";
+  e.event = "resolve";
+  ASSERT_EQ(rt.send(e).status, RuntimeResult::Status::ok);
+  EXPECT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+}
+
+TEST_F(RuntimeTest, EventsByKeyReachTheOpenCase) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  EventRequest e;
+  e.workflow = "complaint";
+  e.key = "138";
+  e.event = "called";
+  const RuntimeResult r = rt.send(e);
+  ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+  EXPECT_EQ(r.instance->id, "complaint-1");
+  EXPECT_EQ(store_.load("complaint-1")->data.at("calls"), 2);
+  e.key = "999";
+  EXPECT_EQ(rt.send(e).status, RuntimeResult::Status::not_found);
+}
+
+TEST_F(RuntimeTest, UniqueRefusesAKeyEverUsed) {
+  def_ = load(std::string(kComplaint).replace(std::string(kComplaint).find("one_open"), 8, "unique"));
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  EventRequest e;
+  e.instance_id = "complaint-1";
+  e.event = "resolve";
+  ASSERT_EQ(rt.send(e).status, RuntimeResult::Status::ok);
+  const RuntimeResult again = start(rt, "138");
+  EXPECT_EQ(again.status, RuntimeResult::Status::rejected);
+  EXPECT_THAT(again.error, HasSubstr("already taken"));
+}
+
+TEST_F(RuntimeTest, TheSameIdempotencyKeyTwiceHasOneEffect) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  EventRequest e;
+  e.instance_id = "complaint-1";
+  e.event = "called";
+  e.idempotency_key = "call-42";
+  const RuntimeResult first = rt.send(e);
+  const RuntimeResult second = rt.send(e);
+  EXPECT_FALSE(first.replayed);
+  EXPECT_TRUE(second.replayed);
+  EXPECT_EQ(store_.load("complaint-1")->data.at("calls"), 2);
+  ASSERT_TRUE(second.instance.has_value());
+  EXPECT_EQ(second.instance->revision, first.instance->revision);
+}
+
+TEST_F(RuntimeTest, AnIdempotentStartCreatesOneCase) {
+  Runtime rt = runtime();
+  const RuntimeResult first = start(rt, "138", "hotline-call-7");
+  const RuntimeResult second = start(rt, "138", "hotline-call-7");
+  EXPECT_EQ(second.status, RuntimeResult::Status::ok);
+  EXPECT_TRUE(second.replayed);
+  EXPECT_EQ(second.instance->id, first.instance->id);
+  EXPECT_EQ(store_.instance_ids().size(), 1U);
+}
+
+TEST_F(RuntimeTest, TimersFireInDueOrderAndExactlyOnce) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  clock_.set(kT0 + std::chrono::hours(1));
+  EXPECT_EQ(rt.fire_due_timers(), 0);
+  clock_.set(kT0 + std::chrono::hours(3));
+  EXPECT_EQ(rt.fire_due_timers(), 1);
+  EXPECT_EQ(rt.fire_due_timers(), 0);
+  EXPECT_THAT(notifier_.sent, ElementsAre("complaint-1 reminder → a.one"));
+  clock_.set(kT0 + std::chrono::hours(30));
+  EXPECT_EQ(rt.fire_due_timers(), 1);
+  EXPECT_TRUE(store_.load("complaint-1")->ended);
+  EXPECT_FALSE(rt.next_timer_due().has_value());
+}
+
+TEST_F(RuntimeTest, RoundRobinIsFairAcrossRestarts) {
+  std::vector<std::string> assignees;
+  for (int i = 0; i < 6; ++i) {
+    Runtime rt = runtime();  // a new runtime each time: the cursor lives in the store
+    const RuntimeResult r = start(rt, "13" + std::to_string(i));
+    ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+    assignees.push_back(r.instance->assignee);
+  }
+  EXPECT_THAT(assignees, ElementsAre("a.one", "b.two", "c.three", "a.one", "b.two", "c.three"));
+}
+
+TEST_F(RuntimeTest, OpenCasesAreCountedPerAssignee) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "1").status, RuntimeResult::Status::ok);
+  ASSERT_EQ(start(rt, "2").status, RuntimeResult::Status::ok);
+  EXPECT_EQ(store_.open_cases("a.one"), 1);
+  EXPECT_EQ(store_.open_cases("b.two"), 1);
+  EventRequest e;
+  e.instance_id = "complaint-1";
+  e.event = "resolve";
+  ASSERT_EQ(rt.send(e).status, RuntimeResult::Status::ok);
+  EXPECT_EQ(store_.open_cases("a.one"), 0);
+}
+
+TEST_F(RuntimeTest, RejectedEventsChangeNothing) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  const Instance before = *store_.load("complaint-1");
+  EventRequest e;
+  e.instance_id = "complaint-1";
+  e.event = "resolve";
+  ASSERT_EQ(rt.send(e).status, RuntimeResult::Status::ok);
+  const Instance ended = *store_.load("complaint-1");
+  const RuntimeResult late = rt.send(e);
+  EXPECT_EQ(late.status, RuntimeResult::Status::rejected);
+  EXPECT_EQ(*store_.load("complaint-1"), ended);
+  EXPECT_NE(before, ended);
+}
+
+TEST_F(RuntimeTest, ScheduleStartsInstancesAtCronMinutesInItsTimeZone) {
+  Definition weekly = load(R"(workflow: weekly
+data:
+  team: {type: string}
+initial: open
+states:
+  open: {on: {done: closed}}
+  closed: {type: final}
+schedule:
+  cron: "0 9 * * MON"
+  timezone: Asia/Shanghai
+  data: {team: sales}
+)");
+  Runtime rt = runtime();
+  rt.add_definition(weekly);
+  // 2026-11-23 is a Monday; 09:00 in Shanghai is 01:00 UTC.
+  const auto started = rt.run_schedules(*parse_timestamp("2026-11-22T00:00:00Z"),
+                                        *parse_timestamp("2026-11-29T00:00:00Z"));
+  ASSERT_EQ(started.size(), 1U);
+  ASSERT_TRUE(started[0].instance.has_value());
+  EXPECT_EQ(started[0].instance->created_at, *parse_timestamp("2026-11-23T01:00:00Z"));
+  EXPECT_EQ(started[0].instance->data.at("team"), "sales");
+}
+
+}  // namespace
+}  // namespace ombud

@@ -1,0 +1,456 @@
+// step() and start(): the semantics of WORKFLOW_FORMAT.md, one behaviour per test, on the wall
+// clock (no calendars) unless a test says otherwise.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "adapters/yaml/workflow_loader.h"
+#include "engine/step.h"
+
+namespace ombud {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+Timestamp at(const char* text) { return *parse_timestamp(text); }
+const Timestamp kT0 = at("2026-11-23T09:00:00Z");
+
+Definition load(const std::string& yaml) {
+  Diagnostics diags;
+  auto def = yaml::load_workflow("test.yaml", yaml, diags);
+  for (const auto& d : diags.items()) ADD_FAILURE() << d.to_string();
+  return *def;
+}
+
+std::vector<std::string> kinds(const Outcome& out) {
+  std::vector<std::string> k;
+  for (const auto& h : out.history) k.push_back(h.kind);
+  return k;
+}
+
+std::string trace(const Instance& in) { return std::string(in.data.at("trace").as_string()); }
+
+Event event(const std::string& name, boost::json::object data = {}) {
+  return Event{name, std::move(data), std::nullopt, ""};
+}
+
+const char* kOrder = R"(workflow: order
+data:
+  trace: {type: string, default: ""}
+initial: a
+states:
+  a:
+    exit: [{set: {trace: "${ data.trace + '[exit a]' }"}}]
+    on:
+      go:
+        target: b
+        actions: [{set: {trace: "${ data.trace + '[go]' }"}}]
+      note:
+        actions: [{set: {trace: "${ data.trace + '[note]' }"}}]
+  b:
+    entry: [{set: {trace: "${ data.trace + '[entry b]' }"}}]
+    on: {finish: done}
+  done: {type: final}
+)";
+
+TEST(Step, RunsExitThenTransitionThenEntryActions) {
+  const Definition def = load(kOrder);
+  const Outcome started = start(def, "x-1", {}, kT0, {});
+  const Outcome out = step(def, started.instance, event("go"), kT0, {});
+  EXPECT_EQ(out.result, Outcome::Result::handled);
+  EXPECT_EQ(out.instance.state, "b");
+  EXPECT_EQ(trace(out.instance), "[exit a][go][entry b]");
+}
+
+TEST(Step, InternalTransitionRunsOnlyItsActions) {
+  const Definition def = load(kOrder);
+  const Outcome started = start(def, "x-1", {}, kT0, {});
+  const Outcome out = step(def, started.instance, event("note"), kT0, {});
+  EXPECT_EQ(out.instance.state, "a");
+  EXPECT_EQ(trace(out.instance), "[note]");
+}
+
+TEST(Step, UnhandledEventIsRecordedAndChangesNothingButTheRevision) {
+  const Definition def = load(kOrder);
+  const Outcome started = start(def, "x-1", {}, kT0, {});
+  const Outcome out = step(def, started.instance, event("finish"), kT0, {});
+  EXPECT_EQ(out.result, Outcome::Result::not_handled);
+  EXPECT_THAT(kinds(out), ElementsAre("not_handled"));
+  EXPECT_EQ(out.instance.state, "a");
+  EXPECT_EQ(out.instance.revision, started.instance.revision + 1);
+}
+
+TEST(Step, FinalStateEndsTheCaseAndLaterEventsAreRejected) {
+  const Definition def = load(kOrder);
+  Instance in = start(def, "x-1", {}, kT0, {}).instance;
+  in = step(def, in, event("go"), kT0, {}).instance;
+  const Outcome done = step(def, in, event("finish"), kT0, {});
+  EXPECT_TRUE(done.instance.ended);
+  const Outcome late = step(def, done.instance, event("go"), kT0, {});
+  EXPECT_EQ(late.result, Outcome::Result::rejected);
+  EXPECT_THAT(late.error, HasSubstr("has ended"));
+  EXPECT_EQ(late.instance, done.instance);
+}
+
+const char* kGuards = R"(workflow: guards
+data:
+  score: {type: int}
+  outcome: {type: string}
+  divisor: {type: int, default: 0}
+events:
+  visited: {score: {type: int, required: true, min: 1, max: 5}}
+initial: visit
+states:
+  visit:
+    on:
+      visited:
+        - guard: event.score >= 4
+          target: closed
+          actions: [{set: {outcome: happy}}]
+        - guard: event.score >= 2
+          target: closed
+          actions: [{set: {outcome: fine}}]
+        - target: reopened
+          actions: [{set: {outcome: unhappy}}]
+      broken:
+        - guard: 10 / data.divisor > 1
+          target: closed
+        - target: reopened
+  reopened:
+    on: {visited: closed}
+  closed: {type: final}
+on:
+  ping:
+    actions: [{set: {outcome: pong}}]
+)";
+
+TEST(Step, FirstTransitionWhoseGuardHoldsWins) {
+  const Definition def = load(kGuards);
+  const Instance in = start(def, "g-1", {}, kT0, {}).instance;
+  EXPECT_EQ(step(def, in, event("visited", {{"score", 5}}), kT0, {}).instance.data.at("outcome"), "happy");
+  EXPECT_EQ(step(def, in, event("visited", {{"score", 3}}), kT0, {}).instance.data.at("outcome"), "fine");
+  const Outcome low = step(def, in, event("visited", {{"score", 1}}), kT0, {});
+  EXPECT_EQ(low.instance.data.at("outcome"), "unhappy");
+  EXPECT_EQ(low.instance.state, "reopened");
+}
+
+TEST(Step, PayloadIsValidatedAgainstTheEventSchema) {
+  const Definition def = load(kGuards);
+  const Instance in = start(def, "g-1", {}, kT0, {}).instance;
+  const Outcome missing = step(def, in, event("visited"), kT0, {});
+  EXPECT_EQ(missing.result, Outcome::Result::rejected);
+  EXPECT_EQ(missing.error, "event 'visited': field 'score' is required");
+  const Outcome high = step(def, in, event("visited", {{"score", 9}}), kT0, {});
+  EXPECT_EQ(high.result, Outcome::Result::rejected);
+  EXPECT_THAT(high.error, HasSubstr("field 'score'"));
+  const Outcome unknown = step(def, in, event("visited", {{"scroe", 3}}), kT0, {});
+  EXPECT_EQ(unknown.error, "event 'visited': unknown field 'scroe' (did you mean 'score'?)");
+  EXPECT_EQ(unknown.instance, in);
+}
+
+TEST(Step, AGuardThatFailsAtRunTimeIsFalseAndAnIncident) {
+  const Definition def = load(kGuards);
+  const Instance in = start(def, "g-1", {}, kT0, {}).instance;
+  const Outcome out = step(def, in, event("broken"), kT0, {});
+  EXPECT_EQ(out.instance.state, "reopened");
+  ASSERT_EQ(out.instance.incidents.size(), 1U);
+  EXPECT_THAT(out.instance.incidents[0].message, HasSubstr("10 / data.divisor > 1"));
+}
+
+TEST(Step, GlobalOnAppliesInEveryNonFinalState) {
+  const Definition def = load(kGuards);
+  Instance in = start(def, "g-1", {}, kT0, {}).instance;
+  EXPECT_EQ(step(def, in, event("ping"), kT0, {}).instance.data.at("outcome"), "pong");
+  in = step(def, in, event("visited", {{"score", 1}}), kT0, {}).instance;
+  EXPECT_EQ(step(def, in, event("ping"), kT0, {}).instance.data.at("outcome"), "pong");
+}
+
+TEST(Step, RolesRestrictWhoMaySendAnEvent) {
+  const Definition def = load(R"(workflow: roles
+initial: open
+states:
+  open:
+    on:
+      cancel: {target: closed, roles: [supervisor]}
+  closed: {type: final}
+)");
+  const Instance in = start(def, "r-1", {}, kT0, {}).instance;
+  StepContext agent;
+  agent.enforce_roles = true;
+  agent.actor_roles = {"agent"};
+  const Outcome denied = step(def, in, event("cancel"), kT0, agent);
+  EXPECT_EQ(denied.result, Outcome::Result::rejected);
+  EXPECT_EQ(denied.error, "event 'cancel' in 'open' needs one of the roles: supervisor");
+  StepContext supervisor = agent;
+  supervisor.actor_roles = {"supervisor"};
+  EXPECT_TRUE(step(def, in, event("cancel"), kT0, supervisor).instance.ended);
+}
+
+TEST(Step, RaisedEventsAreHandledInTheSameStep) {
+  const Definition def = load(R"(workflow: choice
+data:
+  vip: {type: bool, default: false}
+initial: intake
+states:
+  intake:
+    entry: [{raise: route}]
+    on:
+      route:
+        - guard: data.vip
+          target: fast
+        - target: normal
+  fast: {on: {done: closed}}
+  normal: {on: {done: closed}}
+  closed: {type: final}
+)");
+  EXPECT_EQ(start(def, "c-1", {{"vip", true}}, kT0, {}).instance.state, "fast");
+  EXPECT_EQ(start(def, "c-2", {}, kT0, {}).instance.state, "normal");
+}
+
+TEST(Step, ARaiseLoopBecomesAnIncidentNotAHang) {
+  const Definition def = load(R"(workflow: loop
+initial: a
+states:
+  a:
+    on:
+      spin:
+        actions: [{raise: spin}]
+      stop: closed
+  closed: {type: final}
+)");
+  const Instance in = start(def, "l-1", {}, kT0, {}).instance;
+  const Outcome out = step(def, in, event("spin"), kT0, {});
+  ASSERT_EQ(out.instance.incidents.size(), 1U);
+  EXPECT_THAT(out.instance.incidents[0].message, HasSubstr("more than 32 raised events"));
+}
+
+const char* kTimers = R"(workflow: timers
+data:
+  reminded: {type: int, default: 0}
+  due: {type: timestamp}
+initial: waiting
+states:
+  waiting:
+    after:
+      - delay: 2h
+        actions: [{set: {reminded: "${ data.reminded + 1 }"}}]
+      - delay: 1d
+        target: closed
+    at:
+      - time: data.due
+        target: closed
+    on:
+      replied: working
+  working:
+    on: {wait: waiting, finish: closed}
+  closed: {type: final}
+calendar: none
+)";
+
+TEST(Step, AfterTimersAreArmedOnEntry) {
+  const Definition def = load(kTimers);
+  const Outcome out = start(def, "t-1", {{"due", "2026-11-30T00:00:00Z"}}, kT0, {});
+  ASSERT_EQ(out.instance.timers.size(), 3U);
+  EXPECT_EQ(out.instance.timers[0].due, kT0 + std::chrono::hours(2));
+  EXPECT_EQ(out.instance.timers[1].due, kT0 + std::chrono::hours(24));
+  EXPECT_EQ(out.instance.timers[2].due, at("2026-11-30T00:00:00Z"));
+  EXPECT_EQ(out.armed.size(), 3U);
+}
+
+TEST(Step, TimersAreCancelledOnExit) {
+  const Definition def = load(kTimers);
+  const Instance in = start(def, "t-1", {{"due", "2026-11-30T00:00:00Z"}}, kT0, {}).instance;
+  const Outcome out = step(def, in, event("replied"), kT0, {});
+  EXPECT_TRUE(out.instance.timers.empty());
+  EXPECT_EQ(out.cancelled.size(), 3U);
+}
+
+TEST(Step, ATimerWithoutTargetRunsItsActionsAndStays) {
+  const Definition def = load(kTimers);
+  const Instance in = start(def, "t-1", {{"due", "2026-11-30T00:00:00Z"}}, kT0, {}).instance;
+  Event fire;
+  fire.timer_id = in.timers[0].id;
+  const Outcome out = step(def, in, fire, kT0 + std::chrono::hours(2), {});
+  EXPECT_EQ(out.instance.state, "waiting");
+  EXPECT_EQ(out.instance.data.at("reminded"), 1);
+  EXPECT_EQ(out.instance.timers.size(), 2U);
+}
+
+TEST(Step, ATimerWithATargetTransitionsAndRecordsLateness) {
+  const Definition def = load(kTimers);
+  const Instance in = start(def, "t-1", {{"due", "2026-11-30T00:00:00Z"}}, kT0, {}).instance;
+  Event fire;
+  fire.timer_id = in.timers[1].id;
+  const Outcome out = step(def, in, fire, kT0 + std::chrono::hours(25), {});
+  EXPECT_TRUE(out.instance.ended);
+  EXPECT_THAT(out.history[0].message, HasSubstr("fired (late by 1h)"));
+  EXPECT_TRUE(out.instance.timers.empty());
+}
+
+TEST(Step, ATimerThatIsNoLongerPendingIsIgnored) {
+  const Definition def = load(kTimers);
+  const Instance in = start(def, "t-1", {{"due", "2026-11-30T00:00:00Z"}}, kT0, {}).instance;
+  Event stale;
+  stale.timer_id = 999;
+  const Outcome out = step(def, in, stale, kT0, {});
+  EXPECT_EQ(out.result, Outcome::Result::not_handled);
+  EXPECT_EQ(out.instance.state, "waiting");
+}
+
+TEST(Start, AppliesDefaultsChecksRequiredFieldsAndComputesTheKey) {
+  const Definition def = load(R"(workflow: keyed
+key: data.phone
+data:
+  phone: {type: string, required: true}
+  channel: {type: enum, values: [phone, visit], default: phone}
+initial: open
+states:
+  open: {on: {close: closed}}
+  closed: {type: final}
+)");
+  const Outcome ok = start(def, "k-1", {{"phone", "13800000000"}}, kT0, {});
+  EXPECT_EQ(ok.instance.key, "13800000000");
+  EXPECT_EQ(ok.instance.data.at("channel"), "phone");
+  const Outcome missing = start(def, "k-2", {}, kT0, {});
+  EXPECT_EQ(missing.result, Outcome::Result::rejected);
+  EXPECT_EQ(missing.error, "data: field 'phone' is required");
+  const Outcome bad = start(def, "k-3", {{"phone", "1"}, {"channel", "fax"}}, kT0, {});
+  EXPECT_EQ(bad.result, Outcome::Result::rejected);
+  EXPECT_THAT(bad.error, HasSubstr("channel"));
+}
+
+class FixedCounters final : public Counters {
+ public:
+  std::int64_t get(std::string_view) const override { return 41; }
+};
+
+TEST(Step, SerialNumbersComeFromTheCounterAndAreReportedForCommit) {
+  const Definition def = load(R"(workflow: serials
+data:
+  number: {type: string}
+initial: draft
+states:
+  draft:
+    entry: [{serial: {field: number, sequence: contract, format: "HT-{yyyy}-{seq:05}"}}]
+    on: {done: closed}
+  closed: {type: final}
+)");
+  const FixedCounters counters;
+  StepContext ctx;
+  ctx.counters = &counters;
+  const Outcome out = start(def, "s-1", {}, kT0, ctx);
+  EXPECT_EQ(out.instance.data.at("number"), "HT-2026-00042");
+  ASSERT_EQ(out.counters.size(), 1U);
+  EXPECT_EQ(out.counters[0].name, "seq:contract");
+  EXPECT_EQ(out.counters[0].value, 42);
+}
+
+const char* kSla = R"(workflow: sla
+calendar: none
+initial: received
+states:
+  received: {on: {ask: waiting, resolve: resolved}}
+  waiting: {on: {reply: received}}
+  resolved: {on: {reopen: received, close: closed}}
+  closed: {type: final}
+slas:
+  resolve:
+    goal: 10h
+    start: [received]
+    pause: [waiting]
+    stop: [resolved, closed]
+    escalate:
+      - at: 50%
+        actions: [{priority: high}]
+      - at: 8h
+        repeat: 1h
+        actions: [{priority: urgent}]
+)";
+
+// Fires the earliest pending timer at its due time.
+Outcome fire_next(const Definition& def, const Instance& in) {
+  auto it = std::min_element(in.timers.begin(), in.timers.end(),
+                             [](const auto& a, const auto& b) { return a.due < b.due; });
+  Event e;
+  e.timer_id = it->id;
+  return step(def, in, e, it->due, {});
+}
+
+TEST(SlaClock, StartsOnEnteringAStartState) {
+  const Definition def = load(kSla);
+  const Instance in = start(def, "s-1", {}, kT0, {}).instance;
+  const SlaClock* c = in.sla("resolve");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->status, SlaClock::Status::running);
+  EXPECT_EQ(c->cycle, 1);
+  EXPECT_EQ(c->due_at, kT0 + std::chrono::hours(10));
+  EXPECT_EQ(c->budget, std::chrono::hours(10));
+}
+
+TEST(SlaClock, PausesWhileWaitingOnTheCustomerAndTheDueTimeMoves) {
+  const Definition def = load(kSla);
+  Instance in = start(def, "s-1", {}, kT0, {}).instance;
+  in = step(def, in, event("ask"), kT0 + std::chrono::hours(2), {}).instance;
+  EXPECT_EQ(in.sla("resolve")->status, SlaClock::Status::paused);
+  EXPECT_EQ(in.sla("resolve")->elapsed, std::chrono::hours(2));
+  EXPECT_TRUE(std::none_of(in.timers.begin(), in.timers.end(),
+                           [](const auto& t) { return t.kind == PendingTimer::Kind::escalation; }));
+  in = step(def, in, event("reply"), kT0 + std::chrono::hours(5), {}).instance;
+  EXPECT_EQ(in.sla("resolve")->status, SlaClock::Status::running);
+  EXPECT_EQ(in.sla("resolve")->paused_total, std::chrono::hours(3));
+  EXPECT_EQ(in.sla("resolve")->due_at, kT0 + std::chrono::hours(13));
+}
+
+TEST(SlaClock, EscalationLevelsFireAtPercentagesAndRepeat) {
+  const Definition def = load(kSla);
+  Outcome out = start(def, "s-1", {}, kT0, {});
+  out = fire_next(def, out.instance);  // 50% = 5h
+  EXPECT_EQ(out.instance.priority, Priority::high);
+  EXPECT_EQ(out.instance.updated_at, kT0 + std::chrono::hours(5));
+  out = fire_next(def, out.instance);  // 8h
+  EXPECT_EQ(out.instance.priority, Priority::urgent);
+  EXPECT_EQ(out.instance.updated_at, kT0 + std::chrono::hours(8));
+  out = fire_next(def, out.instance);  // repeat at 9h
+  EXPECT_EQ(out.instance.updated_at, kT0 + std::chrono::hours(9));
+  EXPECT_EQ(out.instance.sla("resolve")->fired[1], 2);
+  out = fire_next(def, out.instance);  // repeat at 10h and the goal just after
+  out = fire_next(def, out.instance);
+  EXPECT_TRUE(out.instance.sla("resolve")->breached);
+  EXPECT_THAT(out.history.back().message, HasSubstr("SLA resolve breached"));
+}
+
+TEST(SlaClock, StopsMetOrBreachedAndStartsANewCycleOnReentry) {
+  const Definition def = load(kSla);
+  Instance in = start(def, "s-1", {}, kT0, {}).instance;
+  in = step(def, in, event("resolve"), kT0 + std::chrono::hours(4), {}).instance;
+  EXPECT_EQ(in.sla("resolve")->status, SlaClock::Status::met);
+  EXPECT_EQ(in.sla("resolve")->elapsed, std::chrono::hours(4));
+  in = step(def, in, event("reopen"), kT0 + std::chrono::hours(5), {}).instance;
+  EXPECT_EQ(in.sla("resolve")->status, SlaClock::Status::running);
+  EXPECT_EQ(in.sla("resolve")->cycle, 2);
+  in = step(def, in, event("resolve"), kT0 + std::chrono::hours(17), {}).instance;
+  EXPECT_EQ(in.sla("resolve")->status, SlaClock::Status::breached);
+}
+
+TEST(SlaClock, StatusIsBreachedOnceTheGoalPassesEvenWhileRunning) {
+  const Definition def = load(kSla);
+  const Instance in = start(def, "s-1", {}, kT0, {}).instance;
+  const BusinessCalendar wall = BusinessCalendar::wall_clock();
+  EXPECT_EQ(sla_status_at(*in.sla("resolve"), kT0 + std::chrono::hours(9), wall),
+            SlaClock::Status::running);
+  EXPECT_EQ(sla_status_at(*in.sla("resolve"), kT0 + std::chrono::hours(11), wall),
+            SlaClock::Status::breached);
+}
+
+TEST(Instance, RoundTripsThroughJson) {
+  const Definition def = load(kSla);
+  Instance in = start(def, "s-1", {}, kT0, {}).instance;
+  in = step(def, in, event("ask"), kT0 + std::chrono::hours(2), {}).instance;
+  std::string error;
+  const auto back = instance_from_json(to_json(in), &error);
+  ASSERT_TRUE(back.has_value()) << error;
+  EXPECT_EQ(*back, in);
+}
+
+}  // namespace
+}  // namespace ombud
