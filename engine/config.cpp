@@ -17,9 +17,15 @@ const T* find_by(const std::vector<T>& items, std::string_view key, Key member) 
 const CalendarSpec* Config::find_calendar(std::string_view name) const {
   return find_by(calendars, name, &CalendarSpec::name);
 }
-const Person* Config::find_person(std::string_view id) const { return find_by(people, id, &Person::id); }
-const Queue* Config::find_queue(std::string_view name) const { return find_by(queues, name, &Queue::name); }
-const Role* Config::find_role(std::string_view name) const { return find_by(roles, name, &Role::name); }
+const Person* Config::find_person(std::string_view id) const {
+  return find_by(people, id, &Person::id);
+}
+const Queue* Config::find_queue(std::string_view name) const {
+  return find_by(queues, name, &Queue::name);
+}
+const Role* Config::find_role(std::string_view name) const {
+  return find_by(roles, name, &Role::name);
+}
 const NotificationTemplate* Config::find_template(std::string_view name) const {
   return find_by(templates, name, &NotificationTemplate::name);
 }

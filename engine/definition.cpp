@@ -20,7 +20,9 @@ std::optional<Priority> priority_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view priority_name(Priority p) { return kPriorityNames.at(static_cast<std::size_t>(p)); }
+std::string_view priority_name(Priority p) {
+  return kPriorityNames.at(static_cast<std::size_t>(p));
+}
 
 const EventHandlers* State::handlers_for(std::string_view event) const {
   for (const auto& h : on) {

@@ -65,12 +65,12 @@ enum class AssignStrategy { round_robin, least_loaded };
 struct AssignAction {
   enum class Kind { queue, to, role, manager_of };
   Kind kind = Kind::queue;
-  std::string queue;                                     // Kind::queue
+  std::string queue;                                      // Kind::queue
   AssignStrategy strategy = AssignStrategy::round_robin;  // Kind::queue
-  std::vector<std::string> skills;                       // Kind::queue
-  std::optional<ValueSpec> to;                           // Kind::to (literal person id or expr)
-  std::string role;                                      // Kind::role
-  std::string manager_of;                                // Kind::manager_of: "assignee"
+  std::vector<std::string> skills;                        // Kind::queue
+  std::optional<ValueSpec> to;                            // Kind::to (literal person id or expr)
+  std::string role;                                       // Kind::role
+  std::string manager_of;                                 // Kind::manager_of: "assignee"
 };
 
 struct PriorityAction {
@@ -82,7 +82,7 @@ struct PriorityAction {
 struct Recipient {
   enum class Kind { assignee, role, queue, person, manager_of_assignee, expression };
   Kind kind = Kind::assignee;
-  std::string name;               // role, queue or person id
+  std::string name;                // role, queue or person id
   std::optional<Expr> expression;  // Kind::expression
 };
 
@@ -182,8 +182,8 @@ struct EscalationLevel {
 
 struct Sla {
   std::string name;
-  std::optional<Duration> goal;       // a literal goal...
-  std::optional<Expr> goal_expr;      // ...or an expression of type duration
+  std::optional<Duration> goal;   // a literal goal...
+  std::optional<Expr> goal_expr;  // ...or an expression of type duration
   std::optional<std::string> calendar;
   std::vector<std::string> start, pause, stop;
   std::vector<SourcePos> start_pos, pause_pos, stop_pos;  // parallel to the lists above
@@ -216,8 +216,8 @@ struct Definition {
   Schema data;
   std::vector<std::pair<std::string, Schema>> events;
   std::string initial;
-  std::vector<State> states;       // in file order
-  std::vector<EventHandlers> on;   // global transitions, valid in every non-final state
+  std::vector<State> states;      // in file order
+  std::vector<EventHandlers> on;  // global transitions, valid in every non-final state
   std::vector<Sla> slas;
   std::optional<Schedule> schedule;
 

@@ -45,6 +45,7 @@ bool compatible(const expr::Type& t, FieldType field) {
 template <typename T>
 std::vector<std::string> names_of(const std::vector<T>& items) {
   std::vector<std::string> out;
+  out.reserve(items.size());
   for (const auto& item : items) out.push_back(item.name);
   return out;
 }
@@ -82,7 +83,9 @@ class DefinitionChecker {
   }
 
  private:
-  void error(SourcePos pos, std::string message) { diags_.error(def_.file, pos, std::move(message)); }
+  void error(SourcePos pos, std::string message) {
+    diags_.error(def_.file, pos, std::move(message));
+  }
   void warn(SourcePos pos, std::string message) {
     if (options_.strict) {
       diags_.error(def_.file, pos, std::move(message));
@@ -181,8 +184,10 @@ class DefinitionChecker {
           person_ref(std::string(assign->to->literal.as_string()), assign->to->pos);
         }
       }
-      if (config != nullptr && assign->kind == AssignAction::Kind::queue) queue_ref(assign->queue, a.pos);
-      if (config != nullptr && assign->kind == AssignAction::Kind::role) role_ref(assign->role, a.pos);
+      if (config != nullptr && assign->kind == AssignAction::Kind::queue)
+        queue_ref(assign->queue, a.pos);
+      if (config != nullptr && assign->kind == AssignAction::Kind::role)
+        role_ref(assign->role, a.pos);
     } else if (const auto* notify = std::get_if<NotifyAction>(&a.kind)) {
       if (notify->to.expression) {
         const auto string_kind = expr::TypeKind::string;
@@ -202,7 +207,8 @@ class DefinitionChecker {
           default:
             break;
         }
-        if (!notify->template_name.empty() && config->find_template(notify->template_name) == nullptr) {
+        if (!notify->template_name.empty() &&
+            config->find_template(notify->template_name) == nullptr) {
           error(a.pos, "unknown template '" + notify->template_name + "'" +
                            did_you_mean(notify->template_name, names_of(config->templates)));
         }
@@ -231,7 +237,8 @@ class DefinitionChecker {
       const FieldSchema* field = def_.data.find(serial->field);
       if (field == nullptr) {
         error(a.pos, "data has no field '" + serial->field + "'" +
-                         did_you_mean(serial->field, def_.data.names()) + "; declare it under 'data:'");
+                         did_you_mean(serial->field, def_.data.names()) +
+                         "; declare it under 'data:'");
       } else if (field->type != FieldType::string) {
         error(a.pos, "serial numbers are strings, but field '" + serial->field + "' is " +
                          std::string(field_type_name(field->type)));
@@ -250,11 +257,13 @@ class DefinitionChecker {
   }
   void queue_ref(const std::string& name, SourcePos pos) {
     if (options_.config->find_queue(name) != nullptr) return;
-    error(pos, "unknown queue '" + name + "'" + did_you_mean(name, names_of(options_.config->queues)));
+    error(pos,
+          "unknown queue '" + name + "'" + did_you_mean(name, names_of(options_.config->queues)));
   }
   void role_ref(const std::string& name, SourcePos pos) {
     if (options_.config->find_role(name) != nullptr) return;
-    error(pos, "unknown role '" + name + "'" + did_you_mean(name, names_of(options_.config->roles)));
+    error(pos,
+          "unknown role '" + name + "'" + did_you_mean(name, names_of(options_.config->roles)));
   }
   void person_ref(const std::string& id, SourcePos pos) {
     if (options_.config->find_person(id) != nullptr) return;
@@ -283,8 +292,8 @@ class DefinitionChecker {
     // A transition after an unguarded one can never be taken.
     for (std::size_t i = 0; i + 1 < h.transitions.size(); ++i) {
       if (!h.transitions[i].guard) {
-        warn(h.transitions[i + 1].pos, "this transition on '" + h.event +
-                                           "' is never taken: the one before it has no guard");
+        warn(h.transitions[i + 1].pos,
+             "this transition on '" + h.event + "' is never taken: the one before it has no guard");
         break;
       }
     }
@@ -311,12 +320,16 @@ class DefinitionChecker {
   }
 
   void sla(const Sla& sla) {
-    for (std::size_t i = 0; i < sla.start.size(); ++i) state_ref(sla.start[i], sla.start_pos[i], "state");
-    for (std::size_t i = 0; i < sla.pause.size(); ++i) state_ref(sla.pause[i], sla.pause_pos[i], "state");
-    for (std::size_t i = 0; i < sla.stop.size(); ++i) state_ref(sla.stop[i], sla.stop_pos[i], "state");
+    for (std::size_t i = 0; i < sla.start.size(); ++i)
+      state_ref(sla.start[i], sla.start_pos[i], "state");
+    for (std::size_t i = 0; i < sla.pause.size(); ++i)
+      state_ref(sla.pause[i], sla.pause_pos[i], "state");
+    for (std::size_t i = 0; i < sla.stop.size(); ++i)
+      state_ref(sla.stop[i], sla.stop_pos[i], "state");
     for (std::size_t i = 0; i < sla.start.size(); ++i) {
       if (std::find(sla.stop.begin(), sla.stop.end(), sla.start[i]) != sla.stop.end()) {
-        error(sla.start_pos[i], "state '" + sla.start[i] + "' both starts and stops SLA '" + sla.name + "'");
+        error(sla.start_pos[i],
+              "state '" + sla.start[i] + "' both starts and stops SLA '" + sla.name + "'");
       }
     }
     if (sla.goal_expr) {
@@ -332,7 +345,8 @@ class DefinitionChecker {
       try {
         (void)date::locate_zone(s.timezone);
       } catch (const std::exception&) {
-        error(s.timezone_pos, "unknown time zone '" + s.timezone + "' (use an IANA name such as Asia/Shanghai)");
+        error(s.timezone_pos,
+              "unknown time zone '" + s.timezone + "' (use an IANA name such as Asia/Shanghai)");
       }
     }
     for (const auto& [name, v] : s.data) {
@@ -341,7 +355,11 @@ class DefinitionChecker {
         error(v.pos, "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()));
       } else if (v.kind == ValueSpec::Kind::literal) {
         const std::string problem = check_field_value(*field, v.literal);
-        if (!problem.empty()) error(v.pos, "schedule data '" + name + "': " + problem);
+        if (!problem.empty()) {
+          std::string message = "schedule data '" + name + "': ";
+          message += problem;
+          error(v.pos, std::move(message));
+        }
       }
       value(v, data_scope());
     }
@@ -352,8 +370,8 @@ class DefinitionChecker {
   void reachability() {
     if (unresolved_states_ || def_.find_state(def_.initial) == nullptr) return;
     for (const auto& name : unreachable_states(def_)) {
-      warn(def_.find_state(name)->pos, "state '" + name + "' is unreachable from the initial state '" +
-                                           def_.initial + "'");
+      warn(def_.find_state(name)->pos,
+           "state '" + name + "' is unreachable from the initial state '" + def_.initial + "'");
     }
     for (const auto& name : states_without_path_to_final(def_)) {
       warn(def_.find_state(name)->pos, "no final state can be reached from state '" + name + "'");

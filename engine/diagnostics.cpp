@@ -24,8 +24,9 @@ void Diagnostics::warning(std::string_view file, SourcePos pos, std::string mess
 }
 
 std::size_t Diagnostics::error_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      items_.begin(), items_.end(), [](const Diagnostic& d) { return d.severity == Severity::error; }));
+  return static_cast<std::size_t>(
+      std::count_if(items_.begin(), items_.end(),
+                    [](const Diagnostic& d) { return d.severity == Severity::error; }));
 }
 
 std::size_t Diagnostics::warning_count() const { return items_.size() - error_count(); }

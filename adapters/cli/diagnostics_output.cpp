@@ -8,7 +8,8 @@ void print_text(std::ostream& out, const Diagnostics& diags) {
   for (const auto& d : diags.items()) out << d.to_string() << '\n';
 }
 
-void print_json(std::ostream& out, const Diagnostics& diags, const std::vector<std::string>& files) {
+void print_json(std::ostream& out, const Diagnostics& diags,
+                const std::vector<std::string>& files) {
   boost::json::array items;
   for (const auto& d : diags.items()) {
     items.push_back({{"file", d.file},

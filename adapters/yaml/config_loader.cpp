@@ -17,11 +17,13 @@ using Keys = std::span<const std::string_view>;
 
 constexpr std::array<std::string_view, 6> kTopKeys{"store",     "listen",    "workflows",
                                                    "calendars", "directory", "templates"};
-constexpr std::array<std::string_view, 4> kCalendarKeys{"timezone", "hours", "holidays", "workdays"};
-constexpr std::array<std::string_view, 7> kDayNames{"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+constexpr std::array<std::string_view, 4> kCalendarKeys{"timezone", "hours", "holidays",
+                                                        "workdays"};
+constexpr std::array<std::string_view, 7> kDayNames{"mon", "tue", "wed", "thu",
+                                                    "fri", "sat", "sun"};
 constexpr std::array<std::string_view, 3> kDirectoryKeys{"roles", "people", "queues"};
-constexpr std::array<std::string_view, 7> kPersonKeys{"name",     "roles",    "manager", "skills",
-                                                      "capacity", "email",    "phone"};
+constexpr std::array<std::string_view, 7> kPersonKeys{"name",     "roles", "manager", "skills",
+                                                      "capacity", "email", "phone"};
 constexpr std::array<std::string_view, 3> kQueueKeys{"title", "members", "roles"};
 constexpr std::array<std::string_view, 1> kRoleKeys{"title"};
 constexpr std::array<std::string_view, 2> kTemplateKeys{"subject", "body"};
@@ -78,7 +80,8 @@ class ConfigLoader {
         r_.error(*n, "listen must be HOST:PORT, got '" + c.listen + "'");
       }
     }
-    if (const Node* n = root.find("workflows")) c.workflows_dir = r_.string(*n, "workflows").value_or("");
+    if (const Node* n = root.find("workflows"))
+      c.workflows_dir = r_.string(*n, "workflows").value_or("");
     if (const Node* n = root.find("calendars")) calendars(*n, c);
     if (const Node* n = root.find("directory")) directory(*n, c);
     if (const Node* n = root.find("templates")) templates(*n, c);
@@ -132,7 +135,8 @@ class ConfigLoader {
         try {
           (void)date::locate_zone(cal.timezone);
         } catch (const std::exception&) {
-          r_.error(*tz, "unknown time zone '" + cal.timezone + "' (use an IANA name such as Asia/Shanghai)");
+          r_.error(*tz, "unknown time zone '" + cal.timezone +
+                            "' (use an IANA name such as Asia/Shanghai)");
         }
       }
       if (const Node* hours = r_.require(value, "hours", context)) {
@@ -154,7 +158,9 @@ class ConfigLoader {
             auto first = parse_day(dots == std::string::npos ? *s : s->substr(0, dots));
             auto last = dots == std::string::npos ? first : parse_day(s->substr(dots + 2));
             if (!first || !last) {
-              r_.error(item, "'" + *s + "' is not a date or a date range (write 2026-12-25 or 2026-10-01..2026-10-07)");
+              r_.error(item, "'" + *s +
+                                 "' is not a date or a date range (write 2026-12-25 or "
+                                 "2026-10-01..2026-10-07)");
             } else if (*last < *first) {
               r_.error(item, "holiday range '" + *s + "' ends before it starts");
             } else {
@@ -214,7 +220,8 @@ class ConfigLoader {
           r_.name(key, "role name");
           if (value.is_map()) {
             r_.check_keys(value, Keys(kRoleKeys), "role '" + role.name + "'");
-            if (const Node* t = value.find("title")) role.title = r_.string(*t, "title").value_or("");
+            if (const Node* t = value.find("title"))
+              role.title = r_.string(*t, "title").value_or("");
           } else if (!value.is_null()) {
             r_.expect_map(value, "role '" + role.name + "'");
           }
@@ -239,7 +246,8 @@ class ConfigLoader {
           }
           r_.check_keys(value, Keys(kPersonKeys), context);
           if (const Node* v = value.find("name")) p.name = r_.string(*v, "name").value_or("");
-          if (const Node* v = value.find("roles")) p.roles = r_.string_list(*v, "roles", &role_pos.back());
+          if (const Node* v = value.find("roles"))
+            p.roles = r_.string_list(*v, "roles", &role_pos.back());
           if (const Node* v = value.find("manager")) {
             p.manager = r_.string(*v, "manager").value_or("");
             manager_pos.back() = v->pos;
@@ -266,11 +274,13 @@ class ConfigLoader {
     for (std::size_t i = 0; i < c.people.size(); ++i) {
       const Person& p = c.people[i];
       if (!p.manager.empty() && c.find_person(p.manager) == nullptr) {
-        r_.error(manager_pos[i], "unknown manager '" + p.manager + "'" + did_you_mean(p.manager, ids));
+        r_.error(manager_pos[i],
+                 "unknown manager '" + p.manager + "'" + did_you_mean(p.manager, ids));
       }
       for (std::size_t k = 0; k < p.roles.size(); ++k) {
         if (c.find_role(p.roles[k]) == nullptr) {
-          r_.error(role_pos[i][k], "unknown role '" + p.roles[k] + "'" + did_you_mean(p.roles[k], role_names) +
+          r_.error(role_pos[i][k], "unknown role '" + p.roles[k] + "'" +
+                                       did_you_mean(p.roles[k], role_names) +
                                        "; declare it under directory.roles");
         }
       }
@@ -298,16 +308,20 @@ class ConfigLoader {
             if (const Node* v = value.find("title")) q.title = r_.string(*v, "title").value_or("");
             std::vector<SourcePos> member_pos;
             std::vector<SourcePos> queue_role_pos;
-            if (const Node* v = value.find("members")) q.members = r_.string_list(*v, "members", &member_pos);
-            if (const Node* v = value.find("roles")) q.roles = r_.string_list(*v, "roles", &queue_role_pos);
+            if (const Node* v = value.find("members"))
+              q.members = r_.string_list(*v, "members", &member_pos);
+            if (const Node* v = value.find("roles"))
+              q.roles = r_.string_list(*v, "roles", &queue_role_pos);
             for (std::size_t k = 0; k < q.members.size(); ++k) {
               if (c.find_person(q.members[k]) == nullptr) {
-                r_.error(member_pos[k], "unknown person '" + q.members[k] + "'" + did_you_mean(q.members[k], ids));
+                r_.error(member_pos[k],
+                         "unknown person '" + q.members[k] + "'" + did_you_mean(q.members[k], ids));
               }
             }
             for (std::size_t k = 0; k < q.roles.size(); ++k) {
               if (c.find_role(q.roles[k]) == nullptr) {
-                r_.error(queue_role_pos[k], "unknown role '" + q.roles[k] + "'" + did_you_mean(q.roles[k], role_names));
+                r_.error(queue_role_pos[k], "unknown role '" + q.roles[k] + "'" +
+                                                did_you_mean(q.roles[k], role_names));
               }
             }
             if (q.members.empty() && q.roles.empty()) {
@@ -330,7 +344,8 @@ class ConfigLoader {
       const std::string context = "template '" + t.name + "'";
       if (r_.expect_map(value, context)) {
         r_.check_keys(value, Keys(kTemplateKeys), context);
-        if (const Node* v = r_.require(value, "subject", context)) t.subject = r_.string(*v, "subject").value_or("");
+        if (const Node* v = r_.require(value, "subject", context))
+          t.subject = r_.string(*v, "subject").value_or("");
         if (const Node* v = value.find("body")) t.body = r_.string(*v, "body").value_or("");
       }
       c.templates.push_back(std::move(t));

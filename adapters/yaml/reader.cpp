@@ -25,7 +25,9 @@ bool is_name(std::string_view s) {
   return true;
 }
 
-bool is_null_spelling(std::string_view s) { return s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+bool is_null_spelling(std::string_view s) {
+  return s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
 
 std::optional<std::int64_t> parse_int(std::string_view s) {
   std::int64_t v = 0;
@@ -74,7 +76,8 @@ void Reader::check_keys(const Node& map, std::span<const std::string_view> allow
 
 const Node* Reader::require(const Node& map, std::string_view key, std::string_view what) {
   const Node* n = map.find(key);
-  if (n == nullptr) error(map, std::string(what) + " is missing required key '" + std::string(key) + "'");
+  if (n == nullptr)
+    error(map, std::string(what) + " is missing required key '" + std::string(key) + "'");
   return n;
 }
 
@@ -89,7 +92,8 @@ std::optional<std::int64_t> Reader::integer(const Node& node, std::string_view w
     if (auto v = parse_int(node.value)) return v;
   }
   error(node, std::string(what) + " must be a whole number" +
-                  (node.is_scalar() ? ", got '" + node.value + "'" : ", got " + std::string(node.describe())));
+                  (node.is_scalar() ? ", got '" + node.value + "'"
+                                    : ", got " + std::string(node.describe())));
   return std::nullopt;
 }
 
@@ -98,7 +102,8 @@ std::optional<double> Reader::number(const Node& node, std::string_view what) {
     if (auto v = parse_double(node.value)) return v;
   }
   error(node, std::string(what) + " must be a number" +
-                  (node.is_scalar() ? ", got '" + node.value + "'" : ", got " + std::string(node.describe())));
+                  (node.is_scalar() ? ", got '" + node.value + "'"
+                                    : ", got " + std::string(node.describe())));
   return std::nullopt;
 }
 
@@ -108,7 +113,8 @@ std::optional<bool> Reader::boolean(const Node& node, std::string_view what) {
     if (node.value == "false") return false;
   }
   error(node, std::string(what) + " must be true or false" +
-                  (node.is_scalar() ? ", got '" + node.value + "'" : ", got " + std::string(node.describe())));
+                  (node.is_scalar() ? ", got '" + node.value + "'"
+                                    : ", got " + std::string(node.describe())));
   return std::nullopt;
 }
 
@@ -127,8 +133,9 @@ std::optional<std::string> Reader::name(const Node& node, std::string_view what)
   auto s = string(node, what);
   if (!s) return std::nullopt;
   if (!is_name(*s)) {
-    error(node, std::string(what) + " '" + *s +
-                    "' is not a valid name (lower-case letters, digits and '_', starting with a letter)");
+    error(node,
+          std::string(what) + " '" + *s +
+              "' is not a valid name (lower-case letters, digits and '_', starting with a letter)");
     return std::nullopt;
   }
   return s;
@@ -151,7 +158,8 @@ bool Reader::is_expression(const Node& node) {
   if (!node.is_scalar()) return false;
   std::string_view v = node.value;
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n')) v.remove_suffix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n'))
+    v.remove_suffix(1);
   return v.size() >= 3 && v.substr(0, 2) == "${" && v.back() == '}';
 }
 
@@ -192,14 +200,16 @@ std::optional<Expr> Reader::expression(const Node& node, bool bare, std::string_
 boost::json::value Reader::scalar_to_json(const Node& node) {
   if (node.is_null()) return nullptr;
   if (!node.is_scalar()) return nullptr;
-  if (node.quoted) return boost::json::value(node.value);
+  // Not a braced list: boost::json::value{x} would build a one-element array.
+  if (node.quoted)
+    return boost::json::value(node.value);  // NOLINT(modernize-return-braced-init-list)
   const std::string& s = node.value;
   if (is_null_spelling(s)) return nullptr;
   if (s == "true") return true;
   if (s == "false") return false;
   if (auto i = parse_int(s)) return *i;
   if (auto d = parse_double(s)) return *d;
-  return boost::json::value(s);
+  return boost::json::value(s);  // NOLINT(modernize-return-braced-init-list)
 }
 
 std::optional<ValueSpec> Reader::value(const Node& node) {

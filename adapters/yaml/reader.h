@@ -21,7 +21,9 @@ class Reader {
   Reader(const Document& doc, Diagnostics& diags) : doc_(doc), diags_(diags) {}
 
   const Document& document() const { return doc_; }
-  void error(const Node& at, std::string message) { diags_.error(doc_.file, at.pos, std::move(message)); }
+  void error(const Node& at, std::string message) {
+    diags_.error(doc_.file, at.pos, std::move(message));
+  }
   void error(SourcePos at, std::string message) { diags_.error(doc_.file, at, std::move(message)); }
 
   // True for a map; otherwise reports "<what> must be a map, got a list".
@@ -30,7 +32,8 @@ class Reader {
 
   // Reports every key of `map` that is not in `allowed`: "unknown key 'tagret' in transition
   // (did you mean 'target'?)".
-  void check_keys(const Node& map, std::span<const std::string_view> allowed, std::string_view what);
+  void check_keys(const Node& map, std::span<const std::string_view> allowed,
+                  std::string_view what);
 
   // The value under `key`, reporting "<what> is missing required key 'key'" at the map when absent.
   const Node* require(const Node& map, std::string_view key, std::string_view what);

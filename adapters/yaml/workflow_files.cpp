@@ -26,7 +26,8 @@ std::vector<std::string> expand(const std::vector<std::string>& paths, Diagnosti
       }
       if (ec) diags.error(path, {}, "cannot list directory: " + ec.message());
       std::sort(found.begin(), found.end());
-      if (found.empty() && !ec) diags.warning(path, {}, "no *.yaml or *.yml files in this directory");
+      if (found.empty() && !ec)
+        diags.warning(path, {}, "no *.yaml or *.yml files in this directory");
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(path, ec)) {
       files.push_back(path);

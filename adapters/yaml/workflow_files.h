@@ -13,13 +13,13 @@
 namespace ombud::yaml {
 
 struct WorkflowSet {
-  std::vector<std::string> files;         // every file that was read, in order
-  std::vector<Definition> definitions;    // those that loaded (check `diags` for errors)
+  std::vector<std::string> files;       // every file that was read, in order
+  std::vector<Definition> definitions;  // those that loaded (check `diags` for errors)
 };
 
 // Expands `paths`, loads every file, and checks each definition (with `config` when given,
-// and, when there are several files, `start:` references against the names in the set). Two files declaring the same workflow
-// name are an error. A path that does not exist is an error.
+// and, when there are several files, `start:` references against the names in the set). Two files
+// declaring the same workflow name are an error. A path that does not exist is an error.
 WorkflowSet load_workflow_set(const std::vector<std::string>& paths, const Config* config,
                               bool strict, Diagnostics& diags);
 

@@ -14,9 +14,9 @@ namespace {
 using Keys = std::span<const std::string_view>;
 
 constexpr std::array<std::string_view, 13> kTopKeys{
-    "workflow", "title", "description", "calendar", "key",   "key_policy", "data",
-    "events",   "initial", "states",    "on",       "slas",  "schedule"};
-constexpr std::array<std::string_view, 7> kFieldKeys{"type", "required", "default", "values",
+    "workflow", "title",   "description", "calendar", "key",  "key_policy", "data",
+    "events",   "initial", "states",      "on",       "slas", "schedule"};
+constexpr std::array<std::string_view, 7> kFieldKeys{"type", "required", "default",    "values",
                                                      "min",  "max",      "description"};
 constexpr std::array<std::string_view, 7> kStateKeys{"type", "description", "entry", "exit",
                                                      "on",   "after",       "at"};
@@ -25,8 +25,8 @@ constexpr std::array<std::string_view, 5> kTransitionKeys{"target", "guard", "ac
 constexpr std::array<std::string_view, 5> kAfterKeys{"delay", "calendar", "guard", "target",
                                                      "actions"};
 constexpr std::array<std::string_view, 5> kAtKeys{"time", "calendar", "guard", "target", "actions"};
-constexpr std::array<std::string_view, 7> kSlaKeys{"goal",  "calendar", "start",      "pause",
-                                                   "stop",  "escalate", "description"};
+constexpr std::array<std::string_view, 7> kSlaKeys{"goal", "calendar", "start",      "pause",
+                                                   "stop", "escalate", "description"};
 constexpr std::array<std::string_view, 3> kLevelKeys{"at", "repeat", "actions"};
 constexpr std::array<std::string_view, 3> kScheduleKeys{"cron", "timezone", "data"};
 constexpr std::array<std::string_view, 8> kActionNames{"set",   "assign", "priority", "notify",
@@ -93,7 +93,9 @@ class WorkflowLoader {
 
   static bool is_identifier(std::string_view s) {
     if (s.empty()) return false;
-    const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+    const auto alpha = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    };
     if (!alpha(s.front())) return false;
     for (char c : s) {
       if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
@@ -106,8 +108,9 @@ class WorkflowLoader {
     f.name = key.value;
     f.pos = key.pos;
     if (!is_identifier(f.name)) {
-      r_.error(key, std::string(what) + " '" + f.name +
-                        "' is not a valid name (letters, digits and '_', not starting with a digit)");
+      r_.error(key,
+               std::string(what) + " '" + f.name +
+                   "' is not a valid name (letters, digits and '_', not starting with a digit)");
     }
     const std::string context = std::string(what) + " '" + f.name + "'";
     if (!r_.expect_map(n, context)) return std::nullopt;
@@ -118,9 +121,9 @@ class WorkflowLoader {
     if (!type_name) return std::nullopt;
     const auto t = field_type_from_name(*type_name);
     if (!t) {
-      r_.error(*type, "unknown type '" + *type_name + "'" +
-                          did_you_mean(*type_name, field_type_names()) +
-                          " (types: string, int, number, bool, enum, timestamp, duration, list, object)");
+      r_.error(*type,
+               "unknown type '" + *type_name + "'" + did_you_mean(*type_name, field_type_names()) +
+                   " (types: string, int, number, bool, enum, timestamp, duration, list, object)");
       return std::nullopt;
     }
     f.type = *t;
@@ -140,7 +143,8 @@ class WorkflowLoader {
       if (v == nullptr) continue;
       if (f.type != FieldType::int_ && f.type != FieldType::number && f.type != FieldType::string &&
           f.type != FieldType::list) {
-        r_.error(*v, std::string("'") + bound + "' is only allowed on int, number, string and list fields");
+        r_.error(*v, std::string("'") + bound +
+                         "' is only allowed on int, number, string and list fields");
         continue;
       }
       auto value = r_.number(*v, bound);
@@ -212,7 +216,8 @@ class WorkflowLoader {
         r_.error(*t, "state type must be 'final' or 'normal', got '" + *type + "'");
       }
     }
-    if (const Node* d = n.find("description")) s.description = r_.string(*d, "description").value_or("");
+    if (const Node* d = n.find("description"))
+      s.description = r_.string(*d, "description").value_or("");
     if (const Node* e = n.find("entry")) s.entry = actions(*e, "entry of " + context);
     if (const Node* e = n.find("exit")) s.exit = actions(*e, "exit of " + context);
     if (const Node* on = n.find("on")) {
@@ -222,7 +227,8 @@ class WorkflowLoader {
       s.on = handlers(*on, context);
     }
     if (const Node* after = n.find("after")) {
-      if (s.final) r_.error(key_pos(n, "after"), "final " + context + " cannot have timers ('after')");
+      if (s.final)
+        r_.error(key_pos(n, "after"), "final " + context + " cannot have timers ('after')");
       timers(*after, StateTimer::Kind::after, context, s);
     }
     if (const Node* at = n.find("at")) {
@@ -302,7 +308,8 @@ class WorkflowLoader {
         }
       } else {
         r_.check_keys(item, Keys(kAtKeys), what);
-        if (const Node* v = r_.require(item, "time", what)) t.time = r_.expression(*v, true, "time");
+        if (const Node* v = r_.require(item, "time", what))
+          t.time = r_.expression(*v, true, "time");
       }
       if (const Node* v = item.find("calendar")) {
         t.calendar = r_.string(*v, "calendar");
@@ -339,8 +346,9 @@ class WorkflowLoader {
     if (n.entries.size() != 1) {
       std::string keys;
       for (const auto& [k, v] : n.entries) keys += (keys.empty() ? "" : ", ") + k.value;
-      r_.error(n, "an action has exactly one key; this one has " + std::to_string(n.entries.size()) +
-                      (keys.empty() ? "" : " (" + keys + "): write each action as its own list item"));
+      r_.error(n,
+               "an action has exactly one key; this one has " + std::to_string(n.entries.size()) +
+                   (keys.empty() ? "" : " (" + keys + "): write each action as its own list item"));
       return std::nullopt;
     }
     const auto& [key, value] = n.entries.front();
@@ -400,7 +408,8 @@ class WorkflowLoader {
                                                               "to",    "role",     "manager_of"};
     r_.check_keys(n, Keys(kAllowed), "assign");
     int kinds = 0;
-    for (const char* k : {"queue", "to", "role", "manager_of"}) kinds += n.find(k) != nullptr ? 1 : 0;
+    for (const char* k : {"queue", "to", "role", "manager_of"})
+      kinds += n.find(k) != nullptr ? 1 : 0;
     if (kinds != 1) {
       r_.error(n, "assign needs exactly one of queue, to, role or manager_of");
       return std::nullopt;
@@ -473,8 +482,9 @@ class WorkflowLoader {
       rc.kind = Recipient::Kind::person;
       rc.name = rest;
     } else {
-      r_.error(n, "unknown recipient '" + *s +
-                      "' (use assignee, role:R, queue:Q, person:ID, manager_of:assignee or ${ expr })");
+      r_.error(
+          n, "unknown recipient '" + *s +
+                 "' (use assignee, role:R, queue:Q, person:ID, manager_of:assignee or ${ expr })");
       return std::nullopt;
     }
     return rc;
@@ -490,7 +500,8 @@ class WorkflowLoader {
     auto rc = recipient(*to);
     if (!rc) return std::nullopt;
     notify.to = std::move(*rc);
-    if (const Node* t = n.find("template")) notify.template_name = r_.name(*t, "template").value_or("");
+    if (const Node* t = n.find("template"))
+      notify.template_name = r_.name(*t, "template").value_or("");
     a.kind = std::move(notify);
     return a;
   }
@@ -540,7 +551,8 @@ class WorkflowLoader {
     static constexpr std::array<std::string_view, 3> kAllowed{"field", "sequence", "format"};
     r_.check_keys(n, Keys(kAllowed), "serial");
     SerialAction serial;
-    if (const Node* f = r_.require(n, "field", "serial")) serial.field = r_.string(*f, "field").value_or("");
+    if (const Node* f = r_.require(n, "field", "serial"))
+      serial.field = r_.string(*f, "field").value_or("");
     if (const Node* s = r_.require(n, "sequence", "serial")) {
       serial.sequence = r_.name(*s, "sequence").value_or("");
     }
@@ -566,12 +578,13 @@ class WorkflowLoader {
       const std::size_t close = format.find('}', i);
       if (close == std::string::npos) return "unclosed '{'";
       const std::string p = format.substr(i + 1, close - i - 1);
-      if (p == "seq") {
-        ++seqs;
-      } else if (p.rfind("seq:0", 0) == 0 && p.size() == 6 && p[5] >= '1' && p[5] <= '9') {
+      const bool padded_seq =
+          p.rfind("seq:0", 0) == 0 && p.size() == 6 && p[5] >= '1' && p[5] <= '9';
+      if (p == "seq" || padded_seq) {
         ++seqs;
       } else if (p != "yyyy" && p != "yy" && p != "mm" && p != "dd") {
-        return "unknown placeholder '{" + p + "}' (use {yyyy}, {yy}, {mm}, {dd}, {seq} or {seq:05})";
+        return "unknown placeholder '{" + p +
+               "}' (use {yyyy}, {yy}, {mm}, {dd}, {seq} or {seq:05})";
       }
       i = close + 1;
     }
@@ -584,7 +597,8 @@ class WorkflowLoader {
     static constexpr std::array<std::string_view, 2> kAllowed{"target", "body"};
     r_.check_keys(n, Keys(kAllowed), "webhook");
     WebhookAction hook;
-    if (const Node* t = r_.require(n, "target", "webhook")) hook.target = r_.name(*t, "target").value_or("");
+    if (const Node* t = r_.require(n, "target", "webhook"))
+      hook.target = r_.name(*t, "target").value_or("");
     if (const Node* b = n.find("body")) hook.body = r_.value(*b);
     a.kind = std::move(hook);
     return a;
@@ -614,12 +628,15 @@ class WorkflowLoader {
       }
       if (const Node* s = r_.require(value, "start", context)) {
         sla.start = r_.string_list(*s, "start", &sla.start_pos);
-        if (sla.start.empty() && s->is_sequence()) r_.error(*s, context + " needs at least one start state");
+        if (sla.start.empty() && s->is_sequence())
+          r_.error(*s, context + " needs at least one start state");
       }
-      if (const Node* s = value.find("pause")) sla.pause = r_.string_list(*s, "pause", &sla.pause_pos);
+      if (const Node* s = value.find("pause"))
+        sla.pause = r_.string_list(*s, "pause", &sla.pause_pos);
       if (const Node* s = r_.require(value, "stop", context)) {
         sla.stop = r_.string_list(*s, "stop", &sla.stop_pos);
-        if (sla.stop.empty() && s->is_sequence()) r_.error(*s, context + " needs at least one stop state");
+        if (sla.stop.empty() && s->is_sequence())
+          r_.error(*s, context + " needs at least one stop state");
       }
       if (const Node* e = value.find("escalate")) {
         if (r_.expect_sequence(*e, "escalate of " + context)) {
@@ -648,7 +665,8 @@ class WorkflowLoader {
         auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pct);
         if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.empty() ||
             !(pct > 0) || pct > 10000) {
-          r_.error(*at, "'" + *s + "' is not a percentage of the goal (write e.g. 50%, 100%, 150%)");
+          r_.error(*at,
+                   "'" + *s + "' is not a percentage of the goal (write e.g. 50%, 100%, 150%)");
           return std::nullopt;
         }
         level.percent = pct;
@@ -656,8 +674,9 @@ class WorkflowLoader {
         level.kind = EscalationLevel::Kind::elapsed;
         auto d = parse_duration(*s);
         if (!d || d->is_zero()) {
-          r_.error(*at, "'" + *s +
-                            "' is neither a percentage of the goal (75%) nor a working duration (4h)");
+          r_.error(
+              *at,
+              "'" + *s + "' is neither a percentage of the goal (75%) nor a working duration (4h)");
           return std::nullopt;
         }
         level.elapsed = *d;

@@ -23,7 +23,8 @@ SourcePos to_pos(const YAML::Mark& mark) {
 
 std::string_view strip(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -140,7 +141,8 @@ class TreeBuilder : public YAML::EventHandler {
 
   void add_entry(Node& map, Node key, Node value) {
     if (!key.is_scalar()) {
-      diags_.error(file_, key.pos, "map keys must be plain names, not " + std::string(key.describe()));
+      diags_.error(file_, key.pos,
+                   "map keys must be plain names, not " + std::string(key.describe()));
       return;
     }
     for (const auto& [existing, _] : map.entries) {
@@ -244,7 +246,7 @@ SourcePos position_in_scalar(const Document& doc, const Node& scalar, std::size_
   const std::size_t at = line.find(value, from);
   // Only trust a match right where the scalar starts (allowing for an opening quote).
   if (at == std::string_view::npos || at > from + 1) return scalar.pos;
-  const std::size_t leading_ws = static_cast<std::size_t>(value.data() - scalar.value.data());
+  const auto leading_ws = static_cast<std::size_t>(value.data() - scalar.value.data());
   const std::size_t in_value = offset >= leading_ws ? offset - leading_ws : 0;
   return {scalar.pos.line, static_cast<int>(at + in_value) + 1};
 }

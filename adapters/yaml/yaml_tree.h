@@ -25,8 +25,8 @@ struct Node {
   std::string value;    // scalars only
   bool quoted = false;  // 'x', "x", | and > scalars: always strings, never null/bool/number
   SourcePos pos;
-  std::vector<Node> items;                      // sequences
-  std::vector<std::pair<Node, Node>> entries;   // maps, in file order, keys unique
+  std::vector<Node> items;                     // sequences
+  std::vector<std::pair<Node, Node>> entries;  // maps, in file order, keys unique
 
   bool is_null() const { return kind == Kind::null; }
   bool is_scalar() const { return kind == Kind::scalar; }

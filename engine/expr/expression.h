@@ -76,7 +76,8 @@ struct Type {
   std::string name() const;  // "int", "string", "list<int>", "dyn", ...
 };
 
-// The static type a schema field has in expressions (enum → string, object → map, list → list<dyn>).
+// The static type a schema field has in expressions (enum → string, object → map, list →
+// list<dyn>).
 Type type_of_field(FieldType type);
 
 // ---- Runtime values ---------------------------------------------------------------------------

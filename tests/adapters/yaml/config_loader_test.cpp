@@ -7,9 +7,9 @@
 namespace ombud {
 namespace {
 
+using testing::config_problems;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using testing::config_problems;
 
 constexpr const char* kCalendar = R"(calendars:
   office:
@@ -85,40 +85,43 @@ TEST(ConfigLoader, RejectsUnknownDayNames) {
 }
 
 TEST(ConfigLoader, RejectsMalformedTimeRanges) {
-  EXPECT_THAT(config_problems(R"(calendars:
+  EXPECT_THAT(
+      config_problems(R"(calendars:
   office:
     timezone: UTC
     hours:
       mon: ["9-12", "13:00-12:00", "25:00-26:00"]
 )"),
-              ElementsAre("5:13: error: '9-12' is not a time range (write HH:MM-HH:MM, e.g. 09:00-12:00)",
-                          "5:21: error: time range '13:00-12:00' ends before it starts",
-                          "5:36: error: '25:00-26:00' is not a time range (write HH:MM-HH:MM, e.g. "
-                          "09:00-12:00)"));
+      ElementsAre("5:13: error: '9-12' is not a time range (write HH:MM-HH:MM, e.g. 09:00-12:00)",
+                  "5:21: error: time range '13:00-12:00' ends before it starts",
+                  "5:36: error: '25:00-26:00' is not a time range (write HH:MM-HH:MM, e.g. "
+                  "09:00-12:00)"));
 }
 
 TEST(ConfigLoader, RejectsOverlappingShifts) {
-  EXPECT_THAT(config_problems(R"(calendars:
+  EXPECT_THAT(
+      config_problems(R"(calendars:
   office:
     timezone: UTC
     hours:
       mon: ["09:00-12:30", "12:00-18:00"]
 )"),
-              ElementsAre("5:28: error: time range '12:00-18:00' overlaps or precedes the one before it"));
+      ElementsAre("5:28: error: time range '12:00-18:00' overlaps or precedes the one before it"));
 }
 
 TEST(ConfigLoader, RejectsBadHolidays) {
-  EXPECT_THAT(config_problems(R"(calendars:
+  EXPECT_THAT(
+      config_problems(R"(calendars:
   office:
     timezone: UTC
     hours: {mon: ["09:00-18:00"]}
     holidays: ["2026-02-30", "2026-10-07..2026-10-01", "Christmas"]
 )"),
-              ElementsAre("5:16: error: '2026-02-30' is not a date or a date range (write 2026-12-25 "
-                          "or 2026-10-01..2026-10-07)",
-                          "5:30: error: holiday range '2026-10-07..2026-10-01' ends before it starts",
-                          "5:56: error: 'Christmas' is not a date or a date range (write 2026-12-25 "
-                          "or 2026-10-01..2026-10-07)"));
+      ElementsAre("5:16: error: '2026-02-30' is not a date or a date range (write 2026-12-25 "
+                  "or 2026-10-01..2026-10-07)",
+                  "5:30: error: holiday range '2026-10-07..2026-10-01' ends before it starts",
+                  "5:56: error: 'Christmas' is not a date or a date range (write 2026-12-25 "
+                  "or 2026-10-01..2026-10-07)"));
 }
 
 TEST(ConfigLoader, RejectsACalendarThatIsNeverOpen) {
@@ -192,13 +195,15 @@ TEST(ConfigLoader, RejectsManagementLoops) {
 }
 
 TEST(ConfigLoader, RejectsQueuesWithoutMembers) {
-  EXPECT_THAT(config_problems("directory:\n  queues:\n    complaints: {title: Complaints}\n"),
-              ElementsAre("3:17: error: queue 'complaints' has no members: give 'members' or 'roles'"));
+  EXPECT_THAT(
+      config_problems("directory:\n  queues:\n    complaints: {title: Complaints}\n"),
+      ElementsAre("3:17: error: queue 'complaints' has no members: give 'members' or 'roles'"));
 }
 
 TEST(ConfigLoader, TemplatesNeedASubject) {
-  EXPECT_THAT(config_problems("templates:\n  sla_breached: {body: Late}\n"),
-              ElementsAre("2:17: error: template 'sla_breached' is missing required key 'subject'"));
+  EXPECT_THAT(
+      config_problems("templates:\n  sla_breached: {body: Late}\n"),
+      ElementsAre("2:17: error: template 'sla_breached' is missing required key 'subject'"));
 }
 
 TEST(ConfigLoader, TheShippedConfigIsValid) {

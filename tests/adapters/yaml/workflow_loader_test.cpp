@@ -53,21 +53,24 @@ TEST(WorkflowLoader, RejectsADocumentThatIsNotAMap) {
 }
 
 TEST(WorkflowLoader, RejectsASecondDocument) {
-  EXPECT_THAT(workflow_problems(std::string(kValid) + "---\nworkflow: other\n"),
-              ::testing::Contains("10:1: error: expected a single YAML document; found another one here"));
+  EXPECT_THAT(
+      workflow_problems(std::string(kValid) + "---\nworkflow: other\n"),
+      ::testing::Contains("10:1: error: expected a single YAML document; found another one here"));
 }
 
 TEST(WorkflowLoader, ReportsUnknownTopLevelKeyWithSuggestion) {
-  EXPECT_THAT(workflow_problems("workflow: demo\nintial: open\nstates:\n  open: {}\n"),
-              ElementsAre("1:1: error: the workflow is missing required key 'initial'",
-                          "2:1: error: unknown key 'intial' in workflow (did you mean 'initial'?)"));
+  EXPECT_THAT(
+      workflow_problems("workflow: demo\nintial: open\nstates:\n  open: {}\n"),
+      ElementsAre("1:1: error: the workflow is missing required key 'initial'",
+                  "2:1: error: unknown key 'intial' in workflow (did you mean 'initial'?)"));
 }
 
 TEST(WorkflowLoader, ListsTheAllowedKeysWhenNothingIsClose) {
-  EXPECT_THAT(workflow_problems(std::string(kValid) + "colour: blue\n"),
-              ElementsAre("9:1: error: unknown key 'colour' in workflow (expected one of: workflow, "
-                          "title, description, calendar, key, key_policy, data, events, initial, "
-                          "states, on, slas, schedule)"));
+  EXPECT_THAT(
+      workflow_problems(std::string(kValid) + "colour: blue\n"),
+      ElementsAre("9:1: error: unknown key 'colour' in workflow (expected one of: workflow, "
+                  "title, description, calendar, key, key_policy, data, events, initial, "
+                  "states, on, slas, schedule)"));
 }
 
 TEST(WorkflowLoader, ReportsDuplicateKeys) {
@@ -147,7 +150,8 @@ states:
 }
 
 TEST(WorkflowLoader, RejectsUnknownStateType) {
-  EXPECT_THAT(workflow_problems(R"(workflow: demo
+  EXPECT_THAT(
+      workflow_problems(R"(workflow: demo
 initial: open
 states:
   open:
@@ -155,12 +159,12 @@ states:
   closed:
     type: finished
 )"),
-              ::testing::Contains(
-                  "7:11: error: state type must be 'final' or 'normal', got 'finished'"));
+      ::testing::Contains("7:11: error: state type must be 'final' or 'normal', got 'finished'"));
 }
 
 TEST(WorkflowLoader, ReportsUnknownStateKeyWithSuggestion) {
-  EXPECT_THAT(workflow_problems(R"(workflow: demo
+  EXPECT_THAT(
+      workflow_problems(R"(workflow: demo
 initial: open
 states:
   open:
@@ -168,7 +172,7 @@ states:
     on: {close: closed}
   closed: {type: final}
 )"),
-              ElementsAre("5:5: error: unknown key 'entyr' in state 'open' (did you mean 'entry'?)"));
+      ElementsAre("5:5: error: unknown key 'entyr' in state 'open' (did you mean 'entry'?)"));
 }
 
 TEST(WorkflowLoader, ReportsMalformedDurations) {
@@ -187,7 +191,8 @@ states:
 }
 
 TEST(WorkflowLoader, RejectsUnitsOutOfOrder) {
-  EXPECT_THAT(workflow_problems(R"(workflow: demo
+  EXPECT_THAT(
+      workflow_problems(R"(workflow: demo
 initial: open
 states:
   open:
@@ -197,8 +202,8 @@ states:
         target: closed
   closed: {type: final}
 )"),
-              ElementsAre("7:16: error: delay: '4h1d' is not a duration (use 30s, 15m, 4h, 2d, 1w or "
-                          "combinations such as 1d4h)"));
+      ElementsAre("7:16: error: delay: '4h1d' is not a duration (use 30s, 15m, 4h, 2d, 1w or "
+                  "combinations such as 1d4h)"));
 }
 
 TEST(WorkflowLoader, RejectsAZeroDelay) {
@@ -285,7 +290,8 @@ states:
 }
 
 TEST(WorkflowLoader, AssignNeedsExactlyOneTarget) {
-  EXPECT_THAT(workflow_problems(R"(workflow: demo
+  EXPECT_THAT(
+      workflow_problems(R"(workflow: demo
 initial: open
 states:
   open:
@@ -294,7 +300,7 @@ states:
     on: {close: closed}
   closed: {type: final}
 )"),
-              ElementsAre("6:17: error: assign needs exactly one of queue, to, role or manager_of"));
+      ElementsAre("6:17: error: assign needs exactly one of queue, to, role or manager_of"));
 }
 
 TEST(WorkflowLoader, StrategyOnlyAppliesToQueues) {
@@ -514,10 +520,11 @@ TEST(WorkflowLoader, ReportsUnknownTimeZones) {
 }
 
 TEST(WorkflowLoader, WarnsAboutUnreachableStates) {
-  EXPECT_THAT(workflow_problems(std::string(kValid) + R"(  orphan:
+  EXPECT_THAT(
+      workflow_problems(std::string(kValid) + R"(  orphan:
     on: {close: closed}
 )"),
-              ElementsAre("9:3: warning: state 'orphan' is unreachable from the initial state 'open'"));
+      ElementsAre("9:3: warning: state 'orphan' is unreachable from the initial state 'open'"));
 }
 
 TEST(WorkflowLoader, WarnsAboutStatesWithNoWayOut) {
@@ -533,13 +540,15 @@ states:
 }
 
 TEST(WorkflowLoader, StrictTurnsWarningsIntoErrors) {
-  EXPECT_THAT(workflow_problems(std::string(kValid) + "  orphan:\n    on: {close: closed}\n", nullptr,
-                                /*strict=*/true),
-              ElementsAre("9:3: error: state 'orphan' is unreachable from the initial state 'open'"));
+  EXPECT_THAT(
+      workflow_problems(std::string(kValid) + "  orphan:\n    on: {close: closed}\n", nullptr,
+                        /*strict=*/true),
+      ElementsAre("9:3: error: state 'orphan' is unreachable from the initial state 'open'"));
 }
 
 TEST(WorkflowLoader, WarnsAboutTransitionsHiddenBehindAnUnguardedOne) {
-  EXPECT_THAT(workflow_problems(R"(workflow: demo
+  EXPECT_THAT(
+      workflow_problems(R"(workflow: demo
 initial: open
 states:
   open:
@@ -549,12 +558,13 @@ states:
         - target: open
   closed: {type: final}
 )"),
-              ElementsAre("8:11: warning: this transition on 'close' is never taken: the one before "
-                          "it has no guard"));
+      ElementsAre("8:11: warning: this transition on 'close' is never taken: the one before "
+                  "it has no guard"));
 }
 
 TEST(WorkflowLoader, WarnsAboutRaisedEventsNobodyHandles) {
-  EXPECT_THAT(workflow_problems(R"(workflow: demo
+  EXPECT_THAT(
+      workflow_problems(R"(workflow: demo
 initial: open
 states:
   open:
@@ -562,11 +572,12 @@ states:
     on: {close: closed}
   closed: {type: final}
 )"),
-              ElementsAre("5:14: warning: event 'escalate' is raised but no transition handles it"));
+      ElementsAre("5:14: warning: event 'escalate' is raised but no transition handles it"));
 }
 
 TEST(WorkflowLoader, WarnsAboutDeclaredEventsNobodyHandles) {
-  EXPECT_THAT(workflow_problems(R"(workflow: demo
+  EXPECT_THAT(
+      workflow_problems(R"(workflow: demo
 events:
   visited: {score: {type: int}}
 initial: open
@@ -574,7 +585,7 @@ states:
   open: {on: {close: closed}}
   closed: {type: final}
 )"),
-              ElementsAre("3:3: warning: event 'visited' is declared but no transition handles it"));
+      ElementsAre("3:3: warning: event 'visited' is declared but no transition handles it"));
 }
 
 TEST(WorkflowLoader, ReportsEveryProblemInOneRun) {
@@ -609,10 +620,11 @@ TEST(WorkflowLoader, ExpandsAliasesButRefusesAliasBombs) {
 }
 
 TEST(WorkflowLoader, NeverCrashesOnOddInputs) {
-  for (const char* text : {"", "~", "[]", "{}", "workflow:", "states: 5", "states:\n  - a\n",
-                           "initial: [a]\nstates: {a: [1]}", "on: 1", "slas: {x: 1}",
-                           "workflow: x\ninitial: a\nstates:\n  a:\n    on:\n      e: [1, {target: [a]}]\n",
-                           "\t\tworkflow: x", "workflow: \"unterminated", "? [a]\n: b\n"}) {
+  for (const char* text :
+       {"", "~", "[]", "{}", "workflow:", "states: 5", "states:\n  - a\n",
+        "initial: [a]\nstates: {a: [1]}", "on: 1", "slas: {x: 1}",
+        "workflow: x\ninitial: a\nstates:\n  a:\n    on:\n      e: [1, {target: [a]}]\n",
+        "\t\tworkflow: x", "workflow: \"unterminated", "? [a]\n: b\n"}) {
     EXPECT_NO_THROW((void)workflow_problems(text)) << text;
   }
 }
