@@ -24,17 +24,17 @@ struct SlaClock {
 
   std::string name;
   Status status = Status::idle;
-  int cycle = 0;               // 1 for the first cycle; 0 before any
-  Timestamp started_at{};      // when the current (or last) cycle started
-  Timestamp due_at{};          // the goal's deadline if the clock ran without pausing from now
-  Millis budget{0};            // the goal as working time in the SLA's calendar
-  Millis elapsed{0};           // working time counted up to `running_since` (or the stop)
-  Timestamp running_since{};   // start of the current running stretch (status running)
-  Millis paused_total{0};      // wall-clock time spent paused in this cycle
-  Timestamp paused_since{};    // status paused
-  Timestamp stopped_at{};      // status met / breached
-  bool breached = false;       // the goal was exceeded in this cycle (also while still running)
-  std::vector<int> fired;      // per escalation level: how often it fired in this cycle
+  int cycle = 0;              // 1 for the first cycle; 0 before any
+  Timestamp started_at{};     // when the current (or last) cycle started
+  Timestamp due_at{};         // the goal's deadline if the clock ran without pausing from now
+  Millis budget{0};           // the goal as working time in the SLA's calendar
+  Millis elapsed{0};          // working time counted up to `running_since` (or the stop)
+  Timestamp running_since{};  // start of the current running stretch (status running)
+  Millis paused_total{0};     // wall-clock time spent paused in this cycle
+  Timestamp paused_since{};   // status paused
+  Timestamp stopped_at{};     // status met / breached
+  bool breached = false;      // the goal was exceeded in this cycle (also while still running)
+  std::vector<int> fired;     // per escalation level: how often it fired in this cycle
 
   friend bool operator==(const SlaClock&, const SlaClock&) = default;
 };

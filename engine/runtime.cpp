@@ -35,7 +35,50 @@ std::string_view status_name(RuntimeResult::Status s) {
 }
 
 boost::json::object history_json(const HistoryEntry& h) {
-  return {{"at", format_timestamp(h.at)}, {"kind", h.kind}, {"message", h.message}, {"details", h.details}};
+  return {{"at", format_timestamp(h.at)},
+          {"kind", h.kind},
+          {"message", h.message},
+          {"details", h.details}};
+}
+
+// A value of `schedule.data`: literals as written, expressions evaluated at the scheduled
+// instant (only `now` and `instance.*` mean anything there: there is no data yet).
+std::optional<boost::json::value> schedule_value(const ValueSpec& spec, Timestamp at,
+                                                 std::string& problem) {
+  switch (spec.kind) {
+    case ValueSpec::Kind::literal:
+      return spec.literal;
+    case ValueSpec::Kind::expression: {
+      if (!spec.expression || !spec.expression->ast) return std::nullopt;
+      expr::EvalContext ctx;
+      ctx.now = at;
+      const expr::EvalResult r = expr::evaluate(*spec.expression->ast, ctx);
+      if (!r.ok()) {
+        problem = "'" + spec.expression->text + "' failed: " + r.error.message;
+        return std::nullopt;
+      }
+      return expr::to_json(*r.value);
+    }
+    case ValueSpec::Kind::object: {
+      boost::json::object o;
+      for (const auto& [k, inner] : spec.object) {
+        auto v = schedule_value(inner, at, problem);
+        if (!v) return std::nullopt;
+        o[k] = std::move(*v);
+      }
+      return o;
+    }
+    case ValueSpec::Kind::array: {
+      boost::json::array a;
+      for (const auto& inner : spec.array) {
+        auto v = schedule_value(inner, at, problem);
+        if (!v) return std::nullopt;
+        a.push_back(std::move(*v));
+      }
+      return a;
+    }
+  }
+  return std::nullopt;
 }
 
 RuntimeResult failure(RuntimeResult::Status status, std::string error) {
@@ -76,11 +119,14 @@ StepContext Runtime::context_for(const StepContext* overrides) const {
   return ctx;
 }
 
-RuntimeResult Runtime::start(const StartRequest& request) { return start_at(request, clock_.now()); }
+RuntimeResult Runtime::start(const StartRequest& request) {
+  return start_at(request, clock_.now());
+}
 
 RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   const Definition* def = definition(request.workflow);
-  if (def == nullptr) return failure(RuntimeResult::Status::not_found, "unknown workflow '" + request.workflow + "'");
+  if (def == nullptr)
+    return failure(RuntimeResult::Status::not_found, "unknown workflow '" + request.workflow + "'");
   if (!request.idempotency_key.empty()) {
     if (auto previous = store_.idempotent_response(request.idempotency_key)) {
       RuntimeResult r;
@@ -99,20 +145,23 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   const StoreWorkload workload(store_);
   ctx.workload = &workload;
   Outcome out = ombud::start(*def, def->name + "-" + std::to_string(n), request.data, now, ctx);
-  if (out.result == Outcome::Result::rejected) return failure(RuntimeResult::Status::rejected, out.error);
+  if (out.result == Outcome::Result::rejected)
+    return failure(RuntimeResult::Status::rejected, out.error);
   out.instance.version = definitions_.at(def->name).second;
   const std::string& key = out.instance.key;
   if (!key.empty() && def->key_policy == KeyPolicy::one_open) {
     if (auto open = store_.find_open_by_key(def->name, key)) {
-      RuntimeResult r = failure(RuntimeResult::Status::rejected,
-                                "an open '" + def->name + "' case with key " + key + " exists: " + *open);
+      RuntimeResult r =
+          failure(RuntimeResult::Status::rejected,
+                  "an open '" + def->name + "' case with key " + key + " exists: " + *open);
       r.instance = store_.load(*open);
       return r;
     }
   }
   if (!key.empty() && def->key_policy == KeyPolicy::unique && store_.key_used(def->name, key)) {
-    return failure(RuntimeResult::Status::rejected,
-                   "key " + key + " is already taken: '" + def->name + "' allows one case per key, ever");
+    return failure(
+        RuntimeResult::Status::rejected,
+        "key " + key + " is already taken: '" + def->name + "' allows one case per key, ever");
   }
   out.counters.push_back({counter, n});
   Instance before;
@@ -143,7 +192,8 @@ RuntimeResult Runtime::send(const EventRequest& request) {
   if (!instance) return failure(RuntimeResult::Status::not_found, "no case '" + id + "'");
   const Definition* def = definition(instance->workflow);
   if (def == nullptr) {
-    return failure(RuntimeResult::Status::not_found, "workflow '" + instance->workflow + "' is not loaded");
+    return failure(RuntimeResult::Status::not_found,
+                   "workflow '" + instance->workflow + "' is not loaded");
   }
   StepContext ctx = context_for(nullptr);
   const StoreWorkload workload(store_);
@@ -174,8 +224,9 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
     if (cancelled.count(t.id) == 0) c.armed.push_back({outcome.instance.id, t.id, t.due});
   }
   for (const auto& t : before.timers) {
-    const bool still_pending = std::any_of(outcome.instance.timers.begin(), outcome.instance.timers.end(),
-                                           [&](const PendingTimer& p) { return p.id == t.id; });
+    const bool still_pending =
+        std::any_of(outcome.instance.timers.begin(), outcome.instance.timers.end(),
+                    [&](const PendingTimer& p) { return p.id == t.id; });
     if (!still_pending && !(fired && fired->timer_id == t.id)) {
       c.cancelled.push_back({before.id, t.id, t.due});
     }
@@ -187,8 +238,9 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   c.instance = outcome.instance;
 
   RuntimeResult result;
-  result.status = outcome.result == Outcome::Result::not_handled ? RuntimeResult::Status::not_handled
-                                                                  : RuntimeResult::Status::ok;
+  result.status = outcome.result == Outcome::Result::not_handled
+                      ? RuntimeResult::Status::not_handled
+                      : RuntimeResult::Status::ok;
   result.instance = outcome.instance;
   result.history = outcome.history;
   c.response = result.to_json();
@@ -207,9 +259,29 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
     r.workflow = child.workflow;
     r.data = child.data;
     r.actor = outcome.instance.id;
-    (void)start(r);
+    const RuntimeResult started = start(r);
+    if (started.status != RuntimeResult::Status::ok) {
+      record_incident(outcome.instance.id,
+                      "could not start a '" + child.workflow + "' case: " + started.error);
+    }
   }
   return result;
+}
+
+void Runtime::record_incident(const std::string& instance_id, const std::string& message) {
+  // A follow-up commit of its own: the step that caused it is already durable.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto instance = store_.load(instance_id);
+    if (!instance) return;
+    const Timestamp now = clock_.now();
+    Commit c;
+    c.expected_revision = instance->revision;
+    c.instance = *instance;
+    c.instance.incidents.push_back({now, message, false});
+    c.instance.revision += 1;
+    c.history.push_back({now, "incident", message, {}});
+    if (store_.commit(c) == CommitResult::ok) return;
+  }
 }
 
 std::optional<RuntimeResult> Runtime::fire_next_timer(Timestamp until) {
@@ -261,16 +333,23 @@ std::vector<RuntimeResult> Runtime::run_schedules(Timestamp from, Timestamp to) 
       auto next = def.schedule->cron.next_after(local);
       if (!next || *next > local_end) break;
       local = *next;
-      boost::json::object data;
-      for (const auto& [field, spec] : def.schedule->data) {
-        if (spec.kind == ValueSpec::Kind::literal) data[field] = spec.literal;
-      }
+      const Timestamp instant =
+          std::chrono::time_point_cast<Millis>(zone->to_sys(local, date::choose::earliest));
       StartRequest r;
       r.workflow = def.name;
-      r.data = std::move(data);
       r.actor = "schedule";
-      const auto instant = zone->to_sys(local, date::choose::earliest);
-      results.push_back(start_at(r, std::chrono::time_point_cast<Millis>(instant)));
+      std::string problem;
+      for (const auto& [field, spec] : def.schedule->data) {
+        auto v = schedule_value(spec, instant, problem);
+        if (!v) break;
+        r.data[field] = std::move(*v);
+      }
+      if (!problem.empty()) {
+        results.push_back(
+            failure(RuntimeResult::Status::rejected, "schedule of '" + def.name + "': " + problem));
+        continue;
+      }
+      results.push_back(start_at(r, instant));
     }
   }
   return results;

@@ -87,6 +87,7 @@ class Runtime {
 
  private:
   RuntimeResult start_at(const StartRequest& request, Timestamp now);
+  void record_incident(const std::string& instance_id, const std::string& message);
   RuntimeResult apply(const Instance& before, Outcome outcome, const std::string& idempotency_key,
                       bool is_new, const std::optional<DueTimer>& fired);
   StepContext context_for(const StepContext* overrides) const;

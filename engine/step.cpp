@@ -16,9 +16,11 @@ class NoWorkload final : public Workload {
   int open_cases(std::string_view) const override { return 0; }
 };
 
+// Durations shown to people, to the nearest second: SLA levels fire one millisecond past their
+// threshold, which nobody needs to read as "7h30m1ms".
 std::string millis_text(Millis ms) {
   Duration d;
-  d.clock = ms;
+  d.clock = std::chrono::round<std::chrono::seconds>(ms);
   return format_duration(d);
 }
 
@@ -89,7 +91,16 @@ class Machine {
     return cal != nullptr ? *cal : kWallClock;
   }
 
+  // Rebuilt only when a field it shows has changed since the last expression read it.
   const boost::json::object& instance_json() {
+    if (instance_json_valid_ && instance_json_state_ == inst_.state &&
+        instance_json_assignee_ == inst_.assignee && instance_json_priority_ == inst_.priority) {
+      return instance_json_;
+    }
+    instance_json_valid_ = true;
+    instance_json_state_ = inst_.state;
+    instance_json_assignee_ = inst_.assignee;
+    instance_json_priority_ = inst_.priority;
     instance_json_ = {{"id", inst_.id},
                       {"state", inst_.state},
                       {"workflow", inst_.workflow},
@@ -161,8 +172,8 @@ class Machine {
     return std::nullopt;
   }
 
-  std::optional<boost::json::object> data_map(const std::vector<std::pair<std::string, ValueSpec>>& map,
-                                              const Event* ev) {
+  std::optional<boost::json::object> data_map(
+      const std::vector<std::pair<std::string, ValueSpec>>& map, const Event* ev) {
     boost::json::object o;
     for (const auto& [k, spec] : map) {
       auto v = value(spec, ev);
@@ -242,8 +253,9 @@ class Machine {
     const std::string previous = inst_.assignee;
     inst_.assignee = *choice.person;
     inst_.queue.clear();
-    history("assigned", "assigned to " + inst_.assignee + " (" + how + ")" +
-                            (previous.empty() || previous == inst_.assignee ? "" : ", was " + previous),
+    history("assigned",
+            "assigned to " + inst_.assignee + " (" + how + ")" +
+                (previous.empty() || previous == inst_.assignee ? "" : ", was " + previous),
             {{"assignee", inst_.assignee}, {"previous", previous}});
   }
 
@@ -263,10 +275,11 @@ class Machine {
         if (choice.person && assign.strategy == AssignStrategy::round_robin) {
           set_counter(cursor_name, choice.next_cursor);
         }
-        assign_to(choice,
-                  std::string("queue ") + assign.queue + ", " +
-                      (assign.strategy == AssignStrategy::round_robin ? "round_robin" : "least_loaded"),
-                  assign.queue);
+        assign_to(
+            choice,
+            std::string("queue ") + assign.queue + ", " +
+                (assign.strategy == AssignStrategy::round_robin ? "round_robin" : "least_loaded"),
+            assign.queue);
         return;
       }
       case AssignAction::Kind::to: {
@@ -289,11 +302,13 @@ class Machine {
           incident("nobody assigned to role '" + assign.role + "': no directory configured");
           return;
         }
-        assign_to(choose_by_role(*ctx_.directory, workload(), assign.role), "role " + assign.role, "");
+        assign_to(choose_by_role(*ctx_.directory, workload(), assign.role), "role " + assign.role,
+                  "");
         return;
       case AssignAction::Kind::manager_of:
         if (ctx_.directory == nullptr) {
-          incident("nobody assigned to the manager of " + inst_.assignee + ": no directory configured");
+          incident("nobody assigned to the manager of " + inst_.assignee +
+                   ": no directory configured");
           return;
         }
         if (inst_.assignee.empty()) {
@@ -308,8 +323,8 @@ class Machine {
 
   void run(const PriorityAction& p, const Event*) {
     if (inst_.priority == p.priority) return;
-    history("priority", std::string("priority ") + std::string(priority_name(inst_.priority)) + " → " +
-                            std::string(priority_name(p.priority)));
+    history("priority", std::string("priority ") + std::string(priority_name(inst_.priority)) +
+                            " → " + std::string(priority_name(p.priority)));
     inst_.priority = p.priority;
   }
 
@@ -392,7 +407,8 @@ class Machine {
   }
 
   std::string format_serial(const std::string& format, std::int64_t seq) const {
-    const date::year_month_day ymd{date::floor<date::days>(calendar(std::nullopt).local_time(now_))};
+    const date::year_month_day ymd{
+        date::floor<date::days>(calendar(std::nullopt).local_time(now_))};
     std::string out;
     std::size_t i = 0;
     while (i < format.size()) {
@@ -719,9 +735,10 @@ class Machine {
     std::fill(c.fired.begin(), c.fired.end(), 0);
     auto due = cal.add(now_, goal);
     c.budget = due ? cal.working_time(now_, *due) : goal.wall_clock();
-    c.due_at = due ? *due : now_ + goal.wall_clock();
-    history("sla", "SLA " + sla.name + " started (cycle " + std::to_string(c.cycle) + ", goal " +
-                       format_duration(goal) + ", due " + format_timestamp(c.due_at) + ")",
+    c.due_at = breach_instant(c, cal) - Millis(1);
+    history("sla",
+            "SLA " + sla.name + " started (cycle " + std::to_string(c.cycle) + ", goal " +
+                format_duration(goal) + ", due " + format_timestamp(c.due_at) + ")",
             {{"sla", sla.name}, {"cycle", c.cycle}, {"due", format_timestamp(c.due_at)}});
     arm_escalations(i);
   }
@@ -743,10 +760,7 @@ class Machine {
     c.paused_total += now_ - c.paused_since;
     c.status = SlaClock::Status::running;
     c.running_since = now_;
-    if (c.elapsed < c.budget) {
-      auto due = cal.add(now_, Duration{0, c.budget - c.elapsed});
-      if (due) c.due_at = *due;
-    }
+    c.due_at = breach_instant(c, cal) - Millis(1);
     history("sla", "SLA " + c.name + " resumed (due " + format_timestamp(c.due_at) + ")");
     arm_escalations(i);
   }
@@ -763,7 +777,8 @@ class Machine {
     cancel_escalations(c.name);
     history("sla",
             "SLA " + c.name + (c.breached ? " breached" : " met") + " (" + millis_text(c.elapsed) +
-                " of " + millis_text(c.budget) + " working time, paused " + millis_text(c.paused_total) + ")",
+                " of " + millis_text(c.budget) + " working time, paused " +
+                millis_text(c.paused_total) + ")",
             {{"sla", c.name},
              {"cycle", c.cycle},
              {"met", !c.breached},
@@ -775,6 +790,20 @@ class Machine {
     cancel_timers_if([&](const PendingTimer& t) {
       return t.kind == PendingTimer::Kind::escalation && t.sla == sla;
     });
+  }
+
+  // The first instant at which a running clock's elapsed working time exceeds `threshold`: one
+  // millisecond of open time past it, so a level never fires in closed time (a goal used up at
+  // Friday 18:00 is exceeded at Monday 09:00:00.001) and "100%" is the moment of the breach.
+  Timestamp passing(const SlaClock& c, const BusinessCalendar& cal, Millis threshold) const {
+    const Millis used = c.elapsed + cal.working_time(c.running_since, now_);
+    if (threshold < used) return now_;
+    auto due = cal.add(now_, Duration{0, threshold - used + Millis(1)});
+    return due ? *due : Timestamp::max();
+  }
+
+  Timestamp breach_instant(const SlaClock& c, const BusinessCalendar& cal) const {
+    return passing(c, cal, c.budget);
   }
 
   // The working time after the cycle's start at which level `level` fires for the n-th time.
@@ -797,18 +826,13 @@ class Machine {
     const Sla& sla = def_.slas[i];
     SlaClock& c = clock_for(i);
     const BusinessCalendar& cal = calendar(sla.calendar);
-    auto due_after = [&](Millis at) -> Timestamp {
-      if (at <= c.elapsed) return now_;
-      auto due = cal.add(c.running_since, Duration{0, at - c.elapsed});
-      return due ? *due : Timestamp::max();
-    };
     if (!c.breached) {
       PendingTimer goal;
       goal.kind = PendingTimer::Kind::escalation;
       goal.sla = sla.name;
       goal.cycle = c.cycle;
       goal.index = -1;
-      goal.due = due_after(c.budget + Millis(1));
+      goal.due = breach_instant(c, cal);
       arm(std::move(goal));
     }
     for (std::size_t level = 0; level < sla.escalate.size(); ++level) {
@@ -819,7 +843,7 @@ class Machine {
       t.sla = sla.name;
       t.cycle = c.cycle;
       t.index = static_cast<int>(level);
-      t.due = due_after(threshold(i, level, n));
+      t.due = passing(c, cal, threshold(i, level, n));
       arm(std::move(t));
     }
   }
@@ -836,7 +860,9 @@ class Machine {
     }
     if (timer.index < 0) {
       c.breached = true;
-      history("sla", "SLA " + sla.name + " breached: goal exceeded at " + format_timestamp(c.due_at) + lateness,
+      history("sla",
+              "SLA " + sla.name + " breached: goal exceeded at " + format_timestamp(c.due_at) +
+                  lateness,
               {{"sla", sla.name}, {"cycle", c.cycle}});
       return;
     }
@@ -849,7 +875,8 @@ class Machine {
                                : format_duration(l.elapsed);
     history("escalation",
             "SLA " + sla.name + " escalation level " + std::to_string(level + 1) + " (" + at + ")" +
-                (c.fired[level] > 1 ? " repeat " + std::to_string(c.fired[level] - 1) : "") + lateness,
+                (c.fired[level] > 1 ? " repeat " + std::to_string(c.fired[level] - 1) : "") +
+                lateness,
             {{"sla", sla.name}, {"level", level + 1}, {"count", c.fired[level]}});
     if (l.repeat) {
       PendingTimer next;
@@ -857,11 +884,7 @@ class Machine {
       next.sla = sla.name;
       next.cycle = c.cycle;
       next.index = timer.index;
-      const BusinessCalendar& cal = calendar(sla.calendar);
-      const Millis at_ms = threshold(i, level, c.fired[level]);
-      const Millis used = c.elapsed + cal.working_time(c.running_since, now_);
-      auto due = cal.add(now_, Duration{0, std::max(Millis(0), at_ms - used)});
-      next.due = due ? *due : Timestamp::max();
+      next.due = passing(c, calendar(sla.calendar), threshold(i, level, c.fired[level]));
       arm(std::move(next));
     }
     run_actions(l.actions, nullptr);
@@ -875,6 +898,10 @@ class Machine {
   std::deque<Event> raised_;
   std::map<std::string, std::int64_t> counter_overlay_;
   boost::json::object instance_json_;
+  bool instance_json_valid_ = false;
+  std::string instance_json_state_;
+  std::string instance_json_assignee_;
+  Priority instance_json_priority_ = Priority::normal;
   bool rejected_ = false;
   bool handled_ = false;
 };
@@ -911,12 +938,14 @@ Outcome start(const Definition& def, std::string id, const boost::json::object& 
   }
   boost::json::object with_defaults = data;
   for (const auto& f : def.data.fields) {
-    if (f.default_value && (!with_defaults.contains(f.name) || with_defaults.at(f.name).is_null())) {
+    if (f.default_value &&
+        (!with_defaults.contains(f.name) || with_defaults.at(f.name).is_null())) {
       with_defaults[f.name] = *f.default_value;
     }
   }
   Machine m(def, ctx, now, out);
   m.begin(with_defaults);
+  out.instance.timers.shrink_to_fit();  // idle instances are most of memory: no slack
   out.instance.revision += 1;
   out.instance.updated_at = now;
   return out;
@@ -936,6 +965,7 @@ Outcome step(const Definition& def, const Instance& instance, const Event& event
     return rejected;
   }
   out.result = m.handled() ? Outcome::Result::handled : Outcome::Result::not_handled;
+  out.instance.timers.shrink_to_fit();
   out.instance.revision += 1;
   out.instance.updated_at = now;
   return out;
@@ -944,7 +974,8 @@ Outcome step(const Definition& def, const Instance& instance, const Event& event
 SlaClock::Status sla_status_at(const SlaClock& clock, Timestamp now, const BusinessCalendar& cal) {
   switch (clock.status) {
     case SlaClock::Status::running:
-      if (clock.breached || clock.elapsed + cal.working_time(clock.running_since, now) > clock.budget) {
+      if (clock.breached ||
+          clock.elapsed + cal.working_time(clock.running_since, now) > clock.budget) {
         return SlaClock::Status::breached;
       }
       return SlaClock::Status::running;

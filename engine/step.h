@@ -76,7 +76,7 @@ struct Event {
   std::string name;  // empty for a timer
   boost::json::object data;
   std::optional<std::uint64_t> timer_id;  // a timer of the instance fired
-  std::string actor;                       // who sent it, for history ("" = the system)
+  std::string actor;                      // who sent it, for history ("" = the system)
 };
 
 struct HistoryEntry {

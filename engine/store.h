@@ -26,7 +26,7 @@ struct DueTimer {
 
 // Everything one step changes, committed atomically.
 struct Commit {
-  Instance instance;             // the new instance (revision already incremented)
+  Instance instance;                    // the new instance (revision already incremented)
   std::uint64_t expected_revision = 0;  // the revision it was loaded at; 0 for a new instance
   std::vector<HistoryEntry> history;
   std::vector<DueTimer> armed;
@@ -34,7 +34,7 @@ struct Commit {
   std::vector<Notification> notifications;
   std::vector<OutboundWebhook> webhooks;
   std::vector<CounterUpdate> counters;
-  std::string idempotency_key;  // "" when none
+  std::string idempotency_key;   // "" when none
   boost::json::object response;  // what the caller was told, replayed for a repeated key
 };
 

@@ -136,17 +136,47 @@ std::optional<Timestamp> parse_timestamp(std::string_view s) {
   const date::year_month_day ymd{date::year{year}, date::month{static_cast<unsigned>(month)},
                                  date::day{static_cast<unsigned>(day)}};
   if (!ymd.ok()) return std::nullopt;
-  const auto local = date::sys_days(ymd) + std::chrono::hours(hour) +
-                     std::chrono::minutes(minute) + std::chrono::seconds(second) + Millis(millis);
+  const auto local = date::sys_days(ymd) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+                     std::chrono::seconds(second) + Millis(millis);
   return Timestamp(local - std::chrono::minutes(offset_minutes));
 }
 
 std::string format_timestamp(Timestamp t) {
-  const bool whole_seconds = t.time_since_epoch().count() % 1000 == 0;
-  if (whole_seconds) {
-    return date::format("%FT%TZ", std::chrono::time_point_cast<std::chrono::seconds>(t));
+  // Hand-rolled: date::format goes through iostreams and locales, and timestamps are formatted
+  // on hot paths (expression results, history).
+  const auto day = std::chrono::floor<date::days>(t);
+  const date::year_month_day ymd{day};
+  const std::int64_t ms_of_day = (t - day).count();
+  const auto two = [](char* p, long v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+  };
+  char buf[32];
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) return date::format("%FT%TZ", t);
+  buf[0] = static_cast<char>('0' + year / 1000);
+  buf[1] = static_cast<char>('0' + year / 100 % 10);
+  buf[2] = static_cast<char>('0' + year / 10 % 10);
+  buf[3] = static_cast<char>('0' + year % 10);
+  buf[4] = '-';
+  two(buf + 5, static_cast<long>(static_cast<unsigned>(ymd.month())));
+  buf[7] = '-';
+  two(buf + 8, static_cast<long>(static_cast<unsigned>(ymd.day())));
+  buf[10] = 'T';
+  two(buf + 11, static_cast<long>(ms_of_day / 3'600'000));
+  buf[13] = ':';
+  two(buf + 14, static_cast<long>(ms_of_day / 60'000 % 60));
+  buf[16] = ':';
+  two(buf + 17, static_cast<long>(ms_of_day / 1000 % 60));
+  std::size_t n = 19;
+  if (const long ms = static_cast<long>(ms_of_day % 1000); ms != 0) {
+    buf[n++] = '.';
+    buf[n++] = static_cast<char>('0' + ms / 100);
+    two(buf + n, ms % 100);
+    n += 2;
   }
-  return date::format("%FT%TZ", t);
+  buf[n++] = 'Z';
+  return {buf, n};
 }
 
 }  // namespace ombud

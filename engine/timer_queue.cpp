@@ -178,12 +178,12 @@ bool TimerQueue::cancel(const TimerKey& key) {
   return true;
 }
 
-std::size_t TimerQueue::pop_due(Timestamp now, std::size_t max, std::vector<DueTimer>& out) {
+std::size_t TimerQueue::pop_due(Timestamp now, std::size_t max, std::vector<DueEntry>& out) {
   std::size_t popped = 0;
   while (popped < max && !heap_.empty() && heap_.front().due <= now) {
     const std::uint32_t node = heap_.front().node;
     const TimerKey key = nodes_[node].key;
-    out.push_back(DueTimer{heap_.front().due, key});  // may throw: nothing removed yet
+    out.push_back(DueEntry{heap_.front().due, key});  // may throw: nothing removed yet
     std::uint32_t* link = find_link(key);
     *link = nodes_[node].next;
     remove_at(0);
@@ -193,8 +193,8 @@ std::size_t TimerQueue::pop_due(Timestamp now, std::size_t max, std::vector<DueT
   return popped;
 }
 
-std::vector<DueTimer> TimerQueue::pop_due(Timestamp now, std::size_t max) {
-  std::vector<DueTimer> out;
+std::vector<DueEntry> TimerQueue::pop_due(Timestamp now, std::size_t max) {
+  std::vector<DueEntry> out;
   pop_due(now, max, out);
   return out;
 }

@@ -35,10 +35,10 @@ struct TimerKey {
   friend bool operator==(const TimerKey&, const TimerKey&) = default;
 };
 
-struct DueTimer {
+struct DueEntry {
   Timestamp due{};
   TimerKey key;
-  friend bool operator==(const DueTimer&, const DueTimer&) = default;
+  friend bool operator==(const DueEntry&, const DueEntry&) = default;
 };
 
 // Timers keyed by TimerKey, popped in order of due time; timers due at the same instant pop in
@@ -67,8 +67,8 @@ class TimerQueue {
   // Removes up to `max` timers due at or before `now`, earliest first, and appends them to
   // `out`; returns how many. If appending throws, the timer being appended and all later ones
   // stay queued and those already appended stay in `out`, so no timer is lost.
-  std::size_t pop_due(Timestamp now, std::size_t max, std::vector<DueTimer>& out);
-  std::vector<DueTimer> pop_due(Timestamp now, std::size_t max);
+  std::size_t pop_due(Timestamp now, std::size_t max, std::vector<DueEntry>& out);
+  std::vector<DueEntry> pop_due(Timestamp now, std::size_t max);
 
   // The earliest due time, or nullopt when empty: how long the timer loop may sleep.
   std::optional<Timestamp> next_due() const;

@@ -26,10 +26,10 @@ Timestamp at(std::int64_t ms) { return Timestamp{Millis{ms}}; }
 TimerKey key(std::uint64_t instance, std::uint64_t timer = 1) { return TimerKey{instance, timer}; }
 
 // "due@instance/timer" per timer, so a failing comparison reads as a timeline.
-std::vector<std::string> timeline(const std::vector<DueTimer>& timers) {
+std::vector<std::string> timeline(const std::vector<DueEntry>& timers) {
   std::vector<std::string> out;
   out.reserve(timers.size());
-  for (const DueTimer& t : timers) {
+  for (const DueEntry& t : timers) {
     out.push_back(std::to_string(t.due.time_since_epoch().count()) + "@" +
                   std::to_string(t.key.instance) + "/" + std::to_string(t.key.timer));
   }
@@ -178,7 +178,7 @@ TEST(TimerQueue, PopDueAppendsToTheCallersBuffer) {
   TimerQueue q;
   q.insert(at(10), key(1));
   q.insert(at(20), key(2));
-  std::vector<DueTimer> out{DueTimer{at(1), key(99)}};
+  std::vector<DueEntry> out{DueEntry{at(1), key(99)}};
   EXPECT_EQ(q.pop_due(at(15), kAll, out), 1u);
   EXPECT_THAT(timeline(out), ElementsAre("1@99/1", "10@1/1"));
 }
@@ -226,7 +226,7 @@ TEST(TimerQueue, ManyTimersPopInOrder) {
   }
   std::sort(dues.begin(), dues.end());
   std::vector<std::int64_t> popped;
-  for (const DueTimer& t : q.pop_due(at(100000), kAll)) {
+  for (const DueEntry& t : q.pop_due(at(100000), kAll)) {
     popped.push_back(t.due.time_since_epoch().count());
   }
   EXPECT_EQ(popped, dues);
@@ -259,11 +259,11 @@ class ReferenceTimers {
     by_key_.erase(it);
     return true;
   }
-  std::vector<DueTimer> pop_due(Timestamp now, std::size_t max) {
-    std::vector<DueTimer> out;
+  std::vector<DueEntry> pop_due(Timestamp now, std::size_t max) {
+    std::vector<DueEntry> out;
     while (out.size() < max && !by_due_.empty() && by_due_.begin()->first <= now) {
       const auto [due, k] = *by_due_.begin();
-      out.push_back(DueTimer{due, k});
+      out.push_back(DueEntry{due, k});
       cancel(k);
     }
     return out;
@@ -313,7 +313,7 @@ void compare_with_reference(TimerQueue& q, std::uint64_t seed) {
       ASSERT_EQ(q.cancel(k), ref.cancel(k)) << "op " << op;
     } else if (dice < 90) {
       const auto max = static_cast<std::size_t>(uniform(0, 30));
-      const std::vector<DueTimer> expected = ref.pop_due(at(now), max);
+      const std::vector<DueEntry> expected = ref.pop_due(at(now), max);
       popped += expected.size();
       ASSERT_EQ(timeline(q.pop_due(at(now), max)), timeline(expected)) << "op " << op;
     } else {

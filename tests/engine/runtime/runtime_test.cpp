@@ -26,9 +26,12 @@ Definition load(const std::string& yaml) {
 class RecordingNotifier final : public Notifier {
  public:
   void notify(const Instance& in, const Notification& n) override {
-    sent.push_back(in.id + " " + n.template_name + " → " + (n.recipients.empty() ? "" : n.recipients[0]));
+    sent.push_back(in.id + " " + n.template_name + " → " +
+                   (n.recipients.empty() ? "" : n.recipients[0]));
   }
-  void webhook(const Instance&, const OutboundWebhook& w) override { sent.push_back("webhook " + w.target); }
+  void webhook(const Instance&, const OutboundWebhook& w) override {
+    sent.push_back("webhook " + w.target);
+  }
   std::vector<std::string> sent;
 };
 
@@ -143,7 +146,8 @@ TEST_F(RuntimeTest, EventsByKeyReachTheOpenCase) {
 }
 
 TEST_F(RuntimeTest, UniqueRefusesAKeyEverUsed) {
-  def_ = load(std::string(kComplaint).replace(std::string(kComplaint).find("one_open"), 8, "unique"));
+  def_ =
+      load(std::string(kComplaint).replace(std::string(kComplaint).find("one_open"), 8, "unique"));
   Runtime rt = runtime();
   ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
   EventRequest e;

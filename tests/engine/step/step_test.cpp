@@ -127,8 +127,10 @@ on:
 TEST(Step, FirstTransitionWhoseGuardHoldsWins) {
   const Definition def = load(kGuards);
   const Instance in = start(def, "g-1", {}, kT0, {}).instance;
-  EXPECT_EQ(step(def, in, event("visited", {{"score", 5}}), kT0, {}).instance.data.at("outcome"), "happy");
-  EXPECT_EQ(step(def, in, event("visited", {{"score", 3}}), kT0, {}).instance.data.at("outcome"), "fine");
+  EXPECT_EQ(step(def, in, event("visited", {{"score", 5}}), kT0, {}).instance.data.at("outcome"),
+            "happy");
+  EXPECT_EQ(step(def, in, event("visited", {{"score", 3}}), kT0, {}).instance.data.at("outcome"),
+            "fine");
   const Outcome low = step(def, in, event("visited", {{"score", 1}}), kT0, {});
   EXPECT_EQ(low.instance.data.at("outcome"), "unhappy");
   EXPECT_EQ(low.instance.state, "reopened");
@@ -401,22 +403,26 @@ TEST(SlaClock, PausesWhileWaitingOnTheCustomerAndTheDueTimeMoves) {
   EXPECT_EQ(in.sla("resolve")->due_at, kT0 + std::chrono::hours(13));
 }
 
+// Levels fire at the first instant past their threshold: one millisecond of working time later.
 TEST(SlaClock, EscalationLevelsFireAtPercentagesAndRepeat) {
   const Definition def = load(kSla);
+  const Millis past(1);
   Outcome out = start(def, "s-1", {}, kT0, {});
   out = fire_next(def, out.instance);  // 50% = 5h
   EXPECT_EQ(out.instance.priority, Priority::high);
-  EXPECT_EQ(out.instance.updated_at, kT0 + std::chrono::hours(5));
+  EXPECT_EQ(out.instance.updated_at, kT0 + std::chrono::hours(5) + past);
   out = fire_next(def, out.instance);  // 8h
   EXPECT_EQ(out.instance.priority, Priority::urgent);
-  EXPECT_EQ(out.instance.updated_at, kT0 + std::chrono::hours(8));
+  EXPECT_EQ(out.instance.updated_at, kT0 + std::chrono::hours(8) + past);
   out = fire_next(def, out.instance);  // repeat at 9h
-  EXPECT_EQ(out.instance.updated_at, kT0 + std::chrono::hours(9));
+  EXPECT_EQ(out.instance.updated_at, kT0 + std::chrono::hours(9) + past);
   EXPECT_EQ(out.instance.sla("resolve")->fired[1], 2);
-  out = fire_next(def, out.instance);  // repeat at 10h and the goal just after
-  out = fire_next(def, out.instance);
+  EXPECT_FALSE(out.instance.sla("resolve")->breached);
+  out = fire_next(def, out.instance);  // the goal (10h) is exceeded...
   EXPECT_TRUE(out.instance.sla("resolve")->breached);
   EXPECT_THAT(out.history.back().message, HasSubstr("SLA resolve breached"));
+  out = fire_next(def, out.instance);  // ...and the repeat at 10h fires after the breach
+  EXPECT_EQ(out.instance.sla("resolve")->fired[1], 3);
 }
 
 TEST(SlaClock, StopsMetOrBreachedAndStartsANewCycleOnReentry) {
