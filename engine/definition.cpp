@@ -1,12 +1,43 @@
 #include "engine/definition.h"
 
 #include <array>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 namespace ombud {
 
 SourcePos Expr::pos_at(std::size_t offset) const {
   if (!exact_origin || origin.line <= 0) return origin;
   return {origin.line, origin.column + static_cast<int>(offset)};
+}
+
+std::optional<boost::json::value> resolve_value(const ValueSpec& spec, const ExprEvaluator& eval) {
+  switch (spec.kind) {
+    case ValueSpec::Kind::literal:
+      return spec.literal;
+    case ValueSpec::Kind::expression:
+      if (!spec.expression || !spec.expression->ast) return std::nullopt;
+      return eval(*spec.expression);
+    case ValueSpec::Kind::object: {
+      boost::json::object o;
+      for (const auto& [k, inner] : spec.object) {
+        auto v = resolve_value(inner, eval);
+        if (!v) return std::nullopt;
+        o[k] = std::move(*v);
+      }
+      return o;
+    }
+    case ValueSpec::Kind::array: {
+      boost::json::array a;
+      for (const auto& inner : spec.array) {
+        auto v = resolve_value(inner, eval);
+        if (!v) return std::nullopt;
+        a.push_back(std::move(*v));
+      }
+      return a;
+    }
+  }
+  return std::nullopt;
 }
 
 namespace {

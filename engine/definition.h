@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,12 @@ struct ValueSpec {
   std::vector<ValueSpec> array;
   SourcePos pos;
 };
+
+// Turns a ValueSpec into JSON: literals as written, expressions through `eval` (which returns
+// nullopt when evaluation failed, having reported why), maps and lists element by element.
+// Nullopt as soon as one expression fails.
+using ExprEvaluator = std::function<std::optional<boost::json::value>(const Expr&)>;
+std::optional<boost::json::value> resolve_value(const ValueSpec& spec, const ExprEvaluator& eval);
 
 enum class Priority { low, normal, high, urgent };
 std::optional<Priority> priority_from_name(std::string_view name);

@@ -45,40 +45,16 @@ boost::json::object history_json(const HistoryEntry& h) {
 // instant (only `now` and `instance.*` mean anything there: there is no data yet).
 std::optional<boost::json::value> schedule_value(const ValueSpec& spec, Timestamp at,
                                                  std::string& problem) {
-  switch (spec.kind) {
-    case ValueSpec::Kind::literal:
-      return spec.literal;
-    case ValueSpec::Kind::expression: {
-      if (!spec.expression || !spec.expression->ast) return std::nullopt;
-      expr::EvalContext ctx;
-      ctx.now = at;
-      const expr::EvalResult r = expr::evaluate(*spec.expression->ast, ctx);
-      if (!r.ok()) {
-        problem = "'" + spec.expression->text + "' failed: " + r.error.message;
-        return std::nullopt;
-      }
-      return expr::to_json(*r.value);
+  return resolve_value(spec, [&](const Expr& e) -> std::optional<boost::json::value> {
+    expr::EvalContext ctx;
+    ctx.now = at;
+    const expr::EvalResult r = expr::evaluate(*e.ast, ctx);
+    if (!r.ok()) {
+      problem = "'" + e.text + "' failed: " + r.error.message;
+      return std::nullopt;
     }
-    case ValueSpec::Kind::object: {
-      boost::json::object o;
-      for (const auto& [k, inner] : spec.object) {
-        auto v = schedule_value(inner, at, problem);
-        if (!v) return std::nullopt;
-        o[k] = std::move(*v);
-      }
-      return o;
-    }
-    case ValueSpec::Kind::array: {
-      boost::json::array a;
-      for (const auto& inner : spec.array) {
-        auto v = schedule_value(inner, at, problem);
-        if (!v) return std::nullopt;
-        a.push_back(std::move(*v));
-      }
-      return a;
-    }
-  }
-  return std::nullopt;
+    return expr::to_json(*r.value);
+  });
 }
 
 RuntimeResult failure(RuntimeResult::Status status, std::string error) {

@@ -142,34 +142,11 @@ class Machine {
   }
 
   std::optional<boost::json::value> value(const ValueSpec& spec, const Event* ev) {
-    switch (spec.kind) {
-      case ValueSpec::Kind::literal:
-        return spec.literal;
-      case ValueSpec::Kind::expression: {
-        auto v = eval(*spec.expression, ev != nullptr ? &ev->data : nullptr, event_schema(ev));
-        if (!v) return std::nullopt;
-        return expr::to_json(*v);
-      }
-      case ValueSpec::Kind::object: {
-        boost::json::object o;
-        for (const auto& [k, inner] : spec.object) {
-          auto v = value(inner, ev);
-          if (!v) return std::nullopt;
-          o[k] = std::move(*v);
-        }
-        return o;
-      }
-      case ValueSpec::Kind::array: {
-        boost::json::array a;
-        for (const auto& inner : spec.array) {
-          auto v = value(inner, ev);
-          if (!v) return std::nullopt;
-          a.push_back(std::move(*v));
-        }
-        return a;
-      }
-    }
-    return std::nullopt;
+    return resolve_value(spec, [&](const Expr& e) -> std::optional<boost::json::value> {
+      auto v = eval(e, ev != nullptr ? &ev->data : nullptr, event_schema(ev));
+      if (!v) return std::nullopt;
+      return expr::to_json(*v);
+    });
   }
 
   std::optional<boost::json::object> data_map(
