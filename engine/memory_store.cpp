@@ -1,13 +1,27 @@
 #include "engine/memory_store.h"
 
+#include <algorithm>
+
 namespace ombud {
 
+boost::json::object outbox_payload(const Notification& n) {
+  boost::json::array recipients;
+  for (const auto& r : n.recipients) recipients.emplace_back(r);
+  return {{"template", n.template_name}, {"to", n.to}, {"recipients", std::move(recipients)}};
+}
+
+boost::json::object outbox_payload(const OutboundWebhook& w) {
+  return {{"target", w.target}, {"body", w.body}};
+}
+
 std::int64_t MemoryStore::get(std::string_view counter) const {
+  const std::lock_guard lock(mutex_);
   auto it = counters_.find(counter);
   return it == counters_.end() ? 0 : it->second;
 }
 
 std::optional<Instance> MemoryStore::load(const std::string& id) const {
+  const std::lock_guard lock(mutex_);
   auto it = instances_.find(id);
   if (it == instances_.end()) return std::nullopt;
   return it->second;
@@ -15,6 +29,7 @@ std::optional<Instance> MemoryStore::load(const std::string& id) const {
 
 std::optional<std::string> MemoryStore::find_open_by_key(const std::string& workflow,
                                                          const std::string& key) const {
+  const std::lock_guard lock(mutex_);
   for (const auto& [id, in] : instances_) {
     if (!in.ended && in.workflow == workflow && in.key == key) return id;
   }
@@ -22,35 +37,95 @@ std::optional<std::string> MemoryStore::find_open_by_key(const std::string& work
 }
 
 bool MemoryStore::key_used(const std::string& workflow, const std::string& key) const {
+  const std::lock_guard lock(mutex_);
   return keys_used_.count({workflow, key}) > 0;
 }
 
 std::optional<boost::json::object> MemoryStore::idempotent_response(const std::string& key) const {
+  const std::lock_guard lock(mutex_);
   auto it = idempotency_.find(key);
   if (it == idempotency_.end()) return std::nullopt;
   return it->second;
 }
 
-CommitResult MemoryStore::commit(const Commit& c) {
+bool MemoryStore::conflicts(const Commit& c, const std::map<std::string, std::uint64_t>& revisions,
+                            const std::set<std::pair<std::string, std::uint64_t>>& fired) const {
+  std::uint64_t current = 0;
+  if (auto r = revisions.find(c.instance.id); r != revisions.end()) {
+    current = r->second;
+  } else if (auto it = instances_.find(c.instance.id); it != instances_.end()) {
+    current = it->second.revision;
+  }
+  if (current != c.expected_revision) return true;
+  if (c.fired) {
+    const bool exists =
+        timers_.count({c.fired->due, c.fired->instance_id, c.fired->timer_id}) > 0 &&
+        fired.count({c.fired->instance_id, c.fired->timer_id}) == 0;
+    if (!exists) return true;
+  }
+  if (!c.idempotency_key.empty() && idempotency_.count(c.idempotency_key) > 0) return true;
+  return false;
+}
+
+void MemoryStore::apply(const Commit& c) {
   auto it = instances_.find(c.instance.id);
-  const std::uint64_t current = it == instances_.end() ? 0 : it->second.revision;
-  if (current != c.expected_revision) return CommitResult::conflict;
-  if (it != instances_.end() && !it->second.ended && !it->second.assignee.empty()) {
+  if (it == instances_.end()) {
+    creation_order_.push_back(c.instance.id);
+  } else if (!it->second.ended && !it->second.assignee.empty()) {
     open_cases_[it->second.assignee] -= 1;
   }
   if (!c.instance.ended && !c.instance.assignee.empty()) open_cases_[c.instance.assignee] += 1;
   instances_[c.instance.id] = c.instance;
   if (!c.instance.key.empty()) keys_used_.insert({c.instance.workflow, c.instance.key});
   auto& h = history_[c.instance.id];
-  h.insert(h.end(), c.history.begin(), c.history.end());
-  for (const auto& t : c.cancelled) timers_.erase({t.due, t.instance_id, t.timer_id});
+  for (const auto& entry : c.history) {
+    h.push_back({h.size() + 1, c.actor, entry});
+  }
+  auto drop = [&](const DueTimer& t) {
+    timers_.erase({t.due, t.instance_id, t.timer_id});
+    leases_.erase({t.instance_id, t.timer_id});
+  };
+  if (c.fired) drop(*c.fired);
+  for (const auto& t : c.cancelled) drop(t);
   for (const auto& t : c.armed) timers_.insert({t.due, t.instance_id, t.timer_id});
   for (const auto& u : c.counters) counters_[u.name] = u.value;
   if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = c.response;
+  auto enqueue = [&](std::string kind, boost::json::object payload) {
+    OutboxMessage m;
+    m.id = outbox_.empty() ? 1 : outbox_.rbegin()->first + 1;
+    m.instance_id = c.instance.id;
+    m.kind = std::move(kind);
+    m.payload = std::move(payload);
+    m.created_at = c.instance.updated_at;
+    m.next_attempt_at = c.instance.updated_at;
+    outbox_[m.id] = std::move(m);
+  };
+  for (const auto& n : c.notifications) enqueue("notification", outbox_payload(n));
+  for (const auto& w : c.webhooks) enqueue("webhook", outbox_payload(w));
+}
+
+CommitResult MemoryStore::commit(const Commit& c) { return commit_all({&c, 1}); }
+
+CommitResult MemoryStore::commit_all(std::span<const Commit> commits) {
+  const std::lock_guard lock(mutex_);
+  // Check everything first, as if each commit before had been applied; then apply all.
+  std::map<std::string, std::uint64_t> revisions;
+  std::set<std::pair<std::string, std::uint64_t>> fired;
+  std::set<std::string> keys;
+  for (const auto& c : commits) {
+    if (conflicts(c, revisions, fired)) return CommitResult::conflict;
+    if (!c.idempotency_key.empty() && !keys.insert(c.idempotency_key).second) {
+      return CommitResult::conflict;
+    }
+    revisions[c.instance.id] = c.instance.revision;
+    if (c.fired) fired.insert({c.fired->instance_id, c.fired->timer_id});
+  }
+  for (const auto& c : commits) apply(c);
   return CommitResult::ok;
 }
 
 std::vector<DueTimer> MemoryStore::due_timers(Timestamp until, std::size_t limit) const {
+  const std::lock_guard lock(mutex_);
   std::vector<DueTimer> out;
   for (const auto& [due, id, timer] : timers_) {
     if (due > until || out.size() >= limit) break;
@@ -60,24 +135,173 @@ std::vector<DueTimer> MemoryStore::due_timers(Timestamp until, std::size_t limit
 }
 
 std::optional<Timestamp> MemoryStore::next_timer_due() const {
+  const std::lock_guard lock(mutex_);
   if (timers_.empty()) return std::nullopt;
   return std::get<0>(*timers_.begin());
 }
 
-std::vector<HistoryEntry> MemoryStore::history(const std::string& instance_id) const {
+std::vector<DueTimer> MemoryStore::claim_timers(const std::string& node, Timestamp until,
+                                                Timestamp now, Timestamp lease_until,
+                                                std::size_t limit) {
+  const std::lock_guard lock(mutex_);
+  std::vector<DueTimer> out;
+  for (const auto& [due, id, timer] : timers_) {
+    if (due > until || out.size() >= limit) break;
+    auto lease = leases_.find({id, timer});
+    if (lease != leases_.end() && lease->second.node != node && lease->second.until > now) {
+      continue;
+    }
+    leases_[{id, timer}] = {node, lease_until};
+    out.push_back({id, timer, due});
+  }
+  return out;
+}
+
+void MemoryStore::release_timers(const std::string& node) {
+  const std::lock_guard lock(mutex_);
+  std::erase_if(leases_, [&](const auto& entry) { return entry.second.node == node; });
+}
+
+std::size_t MemoryStore::pending_timers() const {
+  const std::lock_guard lock(mutex_);
+  return timers_.size();
+}
+
+std::vector<StoredHistory> MemoryStore::history(const std::string& instance_id) const {
+  const std::lock_guard lock(mutex_);
   auto it = history_.find(instance_id);
-  return it == history_.end() ? std::vector<HistoryEntry>{} : it->second;
+  return it == history_.end() ? std::vector<StoredHistory>{} : it->second;
 }
 
 int MemoryStore::open_cases(std::string_view person) const {
+  const std::lock_guard lock(mutex_);
   auto it = open_cases_.find(person);
   return it == open_cases_.end() ? 0 : it->second;
 }
 
+std::vector<Instance> MemoryStore::find_instances(const InstanceFilter& f) const {
+  const std::lock_guard lock(mutex_);
+  std::vector<Instance> out;
+  for (auto it = instances_.upper_bound(f.after_id); it != instances_.end(); ++it) {
+    if (out.size() >= f.limit) break;
+    const Instance& in = it->second;
+    if (!f.workflow.empty() && in.workflow != f.workflow) continue;
+    if (!f.state.empty() && in.state != f.state) continue;
+    if (!f.assignee.empty() && in.assignee != f.assignee) continue;
+    if (!f.key.empty() && in.key != f.key) continue;
+    if (f.open_only && in.ended) continue;
+    out.push_back(in);
+  }
+  return out;
+}
+
+PublishResult MemoryStore::publish_definition(const PublishedDefinition& definition) {
+  const std::lock_guard lock(mutex_);
+  auto& versions = definitions_[definition.name];
+  if (!versions.empty() && versions.back().content_hash == definition.content_hash) {
+    return {versions.back(), false};
+  }
+  PublishedDefinition d = definition;
+  d.version = static_cast<int>(versions.size()) + 1;
+  versions.push_back(d);
+  return {d, true};
+}
+
+std::vector<PublishedDefinition> MemoryStore::definition_versions(const std::string& name) const {
+  const std::lock_guard lock(mutex_);
+  auto it = definitions_.find(name);
+  return it == definitions_.end() ? std::vector<PublishedDefinition>{} : it->second;
+}
+
+std::vector<PublishedDefinition> MemoryStore::latest_definitions() const {
+  const std::lock_guard lock(mutex_);
+  std::vector<PublishedDefinition> out;
+  for (const auto& [name, versions] : definitions_) {
+    if (!versions.empty()) out.push_back(versions.back());
+  }
+  return out;
+}
+
+std::vector<OutboxMessage> MemoryStore::claim_outbox(Timestamp now, Timestamp lease_until,
+                                                     std::size_t limit) {
+  const std::lock_guard lock(mutex_);
+  std::vector<OutboxMessage> out;
+  for (auto& [id, m] : outbox_) {
+    if (out.size() >= limit) break;
+    if (m.delivered_at || m.next_attempt_at > now) continue;
+    m.attempts += 1;
+    m.next_attempt_at = lease_until;
+    out.push_back(m);
+  }
+  return out;
+}
+
+void MemoryStore::outbox_delivered(std::uint64_t id, Timestamp at) {
+  const std::lock_guard lock(mutex_);
+  if (auto it = outbox_.find(id); it != outbox_.end()) {
+    it->second.delivered_at = at;
+    it->second.last_error.clear();
+  }
+}
+
+void MemoryStore::outbox_failed(std::uint64_t id, const std::string& error,
+                                Timestamp next_attempt_at) {
+  const std::lock_guard lock(mutex_);
+  if (auto it = outbox_.find(id); it != outbox_.end()) {
+    it->second.last_error = error;
+    it->second.next_attempt_at = next_attempt_at;
+  }
+}
+
+std::vector<OutboxMessage> MemoryStore::outbox(bool undelivered_only, std::size_t limit) const {
+  const std::lock_guard lock(mutex_);
+  std::vector<OutboxMessage> out;
+  for (const auto& [id, m] : outbox_) {
+    if (out.size() >= limit) break;
+    if (undelivered_only && m.delivered_at) continue;
+    out.push_back(m);
+  }
+  return out;
+}
+
+std::uint64_t MemoryStore::add_to_inbox(const InboxEntry& entry) {
+  const std::lock_guard lock(mutex_);
+  InboxEntry e = entry;
+  e.id = inbox_.empty() ? 1 : inbox_.rbegin()->first + 1;
+  e.replayed_into.clear();
+  inbox_[e.id] = e;
+  return e.id;
+}
+
+std::vector<InboxEntry> MemoryStore::inbox(bool open_only, std::size_t limit) const {
+  const std::lock_guard lock(mutex_);
+  std::vector<InboxEntry> out;
+  for (const auto& [id, e] : inbox_) {
+    if (out.size() >= limit) break;
+    if (open_only && !e.replayed_into.empty()) continue;
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::optional<InboxEntry> MemoryStore::inbox_entry(std::uint64_t id) const {
+  const std::lock_guard lock(mutex_);
+  auto it = inbox_.find(id);
+  if (it == inbox_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool MemoryStore::mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) {
+  const std::lock_guard lock(mutex_);
+  auto it = inbox_.find(id);
+  if (it == inbox_.end() || !it->second.replayed_into.empty()) return false;
+  it->second.replayed_into = instance_id;
+  return true;
+}
+
 std::vector<std::string> MemoryStore::instance_ids() const {
-  std::vector<std::string> ids;
-  for (const auto& [id, in] : instances_) ids.push_back(id);
-  return ids;
+  const std::lock_guard lock(mutex_);
+  return creation_order_;
 }
 
 }  // namespace ombud

@@ -79,12 +79,19 @@ Runtime::Runtime(Store& store, const Clock& clock, StepContext context, Notifier
     : store_(store), clock_(clock), context_(std::move(context)), notifier_(notifier) {}
 
 void Runtime::add_definition(const Definition& def, int version) {
-  definitions_[def.name] = {&def, version};
+  versions_[{def.name, version}] = &def;
+  auto& latest = definitions_[def.name];
+  if (latest.first == nullptr || version >= latest.second) latest = {&def, version};
 }
 
 const Definition* Runtime::definition(const std::string& workflow) const {
   auto it = definitions_.find(workflow);
   return it == definitions_.end() ? nullptr : it->second.first;
+}
+
+const Definition* Runtime::definition(const std::string& workflow, int version) const {
+  auto it = versions_.find({workflow, version});
+  return it == versions_.end() ? nullptr : it->second;
 }
 
 StepContext Runtime::context_for(const StepContext* overrides) const {
@@ -141,7 +148,7 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   }
   out.counters.push_back({counter, n});
   Instance before;
-  return apply(before, std::move(out), request.idempotency_key, true, std::nullopt);
+  return apply(before, std::move(out), request.idempotency_key, true, std::nullopt, request.actor);
 }
 
 RuntimeResult Runtime::send(const EventRequest& request) {
@@ -166,10 +173,11 @@ RuntimeResult Runtime::send(const EventRequest& request) {
   }
   auto instance = store_.load(id);
   if (!instance) return failure(RuntimeResult::Status::not_found, "no case '" + id + "'");
-  const Definition* def = definition(instance->workflow);
+  const Definition* def = definition(instance->workflow, instance->version);
   if (def == nullptr) {
     return failure(RuntimeResult::Status::not_found,
-                   "workflow '" + instance->workflow + "' is not loaded");
+                   "workflow '" + instance->workflow + "' version " +
+                       std::to_string(instance->version) + " is not loaded");
   }
   StepContext ctx = context_for(nullptr);
   const StoreWorkload workload(store_);
@@ -183,15 +191,17 @@ RuntimeResult Runtime::send(const EventRequest& request) {
     r.instance = std::move(instance);
     return r;
   }
-  return apply(*instance, std::move(out), request.idempotency_key, false, std::nullopt);
+  return apply(*instance, std::move(out), request.idempotency_key, false, std::nullopt,
+               request.actor);
 }
 
 RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
                              const std::string& idempotency_key, bool is_new,
-                             const std::optional<DueTimer>& fired) {
+                             const std::optional<DueTimer>& fired, const std::string& actor) {
   Commit c;
   // The timer row that caused this step goes in the same transaction: it fires exactly once.
-  if (fired) c.cancelled.push_back(*fired);
+  c.fired = fired;
+  c.actor = actor;
   c.expected_revision = is_new ? 0 : before.revision;
   c.history = outcome.history;
   // A timer armed and cancelled within the same step never reaches the store.
@@ -265,12 +275,12 @@ std::optional<RuntimeResult> Runtime::fire_next_timer(Timestamp until) {
   if (due.empty()) return std::nullopt;
   const DueTimer& t = due.front();
   auto instance = store_.load(t.instance_id);
-  const Definition* def = instance ? definition(instance->workflow) : nullptr;
+  const Definition* def = instance ? definition(instance->workflow, instance->version) : nullptr;
   if (!instance || def == nullptr) {
     // A timer of a case whose workflow is not loaded: drop the row so it cannot block the queue.
     if (!instance) return std::nullopt;
     Commit c;
-    c.cancelled.push_back(t);
+    c.fired = t;
     c.instance = *instance;
     c.expected_revision = instance->revision;
     (void)store_.commit(c);
@@ -283,7 +293,7 @@ std::optional<RuntimeResult> Runtime::fire_next_timer(Timestamp until) {
   Event event;
   event.timer_id = t.timer_id;
   Outcome out = step(*def, *instance, event, clock_.now(), ctx);
-  return apply(*instance, std::move(out), "", false, t);
+  return apply(*instance, std::move(out), "", false, t, "timer");
 }
 
 int Runtime::fire_due_timers() {

@@ -67,9 +67,12 @@ class Runtime {
   // the store's. Definitions must outlive the runtime.
   Runtime(Store& store, const Clock& clock, StepContext context, Notifier* notifier = nullptr);
 
-  // Registers the latest version of a workflow (the one new instances start on).
+  // Registers a version of a workflow. New instances start on the highest version registered;
+  // running ones stay on the version they started on.
   void add_definition(const Definition& def, int version = 1);
+  // The latest version, or null.
   const Definition* definition(const std::string& workflow) const;
+  const Definition* definition(const std::string& workflow, int version) const;
 
   RuntimeResult start(const StartRequest& request);
   RuntimeResult send(const EventRequest& request);
@@ -89,14 +92,15 @@ class Runtime {
   RuntimeResult start_at(const StartRequest& request, Timestamp now);
   void record_incident(const std::string& instance_id, const std::string& message);
   RuntimeResult apply(const Instance& before, Outcome outcome, const std::string& idempotency_key,
-                      bool is_new, const std::optional<DueTimer>& fired);
+                      bool is_new, const std::optional<DueTimer>& fired, const std::string& actor);
   StepContext context_for(const StepContext* overrides) const;
 
   Store& store_;
   const Clock& clock_;
   StepContext context_;
   Notifier* notifier_;
-  std::map<std::string, std::pair<const Definition*, int>> definitions_;
+  std::map<std::string, std::pair<const Definition*, int>> definitions_;  // the latest
+  std::map<std::pair<std::string, int>, const Definition*> versions_;
 };
 
 }  // namespace ombud

@@ -1,14 +1,18 @@
-// The Store port: where instances, their history, timers, counters and idempotency keys live.
+// The Store port: where instances, their history, timers, counters, idempotency keys, the
+// outbox, the inbox and published definitions live.
 //
-// A step's whole outcome is written by one commit() — instance, history, timers armed and
-// cancelled, outbox, counters and the idempotency key — so it happens entirely or not at all;
-// the caller acknowledges only after commit() returned. The SQL adapter (adapters/sql) and the
-// in-memory store (engine/memory_store.h) implement it.
+// A step's whole outcome is written by one commit — instance, history, the timer that fired,
+// timers armed and cancelled, outbox, counters and the idempotency key — so it happens entirely
+// or not at all; the caller acknowledges only after the commit returned. commit_all() writes
+// several steps in one transaction (group commit). The SQL adapter (adapters/sql) and the
+// in-memory store (engine/memory_store.h) implement the port and pass the same conformance
+// tests (tests/adapters/sql/store_conformance_test.cpp).
 #pragma once
 
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,23 +26,89 @@ struct DueTimer {
   std::string instance_id;
   std::uint64_t timer_id = 0;
   Timestamp due{};
+
+  friend bool operator==(const DueTimer&, const DueTimer&) = default;
 };
 
 // Everything one step changes, committed atomically.
 struct Commit {
   Instance instance;                    // the new instance (revision already incremented)
   std::uint64_t expected_revision = 0;  // the revision it was loaded at; 0 for a new instance
+  std::string actor;                    // who caused it: a person, "timer", "schedule", "" = system
   std::vector<HistoryEntry> history;
+  // The timer this step handles. Its row must still exist and is deleted by this commit: a
+  // timer fires exactly once. A missing row is a conflict (another node fired it).
+  std::optional<DueTimer> fired;
   std::vector<DueTimer> armed;
-  std::vector<DueTimer> cancelled;  // includes the timer that fired, if any
-  std::vector<Notification> notifications;
-  std::vector<OutboundWebhook> webhooks;
+  std::vector<DueTimer> cancelled;
+  std::vector<Notification> notifications;  // → outbox, delivered after the commit
+  std::vector<OutboundWebhook> webhooks;    // → outbox
   std::vector<CounterUpdate> counters;
   std::string idempotency_key;   // "" when none
   boost::json::object response;  // what the caller was told, replayed for a repeated key
 };
 
+// conflict: an instance's revision is no longer its `expected_revision`, or a fired timer is
+// gone, or a new instance's id exists. Nothing was written.
 enum class CommitResult { ok, conflict };
+
+// A notification or outbound webhook waiting to leave, or delivered. Delivery is at least once:
+// a message is claimed with a lease, and retried with backoff until it is marked delivered.
+struct OutboxMessage {
+  std::uint64_t id = 0;
+  std::string instance_id;
+  std::string kind;             // "notification" or "webhook"
+  boost::json::object payload;  // notification: template, to, recipients; webhook: target, body
+  int attempts = 0;             // claims so far
+  Timestamp created_at{};
+  Timestamp next_attempt_at{};  // not before this (also the lease of a claimed message)
+  std::string last_error;
+  std::optional<Timestamp> delivered_at;
+};
+
+// An event that came in (a webhook, say) and matched no instance or route. Kept until someone
+// replays it into an instance; never dropped.
+struct InboxEntry {
+  std::uint64_t id = 0;  // assigned by the store
+  std::string source;    // "hooks/twilio", "api", ...
+  Timestamp received_at{};
+  std::string reason;  // why it matched nothing
+  boost::json::object payload;
+  std::string replayed_into;  // the instance it was replayed into, "" while open
+};
+
+// One published version of a workflow definition, with the YAML exactly as it was published.
+struct PublishedDefinition {
+  std::string name;
+  int version = 0;  // 1, 2, ... per name; assigned by the store
+  std::string content_hash;
+  std::string source;
+  std::string published_by;
+  Timestamp published_at{};
+};
+
+struct PublishResult {
+  PublishedDefinition definition;  // the newest version after the call
+  bool created = false;            // false: the content was unchanged, no new version
+};
+
+// Which instances a listing returns, in id order after `after_id` (the cursor).
+struct InstanceFilter {
+  std::string workflow;  // "" = any, and likewise below
+  std::string state;
+  std::string assignee;
+  std::string key;
+  bool open_only = false;
+  std::string after_id;
+  std::size_t limit = 50;
+};
+
+// One history row as the store keeps it: the step's entry plus who caused it.
+struct StoredHistory {
+  std::uint64_t seq = 0;  // increasing per instance
+  std::string actor;
+  HistoryEntry entry;
+};
 
 class Store : public Counters {
  public:
@@ -50,14 +120,53 @@ class Store : public Counters {
   virtual bool key_used(const std::string& workflow, const std::string& key) const = 0;
   // The response stored with an idempotency key by an earlier commit.
   virtual std::optional<boost::json::object> idempotent_response(const std::string& key) const = 0;
-  // conflict: the instance's revision is no longer `expected_revision` (nothing was written).
   virtual CommitResult commit(const Commit& commit) = 0;
-  // Timers due at or before `until`, earliest first, at most `limit`.
+  // Several commits in order, in one transaction: all are written, or (conflict) none.
+  virtual CommitResult commit_all(std::span<const Commit> commits) = 0;
+
+  // Timers due at or before `until`, earliest first, at most `limit` (one process: simulate).
   virtual std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const = 0;
   virtual std::optional<Timestamp> next_timer_due() const = 0;
-  virtual std::vector<HistoryEntry> history(const std::string& instance_id) const = 0;
+  // Several nodes: leases up to `limit` timers due at or before `until` to `node` until
+  // `lease_until`, earliest first — timers whose lease expired at `now` or that `node` already
+  // holds (renewing them). A lease only keeps nodes from firing the same timer at the same
+  // time; the row is deleted by the commit of the step the timer causes.
+  virtual std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until,
+                                             Timestamp now, Timestamp lease_until,
+                                             std::size_t limit) = 0;
+  // Gives up `node`'s leases (on shutdown), so other nodes take its timers at once.
+  virtual void release_timers(const std::string& node) = 0;
+  virtual std::size_t pending_timers() const = 0;
+
+  virtual std::vector<StoredHistory> history(const std::string& instance_id) const = 0;
   // Open cases per assignee, for least-loaded assignment.
   virtual int open_cases(std::string_view person) const = 0;
+  virtual std::vector<Instance> find_instances(const InstanceFilter& filter) const = 0;
+
+  // Definitions: a new version only when the content hash differs from the newest's.
+  virtual PublishResult publish_definition(const PublishedDefinition& definition) = 0;
+  virtual std::vector<PublishedDefinition> definition_versions(const std::string& name) const = 0;
+  virtual std::vector<PublishedDefinition> latest_definitions() const = 0;
+
+  // Outbox: messages not delivered whose next_attempt_at <= now, oldest first; each claimed
+  // one gets attempts + 1 and next_attempt_at = lease_until.
+  virtual std::vector<OutboxMessage> claim_outbox(Timestamp now, Timestamp lease_until,
+                                                  std::size_t limit) = 0;
+  virtual void outbox_delivered(std::uint64_t id, Timestamp at) = 0;
+  virtual void outbox_failed(std::uint64_t id, const std::string& error,
+                             Timestamp next_attempt_at) = 0;
+  virtual std::vector<OutboxMessage> outbox(bool undelivered_only, std::size_t limit) const = 0;
+
+  // Inbox.
+  virtual std::uint64_t add_to_inbox(const InboxEntry& entry) = 0;
+  virtual std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const = 0;
+  virtual std::optional<InboxEntry> inbox_entry(std::uint64_t id) const = 0;
+  // False when the entry does not exist or was replayed already.
+  virtual bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) = 0;
 };
+
+// The payload an outbox row carries for a notification or a webhook (one format for every store).
+boost::json::object outbox_payload(const Notification& notification);
+boost::json::object outbox_payload(const OutboundWebhook& webhook);
 
 }  // namespace ombud

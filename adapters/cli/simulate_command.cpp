@@ -401,10 +401,10 @@ class Simulation {
     std::vector<Delivery> deliveries = notifier_.take();
     std::vector<bool> used(deliveries.size(), false);
     for (const auto& id : order_) {
-      const std::vector<HistoryEntry> history = store_.history(id);
+      const std::vector<StoredHistory> history = store_.history(id);
       std::size_t& seen = seen_[id];
       for (; seen < history.size(); ++seen) {
-        const HistoryEntry& h = history[seen];
+        const HistoryEntry& h = history[seen].entry;
         std::string message;
         if (h.kind == "incident") message = "incident: ";
         if (h.kind == "not_handled") message = "not handled: ";
