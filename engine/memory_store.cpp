@@ -16,8 +16,7 @@ boost::json::object outbox_payload(const OutboundWebhook& w) {
 
 std::int64_t MemoryStore::get(std::string_view counter) const {
   const std::lock_guard lock(mutex_);
-  auto it = counters_.find(counter);
-  return it == counters_.end() ? 0 : it->second;
+  return get_locked(counter);
 }
 
 std::optional<Instance> MemoryStore::load(const std::string& id) const {
@@ -48,8 +47,14 @@ std::optional<boost::json::object> MemoryStore::idempotent_response(const std::s
   return it->second;
 }
 
+std::int64_t MemoryStore::get_locked(std::string_view counter) const {
+  auto it = counters_.find(counter);
+  return it == counters_.end() ? 0 : it->second;
+}
+
 bool MemoryStore::conflicts(const Commit& c, const std::map<std::string, std::uint64_t>& revisions,
-                            const std::set<std::pair<std::string, std::uint64_t>>& fired) const {
+                            const std::set<std::pair<std::string, std::uint64_t>>& fired,
+                            const std::map<std::string, std::int64_t>& counters) const {
   std::uint64_t current = 0;
   if (auto r = revisions.find(c.instance.id); r != revisions.end()) {
     current = r->second;
@@ -64,6 +69,11 @@ bool MemoryStore::conflicts(const Commit& c, const std::map<std::string, std::ui
     if (!exists) return true;
   }
   if (!c.idempotency_key.empty() && idempotency_.count(c.idempotency_key) > 0) return true;
+  for (const auto& w : c.counters) {
+    auto it = counters.find(w.name);
+    const std::int64_t value = it != counters.end() ? it->second : get_locked(w.name);
+    if (value != w.expected) return true;
+  }
   return false;
 }
 
@@ -78,8 +88,8 @@ void MemoryStore::apply(const Commit& c) {
   instances_[c.instance.id] = c.instance;
   if (!c.instance.key.empty()) keys_used_.insert({c.instance.workflow, c.instance.key});
   auto& h = history_[c.instance.id];
-  for (const auto& entry : c.history) {
-    h.push_back({h.size() + 1, c.actor, entry});
+  for (std::size_t i = 0; i < c.history.size(); ++i) {
+    h.push_back({h.size() + 1, c.actor, c.history[i], i == 0 ? c.input : boost::json::object{}});
   }
   auto drop = [&](const DueTimer& t) {
     timers_.erase({t.due, t.instance_id, t.timer_id});
@@ -112,13 +122,15 @@ CommitResult MemoryStore::commit_all(std::span<const Commit> commits) {
   std::map<std::string, std::uint64_t> revisions;
   std::set<std::pair<std::string, std::uint64_t>> fired;
   std::set<std::string> keys;
+  std::map<std::string, std::int64_t> counters;
   for (const auto& c : commits) {
-    if (conflicts(c, revisions, fired)) return CommitResult::conflict;
+    if (conflicts(c, revisions, fired, counters)) return CommitResult::conflict;
     if (!c.idempotency_key.empty() && !keys.insert(c.idempotency_key).second) {
       return CommitResult::conflict;
     }
     revisions[c.instance.id] = c.instance.revision;
     if (c.fired) fired.insert({c.fired->instance_id, c.fired->timer_id});
+    for (const auto& w : c.counters) counters[w.name] = w.value;
   }
   for (const auto& c : commits) apply(c);
   return CommitResult::ok;

@@ -59,7 +59,9 @@ class MemoryStore final : public Store {
 
   // Checks one commit against the current state plus the commits before it in the same batch.
   bool conflicts(const Commit& c, const std::map<std::string, std::uint64_t>& revisions,
-                 const std::set<std::pair<std::string, std::uint64_t>>& fired) const;
+                 const std::set<std::pair<std::string, std::uint64_t>>& fired,
+                 const std::map<std::string, std::int64_t>& counters) const;
+  std::int64_t get_locked(std::string_view counter) const;
   void apply(const Commit& c);
 
   mutable std::mutex mutex_;

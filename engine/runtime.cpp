@@ -30,6 +30,8 @@ std::string_view status_name(RuntimeResult::Status s) {
       return "not_found";
     case RuntimeResult::Status::conflict:
       return "conflict";
+    case RuntimeResult::Status::unavailable:
+      return "unavailable";
   }
   return "ok";
 }
@@ -148,7 +150,8 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   }
   out.counters.push_back({counter, n});
   Instance before;
-  return apply(before, std::move(out), request.idempotency_key, true, std::nullopt, request.actor);
+  return apply(before, std::move(out), request.idempotency_key, true, std::nullopt, request.actor,
+               {{"start", request.data}});
 }
 
 RuntimeResult Runtime::send(const EventRequest& request) {
@@ -192,16 +195,18 @@ RuntimeResult Runtime::send(const EventRequest& request) {
     return r;
   }
   return apply(*instance, std::move(out), request.idempotency_key, false, std::nullopt,
-               request.actor);
+               request.actor, {{"event", request.event}, {"data", request.data}});
 }
 
 RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
                              const std::string& idempotency_key, bool is_new,
-                             const std::optional<DueTimer>& fired, const std::string& actor) {
+                             const std::optional<DueTimer>& fired, const std::string& actor,
+                             boost::json::object input) {
   Commit c;
   // The timer row that caused this step goes in the same transaction: it fires exactly once.
   c.fired = fired;
   c.actor = actor;
+  c.input = std::move(input);
   c.expected_revision = is_new ? 0 : before.revision;
   c.history = outcome.history;
   // A timer armed and cancelled within the same step never reaches the store.
@@ -219,7 +224,8 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   }
   c.notifications = outcome.notifications;
   c.webhooks = outcome.webhooks;
-  c.counters = outcome.counters;
+  for (const auto& u : outcome.counters)
+    c.counters.push_back({u.name, store_.get(u.name), u.value});
   c.idempotency_key = idempotency_key;
   c.instance = outcome.instance;
 
@@ -266,6 +272,7 @@ void Runtime::record_incident(const std::string& instance_id, const std::string&
     c.instance.incidents.push_back({now, message, false});
     c.instance.revision += 1;
     c.history.push_back({now, "incident", message, {}});
+    c.input = {{"incident", message}};
     if (store_.commit(c) == CommitResult::ok) return;
   }
 }
@@ -273,16 +280,27 @@ void Runtime::record_incident(const std::string& instance_id, const std::string&
 std::optional<RuntimeResult> Runtime::fire_next_timer(Timestamp until) {
   const auto due = store_.due_timers(until, 1);
   if (due.empty()) return std::nullopt;
-  const DueTimer& t = due.front();
+  return fire_timer(due.front());
+}
+
+std::optional<RuntimeResult> Runtime::fire_timer(const DueTimer& t) {
   auto instance = store_.load(t.instance_id);
-  const Definition* def = instance ? definition(instance->workflow, instance->version) : nullptr;
-  if (!instance || def == nullptr) {
+  if (!instance) return std::nullopt;
+  // Cancelled meanwhile: its row went with the commit that cancelled it. (A node may still hold
+  // it in memory from an earlier claim.)
+  if (std::none_of(instance->timers.begin(), instance->timers.end(),
+                   [&](const PendingTimer& p) { return p.id == t.timer_id; })) {
+    return std::nullopt;
+  }
+  const Definition* def = definition(instance->workflow, instance->version);
+  if (def == nullptr) {
     // A timer of a case whose workflow is not loaded: drop the row so it cannot block the queue.
-    if (!instance) return std::nullopt;
     Commit c;
     c.fired = t;
     c.instance = *instance;
     c.expected_revision = instance->revision;
+    c.instance.revision += 1;
+    c.actor = "timer";
     (void)store_.commit(c);
     return failure(RuntimeResult::Status::not_found,
                    "timer of case '" + instance->id + "' whose workflow is not loaded");
@@ -293,7 +311,7 @@ std::optional<RuntimeResult> Runtime::fire_next_timer(Timestamp until) {
   Event event;
   event.timer_id = t.timer_id;
   Outcome out = step(*def, *instance, event, clock_.now(), ctx);
-  return apply(*instance, std::move(out), "", false, t, "timer");
+  return apply(*instance, std::move(out), "", false, t, "timer", {{"timer", t.timer_id}});
 }
 
 int Runtime::fire_due_timers() {

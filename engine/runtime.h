@@ -32,7 +32,7 @@ class Notifier {
 
 // What a caller is told about a start or an event.
 struct RuntimeResult {
-  enum class Status { ok, not_handled, rejected, not_found, conflict };
+  enum class Status { ok, not_handled, rejected, not_found, conflict, unavailable };
   Status status = Status::ok;
   std::string error;
   std::optional<Instance> instance;
@@ -83,6 +83,10 @@ class Runtime {
   // Fires the next due timer only if it is due at or before `until` (the simulator moves its
   // clock to each timer's due time first). Returns the result, or nullopt when none is due.
   std::optional<RuntimeResult> fire_next_timer(Timestamp until);
+  // Fires one timer the store reported due (or a node claimed). Nullopt when its case is gone
+  // or the timer is no longer pending (cancelled meanwhile).
+  // Status conflict when the row was deleted meanwhile (fired or cancelled elsewhere).
+  std::optional<RuntimeResult> fire_timer(const DueTimer& timer);
   std::optional<Timestamp> next_timer_due() const { return store_.next_timer_due(); }
 
   // Starts the instances whose `schedule:` cron matched a minute in (from, to].
@@ -92,7 +96,8 @@ class Runtime {
   RuntimeResult start_at(const StartRequest& request, Timestamp now);
   void record_incident(const std::string& instance_id, const std::string& message);
   RuntimeResult apply(const Instance& before, Outcome outcome, const std::string& idempotency_key,
-                      bool is_new, const std::optional<DueTimer>& fired, const std::string& actor);
+                      bool is_new, const std::optional<DueTimer>& fired, const std::string& actor,
+                      boost::json::object input);
   StepContext context_for(const StepContext* overrides) const;
 
   Store& store_;

@@ -30,11 +30,25 @@ struct DueTimer {
   friend bool operator==(const DueTimer&, const DueTimer&) = default;
 };
 
+// A named counter (serial, round-robin cursor, id sequence) moving from the value the step read
+// to a new one. A stored value other than `expected` is a conflict: two nodes never hand out the
+// same serial.
+struct CounterWrite {
+  std::string name;
+  std::int64_t expected = 0;
+  std::int64_t value = 0;
+
+  friend bool operator==(const CounterWrite&, const CounterWrite&) = default;
+};
+
 // Everything one step changes, committed atomically.
 struct Commit {
   Instance instance;                    // the new instance (revision already incremented)
   std::uint64_t expected_revision = 0;  // the revision it was loaded at; 0 for a new instance
   std::string actor;                    // who caused it: a person, "timer", "schedule", "" = system
+  // What caused the step, kept with its first history row so that history can be replayed:
+  // {"start": data} | {"event": name, "data": {...}} | {"timer": id} | {"incident": message}.
+  boost::json::object input;
   std::vector<HistoryEntry> history;
   // The timer this step handles. Its row must still exist and is deleted by this commit: a
   // timer fires exactly once. A missing row is a conflict (another node fired it).
@@ -43,13 +57,14 @@ struct Commit {
   std::vector<DueTimer> cancelled;
   std::vector<Notification> notifications;  // → outbox, delivered after the commit
   std::vector<OutboundWebhook> webhooks;    // → outbox
-  std::vector<CounterUpdate> counters;
+  std::vector<CounterWrite> counters;
   std::string idempotency_key;   // "" when none
   boost::json::object response;  // what the caller was told, replayed for a repeated key
 };
 
-// conflict: an instance's revision is no longer its `expected_revision`, or a fired timer is
-// gone, or a new instance's id exists. Nothing was written.
+// conflict: an instance's revision is no longer its `expected_revision`, a fired timer is gone,
+// a new instance's id exists, a counter moved, or the idempotency key is taken. Nothing was
+// written.
 enum class CommitResult { ok, conflict };
 
 // A notification or outbound webhook waiting to leave, or delivered. Delivery is at least once:
@@ -108,6 +123,7 @@ struct StoredHistory {
   std::uint64_t seq = 0;  // increasing per instance
   std::string actor;
   HistoryEntry entry;
+  boost::json::object input;  // the commit's input on its first row, else empty
 };
 
 class Store : public Counters {

@@ -1,0 +1,105 @@
+// Group commit: a Store that collects the commits of several steps in memory and writes them
+// to the store beneath in one transaction when flushed.
+//
+// The worker runs a batch of requests against a BatchStore: each step sees what the earlier
+// steps of the batch did (their instances, counters, keys and idempotency answers), as if they
+// were committed, and nothing reaches the database until flush() writes them all at once. One
+// fsync then acknowledges many events. If the flush reports a conflict (another node changed an
+// instance), nothing of the batch was written and the worker redoes its requests one by one.
+//
+// Reads of things a batch does not track (history, timers, outbox, inbox, definitions) go to
+// the store beneath; writes to them outside commits (claims, inbox, publishing) pass straight
+// through. Not thread-safe: one batch belongs to one thread.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/store.h"
+
+namespace ombud {
+
+class BatchStore final : public Store {
+ public:
+  explicit BatchStore(Store& base) : base_(base) {}
+
+  // Commits collected since the last flush or discard.
+  std::size_t pending() const { return commits_.size(); }
+  // Writes the collected commits in one transaction; forgets them either way. Throws what the
+  // store beneath throws (then nothing was written).
+  CommitResult flush();
+  // Forgets the collected commits without writing them.
+  void discard();
+
+  std::int64_t get(std::string_view counter) const override;
+  std::optional<Instance> load(const std::string& id) const override;
+  std::optional<std::string> find_open_by_key(const std::string& workflow,
+                                              const std::string& key) const override;
+  bool key_used(const std::string& workflow, const std::string& key) const override;
+  std::optional<boost::json::object> idempotent_response(const std::string& key) const override;
+  CommitResult commit(const Commit& commit) override;
+  CommitResult commit_all(std::span<const Commit> commits) override;
+  std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const override {
+    return base_.due_timers(until, limit);
+  }
+  std::optional<Timestamp> next_timer_due() const override { return base_.next_timer_due(); }
+  std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until, Timestamp now,
+                                     Timestamp lease_until, std::size_t limit) override {
+    return base_.claim_timers(node, until, now, lease_until, limit);
+  }
+  void release_timers(const std::string& node) override { base_.release_timers(node); }
+  std::size_t pending_timers() const override { return base_.pending_timers(); }
+  std::vector<StoredHistory> history(const std::string& instance_id) const override {
+    return base_.history(instance_id);
+  }
+  int open_cases(std::string_view person) const override;
+  std::vector<Instance> find_instances(const InstanceFilter& filter) const override {
+    return base_.find_instances(filter);
+  }
+  PublishResult publish_definition(const PublishedDefinition& definition) override {
+    return base_.publish_definition(definition);
+  }
+  std::vector<PublishedDefinition> definition_versions(const std::string& name) const override {
+    return base_.definition_versions(name);
+  }
+  std::vector<PublishedDefinition> latest_definitions() const override {
+    return base_.latest_definitions();
+  }
+  std::vector<OutboxMessage> claim_outbox(Timestamp now, Timestamp lease_until,
+                                          std::size_t limit) override {
+    return base_.claim_outbox(now, lease_until, limit);
+  }
+  void outbox_delivered(std::uint64_t id, Timestamp at) override { base_.outbox_delivered(id, at); }
+  void outbox_failed(std::uint64_t id, const std::string& error,
+                     Timestamp next_attempt_at) override {
+    base_.outbox_failed(id, error, next_attempt_at);
+  }
+  std::vector<OutboxMessage> outbox(bool undelivered_only, std::size_t limit) const override {
+    return base_.outbox(undelivered_only, limit);
+  }
+  std::uint64_t add_to_inbox(const InboxEntry& entry) override { return base_.add_to_inbox(entry); }
+  std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const override {
+    return base_.inbox(open_only, limit);
+  }
+  std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override {
+    return base_.inbox_entry(id);
+  }
+  bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) override {
+    return base_.mark_inbox_replayed(id, instance_id);
+  }
+
+ private:
+  Store& base_;
+  std::vector<Commit> commits_;
+  // What the collected commits changed, read before the store beneath.
+  std::map<std::string, Instance> instances_;
+  std::map<std::string, std::int64_t, std::less<>> counters_;
+  std::map<std::string, boost::json::object> idempotency_;
+  std::set<std::pair<std::string, std::string>> keys_used_;
+  std::set<std::pair<std::string, std::uint64_t>> fired_;
+  std::map<std::string, int, std::less<>> open_cases_delta_;
+};
+
+}  // namespace ombud

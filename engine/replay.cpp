@@ -1,0 +1,86 @@
+#include "engine/replay.h"
+
+#include <boost/json/serialize.hpp>
+
+namespace ombud {
+
+namespace {
+
+// Fixed values for what the world decided during the original run.
+class RecordedCounters final : public Counters {
+ public:
+  std::int64_t get(std::string_view) const override { return 0; }
+};
+
+void compare(const Instance& stored, const Instance& replayed, std::vector<std::string>& out) {
+  auto text = [](const auto& v) { return boost::json::serialize(v); };
+  if (stored.state != replayed.state) {
+    out.push_back("state: stored '" + stored.state + "', replayed '" + replayed.state + "'");
+  }
+  if (stored.ended != replayed.ended) out.push_back("ended differs");
+  if (stored.data != replayed.data) {
+    out.push_back("data: stored " + text(stored.data) + ", replayed " + text(replayed.data));
+  }
+  if (stored.timers != replayed.timers) {
+    out.push_back("pending timers differ (stored " + std::to_string(stored.timers.size()) +
+                  ", replayed " + std::to_string(replayed.timers.size()) + ")");
+  }
+  if (stored.slas != replayed.slas) out.push_back("SLA clocks differ");
+  if (stored.incidents.size() != replayed.incidents.size()) {
+    out.push_back("incidents: stored " + std::to_string(stored.incidents.size()) + ", replayed " +
+                  std::to_string(replayed.incidents.size()));
+  }
+  if (stored.priority != replayed.priority) out.push_back("priority differs");
+}
+
+}  // namespace
+
+ReplayResult replay(const Definition& def, const Instance& stored,
+                    const std::vector<StoredHistory>& history, const StepContext& context) {
+  ReplayResult result;
+  StepContext ctx = context;
+  const RecordedCounters counters;
+  ctx.counters = &counters;
+  ctx.enforce_roles = false;  // the roles were checked when the event came in
+  bool started = false;
+  Instance current;
+  for (const auto& row : history) {
+    if (row.input.empty()) continue;
+    const Timestamp at = row.entry.at;
+    ++result.steps;
+    if (auto it = row.input.find("start"); it != row.input.end()) {
+      Outcome out = start(def, stored.id, it->value().as_object(), at, ctx);
+      current = std::move(out.instance);
+      started = true;
+    } else if (!started) {
+      result.differences.push_back("history does not begin with a start");
+      return result;
+    } else if (auto ev = row.input.find("event"); ev != row.input.end()) {
+      Event event;
+      event.name = std::string(ev->value().as_string());
+      if (auto d = row.input.find("data"); d != row.input.end() && d->value().is_object()) {
+        event.data = d->value().as_object();
+      }
+      event.actor = row.actor;
+      Outcome out = step(def, current, event, at, ctx);
+      if (out.result != Outcome::Result::rejected) current = std::move(out.instance);
+    } else if (auto t = row.input.find("timer"); t != row.input.end()) {
+      Event event;
+      event.timer_id = t->value().to_number<std::uint64_t>();
+      Outcome out = step(def, current, event, at, ctx);
+      current = std::move(out.instance);
+    } else if (auto i = row.input.find("incident"); i != row.input.end()) {
+      current.incidents.push_back({at, std::string(i->value().as_string()), false});
+    }
+  }
+  if (!started) {
+    result.differences.push_back("no start in history");
+    return result;
+  }
+  compare(stored, current, result.differences);
+  result.ok = result.differences.empty();
+  result.replayed = std::move(current);
+  return result;
+}
+
+}  // namespace ombud

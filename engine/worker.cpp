@@ -1,0 +1,330 @@
+#include "engine/worker.h"
+
+#include <algorithm>
+
+namespace ombud {
+
+namespace {
+
+RuntimeResult error_result(RuntimeResult::Status status, std::string message) {
+  RuntimeResult r;
+  r.status = status;
+  r.error = std::move(message);
+  return r;
+}
+
+// A store failure (database down, disk full) answers the caller with an error; nothing of its
+// request was written, so it may safely retry.
+RuntimeResult store_error(const std::string& what) {
+  return error_result(RuntimeResult::Status::unavailable, "store: " + what);
+}
+
+}  // namespace
+
+Worker::Worker(Store& store, const Clock& clock, StepContext context, WorkerOptions options,
+               OutboxSink* sink)
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      sink_(sink),
+      batch_store_(store),
+      batch_runtime_(batch_store_, clock, context),
+      direct_runtime_(store, clock, std::move(context)) {}
+
+Worker::~Worker() { stop(); }
+
+void Worker::add_definition(std::shared_ptr<const Definition> def, int version) {
+  {
+    const std::lock_guard lock(mutex_);
+    new_definitions_.emplace_back(std::move(def), version);
+    poked_ = true;
+  }
+  if (!thread_.joinable()) {
+    // Not running yet: register now so the first requests see it.
+    for (auto& [d, v] : new_definitions_) {
+      batch_runtime_.add_definition(*d, v);
+      direct_runtime_.add_definition(*d, v);
+      definitions_.push_back(d);
+    }
+    new_definitions_.clear();
+    return;
+  }
+  wake_.notify_one();
+}
+
+void Worker::start() {
+  if (thread_.joinable()) return;
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = false;
+  }
+  outbox_stopping_ = false;
+  thread_ = std::thread([this] { loop(); });
+  if (sink_ != nullptr) outbox_thread_ = std::thread([this] { outbox_loop(); });
+}
+
+void Worker::stop() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  {
+    const std::lock_guard lock(outbox_mutex_);
+    outbox_stopping_ = true;
+  }
+  outbox_wake_.notify_one();
+  if (outbox_thread_.joinable()) outbox_thread_.join();
+}
+
+std::future<RuntimeResult> Worker::submit(StartRequest request) {
+  Pending p{std::move(request), {}};
+  auto future = p.promise.get_future();
+  {
+    const std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(p));
+  }
+  wake_.notify_one();
+  return future;
+}
+
+std::future<RuntimeResult> Worker::submit(EventRequest request) {
+  Pending p{std::move(request), {}};
+  auto future = p.promise.get_future();
+  {
+    const std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(p));
+  }
+  wake_.notify_one();
+  return future;
+}
+
+void Worker::poke() {
+  {
+    const std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  wake_.notify_one();
+}
+
+WorkerStats Worker::stats() const {
+  const std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void Worker::refill(Timestamp now) {
+  // Renews the leases this node holds and takes new ones; a timer already in memory keeps its
+  // place (insert only moves it if its due time changed, which it cannot).
+  std::vector<DueTimer> claimed;
+  try {
+    claimed = store_.claim_timers(options_.node, now + options_.lookahead, now,
+                                  now + options_.lease, options_.claim_limit);
+  } catch (const std::exception&) {
+    const std::lock_guard lock(mutex_);
+    stats_.store_errors += 1;
+    next_refill_ = now + options_.refill_every;
+    return;
+  }
+  for (const auto& t : claimed) {
+    const auto [it, fresh] = claimed_.insert({t.instance_id, t.timer_id});
+    (void)it;
+    if (!fresh) continue;
+    auto [h, added] = handles_.try_emplace(t.instance_id, handle_ids_.size());
+    if (added) handle_ids_.push_back(t.instance_id);
+    timers_.insert(t.due, {h->second, t.timer_id});
+  }
+  next_refill_ = now + options_.refill_every;
+  refill_soon_ = false;
+  const std::lock_guard lock(mutex_);
+  stats_.timers_in_memory = timers_.size();
+}
+
+RuntimeResult Worker::run_one(Runtime& runtime, const Pending& p) {
+  for (int attempt = 0;; ++attempt) {
+    RuntimeResult r = std::visit(
+        [&](const auto& request) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(request)>, StartRequest>) {
+            return runtime.start(request);
+          } else {
+            return runtime.send(request);
+          }
+        },
+        p.request);
+    if (r.status != RuntimeResult::Status::conflict || attempt >= options_.conflict_retries) {
+      return r;
+    }
+  }
+}
+
+void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers) {
+  std::vector<RuntimeResult> results;
+  results.reserve(batch.size());
+  std::vector<RuntimeResult> fired;
+  try {
+    batch_store_.discard();
+    for (const auto& p : batch) results.push_back(run_one(batch_runtime_, p));
+    for (const auto& t : timers) {
+      if (auto r = batch_runtime_.fire_timer(t)) fired.push_back(std::move(*r));
+    }
+    if (batch_store_.flush() == CommitResult::conflict) {
+      // Another node changed something this batch read. Nothing was written: redo each request
+      // on its own, reloading what changed.
+      {
+        const std::lock_guard lock(mutex_);
+        stats_.conflicts += 1;
+      }
+      redo_one_by_one(batch, timers);
+      return;
+    }
+  } catch (const std::exception& e) {
+    batch_store_.discard();
+    {
+      const std::lock_guard lock(mutex_);
+      stats_.store_errors += 1;
+    }
+    for (auto& p : batch) p.promise.set_value(store_error(e.what()));
+    // The timers stay claimed in the database; forget them here and claim them again.
+    for (const auto& t : timers) claimed_.erase({t.instance_id, t.timer_id});
+    refill_soon_ = true;
+    return;
+  }
+  for (const auto& t : timers) claimed_.erase({t.instance_id, t.timer_id});
+  {
+    const std::lock_guard lock(mutex_);
+    stats_.batches += 1;
+    stats_.requests += batch.size();
+    stats_.timers_fired += fired.size();
+  }
+  // New timers due soon (armed by this batch) are claimed on the next turn.
+  refill_soon_ = true;
+  if (on_commit) {
+    std::vector<RuntimeResult> all = results;
+    all.insert(all.end(), fired.begin(), fired.end());
+    on_commit(all);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].promise.set_value(std::move(results[i]));
+}
+
+void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>& timers) {
+  std::vector<RuntimeResult> committed;
+  for (auto& p : batch) {
+    try {
+      RuntimeResult r = run_one(direct_runtime_, p);
+      committed.push_back(r);
+      p.promise.set_value(std::move(r));
+    } catch (const std::exception& e) {
+      p.promise.set_value(store_error(e.what()));
+    }
+  }
+  std::uint64_t fired = 0;
+  for (const auto& t : timers) {
+    claimed_.erase({t.instance_id, t.timer_id});
+    try {
+      // A conflict here means the row is gone: fired or cancelled elsewhere. Nothing to do.
+      if (auto r = direct_runtime_.fire_timer(t);
+          r && r->status != RuntimeResult::Status::conflict) {
+        committed.push_back(std::move(*r));
+        ++fired;
+      }
+    } catch (const std::exception&) {
+      refill_soon_ = true;  // still in the database; claimed again
+    }
+  }
+  refill_soon_ = true;
+  {
+    const std::lock_guard lock(mutex_);
+    stats_.batches += 1;
+    stats_.requests += batch.size();
+    stats_.timers_fired += fired;
+  }
+  if (on_commit) on_commit(committed);
+}
+
+void Worker::loop() {
+  refill(clock_.now());
+  std::vector<DueEntry> due;
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      std::unique_lock lock(mutex_);
+      const Timestamp now = clock_.now();
+      Timestamp wake_at = refill_soon_ ? now : next_refill_;
+      if (auto next = timers_.next_due()) wake_at = std::min(wake_at, *next);
+      if (queue_.empty() && !stopping_ && !poked_ && new_definitions_.empty() && wake_at > now) {
+        // The clock may be a ManualClock: a wait is bounded by the refill period either way.
+        wake_.wait_for(lock, std::min<Millis>(wake_at - now, options_.refill_every));
+      }
+      poked_ = false;
+      for (auto& [d, v] : new_definitions_) {
+        batch_runtime_.add_definition(*d, v);
+        direct_runtime_.add_definition(*d, v);
+        definitions_.push_back(d);
+      }
+      new_definitions_.clear();
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (stopping_ && batch.empty() && queue_.empty()) break;
+    }
+    const Timestamp now = clock_.now();
+    if (refill_soon_ || now >= next_refill_) refill(now);
+    due.clear();
+    timers_.pop_due(now, options_.max_batch, due);
+    std::vector<DueTimer> timers;
+    timers.reserve(due.size());
+    for (const auto& d : due) timers.push_back({handle_ids_[d.key.instance], d.key.timer, d.due});
+    if (timers_.empty() && claimed_.empty()) {
+      handles_.clear();  // nothing refers to a handle any more
+      handle_ids_.clear();
+    }
+    if (!batch.empty() || !timers.empty()) process(batch, timers);
+  }
+  try {
+    store_.release_timers(options_.node);
+  } catch (const std::exception&) {
+    // The leases expire on their own.
+  }
+}
+
+void Worker::outbox_loop() {
+  std::unique_lock lock(outbox_mutex_);
+  while (!outbox_stopping_) {
+    lock.unlock();
+    std::size_t handled = 0;
+    try {
+      const Timestamp now = clock_.now();
+      // The lease: a message this node claimed and did not finish (it died) is retried after
+      // it, by whichever node claims it then.
+      auto messages = store_.claim_outbox(now, now + options_.lease, 64);
+      handled = messages.size();
+      for (const auto& m : messages) {
+        std::string error;
+        try {
+          error = sink_->deliver(m);
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        const Timestamp done = clock_.now();
+        if (error.empty()) {
+          store_.outbox_delivered(m.id, done);
+          const std::lock_guard stats_lock(mutex_);
+          stats_.outbox_delivered += 1;
+        } else {
+          Millis wait = options_.backoff_first;
+          for (int i = 1; i < m.attempts && wait < options_.backoff_max; ++i) wait *= 2;
+          store_.outbox_failed(m.id, error, done + std::min(wait, options_.backoff_max));
+          const std::lock_guard stats_lock(mutex_);
+          stats_.outbox_failed += 1;
+        }
+      }
+    } catch (const std::exception&) {
+      // The store is unavailable; try again on the next poll.
+    }
+    lock.lock();
+    if (handled == 0) outbox_wake_.wait_for(lock, options_.outbox_poll);
+  }
+}
+
+}  // namespace ombud

@@ -1,0 +1,146 @@
+// The worker: the runtime on a thread of its own, with group commit, durable timers and the
+// outbox — what `ombud serve` and `ombud pipe` run on.
+//
+// Callers on any thread submit starts and events and get a future. The worker takes everything
+// queued (up to max_batch), runs each request's step against a BatchStore, writes all their
+// commits in one transaction and only then fulfils the futures: a caller is acknowledged after
+// its commit, and one fsync acknowledges many callers. Requests for one instance are applied in
+// the order they were submitted.
+//
+// Timers: the database is the source of truth. The worker claims (leases) the timers due within
+// `lookahead` into an in-memory queue, refills it every `refill_every`, and fires each when due;
+// the timer's row is deleted by the commit of the step it causes, so it fires exactly once even
+// when two nodes race for it. Timers overdue at start-up fire at once, late, with the lateness
+// in history. A dead node's leases expire after `lease` and the living claim its timers.
+//
+// Outbox: a second thread claims undelivered notifications and webhooks, hands them to the
+// OutboxSink, and marks them delivered or failed (retried with exponential backoff). A slow or
+// failing sink never delays a step.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "engine/batch_store.h"
+#include "engine/clock.h"
+#include "engine/runtime.h"
+#include "engine/timer_queue.h"
+
+namespace ombud {
+
+// Where outbox messages go: e-mail/SMS gateways, webhook targets. Returns "" when delivered,
+// else the error (the message is retried later).
+class OutboxSink {
+ public:
+  virtual ~OutboxSink() = default;
+  virtual std::string deliver(const OutboxMessage& message) = 0;
+};
+
+struct WorkerOptions {
+  std::string node = "ombud-1";  // this node's name in timer leases; unique per node
+  Millis lookahead{10'000};      // timers due this far ahead are claimed into memory
+  Millis lease{30'000};          // how long a claim holds; a dead node's timers move after it
+  Millis refill_every{1'000};    // how often the claim is renewed and refilled
+  std::size_t max_batch = 512;   // requests per group commit
+  std::size_t claim_limit = 50'000;
+  int conflict_retries = 8;  // reload-and-retry on a revision conflict (other nodes)
+  Millis outbox_poll{500};
+  Millis backoff_first{1'000};  // first retry of a failed delivery; doubles up to backoff_max
+  Millis backoff_max{3'600'000};
+};
+
+struct WorkerStats {
+  std::uint64_t batches = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t timers_fired = 0;
+  std::uint64_t conflicts = 0;     // batches redone one by one
+  std::uint64_t store_errors = 0;  // batches that failed to commit (callers got an error)
+  std::uint64_t outbox_delivered = 0;
+  std::uint64_t outbox_failed = 0;
+  std::size_t timers_in_memory = 0;  // claimed and waiting
+};
+
+class Worker {
+ public:
+  // `store` must be thread-safe (the SQL store and MemoryStore are) and outlive the worker.
+  Worker(Store& store, const Clock& clock, StepContext context, WorkerOptions options = {},
+         OutboxSink* sink = nullptr);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Registers a definition version (new instances start on the highest). Safe while running.
+  void add_definition(std::shared_ptr<const Definition> def, int version);
+
+  void start();
+  // Finishes what was submitted, gives up the timer leases and joins the threads.
+  void stop();
+
+  std::future<RuntimeResult> submit(StartRequest request);
+  std::future<RuntimeResult> submit(EventRequest request);
+  // Wakes the loop now (tests with a ManualClock call it after moving the clock).
+  void poke();
+
+  WorkerStats stats() const;
+
+  // Called on the worker thread after every committed batch, with every result committed in
+  // it (for metrics and logs). Set before start().
+  std::function<void(const std::vector<RuntimeResult>&)> on_commit;
+
+ private:
+  struct Pending {
+    std::variant<StartRequest, EventRequest> request;
+    std::promise<RuntimeResult> promise;
+  };
+
+  void loop();
+  void outbox_loop();
+  void refill(Timestamp now);
+  void process(std::vector<Pending>& batch, std::vector<DueTimer>& timers);
+  RuntimeResult run_one(Runtime& runtime, const Pending& p);
+  void redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>& timers);
+
+  Store& store_;
+  const Clock& clock_;
+  WorkerOptions options_;
+  OutboxSink* sink_;
+  BatchStore batch_store_;
+  Runtime batch_runtime_;   // steps against the batch
+  Runtime direct_runtime_;  // steps straight against the store (conflict fallback)
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  std::vector<std::pair<std::shared_ptr<const Definition>, int>> new_definitions_;
+  std::vector<std::shared_ptr<const Definition>> definitions_;  // keeps them alive
+  bool stopping_ = false;
+  bool poked_ = false;
+  WorkerStats stats_;
+
+  // Worker thread only.
+  TimerQueue timers_;
+  std::map<std::string, std::uint64_t> handles_;  // instance id → TimerKey::instance
+  std::vector<std::string> handle_ids_;
+  std::set<std::pair<std::string, std::uint64_t>> claimed_;
+  Timestamp next_refill_{};
+  bool refill_soon_ = false;
+
+  std::mutex outbox_mutex_;
+  std::condition_variable outbox_wake_;
+  bool outbox_stopping_ = false;
+
+  std::thread thread_;
+  std::thread outbox_thread_;
+};
+
+}  // namespace ombud

@@ -1,0 +1,429 @@
+// The worker over the in-memory store: group commit, acknowledgement after commit, durable
+// timers fired exactly once (also by two nodes racing), leases moving a dead node's timers,
+// a failing commit leaving nothing behind, outbox retries, definition versions.
+#include "engine/worker.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "adapters/yaml/workflow_loader.h"
+#include "engine/memory_store.h"
+#include "engine/replay.h"
+
+namespace ombud {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+const Timestamp kT0 = *parse_timestamp("2026-11-23T09:00:00Z");
+
+std::shared_ptr<const Definition> load(const std::string& yaml) {
+  Diagnostics diags;
+  auto def = yaml::load_workflow("test.yaml", yaml, diags);
+  for (const auto& d : diags.items()) ADD_FAILURE() << d.to_string();
+  return std::make_shared<const Definition>(std::move(*def));
+}
+
+const char* kTicket = R"(workflow: ticket
+calendar: none
+key: data.ref
+key_policy: one_open
+data:
+  ref: {type: string, required: true}
+  bumps: {type: int, default: 0}
+initial: open
+states:
+  open:
+    after:
+      - delay: 1h
+        target: expired
+    on:
+      bump:
+        actions: [{set: {bumps: "${ data.bumps + 1 }"}}]
+      close: closed
+  expired:
+    entry: [{notify: {to: "role:supervisor", template: expired}}]
+    on:
+      close: closed
+  closed: {type: final}
+)";
+
+// Waits (bounded) until `done` holds; the worker runs on its own thread.
+template <typename F>
+bool eventually(F done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+StartRequest start_ticket(const std::string& ref) {
+  StartRequest r;
+  r.workflow = "ticket";
+  r.data = {{"ref", ref}};
+  return r;
+}
+
+EventRequest event(const std::string& id, const std::string& name, std::string key = "") {
+  EventRequest r;
+  r.instance_id = id;
+  r.event = name;
+  r.idempotency_key = std::move(key);
+  return r;
+}
+
+int count_kind(const Store& store, const std::string& id, const std::string& kind) {
+  int n = 0;
+  for (const auto& h : store.history(id)) n += h.entry.kind == kind ? 1 : 0;
+  return n;
+}
+
+TEST(Worker, RequestsQueuedTogetherCommitInOneBatch) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  worker.add_definition(load(kTicket), 1);
+  std::vector<std::future<RuntimeResult>> futures;
+  for (int i = 0; i < 100; ++i)
+    futures.push_back(worker.submit(start_ticket("r" + std::to_string(i))));
+  worker.start();
+  for (auto& f : futures) EXPECT_EQ(f.get().status, RuntimeResult::Status::ok);
+  worker.stop();
+  EXPECT_EQ(worker.stats().batches, 1u);
+  EXPECT_EQ(worker.stats().requests, 100u);
+  EXPECT_EQ(store.instance_ids().size(), 100u);
+  EXPECT_EQ(store.pending_timers(), 100u);
+}
+
+TEST(Worker, EventsForOneInstanceApplyInOrderWithinABatch) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  worker.add_definition(load(kTicket), 1);
+  auto started = worker.submit(start_ticket("a"));
+  std::vector<std::future<RuntimeResult>> bumps;
+  for (int i = 0; i < 10; ++i) bumps.push_back(worker.submit(event("ticket-1", "bump")));
+  auto closed = worker.submit(event("ticket-1", "close"));
+  worker.start();
+  EXPECT_EQ(started.get().status, RuntimeResult::Status::ok);
+  for (int i = 0; i < 10; ++i) {
+    auto r = bumps[static_cast<std::size_t>(i)].get();
+    ASSERT_EQ(r.status, RuntimeResult::Status::ok);
+    EXPECT_EQ(r.instance->data.at("bumps").as_int64(), i + 1);
+  }
+  EXPECT_EQ(closed.get().instance->state, "closed");
+  worker.stop();
+  EXPECT_EQ(store.load("ticket-1")->data.at("bumps").as_int64(), 10);
+  EXPECT_EQ(store.pending_timers(), 0u);  // closing cancelled the 1h timer
+  const auto replayed =
+      replay(*load(kTicket), *store.load("ticket-1"), store.history("ticket-1"), {});
+  EXPECT_TRUE(replayed.ok) << ::testing::PrintToString(replayed.differences);
+  EXPECT_EQ(replayed.steps, 12u);
+  // A history that lost a step no longer replays to the stored state.
+  auto history = store.history("ticket-1");
+  history.erase(std::find_if(history.begin(), history.end(), [](const StoredHistory& h) {
+    return !h.input.empty() && h.input.contains("event");
+  }));
+  const auto broken = replay(*load(kTicket), *store.load("ticket-1"), history, {});
+  EXPECT_FALSE(broken.ok);
+}
+
+TEST(Worker, IdempotencyKeyWithinOneBatchAppliesOnce) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  worker.add_definition(load(kTicket), 1);
+  auto s = worker.submit(start_ticket("a"));
+  auto first = worker.submit(event("ticket-1", "bump", "k1"));
+  auto again = worker.submit(event("ticket-1", "bump", "k1"));
+  worker.start();
+  s.get();
+  EXPECT_FALSE(first.get().replayed);
+  EXPECT_TRUE(again.get().replayed);
+  worker.stop();
+  EXPECT_EQ(store.load("ticket-1")->data.at("bumps").as_int64(), 1);
+}
+
+TEST(Worker, DueTimerFiresOnceWhenTheClockPassesIt) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  WorkerOptions options;
+  options.refill_every = Millis(20);
+  Worker worker(store, clock, {}, options);
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  clock.set(kT0 + std::chrono::hours(1) + std::chrono::milliseconds(250));
+  worker.poke();
+  ASSERT_TRUE(eventually([&] { return store.load("ticket-1")->state == "expired"; }));
+  worker.stop();
+  EXPECT_EQ(count_kind(store, "ticket-1", "timer"), 1);
+  EXPECT_EQ(store.pending_timers(), 0u);
+  // The notification went to the outbox with the step's commit.
+  EXPECT_EQ(store.outbox(true, 10).size(), 1u);
+}
+
+TEST(Worker, OverdueTimersFoundAtStartFireLateWithTheLatenessInHistory) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  {
+    Worker first(store, clock, {});
+    first.add_definition(load(kTicket), 1);
+    first.start();
+    ASSERT_EQ(first.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+    first.stop();
+  }
+  clock.set(kT0 + std::chrono::hours(3));  // the process was down for two hours past the due time
+  Worker second(store, clock, {});
+  second.add_definition(load(kTicket), 1);
+  second.start();
+  ASSERT_TRUE(eventually([&] { return store.load("ticket-1")->state == "expired"; }));
+  second.stop();
+  const auto history = store.history("ticket-1");
+  const auto timer = std::find_if(history.begin(), history.end(),
+                                  [](const StoredHistory& h) { return h.entry.kind == "timer"; });
+  ASSERT_NE(timer, history.end());
+  EXPECT_THAT(timer->entry.message, HasSubstr("late"));
+  EXPECT_EQ(timer->actor, "timer");
+}
+
+TEST(Worker, TwoNodesRacingForTheSameTimersFireEachOnce) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  const auto def = load(kTicket);
+  WorkerOptions a_options;
+  a_options.node = "a";
+  a_options.refill_every = Millis(5);
+  a_options.lease = Millis(1);  // leases expire at once: both nodes hold every timer
+  WorkerOptions b_options = a_options;
+  b_options.node = "b";
+  Worker a(store, clock, {}, a_options);
+  Worker b(store, clock, {}, b_options);
+  a.add_definition(def, 1);
+  b.add_definition(def, 1);
+  a.start();
+  b.start();
+  std::vector<std::future<RuntimeResult>> started;
+  for (int i = 0; i < 200; ++i) {
+    started.push_back((i % 2 == 0 ? a : b).submit(start_ticket("r" + std::to_string(i))));
+  }
+  for (auto& f : started) ASSERT_EQ(f.get().status, RuntimeResult::Status::ok);
+  clock.set(kT0 + std::chrono::hours(2));
+  a.poke();
+  b.poke();
+  ASSERT_TRUE(eventually([&] { return store.pending_timers() == 0; }));
+  a.stop();
+  b.stop();
+  EXPECT_EQ(a.stats().timers_fired + b.stats().timers_fired, 200u);
+  for (const auto& id : store.instance_ids()) {
+    EXPECT_EQ(count_kind(store, id, "timer"), 1) << id;
+    EXPECT_EQ(store.load(id)->state, "expired");
+    // Each instance's history replays to its stored state.
+    const auto replayed = replay(*def, *store.load(id), store.history(id), {});
+    EXPECT_TRUE(replayed.ok) << id << ": " << ::testing::PrintToString(replayed.differences);
+    EXPECT_EQ(replayed.steps, 2u);
+  }
+}
+
+TEST(Worker, ADeadNodesTimersMoveToTheLivingWhenTheLeaseExpires) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  const auto def = load(kTicket);
+  WorkerOptions options;
+  options.node = "living";
+  options.refill_every = Millis(5);
+  options.lease = std::chrono::seconds(30);
+  Worker living(store, clock, {}, options);
+  living.add_definition(def, 1);
+  living.start();
+  ASSERT_EQ(living.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  living.stop();
+  // Another node claimed the timer and died before firing it.
+  clock.set(kT0 + std::chrono::hours(1));
+  ASSERT_EQ(store
+                .claim_timers("dead", clock.now(), clock.now(),
+                              clock.now() + std::chrono::seconds(30), 10)
+                .size(),
+            1u);
+  living.start();
+  clock.set(kT0 + std::chrono::hours(1) + std::chrono::seconds(10));
+  living.poke();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(store.load("ticket-1")->state, "open");  // the dead node's lease still holds
+  clock.set(kT0 + std::chrono::hours(1) + std::chrono::seconds(31));
+  living.poke();
+  ASSERT_TRUE(eventually([&] { return store.load("ticket-1")->state == "expired"; }));
+  living.stop();
+  EXPECT_EQ(count_kind(store, "ticket-1", "timer"), 1);
+}
+
+// Fails commit_all on demand: the database went away mid-batch.
+class FailingStore final : public Store {
+ public:
+  explicit FailingStore(Store& base) : base_(base) {}
+  bool fail = false;
+  std::int64_t get(std::string_view c) const override { return base_.get(c); }
+  std::optional<Instance> load(const std::string& id) const override { return base_.load(id); }
+  std::optional<std::string> find_open_by_key(const std::string& w,
+                                              const std::string& k) const override {
+    return base_.find_open_by_key(w, k);
+  }
+  bool key_used(const std::string& w, const std::string& k) const override {
+    return base_.key_used(w, k);
+  }
+  std::optional<boost::json::object> idempotent_response(const std::string& k) const override {
+    return base_.idempotent_response(k);
+  }
+  CommitResult commit(const Commit& c) override { return commit_all({&c, 1}); }
+  CommitResult commit_all(std::span<const Commit> cs) override {
+    if (fail) throw std::runtime_error("disk I/O error");
+    return base_.commit_all(cs);
+  }
+  std::vector<DueTimer> due_timers(Timestamp u, std::size_t l) const override {
+    return base_.due_timers(u, l);
+  }
+  std::optional<Timestamp> next_timer_due() const override { return base_.next_timer_due(); }
+  std::vector<DueTimer> claim_timers(const std::string& n, Timestamp u, Timestamp now, Timestamp lu,
+                                     std::size_t l) override {
+    return base_.claim_timers(n, u, now, lu, l);
+  }
+  void release_timers(const std::string& n) override { base_.release_timers(n); }
+  std::size_t pending_timers() const override { return base_.pending_timers(); }
+  std::vector<StoredHistory> history(const std::string& id) const override {
+    return base_.history(id);
+  }
+  int open_cases(std::string_view p) const override { return base_.open_cases(p); }
+  std::vector<Instance> find_instances(const InstanceFilter& f) const override {
+    return base_.find_instances(f);
+  }
+  PublishResult publish_definition(const PublishedDefinition& d) override {
+    return base_.publish_definition(d);
+  }
+  std::vector<PublishedDefinition> definition_versions(const std::string& n) const override {
+    return base_.definition_versions(n);
+  }
+  std::vector<PublishedDefinition> latest_definitions() const override {
+    return base_.latest_definitions();
+  }
+  std::vector<OutboxMessage> claim_outbox(Timestamp n, Timestamp l, std::size_t lim) override {
+    return base_.claim_outbox(n, l, lim);
+  }
+  void outbox_delivered(std::uint64_t id, Timestamp at) override { base_.outbox_delivered(id, at); }
+  void outbox_failed(std::uint64_t id, const std::string& e, Timestamp n) override {
+    base_.outbox_failed(id, e, n);
+  }
+  std::vector<OutboxMessage> outbox(bool u, std::size_t l) const override {
+    return base_.outbox(u, l);
+  }
+  std::uint64_t add_to_inbox(const InboxEntry& e) override { return base_.add_to_inbox(e); }
+  std::vector<InboxEntry> inbox(bool o, std::size_t l) const override { return base_.inbox(o, l); }
+  std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override {
+    return base_.inbox_entry(id);
+  }
+  bool mark_inbox_replayed(std::uint64_t id, const std::string& in) override {
+    return base_.mark_inbox_replayed(id, in);
+  }
+
+ private:
+  Store& base_;
+};
+
+TEST(Worker, AFailedCommitAnswersUnavailableAndLeavesNothingBehind) {
+  MemoryStore base;
+  FailingStore store(base);
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  const Instance before = *base.load("ticket-1");
+  const std::size_t history_before = base.history("ticket-1").size();
+  store.fail = true;
+  auto bumped = worker.submit(event("ticket-1", "bump", "k1")).get();
+  auto second = worker.submit(start_ticket("b")).get();
+  EXPECT_EQ(bumped.status, RuntimeResult::Status::unavailable);
+  EXPECT_THAT(bumped.error, HasSubstr("disk I/O error"));
+  EXPECT_EQ(second.status, RuntimeResult::Status::unavailable);
+  EXPECT_EQ(*base.load("ticket-1"), before);
+  EXPECT_FALSE(base.load("ticket-2"));
+  EXPECT_FALSE(base.idempotent_response("k1"));
+  EXPECT_EQ(base.history("ticket-1").size(), history_before);
+  // The caller retries with the same key once the store is back: applied exactly once.
+  store.fail = false;
+  auto retried = worker.submit(event("ticket-1", "bump", "k1")).get();
+  EXPECT_EQ(retried.status, RuntimeResult::Status::ok);
+  EXPECT_EQ(base.load("ticket-1")->data.at("bumps").as_int64(), 1);
+  worker.stop();
+}
+
+class FlakySink final : public OutboxSink {
+ public:
+  std::string deliver(const OutboxMessage& m) override {
+    const std::lock_guard lock(mutex);
+    ++calls;
+    if (calls == 1) return "gateway timeout";
+    delivered.push_back(m.payload.at("template").as_string().c_str());
+    return "";
+  }
+  std::mutex mutex;
+  int calls = 0;
+  std::vector<std::string> delivered;
+};
+
+TEST(Worker, OutboxRetriesAFailedDeliveryWithBackoffAndRecordsTheError) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  FlakySink sink;
+  WorkerOptions options;
+  options.outbox_poll = Millis(5);
+  options.refill_every = Millis(5);
+  options.backoff_first = std::chrono::seconds(10);
+  Worker worker(store, clock, {}, options, &sink);
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  clock.set(kT0 + std::chrono::hours(2));
+  worker.poke();
+  ASSERT_TRUE(eventually([&] { return worker.stats().outbox_failed == 1; }));
+  auto waiting = store.outbox(true, 10);
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].last_error, "gateway timeout");
+  EXPECT_EQ(waiting[0].attempts, 1);
+  EXPECT_EQ(waiting[0].next_attempt_at, clock.now() + std::chrono::seconds(10));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(worker.stats().outbox_delivered, 0u);  // not before the backoff
+  clock.set(clock.now() + std::chrono::seconds(11));
+  ASSERT_TRUE(eventually([&] { return worker.stats().outbox_delivered == 1; }));
+  worker.stop();
+  EXPECT_TRUE(store.outbox(true, 10).empty());
+  EXPECT_EQ(store.outbox(false, 10).at(0).attempts, 2);
+}
+
+TEST(Worker, RunningInstancesStayOnTheirVersionNewOnesStartOnTheLatest) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  std::string v2 = kTicket;
+  v2.replace(v2.find("close: closed\n  expired"), 13, "close: closed\n      escalate: expired");
+  worker.add_definition(load(v2), 2);
+  auto second = worker.submit(start_ticket("b")).get();
+  ASSERT_EQ(second.status, RuntimeResult::Status::ok);
+  EXPECT_EQ(second.instance->version, 2);
+  EXPECT_EQ(worker.submit(event("ticket-2", "escalate")).get().instance->state, "expired");
+  // ticket-1 runs on version 1, which has no `escalate`.
+  EXPECT_EQ(worker.submit(event("ticket-1", "escalate")).get().status,
+            RuntimeResult::Status::not_handled);
+  worker.stop();
+  EXPECT_EQ(store.load("ticket-1")->version, 1);
+}
+
+}  // namespace
+}  // namespace ombud
