@@ -13,5 +13,7 @@ using Runner = std::function<int()>;
 void add_validate_command(CLI::App& app, Runner& run);
 void add_graph_command(CLI::App& app, Runner& run);
 void add_simulate_command(CLI::App& app, Runner& run);
+void add_pipe_command(CLI::App& app, Runner& run);
+void add_verify_command(CLI::App& app, Runner& run);
 
 }  // namespace ombud::cli

@@ -23,6 +23,7 @@
 #include "adapters/yaml/workflow_files.h"
 #include "engine/calendar.h"
 #include "engine/clock.h"
+#include "engine/config_calendars.h"
 #include "engine/directory.h"
 #include "engine/expr/expression.h"
 #include "engine/memory_store.h"
@@ -42,23 +43,6 @@ constexpr int kMaxFiringsPerStep = 10000;
 struct SimulateOptions {
   std::string file;
   std::string format = "text";
-};
-
-// The Calendars port over the config's calendars.
-class ConfigCalendars final : public Calendars {
- public:
-  const BusinessCalendar* find(std::string_view name) const override {
-    if (name.empty() || name == "none") return &wall_clock_;
-    auto it = by_name_.find(name);
-    return it == by_name_.end() ? nullptr : &it->second;
-  }
-  void add(const std::string& name, BusinessCalendar cal) {
-    by_name_.emplace(name, std::move(cal));
-  }
-
- private:
-  BusinessCalendar wall_clock_ = BusinessCalendar::wall_clock();
-  std::map<std::string, BusinessCalendar, std::less<>> by_name_;
 };
 
 struct Delivery {
@@ -845,17 +829,10 @@ int run_simulate(const SimulateOptions& o) {
     report();
     return 1;
   }
-  ConfigCalendars calendars;
-  if (cfg != nullptr) {
-    for (const auto& spec : cfg->calendars) {
-      auto made = BusinessCalendar::make(spec);
-      if (auto* error = std::get_if<std::string>(&made)) {
-        diags.error(cfg->file, spec.pos, *error);
-      } else {
-        calendars.add(spec.name, std::get<BusinessCalendar>(std::move(made)));
-      }
-    }
-  }
+  std::vector<std::pair<const CalendarSpec*, std::string>> calendar_problems;
+  const ConfigCalendars calendars =
+      cfg != nullptr ? ConfigCalendars(*cfg, calendar_problems) : ConfigCalendars();
+  for (const auto& [spec, problem] : calendar_problems) diags.error(cfg->file, spec->pos, problem);
   yaml::check_scenario(*scenario, set.definitions, cfg, diags);
   if (diags.has_errors()) {
     report();

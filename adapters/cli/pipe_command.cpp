@@ -1,0 +1,196 @@
+// `ombud pipe [--config FILE] [--store URL] [--node NAME] [--keep-running] WORKFLOWS...`
+//
+// The engine over standard input and output: one JSON request per line in, one JSON answer per
+// line out, each written only after the request's step was committed. Timers fire while it
+// runs. Meant for scripts, batch imports and the crash tests; `ombud serve` is the same node
+// behind HTTP.
+//
+//   {"ref": "a1", "start": {"workflow": "complaint", "data": {...}, "idempotency_key": "..."}}
+//   {"ref": "a2", "event": {"instance": "complaint-1", "name": "assigned", "data": {...}}}
+//   {"ref": "a3", "event": {"workflow": "complaint", "key": "138...", "name": "called"}}
+//
+// Answer: {"ref": "a1", "status": "ok", "instance": {...}, "history": [...]} — status as in
+// the API: ok, not_handled, rejected, not_found, conflict, unavailable; or "invalid" with an
+// error for a line that is not a request.
+#include <atomic>
+#include <boost/json.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "adapters/cli/commands.h"
+#include "adapters/cli/diagnostics_output.h"
+#include "adapters/node/node.h"
+
+namespace ombud::cli {
+
+namespace {
+
+struct PipeOptions {
+  std::vector<std::string> workflows;
+  std::string config;
+  std::string store = "sqlite:var/ombud.db";
+  std::string node = "ombud-pipe";
+  bool keep_running = false;
+  int lease_ms = 30'000;
+};
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop = true; }
+
+std::string text_field(const boost::json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
+}
+
+boost::json::object object_field(const boost::json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  return it != o.end() && it->value().is_object() ? it->value().as_object() : boost::json::object{};
+}
+
+// Turns one input line into a submitted request; an error text when the line is not one.
+std::variant<std::future<RuntimeResult>, std::string> submit_line(Worker& worker,
+                                                                  const std::string& line,
+                                                                  boost::json::value& ref) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(line, ec);
+  if (ec || !v.is_object()) return "not a JSON object: " + ec.message();
+  const auto& o = v.as_object();
+  if (auto it = o.find("ref"); it != o.end()) ref = it->value();
+  if (auto it = o.find("start"); it != o.end() && it->value().is_object()) {
+    const auto& s = it->value().as_object();
+    StartRequest r;
+    r.workflow = text_field(s, "workflow");
+    r.data = object_field(s, "data");
+    r.idempotency_key = text_field(s, "idempotency_key");
+    r.actor = text_field(s, "actor");
+    if (r.workflow.empty()) return "start: 'workflow' is required";
+    return worker.submit(std::move(r));
+  }
+  if (auto it = o.find("event"); it != o.end() && it->value().is_object()) {
+    const auto& e = it->value().as_object();
+    EventRequest r;
+    r.instance_id = text_field(e, "instance");
+    r.workflow = text_field(e, "workflow");
+    r.key = text_field(e, "key");
+    r.event = text_field(e, "name");
+    r.data = object_field(e, "data");
+    r.idempotency_key = text_field(e, "idempotency_key");
+    r.actor = text_field(e, "actor");
+    if (r.event.empty()) return "event: 'name' is required";
+    if (r.instance_id.empty() && (r.workflow.empty() || r.key.empty())) {
+      return "event: 'instance', or 'workflow' and 'key', are required";
+    }
+    return worker.submit(std::move(r));
+  }
+  return "a request has 'start' or 'event'";
+}
+
+int run_pipe(const PipeOptions& o) {
+  NodeOptions options;
+  options.config_file = o.config;
+  options.workflow_paths = o.workflows;
+  options.store_url = o.store;
+  options.worker.node = o.node;
+  options.worker.lease = Millis(o.lease_ms);
+  Diagnostics diags;
+  std::unique_ptr<Node> node = Node::open(options, diags);
+  if (!node) {
+    diags.sort();
+    print_text(std::cerr, diags);
+    return 1;
+  }
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  node->worker().start();
+
+  // Answers are written in request order by this thread while the reader keeps submitting, so
+  // requests arriving together are committed together.
+  struct Answer {
+    boost::json::value ref;
+    std::variant<std::future<RuntimeResult>, std::string> result;
+  };
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<Answer> answers;
+  bool input_done = false;
+  std::thread writer([&] {
+    for (;;) {
+      Answer a;
+      {
+        std::unique_lock lock(mutex);
+        ready.wait(lock, [&] { return !answers.empty() || input_done; });
+        if (answers.empty()) return;
+        a = std::move(answers.front());
+        answers.pop_front();
+      }
+      boost::json::object out;
+      if (auto* error = std::get_if<std::string>(&a.result)) {
+        out = {{"status", "invalid"}, {"error", *error}};
+      } else {
+        out = std::get<0>(a.result).get().to_json();
+      }
+      out["ref"] = a.ref;
+      const std::string line = boost::json::serialize(out) + "\n";
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      bool more;
+      {
+        const std::lock_guard lock(mutex);
+        more = !answers.empty();
+      }
+      if (!more) std::fflush(stdout);
+    }
+  });
+  std::thread reader([&] {
+    std::string line;
+    while (!g_stop && std::getline(std::cin, line)) {
+      if (line.empty()) continue;
+      Answer a;
+      a.result = submit_line(node->worker(), line, a.ref);
+      {
+        const std::lock_guard lock(mutex);
+        answers.push_back(std::move(a));
+      }
+      ready.notify_one();
+    }
+    {
+      const std::lock_guard lock(mutex);
+      input_done = true;
+    }
+    ready.notify_one();
+  });
+  writer.join();  // returns once the input ended and every answer was written
+  while (o.keep_running && !g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  node->worker().stop();
+  std::fflush(stdout);
+  if (!g_stop) {
+    reader.join();
+  } else {
+    reader.detach();  // may be blocked reading stdin; the process is ending
+  }
+  node.reset();
+  std::fflush(stdout);
+  std::_Exit(0);
+}
+
+}  // namespace
+
+void add_pipe_command(CLI::App& app, Runner& run) {
+  auto options = std::make_shared<PipeOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "pipe", "Run the engine over stdin/stdout: one JSON request per line in, one answer out");
+  cmd->add_option("workflows", options->workflows, "Workflow files or directories to publish");
+  cmd->add_option("--config", options->config, "Config file (calendars, directory)");
+  cmd->add_option("--store", options->store, "Store URL: sqlite:PATH, postgresql://..., memory:")
+      ->capture_default_str();
+  cmd->add_option("--node", options->node, "This node's name in timer leases")
+      ->capture_default_str();
+  cmd->add_option("--lease-ms", options->lease_ms, "Timer lease length in milliseconds")
+      ->capture_default_str();
+  cmd->add_flag("--keep-running", options->keep_running,
+                "Keep firing timers after the input ends, until SIGTERM or SIGINT");
+  cmd->callback([&run, options] { run = [options] { return run_pipe(*options); }; });
+}
+
+}  // namespace ombud::cli

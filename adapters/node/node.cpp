@@ -1,0 +1,166 @@
+#include "adapters/node/node.h"
+
+#include <openssl/evp.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "adapters/yaml/config_loader.h"
+#include "adapters/yaml/workflow_files.h"
+#include "adapters/yaml/workflow_loader.h"
+#include "engine/definition_check.h"
+#include "engine/memory_store.h"
+
+namespace ombud {
+
+std::string sha256_hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::unique_ptr<Store> open_store_url(const std::string& url) {
+  if (url == "memory:") return std::make_unique<MemoryStore>();
+  throw std::runtime_error("cannot open store '" + url + "': only memory: is built in yet");
+}
+
+Node::~Node() {
+  if (worker_) worker_->stop();
+}
+
+std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags) {
+  std::unique_ptr<Node> node(new Node());
+  node->options_ = options;
+  if (!options.config_file.empty()) {
+    node->config_ = yaml::load_config_file(options.config_file, diags);
+    if (!node->config_ || diags.has_errors()) return nullptr;
+  }
+  std::vector<std::pair<const CalendarSpec*, std::string>> problems;
+  node->calendars_ = node->config_ ? std::make_unique<ConfigCalendars>(*node->config_, problems)
+                                   : std::make_unique<ConfigCalendars>();
+  for (const auto& [spec, problem] : problems) diags.error(node->config_->file, spec->pos, problem);
+  if (diags.has_errors()) return nullptr;
+  if (node->config_) node->directory_ = std::make_unique<ConfigDirectory>(*node->config_);
+  node->context_.calendars = node->calendars_.get();
+  node->context_.directory = node->directory_.get();
+  if (options.clock == nullptr) node->own_clock_ = std::make_unique<SystemClock>();
+  node->clock_ = options.clock != nullptr ? options.clock : node->own_clock_.get();
+
+  try {
+    node->store_ = open_store_url(options.store_url);
+  } catch (const std::exception& e) {
+    diags.error(options.store_url, {}, e.what());
+    return nullptr;
+  }
+  node->worker_ = std::make_unique<Worker>(*node->store_, *node->clock_, node->context_,
+                                           options.worker, options.sink);
+
+  // Publish the given files (each checked against the others), then load every stored version.
+  const auto set = yaml::load_workflow_set(options.workflow_paths, node->config(), false, diags);
+  if (diags.has_errors()) return nullptr;
+  for (std::size_t i = 0; i < set.files.size(); ++i) {
+    std::string text;
+    if (!yaml::read_file(set.files[i], text)) continue;
+    PublishedDefinition d;
+    d.name = set.definitions[i].name;
+    d.content_hash = sha256_hex(text);
+    d.source = std::move(text);
+    d.published_by = options.published_by;
+    d.published_at = node->clock_->now();
+    try {
+      node->store_->publish_definition(d);
+    } catch (const std::exception& e) {
+      diags.error(set.files[i], {}, std::string("publishing failed: ") + e.what());
+      return nullptr;
+    }
+  }
+  if (!node->load_stored_versions(diags)) return nullptr;
+  return node;
+}
+
+void Node::register_version(std::shared_ptr<const Definition> def, int version) {
+  {
+    const std::lock_guard lock(mutex_);
+    versions_[{def->name, version}] = def;
+    auto& latest = latest_[def->name];
+    latest = std::max(latest, version);
+  }
+  worker_->add_definition(std::move(def), version);
+}
+
+bool Node::load_stored_versions(Diagnostics& diags) {
+  std::vector<PublishedDefinition> all;
+  try {
+    for (const auto& latest : store_->latest_definitions()) {
+      for (auto& v : store_->definition_versions(latest.name)) all.push_back(std::move(v));
+    }
+  } catch (const std::exception& e) {
+    diags.error(options_.store_url, {}, std::string("reading definitions failed: ") + e.what());
+    return false;
+  }
+  for (const auto& v : all) {
+    // Versions were checked when they were published; a config change since may make an old
+    // version invalid, but its running instances must still continue: load without the checks.
+    const std::string file = v.name + "@v" + std::to_string(v.version);
+    Diagnostics local;
+    auto def = yaml::load_workflow(file, v.source, local);
+    if (!def) {
+      for (const auto& d : local.items()) diags.add(d);
+      return false;
+    }
+    register_version(std::make_shared<const Definition>(std::move(*def)), v.version);
+  }
+  return true;
+}
+
+std::optional<PublishResult> Node::publish(const std::string& file, const std::string& yaml,
+                                           const std::string& published_by, Diagnostics& diags) {
+  auto def = yaml::load_workflow(file, yaml, diags);
+  if (!def || diags.has_errors()) return std::nullopt;
+  std::vector<std::string> names = workflow_names();
+  if (std::find(names.begin(), names.end(), def->name) == names.end()) names.push_back(def->name);
+  CheckOptions check;
+  check.config = config();
+  check.workflows = &names;
+  check_definition(*def, diags, check);
+  if (diags.has_errors()) return std::nullopt;
+  PublishedDefinition d;
+  d.name = def->name;
+  d.content_hash = sha256_hex(yaml);
+  d.source = yaml;
+  d.published_by = published_by;
+  d.published_at = clock_->now();
+  PublishResult result = store_->publish_definition(d);
+  if (result.created) {
+    register_version(std::make_shared<const Definition>(std::move(*def)),
+                     result.definition.version);
+  }
+  return result;
+}
+
+std::shared_ptr<const Definition> Node::definition(const std::string& name, int version) const {
+  const std::lock_guard lock(mutex_);
+  if (version == 0) {
+    auto it = latest_.find(name);
+    if (it == latest_.end()) return nullptr;
+    version = it->second;
+  }
+  auto it = versions_.find({name, version});
+  return it == versions_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> Node::workflow_names() const {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  for (const auto& [name, v] : latest_) names.push_back(name);
+  return names;
+}
+
+}  // namespace ombud

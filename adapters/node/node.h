@@ -1,0 +1,80 @@
+// A running ombud node: configuration, the store, the published workflows and the worker,
+// assembled once for `ombud serve`, `ombud pipe` and `ombud verify`.
+//
+// At open the node reads the config, opens the store (applying migrations), publishes the
+// workflow files it was given — a new version only when a file's content changed — and loads
+// every stored version, so instances that started on an older one continue on it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/config_calendars.h"
+#include "engine/diagnostics.h"
+#include "engine/directory.h"
+#include "engine/store.h"
+#include "engine/worker.h"
+
+namespace ombud {
+
+struct NodeOptions {
+  std::string config_file;                  // "" = no config (wall-clock calendars, no people)
+  std::vector<std::string> workflow_paths;  // files or directories published at open
+  std::string store_url = "sqlite:var/ombud.db";
+  std::string published_by = "ombud";
+  WorkerOptions worker;
+  OutboxSink* sink = nullptr;
+  const Clock* clock = nullptr;  // null: the system clock
+};
+
+class Node {
+ public:
+  // Null when something is wrong; `diags` says what (file:line:col for YAML, the store's error).
+  static std::unique_ptr<Node> open(const NodeOptions& options, Diagnostics& diags);
+  ~Node();
+
+  Store& store() { return *store_; }
+  Worker& worker() { return *worker_; }
+  const Config* config() const { return config_ ? &*config_ : nullptr; }
+  const StepContext& context() const { return context_; }
+  const Clock& clock() const { return *clock_; }
+
+  // Checks `yaml` (as the file `file`) against the config and the other workflows and publishes
+  // it: a new version when the content changed. Nullopt with diagnostics when it is not valid.
+  std::optional<PublishResult> publish(const std::string& file, const std::string& yaml,
+                                       const std::string& published_by, Diagnostics& diags);
+  // A loaded definition, or null. version 0: the latest.
+  std::shared_ptr<const Definition> definition(const std::string& name, int version = 0) const;
+  std::vector<std::string> workflow_names() const;
+
+ private:
+  Node() = default;
+  bool load_stored_versions(Diagnostics& diags);
+  void register_version(std::shared_ptr<const Definition> def, int version);
+
+  NodeOptions options_;
+  std::optional<Config> config_;
+  std::unique_ptr<ConfigCalendars> calendars_;
+  std::unique_ptr<ConfigDirectory> directory_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Clock> own_clock_;
+  const Clock* clock_ = nullptr;
+  StepContext context_;
+  std::unique_ptr<Worker> worker_;
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, int>, std::shared_ptr<const Definition>> versions_;
+  std::map<std::string, int> latest_;
+};
+
+// The SHA-256 of `text` in hex: a published definition's content hash.
+std::string sha256_hex(const std::string& text);
+
+// Opens a store by URL: `sqlite:PATH`, `postgresql://...`, or `memory:` (nothing kept).
+// Throws std::runtime_error with a readable message when it cannot.
+std::unique_ptr<Store> open_store_url(const std::string& url);
+
+}  // namespace ombud
