@@ -78,26 +78,41 @@ void Worker::stop() {
   if (outbox_thread_.joinable()) outbox_thread_.join();
 }
 
-std::future<RuntimeResult> Worker::submit(StartRequest request) {
-  Pending p{std::move(request), {}};
-  auto future = p.promise.get_future();
+void Worker::enqueue(Pending p) {
   {
     const std::lock_guard lock(mutex_);
     queue_.push_back(std::move(p));
   }
   wake_.notify_one();
+}
+
+namespace {
+
+template <typename Request>
+std::future<RuntimeResult> submit_for_future(Worker& worker, Request request) {
+  auto promise = std::make_shared<std::promise<RuntimeResult>>();
+  auto future = promise->get_future();
+  worker.submit(std::move(request),
+                [promise](RuntimeResult r) { promise->set_value(std::move(r)); });
   return future;
 }
 
+}  // namespace
+
+std::future<RuntimeResult> Worker::submit(StartRequest request) {
+  return submit_for_future(*this, std::move(request));
+}
+
 std::future<RuntimeResult> Worker::submit(EventRequest request) {
-  Pending p{std::move(request), {}};
-  auto future = p.promise.get_future();
-  {
-    const std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(p));
-  }
-  wake_.notify_one();
-  return future;
+  return submit_for_future(*this, std::move(request));
+}
+
+void Worker::submit(StartRequest request, Done done) {
+  enqueue({std::move(request), std::move(done)});
+}
+
+void Worker::submit(EventRequest request, Done done) {
+  enqueue({std::move(request), std::move(done)});
 }
 
 void Worker::poke() {
@@ -183,7 +198,7 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
       const std::lock_guard lock(mutex_);
       stats_.store_errors += 1;
     }
-    for (auto& p : batch) p.promise.set_value(store_error(e.what()));
+    for (auto& p : batch) p.done(store_error(e.what()));
     // The timers stay claimed in the database; forget them here and claim them again.
     for (const auto& t : timers) claimed_.erase({t.instance_id, t.timer_id});
     refill_soon_ = true;
@@ -203,7 +218,7 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
     all.insert(all.end(), fired.begin(), fired.end());
     on_commit(all);
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].promise.set_value(std::move(results[i]));
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }
 
 void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>& timers) {
@@ -212,9 +227,9 @@ void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>&
     try {
       RuntimeResult r = run_one(direct_runtime_, p);
       committed.push_back(r);
-      p.promise.set_value(std::move(r));
+      p.done(std::move(r));
     } catch (const std::exception& e) {
-      p.promise.set_value(store_error(e.what()));
+      p.done(store_error(e.what()));
     }
   }
   std::uint64_t fired = 0;

@@ -88,6 +88,11 @@ class Worker {
 
   std::future<RuntimeResult> submit(StartRequest request);
   std::future<RuntimeResult> submit(EventRequest request);
+  // The same, calling `done` on the worker thread once the answer is known (after the commit).
+  // `done` must be quick and must not block: the server posts the answer to the connection.
+  using Done = std::function<void(RuntimeResult)>;
+  void submit(StartRequest request, Done done);
+  void submit(EventRequest request, Done done);
   // Wakes the loop now (tests with a ManualClock call it after moving the clock).
   void poke();
 
@@ -100,8 +105,9 @@ class Worker {
  private:
   struct Pending {
     std::variant<StartRequest, EventRequest> request;
-    std::promise<RuntimeResult> promise;
+    Done done;
   };
+  void enqueue(Pending p);
 
   void loop();
   void outbox_loop();
