@@ -69,6 +69,9 @@ ReplayResult replay(const Definition& def, const Instance& stored,
       event.timer_id = t->value().to_number<std::uint64_t>();
       Outcome out = step(def, current, event, at, ctx);
       current = std::move(out.instance);
+    } else if (auto a = row.input.find("assign"); a != row.input.end()) {
+      current.assignee = std::string(a->value().as_string());
+      current.updated_at = at;
     } else if (auto i = row.input.find("incident"); i != row.input.end()) {
       current.incidents.push_back({at, std::string(i->value().as_string()), false});
     }

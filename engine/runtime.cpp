@@ -198,6 +198,49 @@ RuntimeResult Runtime::send(const EventRequest& request) {
                request.actor, {{"event", request.event}, {"data", request.data}});
 }
 
+RuntimeResult Runtime::assign(const AssignRequest& request) {
+  if (!request.idempotency_key.empty()) {
+    if (auto previous = store_.idempotent_response(request.idempotency_key)) {
+      RuntimeResult r;
+      r.replayed = true;
+      if (auto it = previous->find("instance"); it != previous->end() && it->value().is_object()) {
+        if (auto inst = instance_from_json(it->value(), nullptr)) r.instance = std::move(inst);
+      }
+      return r;
+    }
+  }
+  auto instance = store_.load(request.instance_id);
+  if (!instance) {
+    return failure(RuntimeResult::Status::not_found, "no case '" + request.instance_id + "'");
+  }
+  if (instance->ended) {
+    RuntimeResult r = failure(RuntimeResult::Status::rejected,
+                              "case '" + instance->id + "' has ended");
+    r.instance = std::move(instance);
+    return r;
+  }
+  if (!request.to.empty() && context_.directory != nullptr &&
+      context_.directory->person(request.to) == nullptr) {
+    return failure(RuntimeResult::Status::rejected, "no person '" + request.to + "'");
+  }
+  const Timestamp now = clock_.now();
+  Outcome out;
+  out.instance = *instance;
+  out.instance.assignee = request.to;
+  out.instance.updated_at = now;
+  out.instance.revision += 1;
+  const std::string from = instance->assignee.empty() ? "the queue" : instance->assignee;
+  const std::string to = request.to.empty() ? "the queue" : request.to;
+  std::string message = "reassigned from " + from + " to " + to;
+  if (!request.actor.empty()) message += " by " + request.actor;
+  if (!request.reason.empty()) message += ": " + request.reason;
+  out.history.push_back({now, "assigned", message,
+                         {{"from", instance->assignee}, {"to", request.to},
+                          {"reason", request.reason}}});
+  return apply(*instance, std::move(out), request.idempotency_key, false, std::nullopt,
+               request.actor, {{"assign", request.to}, {"reason", request.reason}});
+}
+
 RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
                              const std::string& idempotency_key, bool is_new,
                              const std::optional<DueTimer>& fired, const std::string& actor,

@@ -61,6 +61,15 @@ struct EventRequest {
   bool enforce_roles = false;
 };
 
+// A supervisor moves a case to a person (or back to its queue with an empty `to`).
+struct AssignRequest {
+  std::string instance_id;
+  std::string to;
+  std::string reason;
+  std::string idempotency_key;
+  std::string actor;
+};
+
 class Runtime {
  public:
   // `context` supplies calendars and the directory; its counters and workload are replaced by
@@ -76,6 +85,7 @@ class Runtime {
 
   RuntimeResult start(const StartRequest& request);
   RuntimeResult send(const EventRequest& request);
+  RuntimeResult assign(const AssignRequest& request);
 
   // Fires every timer due at or before now(), earliest first; returns how many fired. Each
   // firing is its own step and commit.

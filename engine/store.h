@@ -47,7 +47,8 @@ struct Commit {
   std::uint64_t expected_revision = 0;  // the revision it was loaded at; 0 for a new instance
   std::string actor;                    // who caused it: a person, "timer", "schedule", "" = system
   // What caused the step, kept with its first history row so that history can be replayed:
-  // {"start": data} | {"event": name, "data": {...}} | {"timer": id} | {"incident": message}.
+  // {"start": data} | {"event": name, "data": {...}} | {"timer": id} | {"incident": message}
+  // | {"assign": person, "reason": text}.
   boost::json::object input;
   std::vector<HistoryEntry> history;
   // The timer this step handles. Its row must still exist and is deleted by this commit: a

@@ -107,6 +107,14 @@ std::future<RuntimeResult> Worker::submit(EventRequest request) {
   return submit_for_future(*this, std::move(request));
 }
 
+std::future<RuntimeResult> Worker::submit(AssignRequest request) {
+  return submit_for_future(*this, std::move(request));
+}
+
+void Worker::submit(AssignRequest request, Done done) {
+  enqueue({std::move(request), std::move(done)});
+}
+
 void Worker::submit(StartRequest request, Done done) {
   enqueue({std::move(request), std::move(done)});
 }
@@ -159,8 +167,11 @@ RuntimeResult Worker::run_one(Runtime& runtime, const Pending& p) {
   for (int attempt = 0;; ++attempt) {
     RuntimeResult r = std::visit(
         [&](const auto& request) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(request)>, StartRequest>) {
+          using T = std::decay_t<decltype(request)>;
+          if constexpr (std::is_same_v<T, StartRequest>) {
             return runtime.start(request);
+          } else if constexpr (std::is_same_v<T, AssignRequest>) {
+            return runtime.assign(request);
           } else {
             return runtime.send(request);
           }

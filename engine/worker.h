@@ -93,6 +93,8 @@ class Worker {
   using Done = std::function<void(RuntimeResult)>;
   void submit(StartRequest request, Done done);
   void submit(EventRequest request, Done done);
+  std::future<RuntimeResult> submit(AssignRequest request);
+  void submit(AssignRequest request, Done done);
   // Wakes the loop now (tests with a ManualClock call it after moving the clock).
   void poke();
 
@@ -104,7 +106,7 @@ class Worker {
 
  private:
   struct Pending {
-    std::variant<StartRequest, EventRequest> request;
+    std::variant<StartRequest, EventRequest, AssignRequest> request;
     Done done;
   };
   void enqueue(Pending p);

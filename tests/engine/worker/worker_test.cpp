@@ -427,3 +427,31 @@ TEST(Worker, RunningInstancesStayOnTheirVersionNewOnesStartOnTheLatest) {
 
 }  // namespace
 }  // namespace ombud
+
+namespace ombud {
+namespace {
+
+TEST(Worker, ASupervisorReassignsACaseAndTheHistorySaysWhoAndWhy) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  AssignRequest assign{"ticket-1", "li.na", "customer asked for her", "", "zhang.wei"};
+  auto r = worker.submit(assign).get();
+  ASSERT_EQ(r.status, RuntimeResult::Status::ok);
+  EXPECT_EQ(r.instance->assignee, "li.na");
+  EXPECT_EQ(store.open_cases("li.na"), 1);
+  AssignRequest missing{"ticket-9", "li.na", "", "", "zhang.wei"};
+  EXPECT_EQ(worker.submit(missing).get().status, RuntimeResult::Status::not_found);
+  worker.stop();
+  const auto history = store.history("ticket-1");
+  EXPECT_EQ(history.back().entry.message,
+            "reassigned from the queue to li.na by zhang.wei: customer asked for her");
+  EXPECT_EQ(history.back().actor, "zhang.wei");
+  EXPECT_TRUE(replay(*load(kTicket), *store.load("ticket-1"), history, {}).ok);
+}
+
+}  // namespace
+}  // namespace ombud
