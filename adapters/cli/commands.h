@@ -13,5 +13,6 @@ using Runner = std::function<int()>;
 void add_validate_command(CLI::App& app, Runner& run);
 void add_graph_command(CLI::App& app, Runner& run);
 void add_simulate_command(CLI::App& app, Runner& run);
+void add_migrate_command(CLI::App& app, Runner& run);
 
 }  // namespace ombud::cli

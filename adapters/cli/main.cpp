@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   ombud::cli::add_validate_command(app, run);
   ombud::cli::add_graph_command(app, run);
   ombud::cli::add_simulate_command(app, run);
+  ombud::cli::add_migrate_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
