@@ -15,5 +15,6 @@ void add_graph_command(CLI::App& app, Runner& run);
 void add_simulate_command(CLI::App& app, Runner& run);
 void add_pipe_command(CLI::App& app, Runner& run);
 void add_verify_command(CLI::App& app, Runner& run);
+void add_migrate_command(CLI::App& app, Runner& run);
 
 }  // namespace ombud::cli

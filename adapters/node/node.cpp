@@ -9,6 +9,7 @@
 #include "adapters/yaml/workflow_files.h"
 #include "adapters/yaml/workflow_loader.h"
 #include "engine/definition_check.h"
+#include "adapters/sql/sql_store.h"
 #include "engine/memory_store.h"
 
 namespace ombud {
@@ -28,7 +29,7 @@ std::string sha256_hex(const std::string& text) {
 
 std::unique_ptr<Store> open_store_url(const std::string& url) {
   if (url == "memory:") return std::make_unique<MemoryStore>();
-  throw std::runtime_error("cannot open store '" + url + "': only memory: is built in yet");
+  return sql::open_store(url);
 }
 
 Node::~Node() {

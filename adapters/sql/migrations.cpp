@@ -1,0 +1,154 @@
+#include "adapters/sql/migrations.h"
+
+#include <string_view>
+#include <utility>
+
+namespace ombud::sql {
+
+namespace {
+
+// The few spellings that differ between the dialects, as placeholders in the shared text.
+//   {serial}  an auto-assigned id that is never reused, even after deletes
+//   {key}     text that is compared and ordered byte by byte; PostgreSQL would otherwise use
+//             the database's locale, and ids must sort the same on every store (cursors)
+std::string spell(std::string_view text, Dialect d) {
+  static constexpr std::pair<std::string_view, std::string_view> kSqlite[] = {
+      {"{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT"}, {"{key}", "TEXT"}};
+  static constexpr std::pair<std::string_view, std::string_view> kPostgres[] = {
+      {"{serial}", "BIGSERIAL PRIMARY KEY"}, {"{key}", "TEXT COLLATE \"C\""}};
+  std::string out(text);
+  for (const auto& [from, to] : d == Dialect::sqlite ? std::span(kSqlite) : std::span(kPostgres)) {
+    for (auto pos = out.find(from); pos != std::string::npos; pos = out.find(from, pos)) {
+      out.replace(pos, from.size(), to);
+      pos += to.size();
+    }
+  }
+  return out;
+}
+
+struct MigrationText {
+  int version;
+  std::string_view name;
+  std::vector<std::string_view> statements;
+};
+
+// Timestamps (every *_at column) are BIGINT milliseconds since the Unix epoch, UTC, on both
+// databases. Flags are SMALLINT 0/1 rather than PostgreSQL's boolean so that both dialects bind
+// and read them the same way. JSON is kept as text: it is read back whole, never queried inside.
+// Empty strings, not NULL, stand for "none" in text columns, as in the engine's structs; NULL is
+// kept for the columns where absence is queried (leases, delivery, SLA deadline).
+const std::vector<MigrationText>& texts() {
+  static const std::vector<MigrationText> list = {
+      {1,
+       "create_schema",
+       {
+           R"(CREATE TABLE definitions (
+  name {key} NOT NULL,
+  version INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  source TEXT NOT NULL,
+  published_by TEXT NOT NULL,
+  published_at BIGINT NOT NULL,
+  PRIMARY KEY (name, version)))",
+
+           R"(CREATE TABLE instances (
+  id {key} PRIMARY KEY,
+  workflow {key} NOT NULL,
+  version INTEGER NOT NULL,
+  state {key} NOT NULL,
+  business_key {key} NOT NULL,
+  assignee {key} NOT NULL,
+  queue {key} NOT NULL,
+  ended SMALLINT NOT NULL,
+  revision BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  sla_due_at BIGINT,
+  sla_breached SMALLINT NOT NULL,
+  body TEXT NOT NULL))",
+           // A call from a complainant lands on their open case: looked up on every webhook.
+           "CREATE INDEX instances_open_by_key ON instances (workflow, business_key) "
+           "WHERE ended = 0",
+           "CREATE INDEX instances_by_workflow_state ON instances (workflow, state, id)",
+           // Listings by person and least-loaded assignment (open_cases).
+           "CREATE INDEX instances_by_assignee ON instances (assignee, ended)",
+           "CREATE INDEX instances_by_queue ON instances (queue, ended)",
+           // ?sla=at_risk|breached listings over open cases.
+           "CREATE INDEX instances_sla_due ON instances (sla_due_at) WHERE ended = 0",
+
+           R"(CREATE TABLE history (
+  instance_id {key} NOT NULL,
+  seq BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL,
+  details TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  input TEXT NOT NULL,
+  PRIMARY KEY (instance_id, seq)))",
+
+           R"(CREATE TABLE timers (
+  instance_id {key} NOT NULL,
+  timer_id BIGINT NOT NULL,
+  due_at BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_until BIGINT,
+  PRIMARY KEY (instance_id, timer_id)))",
+           // Refilling the in-memory look-ahead window and claiming: earliest first.
+           "CREATE INDEX timers_due ON timers (due_at, instance_id, timer_id)",
+
+           R"(CREATE TABLE outbox (
+  id {serial},
+  instance_id {key} NOT NULL,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  last_error TEXT NOT NULL,
+  delivered_at BIGINT))",
+           // The deliverer only ever looks at what is still to be sent.
+           "CREATE INDEX outbox_undelivered ON outbox (next_attempt_at, id) "
+           "WHERE delivered_at IS NULL",
+
+           R"(CREATE TABLE idempotency_keys (
+  idempotency_key {key} PRIMARY KEY,
+  response TEXT NOT NULL,
+  created_at BIGINT NOT NULL))",
+
+           R"(CREATE TABLE counters (
+  name {key} PRIMARY KEY,
+  value BIGINT NOT NULL))",
+
+           R"(CREATE TABLE inbox (
+  id {serial},
+  source TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  replayed_into TEXT NOT NULL))",
+           "CREATE INDEX inbox_open ON inbox (id) WHERE replayed_into = ''",
+
+           // Every (workflow, business key) ever used, open or ended: key_used().
+           R"(CREATE TABLE used_keys (
+  workflow {key} NOT NULL,
+  business_key {key} NOT NULL,
+  PRIMARY KEY (workflow, business_key)))",
+       }},
+  };
+  return list;
+}
+
+}  // namespace
+
+std::vector<Migration> migrations(Dialect dialect) {
+  std::vector<Migration> out;
+  for (const auto& t : texts()) {
+    Migration m{t.version, std::string(t.name), {}};
+    for (auto s : t.statements) m.statements.push_back(spell(s, dialect));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace ombud::sql

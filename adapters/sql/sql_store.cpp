@@ -1,0 +1,1004 @@
+// SqlStore over SOCI. SOCI stays inside this file (and the other .cpp files of the adapter): the
+// header is a pimpl, so code that uses the store does not compile SOCI's headers.
+#include "adapters/sql/sql_store.h"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <climits>
+#include <filesystem>
+#include <mutex>
+#include <tuple>
+#include <utility>
+
+#include "adapters/sql/instance_row.h"
+#include "adapters/sql/migrations.h"
+
+namespace ombud::sql {
+
+namespace {
+
+// Timestamps are integer milliseconds since the Unix epoch in every table.
+long long to_ms(Timestamp t) { return t.time_since_epoch().count(); }
+Timestamp from_ms(long long ms) { return Timestamp{Millis{ms}}; }
+
+long long to_limit(std::size_t n) {
+  return n > static_cast<std::size_t>(LLONG_MAX) ? LLONG_MAX : static_cast<long long>(n);
+}
+
+std::string json_text(const boost::json::object& o) { return boost::json::serialize(o); }
+
+boost::json::object json_object(const std::string& text, std::string_view what) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) {
+    throw StoreError("stored " + std::string(what) +
+                     " is not a JSON object: " + (ec ? ec.message() : std::string("wrong type")));
+  }
+  return std::move(v.as_object());
+}
+
+// FNV-1a: a lock key that is the same in every process and every build (std::hash is not
+// promised to be), for PostgreSQL advisory locks.
+long long lock_key(std::string_view scope, std::string_view name) {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(scope);
+  mix("\x1f");
+  mix(name);
+  return static_cast<long long>(h);
+}
+
+constexpr long long kMigrationLock = 0x6f6d627564LL;  // "ombud"
+
+// SQLite's connect string for SOCI: a bare path unless it contains '=', which SOCI would read as
+// a keyword; then quoted.
+std::string sqlite_connect_string(const std::string& path) {
+  if (path.find('=') == std::string::npos) return path;
+  return "db=\"" + path + "\"";
+}
+
+std::string_view synchronous_pragma(StoreOptions::Synchronous s) {
+  switch (s) {
+    case StoreOptions::Synchronous::full:
+      return "FULL";
+    case StoreOptions::Synchronous::normal:
+      return "NORMAL";
+    case StoreOptions::Synchronous::off:
+      return "OFF";
+  }
+  return "FULL";
+}
+
+// A transaction on one pooled session; rolled back unless commit() returned. SQLite uses
+// BEGIN IMMEDIATE so the write lock is taken up front: a deferred transaction that reads first
+// could fail with SQLITE_BUSY when it tries to write, without waiting for busy_timeout.
+class Transaction {
+ public:
+  Transaction(soci::session& s, Dialect d) : session_(s) {
+    session_ << (d == Dialect::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (done_) return;
+    try {
+      session_ << "ROLLBACK";
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the original error is what matters
+    }
+  }
+  void commit() {
+    session_ << "COMMIT";
+    done_ = true;
+  }
+
+ private:
+  soci::session& session_;
+  bool done_ = false;
+};
+
+std::int64_t fetch_count(soci::session& s, const std::string& query, const std::string& a,
+                         const std::string& b) {
+  long long n = 0;
+  s << query, soci::into(n), soci::use(a), soci::use(b);
+  return n;
+}
+
+Instance instance_from_body(const std::string& body) {
+  std::string error;
+  auto in = instance_from_json(json_object(body, "instance"), &error);
+  if (!in) throw StoreError("stored instance is not readable: " + error);
+  return std::move(*in);
+}
+
+// The parameters of one instance row, kept alive while a statement is bound to them.
+struct InstanceRow {
+  explicit InstanceRow(const Commit& c)
+      : id(c.instance.id),
+        workflow(c.instance.workflow),
+        version(c.instance.version),
+        state(c.instance.state),
+        key(c.instance.key),
+        assignee(c.instance.assignee),
+        queue(c.instance.queue),
+        ended(c.instance.ended ? 1 : 0),
+        revision(static_cast<long long>(c.instance.revision)),
+        expected(static_cast<long long>(c.expected_revision)),
+        created_at(to_ms(c.instance.created_at)),
+        updated_at(to_ms(c.instance.updated_at)),
+        body(json_text(to_json(c.instance))) {
+    const SlaColumns sla = sla_columns(c.instance);
+    sla_due_at = sla.due_at ? to_ms(*sla.due_at) : 0;
+    sla_due_ind = sla.due_at ? soci::i_ok : soci::i_null;
+    sla_breached = sla.breached ? 1 : 0;
+  }
+  std::string id, workflow;
+  int version;
+  std::string state, key, assignee, queue;
+  int ended;
+  long long revision, expected, created_at, updated_at;
+  long long sla_due_at = 0;
+  soci::indicator sla_due_ind = soci::i_null;
+  int sla_breached = 0;
+  std::string body;
+};
+
+struct OutboxRow {
+  long long id = 0;
+  std::string instance_id, kind, payload, last_error;
+  int attempts = 0;
+  long long created_at = 0, next_attempt_at = 0, delivered_at = 0;
+  soci::indicator delivered_ind = soci::i_null;
+
+  OutboxMessage message() const {
+    OutboxMessage m;
+    m.id = static_cast<std::uint64_t>(id);
+    m.instance_id = instance_id;
+    m.kind = kind;
+    m.payload = json_object(payload, "outbox payload");
+    m.attempts = attempts;
+    m.created_at = from_ms(created_at);
+    m.next_attempt_at = from_ms(next_attempt_at);
+    m.last_error = last_error;
+    if (delivered_ind == soci::i_ok) m.delivered_at = from_ms(delivered_at);
+    return m;
+  }
+};
+
+struct InboxRow {
+  long long id = 0;
+  std::string source, reason, payload, replayed_into;
+  long long received_at = 0;
+
+  InboxEntry entry() const {
+    return {static_cast<std::uint64_t>(id),        source,       from_ms(received_at), reason,
+            json_object(payload, "inbox payload"), replayed_into};
+  }
+};
+
+constexpr const char* kInboxColumns = "id, source, received_at, reason, payload, replayed_into";
+
+template <class Row>
+void bind_inbox(soci::statement& st, Row& r) {
+  st.exchange(soci::into(r.id));
+  st.exchange(soci::into(r.source));
+  st.exchange(soci::into(r.received_at));
+  st.exchange(soci::into(r.reason));
+  st.exchange(soci::into(r.payload));
+  st.exchange(soci::into(r.replayed_into));
+}
+
+constexpr const char* kOutboxColumns =
+    "id, instance_id, kind, payload, attempts, created_at, next_attempt_at, last_error, "
+    "delivered_at";
+
+void bind_outbox(soci::statement& st, OutboxRow& r) {
+  st.exchange(soci::into(r.id));
+  st.exchange(soci::into(r.instance_id));
+  st.exchange(soci::into(r.kind));
+  st.exchange(soci::into(r.payload));
+  st.exchange(soci::into(r.attempts));
+  st.exchange(soci::into(r.created_at));
+  st.exchange(soci::into(r.next_attempt_at));
+  st.exchange(soci::into(r.last_error));
+  st.exchange(soci::into(r.delivered_at, r.delivered_ind));
+}
+
+// Prepares a statement whose into/use elements were added with exchange(): the way SOCI builds
+// a query whose shape (not its values) is decided at run time.
+void prepare(soci::statement& st, const std::string& query) {
+  st.alloc();
+  st.prepare(query);
+  st.define_and_bind();
+}
+
+}  // namespace
+
+std::optional<StoreOptions::Synchronous> parse_synchronous(std::string_view text) {
+  if (text == "full") return StoreOptions::Synchronous::full;
+  if (text == "normal") return StoreOptions::Synchronous::normal;
+  if (text == "off") return StoreOptions::Synchronous::off;
+  return std::nullopt;
+}
+
+struct SqlStore::Impl {
+  StoreUrl url;
+  std::string shown_url;  // for messages: never the password
+  StoreOptions options;
+  std::size_t pool_size = 1;
+  std::unique_ptr<soci::connection_pool> pool;
+  // SQLite has one writer per database; writers queue here instead of spinning on SQLITE_BUSY.
+  std::mutex writer;
+
+  bool sqlite() const { return url.dialect == Dialect::sqlite; }
+
+  [[noreturn]] void fail(std::string_view what, const std::exception& e) const {
+    throw StoreError("store " + shown_url + ": " + std::string(what) + ": " + e.what());
+  }
+
+  // Runs `f(session)` on a pooled connection; database errors become StoreError.
+  template <class F>
+  auto read(std::string_view what, F&& f) const {
+    try {
+      soci::session s(*pool);
+      return f(s);
+    } catch (const StoreError&) {
+      throw;
+    } catch (const std::exception& e) {
+      fail(what, e);
+    }
+  }
+
+  // Runs `f(session, transaction)` inside a transaction; `f` commits it or it is rolled back.
+  // The writer mutex is taken before the connection so that a writer never holds a pooled
+  // connection while it waits (which could exhaust the pool).
+  template <class F>
+  auto write(std::string_view what, F&& f) {
+    std::unique_lock lock(writer, std::defer_lock);
+    if (sqlite()) lock.lock();
+    try {
+      soci::session s(*pool);
+      Transaction tx(s, url.dialect);
+      return f(s, tx);
+    } catch (const StoreError&) {
+      throw;
+    } catch (const std::exception& e) {
+      fail(what, e);
+    }
+  }
+
+  void open();
+  std::vector<AppliedMigration> migrate();
+  bool apply(soci::session& s, const Commit& c);
+  std::string skip_locked() const { return sqlite() ? "" : " FOR UPDATE SKIP LOCKED"; }
+};
+
+void SqlStore::Impl::open() {
+  pool_size = std::max<std::size_t>(1, options.pool_size);
+  pool = std::make_unique<soci::connection_pool>(pool_size);
+  if (sqlite()) {
+    const std::filesystem::path parent = std::filesystem::path(url.sqlite_path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      throw StoreError("store " + shown_url + ": cannot create directory " + parent.string() +
+                       ": " + ec.message());
+    }
+  }
+  for (std::size_t i = 0; i < pool_size; ++i) {
+    soci::session& s = pool->at(i);
+    try {
+      if (sqlite()) {
+        s.open(soci::sqlite3, sqlite_connect_string(url.sqlite_path));
+        // PRAGMA values cannot be bound parameters; these come from StoreOptions, not from input.
+        s << "PRAGMA busy_timeout = " + std::to_string(options.busy_timeout.count());
+        if (i == 0) {
+          // WAL is a property of the file and persists; readers then never block the writer.
+          std::string mode;
+          s << "PRAGMA journal_mode = WAL", soci::into(mode);
+          if (mode != "wal") {
+            throw StoreError("store " + shown_url + ": cannot switch to WAL mode (got '" + mode +
+                             "')");
+          }
+        }
+        // synchronous is per connection: every pooled connection gets it.
+        s << "PRAGMA synchronous = " + std::string(synchronous_pragma(options.synchronous));
+      } else {
+        s.open(soci::postgresql, url.connect_string);
+        // Without this, every CREATE TABLE IF NOT EXISTS of a migration check prints a NOTICE.
+        s << "SET client_min_messages = warning";
+      }
+    } catch (const StoreError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw StoreError("store " + shown_url + ": cannot open: " + e.what());
+    }
+  }
+}
+
+std::vector<AppliedMigration> SqlStore::Impl::migrate() {
+  return write("migrate", [&](soci::session& s, Transaction& tx) {
+    if (!sqlite()) {
+      // Several nodes starting together: one migrates, the others then find nothing to do.
+      long long key = kMigrationLock;
+      s << "SELECT pg_advisory_xact_lock(:k)", soci::use(key);
+    }
+    s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+         "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+    long long current = 0;
+    soci::indicator ind = soci::i_null;
+    s << "SELECT MAX(version) FROM schema_migrations", soci::into(current, ind);
+    if (ind != soci::i_ok) current = 0;
+    const long long now =
+        to_ms(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()));
+    std::vector<AppliedMigration> applied;
+    for (const Migration& m : migrations(url.dialect)) {
+      if (m.version <= current) continue;
+      for (const std::string& statement : m.statements) s << statement;
+      int version = m.version;
+      std::string name = m.name;
+      long long at = now;
+      s << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :a)",
+          soci::use(version), soci::use(name), soci::use(at);
+      applied.push_back({m.version, m.name, from_ms(now)});
+    }
+    tx.commit();
+    return applied;
+  });
+}
+
+// Writes one commit inside the caller's transaction. False: a conflict (the caller rolls back).
+bool SqlStore::Impl::apply(soci::session& s, const Commit& c) {
+  InstanceRow r(c);
+  if (c.expected_revision == 0) {
+    // A new instance. ON CONFLICT DO NOTHING rather than catching a unique violation: on
+    // PostgreSQL an error would abort the transaction, and the row count says the same.
+    soci::statement st =
+        (s.prepare << "INSERT INTO instances (id, workflow, version, state, business_key, "
+                      "assignee, queue, ended, revision, created_at, updated_at, sla_due_at, "
+                      "sla_breached, body) VALUES (:id, :workflow, :version, :state, :key, "
+                      ":assignee, :queue, :ended, :revision, :created, :updated, :sla_due, "
+                      ":breached, :body) ON CONFLICT (id) DO NOTHING",
+         soci::use(r.id), soci::use(r.workflow), soci::use(r.version), soci::use(r.state),
+         soci::use(r.key), soci::use(r.assignee), soci::use(r.queue), soci::use(r.ended),
+         soci::use(r.revision), soci::use(r.created_at), soci::use(r.updated_at),
+         soci::use(r.sla_due_at, r.sla_due_ind), soci::use(r.sla_breached), soci::use(r.body));
+    st.execute(true);
+    if (st.get_affected_rows() != 1) return false;
+  } else {
+    // Optimistic concurrency: the row changes only if nobody committed since it was loaded. On
+    // PostgreSQL a concurrent writer of the same row makes this wait, then match nothing.
+    soci::statement st =
+        (s.prepare << "UPDATE instances SET workflow = :workflow, version = :version, "
+                      "state = :state, business_key = :key, assignee = :assignee, queue = :queue, "
+                      "ended = :ended, revision = :revision, created_at = :created, "
+                      "updated_at = :updated, sla_due_at = :sla_due, sla_breached = :breached, "
+                      "body = :body WHERE id = :id AND revision = :expected",
+         soci::use(r.workflow), soci::use(r.version), soci::use(r.state), soci::use(r.key),
+         soci::use(r.assignee), soci::use(r.queue), soci::use(r.ended), soci::use(r.revision),
+         soci::use(r.created_at), soci::use(r.updated_at), soci::use(r.sla_due_at, r.sla_due_ind),
+         soci::use(r.sla_breached), soci::use(r.body), soci::use(r.id), soci::use(r.expected));
+    st.execute(true);
+    if (st.get_affected_rows() != 1) return false;
+  }
+
+  if (c.fired) {
+    // Exactly once: whoever deletes the row fires the timer; everyone else conflicts.
+    std::string id = c.fired->instance_id;
+    long long timer = static_cast<long long>(c.fired->timer_id);
+    long long due = to_ms(c.fired->due);
+    soci::statement st = (s.prepare << "DELETE FROM timers WHERE instance_id = :i AND "
+                                       "timer_id = :t AND due_at = :d",
+                          soci::use(id), soci::use(timer), soci::use(due));
+    st.execute(true);
+    if (st.get_affected_rows() != 1) return false;
+  }
+
+  if (!c.idempotency_key.empty()) {
+    std::string key = c.idempotency_key;
+    std::string response = json_text(c.response);
+    long long at = r.updated_at;
+    soci::statement st =
+        (s.prepare << "INSERT INTO idempotency_keys (idempotency_key, response, created_at) "
+                      "VALUES (:k, :r, :a) ON CONFLICT (idempotency_key) DO NOTHING",
+         soci::use(key), soci::use(response), soci::use(at));
+    st.execute(true);
+    if (st.get_affected_rows() != 1) return false;
+  }
+
+  if (!r.key.empty()) {
+    s << "INSERT INTO used_keys (workflow, business_key) VALUES (:w, :k) ON CONFLICT DO NOTHING",
+        soci::use(r.workflow), soci::use(r.key);
+  }
+
+  if (!c.history.empty()) {
+    // The instance row was written above, so on PostgreSQL this transaction holds its lock and
+    // no other commit can take the same sequence numbers.
+    long long seq = 0;
+    soci::indicator ind = soci::i_null;
+    s << "SELECT MAX(seq) FROM history WHERE instance_id = :i", soci::into(seq, ind),
+        soci::use(r.id);
+    if (ind != soci::i_ok) seq = 0;
+    long long at = 0;
+    std::string kind, message, details, actor = c.actor, input;
+    soci::statement st =
+        (s.prepare << "INSERT INTO history (instance_id, seq, at, kind, message, details, actor, "
+                      "input) VALUES (:i, :s, :a, :k, :m, :d, :actor, :input)",
+         soci::use(r.id), soci::use(seq), soci::use(at), soci::use(kind), soci::use(message),
+         soci::use(details), soci::use(actor), soci::use(input));
+    bool first = true;
+    for (const HistoryEntry& h : c.history) {
+      ++seq;
+      at = to_ms(h.at);
+      kind = h.kind;
+      message = h.message;
+      details = json_text(h.details);
+      // What caused the step rides on its first row (replay reads it back).
+      input = first && !c.input.empty() ? json_text(c.input) : std::string();
+      first = false;
+      st.execute(true);
+    }
+  }
+
+  if (!c.cancelled.empty()) {
+    std::string id;
+    long long timer = 0;
+    soci::statement st =
+        (s.prepare << "DELETE FROM timers WHERE instance_id = :i AND timer_id = :t", soci::use(id),
+         soci::use(timer));
+    for (const DueTimer& t : c.cancelled) {
+      id = t.instance_id;
+      timer = static_cast<long long>(t.timer_id);
+      st.execute(true);
+    }
+  }
+
+  if (!c.armed.empty()) {
+    std::string id;
+    long long timer = 0, due = 0;
+    // Timer ids are never reused within an instance; arming one again moves it and drops its
+    // lease rather than failing the whole step.
+    soci::statement st =
+        (s.prepare << "INSERT INTO timers (instance_id, timer_id, due_at) VALUES (:i, :t, :d) "
+                      "ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = excluded.due_at, "
+                      "lease_owner = NULL, lease_until = NULL",
+         soci::use(id), soci::use(timer), soci::use(due));
+    for (const DueTimer& t : c.armed) {
+      id = t.instance_id;
+      timer = static_cast<long long>(t.timer_id);
+      due = to_ms(t.due);
+      st.execute(true);
+    }
+  }
+
+  if (!c.counters.empty()) {
+    // A counter moves only from the value the step read: two nodes handing out the same serial
+    // (or instance id) conflict instead. A counter never written reads as 0 and is inserted.
+    std::string name;
+    long long value = 0, expected = 0;
+    soci::statement update =
+        (s.prepare << "UPDATE counters SET value = :v WHERE name = :n AND value = :e",
+         soci::use(value), soci::use(name), soci::use(expected));
+    soci::statement insert = (s.prepare << "INSERT INTO counters (name, value) VALUES (:n, :v) "
+                                           "ON CONFLICT (name) DO NOTHING",
+                              soci::use(name), soci::use(value));
+    for (const CounterWrite& w : c.counters) {
+      name = w.name;
+      value = w.value;
+      expected = w.expected;
+      update.execute(true);
+      if (update.get_affected_rows() == 1) continue;
+      if (w.expected != 0) return false;
+      insert.execute(true);
+      if (insert.get_affected_rows() != 1) return false;
+    }
+  }
+
+  if (!c.notifications.empty() || !c.webhooks.empty()) {
+    std::string kind, payload;
+    long long at = r.updated_at;
+    soci::statement st =
+        (s.prepare << "INSERT INTO outbox (instance_id, kind, payload, attempts, created_at, "
+                      "next_attempt_at, last_error) VALUES (:i, :k, :p, 0, :c, :n, '')",
+         soci::use(r.id), soci::use(kind), soci::use(payload), soci::use(at), soci::use(at));
+    kind = "notification";
+    for (const Notification& n : c.notifications) {
+      payload = json_text(outbox_payload(n));
+      st.execute(true);
+    }
+    kind = "webhook";
+    for (const OutboundWebhook& w : c.webhooks) {
+      payload = json_text(outbox_payload(w));
+      st.execute(true);
+    }
+  }
+  return true;
+}
+
+// SqlStore -------------------------------------------------------------------------------------
+
+SqlStore::SqlStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqlStore::~SqlStore() = default;
+
+std::unique_ptr<SqlStore> open_store(const std::string& url, const StoreOptions& options) {
+  std::string error;
+  auto parsed = parse_store_url(url, &error);
+  if (!parsed) throw StoreError(error);
+  auto impl = std::make_unique<SqlStore::Impl>();
+  impl->url = std::move(*parsed);
+  impl->shown_url = shown_store_url(url);
+  impl->options = options;
+  impl->open();
+  std::unique_ptr<SqlStore> store(new SqlStore(std::move(impl)));
+  if (options.migrate) store->migrate();
+  return store;
+}
+
+std::vector<AppliedMigration> SqlStore::migrate() { return impl_->migrate(); }
+
+std::vector<AppliedMigration> SqlStore::applied_migrations() const {
+  return impl_->read("read migrations", [](soci::session& s) {
+    std::vector<AppliedMigration> out;
+    int version = 0;
+    std::string name;
+    long long at = 0;
+    soci::statement st =
+        (s.prepare << "SELECT version, name, applied_at FROM schema_migrations ORDER BY version",
+         soci::into(version), soci::into(name), soci::into(at));
+    st.execute();
+    while (st.fetch()) out.push_back({version, name, from_ms(at)});
+    return out;
+  });
+}
+
+int SqlStore::latest_schema_version() { return migrations(Dialect::sqlite).back().version; }
+
+Dialect SqlStore::dialect() const { return impl_->url.dialect; }
+
+StoreSettings SqlStore::settings() const {
+  return impl_->read("read settings", [&](soci::session& s) {
+    StoreSettings out;
+    out.dialect = impl_->url.dialect;
+    out.pool_size = impl_->pool_size;
+    if (impl_->sqlite()) {
+      int sync = -1;
+      s << "PRAGMA journal_mode", soci::into(out.journal_mode);
+      s << "PRAGMA synchronous", soci::into(sync);
+      s << "PRAGMA busy_timeout", soci::into(out.busy_timeout_ms);
+      s << "SELECT sqlite_version()", soci::into(out.server_version);
+      static constexpr const char* kNames[] = {"off", "normal", "full", "extra"};
+      out.synchronous = sync >= 0 && sync <= 3 ? kNames[sync] : std::to_string(sync);
+    } else {
+      s << "SHOW synchronous_commit", soci::into(out.synchronous);
+      s << "SHOW server_version", soci::into(out.server_version);
+    }
+    return out;
+  });
+}
+
+std::int64_t SqlStore::get(std::string_view counter) const {
+  return impl_->read("read counter", [&](soci::session& s) -> std::int64_t {
+    std::string name(counter);
+    long long value = 0;
+    soci::indicator ind = soci::i_null;
+    s << "SELECT value FROM counters WHERE name = :n", soci::into(value, ind), soci::use(name);
+    return s.got_data() && ind == soci::i_ok ? value : 0;
+  });
+}
+
+std::optional<Instance> SqlStore::load(const std::string& id) const {
+  return impl_->read("load instance", [&](soci::session& s) -> std::optional<Instance> {
+    std::string body;
+    soci::indicator ind = soci::i_null;
+    s << "SELECT body FROM instances WHERE id = :id", soci::into(body, ind), soci::use(id);
+    if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
+    return instance_from_body(body);
+  });
+}
+
+std::optional<std::string> SqlStore::find_open_by_key(const std::string& workflow,
+                                                      const std::string& key) const {
+  return impl_->read("find open instance", [&](soci::session& s) -> std::optional<std::string> {
+    std::string id;
+    soci::indicator ind = soci::i_null;
+    s << "SELECT id FROM instances WHERE workflow = :w AND business_key = :k AND ended = 0 "
+         "ORDER BY id LIMIT 1",
+        soci::into(id, ind), soci::use(workflow), soci::use(key);
+    if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
+    return id;
+  });
+}
+
+bool SqlStore::key_used(const std::string& workflow, const std::string& key) const {
+  return impl_->read("check key", [&](soci::session& s) {
+    return fetch_count(s,
+                       "SELECT COUNT(*) FROM used_keys WHERE workflow = :w AND business_key = :k",
+                       workflow, key) > 0;
+  });
+}
+
+std::optional<boost::json::object> SqlStore::idempotent_response(const std::string& key) const {
+  return impl_->read("read idempotency key",
+                     [&](soci::session& s) -> std::optional<boost::json::object> {
+                       std::string response;
+                       soci::indicator ind = soci::i_null;
+                       s << "SELECT response FROM idempotency_keys WHERE idempotency_key = :k",
+                           soci::into(response, ind), soci::use(key);
+                       if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
+                       return json_object(response, "idempotent response");
+                     });
+}
+
+CommitResult SqlStore::commit(const Commit& c) { return commit_all({&c, 1}); }
+
+CommitResult SqlStore::commit_all(std::span<const Commit> commits) {
+  if (commits.empty()) return CommitResult::ok;
+  return impl_->write("commit", [&](soci::session& s, Transaction& tx) {
+    for (const Commit& c : commits) {
+      if (!impl_->apply(s, c)) return CommitResult::conflict;  // ~Transaction rolls back
+    }
+    tx.commit();
+    return CommitResult::ok;
+  });
+}
+
+std::vector<DueTimer> SqlStore::due_timers(Timestamp until, std::size_t limit) const {
+  return impl_->read("read due timers", [&](soci::session& s) {
+    std::vector<DueTimer> out;
+    std::string id;
+    long long timer = 0, due = 0, before = to_ms(until), n = to_limit(limit);
+    soci::statement st =
+        (s.prepare << "SELECT instance_id, timer_id, due_at FROM timers WHERE due_at <= :u "
+                      "ORDER BY due_at, instance_id, timer_id LIMIT :n",
+         soci::into(id), soci::into(timer), soci::into(due), soci::use(before), soci::use(n));
+    st.execute();
+    while (st.fetch()) out.push_back({id, static_cast<std::uint64_t>(timer), from_ms(due)});
+    return out;
+  });
+}
+
+std::optional<Timestamp> SqlStore::next_timer_due() const {
+  return impl_->read("read next timer", [&](soci::session& s) -> std::optional<Timestamp> {
+    long long due = 0;
+    soci::indicator ind = soci::i_null;
+    s << "SELECT MIN(due_at) FROM timers", soci::into(due, ind);
+    if (ind != soci::i_ok) return std::nullopt;
+    return from_ms(due);
+  });
+}
+
+std::vector<DueTimer> SqlStore::claim_timers(const std::string& node, Timestamp until,
+                                             Timestamp now, Timestamp lease_until,
+                                             std::size_t limit) {
+  // One statement picks and leases. On PostgreSQL, SKIP LOCKED lets nodes claiming at the same
+  // moment take different timers instead of queueing behind each other's row locks; on SQLite
+  // the writer mutex already makes claims one at a time.
+  const std::string query =
+      "UPDATE timers SET lease_owner = :owner, lease_until = :lease "
+      "WHERE (instance_id, timer_id) IN (SELECT instance_id, timer_id FROM timers "
+      "WHERE due_at <= :until AND (lease_owner IS NULL OR lease_until <= :now OR "
+      "lease_owner = :node) ORDER BY due_at, instance_id, timer_id LIMIT :n" +
+      impl_->skip_locked() + ") RETURNING instance_id, timer_id, due_at";
+  return impl_->write("claim timers", [&](soci::session& s, Transaction& tx) {
+    std::vector<DueTimer> out;
+    std::string owner = node, node2 = node, id;
+    long long lease = to_ms(lease_until), before = to_ms(until), at = to_ms(now),
+              n = to_limit(limit), timer = 0, due = 0;
+    {
+      soci::statement st =
+          (s.prepare << query, soci::into(id), soci::into(timer), soci::into(due), soci::use(owner),
+           soci::use(lease), soci::use(before), soci::use(at), soci::use(node2), soci::use(n));
+      st.execute();
+      while (st.fetch()) out.push_back({id, static_cast<std::uint64_t>(timer), from_ms(due)});
+    }
+    tx.commit();
+    // RETURNING has no order of its own.
+    std::sort(out.begin(), out.end(), [](const DueTimer& a, const DueTimer& b) {
+      return std::tie(a.due, a.instance_id, a.timer_id) <
+             std::tie(b.due, b.instance_id, b.timer_id);
+    });
+    return out;
+  });
+}
+
+void SqlStore::release_timers(const std::string& node) {
+  impl_->write("release timers", [&](soci::session& s, Transaction& tx) {
+    s << "UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = :n",
+        soci::use(node);
+    tx.commit();
+    return 0;
+  });
+}
+
+std::size_t SqlStore::pending_timers() const {
+  return impl_->read("count timers", [&](soci::session& s) {
+    long long n = 0;
+    s << "SELECT COUNT(*) FROM timers", soci::into(n);
+    return static_cast<std::size_t>(n);
+  });
+}
+
+std::vector<StoredHistory> SqlStore::history(const std::string& instance_id) const {
+  return impl_->read("read history", [&](soci::session& s) {
+    std::vector<StoredHistory> out;
+    long long seq = 0, at = 0;
+    std::string kind, message, details, actor, input;
+    soci::statement st =
+        (s.prepare << "SELECT seq, at, kind, message, details, actor, input FROM history "
+                      "WHERE instance_id = :i ORDER BY seq",
+         soci::into(seq), soci::into(at), soci::into(kind), soci::into(message),
+         soci::into(details), soci::into(actor), soci::into(input), soci::use(instance_id));
+    st.execute();
+    while (st.fetch()) {
+      out.push_back({static_cast<std::uint64_t>(seq), actor,
+                     HistoryEntry{from_ms(at), kind, message, json_object(details, "history")},
+                     input.empty() ? boost::json::object{} : json_object(input, "history input")});
+    }
+    return out;
+  });
+}
+
+int SqlStore::open_cases(std::string_view person) const {
+  if (person.empty()) return 0;  // unassigned cases belong to nobody
+  return impl_->read("count open cases", [&](soci::session& s) {
+    std::string p(person);
+    long long n = 0;
+    s << "SELECT COUNT(*) FROM instances WHERE assignee = :p AND ended = 0", soci::into(n),
+        soci::use(p);
+    return static_cast<int>(n);
+  });
+}
+
+std::vector<Instance> SqlStore::find_instances(const InstanceFilter& f) const {
+  // The shape of the query depends on which filters are set; every value is still bound.
+  std::string query = "SELECT body FROM instances WHERE id > :after";
+  std::vector<std::string> values{f.after_id};
+  auto filter = [&](std::string_view column, const std::string& value) {
+    if (value.empty()) return;
+    query += " AND " + std::string(column) + " = :p" + std::to_string(values.size());
+    values.push_back(value);
+  };
+  filter("workflow", f.workflow);
+  filter("state", f.state);
+  filter("assignee", f.assignee);
+  filter("business_key", f.key);
+  if (f.open_only) query += " AND ended = 0";
+  query += " ORDER BY id LIMIT :n";
+  return impl_->read("list instances", [&](soci::session& s) {
+    std::vector<Instance> out;
+    std::string body;
+    long long n = to_limit(f.limit);
+    soci::statement st(s);
+    st.exchange(soci::into(body));
+    for (const std::string& v : values) st.exchange(soci::use(v));
+    st.exchange(soci::use(n));
+    prepare(st, query);
+    st.execute();
+    while (st.fetch()) out.push_back(instance_from_body(body));
+    return out;
+  });
+}
+
+namespace {
+
+struct DefinitionRow {
+  std::string name, content_hash, source, published_by;
+  int version = 0;
+  long long published_at = 0;
+
+  PublishedDefinition definition() const {
+    return {name, version, content_hash, source, published_by, from_ms(published_at)};
+  }
+};
+
+constexpr const char* kDefinitionColumns =
+    "name, version, content_hash, source, published_by, published_at";
+
+void bind_definition(soci::statement& st, DefinitionRow& r) {
+  st.exchange(soci::into(r.name));
+  st.exchange(soci::into(r.version));
+  st.exchange(soci::into(r.content_hash));
+  st.exchange(soci::into(r.source));
+  st.exchange(soci::into(r.published_by));
+  st.exchange(soci::into(r.published_at));
+}
+
+std::vector<PublishedDefinition> fetch_definitions(soci::session& s, const std::string& query,
+                                                   const std::string* name) {
+  std::vector<PublishedDefinition> out;
+  DefinitionRow r;
+  soci::statement st(s);
+  bind_definition(st, r);
+  if (name) st.exchange(soci::use(*name));
+  prepare(st, query);
+  st.execute();
+  while (st.fetch()) out.push_back(r.definition());
+  return out;
+}
+
+}  // namespace
+
+PublishResult SqlStore::publish_definition(const PublishedDefinition& d) {
+  return impl_->write("publish definition", [&](soci::session& s, Transaction& tx) {
+    if (!impl_->sqlite()) {
+      // Two admins publishing the same workflow at once would both pick the same next version.
+      long long key = lock_key("definition", d.name);
+      s << "SELECT pg_advisory_xact_lock(:k)", soci::use(key);
+    }
+    auto versions =
+        fetch_definitions(s,
+                          std::string("SELECT ") + kDefinitionColumns +
+                              " FROM definitions WHERE name = :n ORDER BY version DESC LIMIT 1",
+                          &d.name);
+    if (!versions.empty() && versions.front().content_hash == d.content_hash) {
+      return PublishResult{versions.front(), false};
+    }
+    PublishedDefinition out = d;
+    out.version = versions.empty() ? 1 : versions.front().version + 1;
+    long long at = to_ms(out.published_at);
+    s << "INSERT INTO definitions (name, version, content_hash, source, published_by, "
+         "published_at) VALUES (:n, :v, :h, :s, :b, :a)",
+        soci::use(out.name), soci::use(out.version), soci::use(out.content_hash),
+        soci::use(out.source), soci::use(out.published_by), soci::use(at);
+    tx.commit();
+    return PublishResult{out, true};
+  });
+}
+
+std::vector<PublishedDefinition> SqlStore::definition_versions(const std::string& name) const {
+  return impl_->read("read definition versions", [&](soci::session& s) {
+    return fetch_definitions(s,
+                             std::string("SELECT ") + kDefinitionColumns +
+                                 " FROM definitions WHERE name = :n ORDER BY version",
+                             &name);
+  });
+}
+
+std::vector<PublishedDefinition> SqlStore::latest_definitions() const {
+  return impl_->read("read latest definitions", [&](soci::session& s) {
+    return fetch_definitions(
+        s,
+        std::string("SELECT ") + kDefinitionColumns +
+            " FROM definitions d WHERE version = (SELECT MAX(version) FROM definitions "
+            "WHERE name = d.name) ORDER BY name",
+        nullptr);
+  });
+}
+
+std::vector<OutboxMessage> SqlStore::claim_outbox(Timestamp now, Timestamp lease_until,
+                                                  std::size_t limit) {
+  const std::string query =
+      "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :lease WHERE id IN "
+      "(SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= :now "
+      "ORDER BY id LIMIT :n" +
+      impl_->skip_locked() + ") RETURNING " + kOutboxColumns;
+  return impl_->write("claim outbox", [&](soci::session& s, Transaction& tx) {
+    std::vector<OutboxMessage> out;
+    OutboxRow r;
+    long long lease = to_ms(lease_until), at = to_ms(now), n = to_limit(limit);
+    {
+      soci::statement st(s);
+      bind_outbox(st, r);
+      st.exchange(soci::use(lease));
+      st.exchange(soci::use(at));
+      st.exchange(soci::use(n));
+      prepare(st, query);
+      st.execute();
+      while (st.fetch()) out.push_back(r.message());
+    }
+    tx.commit();
+    std::sort(out.begin(), out.end(),
+              [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
+    return out;
+  });
+}
+
+void SqlStore::outbox_delivered(std::uint64_t id, Timestamp at) {
+  impl_->write("mark outbox delivered", [&](soci::session& s, Transaction& tx) {
+    long long row = static_cast<long long>(id), when = to_ms(at);
+    s << "UPDATE outbox SET delivered_at = :a, last_error = '' WHERE id = :i", soci::use(when),
+        soci::use(row);
+    tx.commit();
+    return 0;
+  });
+}
+
+void SqlStore::outbox_failed(std::uint64_t id, const std::string& error,
+                             Timestamp next_attempt_at) {
+  impl_->write("mark outbox failed", [&](soci::session& s, Transaction& tx) {
+    long long row = static_cast<long long>(id), next = to_ms(next_attempt_at);
+    s << "UPDATE outbox SET last_error = :e, next_attempt_at = :n WHERE id = :i", soci::use(error),
+        soci::use(next), soci::use(row);
+    tx.commit();
+    return 0;
+  });
+}
+
+std::vector<OutboxMessage> SqlStore::outbox(bool undelivered_only, std::size_t limit) const {
+  const std::string query = std::string("SELECT ") + kOutboxColumns + " FROM outbox" +
+                            (undelivered_only ? " WHERE delivered_at IS NULL" : "") +
+                            " ORDER BY id LIMIT :n";
+  return impl_->read("read outbox", [&](soci::session& s) {
+    std::vector<OutboxMessage> out;
+    OutboxRow r;
+    long long n = to_limit(limit);
+    soci::statement st(s);
+    bind_outbox(st, r);
+    st.exchange(soci::use(n));
+    prepare(st, query);
+    st.execute();
+    while (st.fetch()) out.push_back(r.message());
+    return out;
+  });
+}
+
+std::uint64_t SqlStore::add_to_inbox(const InboxEntry& entry) {
+  return impl_->write("add to inbox", [&](soci::session& s, Transaction& tx) {
+    long long id = 0, at = to_ms(entry.received_at);
+    std::string payload = json_text(entry.payload);
+    s << "INSERT INTO inbox (source, received_at, reason, payload, replayed_into) "
+         "VALUES (:s, :a, :r, :p, '') RETURNING id",
+        soci::into(id), soci::use(entry.source), soci::use(at), soci::use(entry.reason),
+        soci::use(payload);
+    tx.commit();
+    return static_cast<std::uint64_t>(id);
+  });
+}
+
+std::vector<InboxEntry> SqlStore::inbox(bool open_only, std::size_t limit) const {
+  const std::string query = std::string("SELECT ") + kInboxColumns + " FROM inbox" +
+                            (open_only ? " WHERE replayed_into = ''" : "") +
+                            " ORDER BY id LIMIT :n";
+  return impl_->read("read inbox", [&](soci::session& s) {
+    std::vector<InboxEntry> out;
+    InboxRow r;
+    long long n = to_limit(limit);
+    soci::statement st(s);
+    bind_inbox(st, r);
+    st.exchange(soci::use(n));
+    prepare(st, query);
+    st.execute();
+    while (st.fetch()) out.push_back(r.entry());
+    return out;
+  });
+}
+
+std::optional<InboxEntry> SqlStore::inbox_entry(std::uint64_t id) const {
+  const std::string query = std::string("SELECT ") + kInboxColumns + " FROM inbox WHERE id = :i";
+  return impl_->read("read inbox entry", [&](soci::session& s) -> std::optional<InboxEntry> {
+    InboxRow r;
+    long long row = static_cast<long long>(id);
+    soci::statement st(s);
+    bind_inbox(st, r);
+    st.exchange(soci::use(row));
+    prepare(st, query);
+    st.execute();
+    if (!st.fetch()) return std::nullopt;
+    return r.entry();
+  });
+}
+
+bool SqlStore::mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) {
+  return impl_->write("mark inbox replayed", [&](soci::session& s, Transaction& tx) {
+    long long row = static_cast<long long>(id);
+    // Only an open entry changes: replaying twice is refused, also across nodes.
+    soci::statement st = (s.prepare << "UPDATE inbox SET replayed_into = :r "
+                                       "WHERE id = :i AND replayed_into = ''",
+                          soci::use(instance_id), soci::use(row));
+    st.execute(true);
+    const bool changed = st.get_affected_rows() == 1;
+    tx.commit();
+    return changed;
+  });
+}
+
+}  // namespace ombud::sql

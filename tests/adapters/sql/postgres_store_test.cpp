@@ -1,0 +1,110 @@
+// PostgreSQL-only behaviour: several nodes (several SqlStore objects, each with its own pool) on
+// one database, migrations shared by them, and the server's settings.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "tests/adapters/sql/store_backends.h"
+
+namespace ombud {
+namespace {
+
+const Timestamp kT0 = *parse_timestamp("2026-11-23T09:00:00Z");
+
+class PostgresStore : public ::testing::Test {
+ protected:
+  testing::PostgresBackend backend_;
+};
+
+TEST_F(PostgresStore, TheTestClusterIsPostgresql15) {
+  auto store = backend_.open_sql();
+  const auto settings = store->settings();
+  EXPECT_EQ(settings.dialect, sql::Dialect::postgresql);
+  EXPECT_EQ(settings.server_version.substr(0, 3), "15.");
+  EXPECT_EQ(settings.synchronous, "on");
+  EXPECT_EQ(settings.pool_size, 4u);
+}
+
+TEST_F(PostgresStore, SecondNodeFindsTheSchemaMigrated) {
+  auto first = backend_.open_sql();
+  auto second = backend_.open_sql();
+  EXPECT_TRUE(second->migrate().empty());
+  const auto applied = second->applied_migrations();
+  ASSERT_EQ(applied.size(), static_cast<std::size_t>(sql::SqlStore::latest_schema_version()));
+  EXPECT_EQ(applied[0].name, "create_schema");
+}
+
+TEST_F(PostgresStore, NodesStartingTogetherMigrateOnce) {
+  std::vector<std::unique_ptr<sql::SqlStore>> nodes(3);
+  std::vector<std::thread> threads;
+  for (auto& node : nodes) {
+    threads.emplace_back(
+        [&] { node = backend_.open_sql(testing::options([](auto& o) { o.pool_size = 1; })); });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(nodes[0]);
+  EXPECT_EQ(nodes[0]->applied_migrations().size(),
+            static_cast<std::size_t>(sql::SqlStore::latest_schema_version()));
+}
+
+// Nodes claiming at the same moment never get the same timer (SKIP LOCKED skips rows another
+// claim has locked instead of waiting for it and then taking them again), and between them they
+// get all of the due ones. A node's claim includes its own leases, so each node claims once.
+TEST_F(PostgresStore, ConcurrentClaimsFromSeveralNodesAreDisjoint) {
+  auto setup = backend_.open_sql();
+  Commit c;
+  c.instance.id = "c-1";
+  c.instance.workflow = "complaint";
+  c.instance.revision = 1;
+  for (std::uint64_t i = 1; i <= 200; ++i) {
+    c.armed.push_back({"c-1", i, kT0 + std::chrono::milliseconds(i)});
+  }
+  ASSERT_EQ(setup->commit(c), CommitResult::ok);
+
+  constexpr int kNodes = 4;
+  std::vector<std::unique_ptr<sql::SqlStore>> nodes;
+  for (int n = 0; n < kNodes; ++n) {
+    nodes.push_back(backend_.open_sql(testing::options([](auto& o) {
+      o.pool_size = 1;
+      o.migrate = false;
+    })));
+  }
+  std::vector<std::vector<DueTimer>> got(kNodes);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int n = 0; n < kNodes; ++n) {
+    threads.emplace_back([&, n] {
+      ++ready;
+      while (ready < kNodes) std::this_thread::yield();  // start together
+      got[n] = nodes[n]->claim_timers("node-" + std::to_string(n), kT0 + std::chrono::seconds(1),
+                                      kT0, kT0 + std::chrono::minutes(1), 60);
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  std::map<std::uint64_t, int> owner;
+  for (int n = 0; n < kNodes; ++n) {
+    for (const auto& t : got[n]) {
+      auto [it, fresh] = owner.emplace(t.timer_id, n);
+      EXPECT_TRUE(fresh) << "timer " << t.timer_id << " leased to node " << it->second
+                         << " and node " << n;
+    }
+  }
+  EXPECT_EQ(owner.size(), 200u);
+}
+
+TEST_F(PostgresStore, AConnectionFailureIsAStoreErrorNamingTheUrl) {
+  try {
+    sql::open_store("postgresql://nobody:pw@127.0.0.1:1/none?connect_timeout=2");
+    FAIL() << "connected to port 1";
+  } catch (const sql::StoreError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("nobody:***@127.0.0.1:1/none"));
+    EXPECT_THAT(e.what(), ::testing::Not(::testing::HasSubstr(":pw@")));
+  }
+}
+
+}  // namespace
+}  // namespace ombud

@@ -1,0 +1,166 @@
+// SQLite-only behaviour: a file on disk that outlives the process, its pragmas, its migrations.
+// The file is also read with the sqlite3 C library directly, so the checks do not trust the
+// store's own reading of itself.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "adapters/sql/instance_row.h"
+#include "tests/adapters/sql/store_backends.h"
+
+namespace ombud {
+namespace {
+
+using sql::StoreError;
+using sql::StoreOptions;
+using ::testing::HasSubstr;
+
+const Timestamp kT0 = *parse_timestamp("2026-11-23T09:00:00Z");
+
+SlaClock clock(const std::string& name, SlaClock::Status status, Timestamp due) {
+  SlaClock c;
+  c.name = name;
+  c.status = status;
+  c.due_at = due;
+  return c;
+}
+
+Commit started(const std::string& id) {
+  Commit c;
+  c.instance.id = id;
+  c.instance.workflow = "complaint";
+  c.instance.state = "intake";
+  c.instance.revision = 1;
+  c.instance.created_at = c.instance.updated_at = kT0;
+  c.history.push_back({kT0, "started", "started", {}});
+  c.armed.push_back({id, 1, kT0 + std::chrono::hours(4)});
+  c.counters.push_back({"complaint.serial", 0, 1});
+  return c;
+}
+
+// One text value from the database file, read without the store.
+std::string query_file(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out = "<error>";
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      out = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr
+                ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0))
+                : "<none>";
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+class SqliteStore : public ::testing::Test {
+ protected:
+  std::filesystem::path file() const { return backend_.dir() / "var" / "ombud.db"; }
+  testing::SqliteBackend backend_;
+};
+
+TEST_F(SqliteStore, DataSurvivesCloseAndReopen) {
+  {
+    auto store = backend_.open_sql();
+    ASSERT_EQ(store->commit(started("c-1")), CommitResult::ok);
+  }
+  auto store = backend_.open_sql();
+  ASSERT_TRUE(store->load("c-1"));
+  EXPECT_EQ(store->load("c-1")->state, "intake");
+  EXPECT_EQ(store->history("c-1").size(), 1u);
+  EXPECT_EQ(store->pending_timers(), 1u);
+  EXPECT_EQ(store->get("complaint.serial"), 1);
+}
+
+TEST_F(SqliteStore, CreatesTheParentDirectory) {
+  ASSERT_FALSE(std::filesystem::exists(file().parent_path()));
+  backend_.open_sql();
+  EXPECT_TRUE(std::filesystem::is_regular_file(file()));
+}
+
+TEST_F(SqliteStore, MigrationsRunOnceAcrossOpens) {
+  {
+    auto store = backend_.open_sql();
+    const auto applied = store->applied_migrations();
+    ASSERT_EQ(applied.size(), static_cast<std::size_t>(sql::SqlStore::latest_schema_version()));
+    EXPECT_EQ(applied[0].version, 1);
+    EXPECT_EQ(applied[0].name, "create_schema");
+  }
+  auto again = backend_.open_sql();
+  EXPECT_TRUE(again->migrate().empty());
+  EXPECT_EQ(again->applied_migrations().size(),
+            static_cast<std::size_t>(sql::SqlStore::latest_schema_version()));
+  EXPECT_EQ(query_file(file(), "SELECT COUNT(*) FROM schema_migrations"),
+            std::to_string(sql::SqlStore::latest_schema_version()));
+}
+
+TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
+  auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
+  EXPECT_THROW(store->load("c-1"), StoreError);
+  const auto applied = store->migrate();
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_EQ(applied[0].name, "create_schema");
+  EXPECT_FALSE(store->load("c-1"));
+}
+
+TEST_F(SqliteStore, UsesWalAndFullSynchronousByDefault) {
+  auto store = backend_.open_sql(
+      testing::options([](auto& o) { o.busy_timeout = std::chrono::milliseconds(1234); }));
+  const auto settings = store->settings();
+  EXPECT_EQ(settings.dialect, sql::Dialect::sqlite);
+  EXPECT_EQ(settings.journal_mode, "wal");
+  EXPECT_EQ(settings.synchronous, "full");
+  EXPECT_EQ(settings.busy_timeout_ms, 1234);
+  // WAL is recorded in the file itself.
+  EXPECT_EQ(query_file(file(), "PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteStore, SynchronousIsConfigurable) {
+  auto store = backend_.open_sql(
+      testing::options([](auto& o) { o.synchronous = StoreOptions::Synchronous::normal; }));
+  EXPECT_EQ(store->settings().synchronous, "normal");
+  EXPECT_EQ(sql::parse_synchronous("off"), StoreOptions::Synchronous::off);
+  EXPECT_FALSE(sql::parse_synchronous("fast"));
+}
+
+TEST_F(SqliteStore, KeepsSlaColumnsForListings) {
+  auto store = backend_.open_sql();
+  Commit c = started("c-1");
+  c.instance.slas.push_back(
+      clock("resolve", SlaClock::Status::running, kT0 + std::chrono::hours(8)));
+  c.instance.slas.push_back(clock("respond", SlaClock::Status::breached, kT0));
+  c.instance.slas.back().breached = true;
+  ASSERT_EQ(store->commit(c), CommitResult::ok);
+  EXPECT_EQ(query_file(file(), "SELECT sla_due_at FROM instances WHERE id = 'c-1'"),
+            std::to_string((kT0 + std::chrono::hours(8)).time_since_epoch().count()));
+  EXPECT_EQ(query_file(file(), "SELECT sla_breached FROM instances WHERE id = 'c-1'"), "1");
+  // Timestamps are integer milliseconds.
+  EXPECT_EQ(query_file(file(), "SELECT typeof(due_at) FROM timers"), "integer");
+}
+
+TEST_F(SqliteStore, AFileThatCannotBeOpenedIsAStoreError) {
+  std::filesystem::create_directories(file());  // a directory where the file should be
+  try {
+    backend_.open_sql();
+    FAIL() << "opened a directory as a database";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(file().string()));
+  }
+}
+
+TEST(SlaColumns, EarliestRunningDeadlineAndAnyBreach) {
+  Instance in;
+  EXPECT_FALSE(sql::sla_columns(in).due_at);
+  in.slas.push_back(clock("a", SlaClock::Status::paused, kT0));
+  in.slas.push_back(clock("b", SlaClock::Status::running, kT0 + std::chrono::hours(2)));
+  in.slas.push_back(clock("c", SlaClock::Status::running, kT0 + std::chrono::hours(1)));
+  EXPECT_EQ(sql::sla_columns(in).due_at, kT0 + std::chrono::hours(1));
+  EXPECT_FALSE(sql::sla_columns(in).breached);
+  in.slas[0].breached = true;
+  EXPECT_TRUE(sql::sla_columns(in).breached);
+}
+
+}  // namespace
+}  // namespace ombud

@@ -1,0 +1,517 @@
+// The Store contract, run on every store: the in-memory reference, SQLite on disk and a real
+// PostgreSQL 15. The same test body must pass on all three.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "tests/adapters/sql/store_backends.h"
+
+namespace ombud {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+const Timestamp kT0 = *parse_timestamp("2026-11-23T09:00:00Z");
+Timestamp at(int seconds) { return kT0 + std::chrono::seconds(seconds); }
+
+Instance make_instance(const std::string& id, std::uint64_t revision = 1) {
+  Instance in;
+  in.id = id;
+  in.workflow = "complaint";
+  in.version = 2;
+  in.state = "intake";
+  in.data = {{"phone", "+8613800000000"}, {"score", 4.5}, {"tags", boost::json::array{"a", "b"}}};
+  in.key = "+8613800000000";
+  in.assignee = "li.wei";
+  in.queue = "front-desk";
+  in.priority = Priority::high;
+  in.created_at = at(0);
+  in.updated_at = at(static_cast<int>(revision));
+  in.revision = revision;
+  in.next_timer_id = 3;
+  return in;
+}
+
+Commit new_commit(const std::string& id) {
+  Commit c;
+  c.instance = make_instance(id);
+  c.expected_revision = 0;
+  c.actor = "api";
+  c.history.push_back({at(0), "started", "started in intake", {{"via", "phone"}}});
+  return c;
+}
+
+// The commit that moves `in` one revision on.
+Commit next_commit(const Instance& in) {
+  Commit c;
+  c.instance = in;
+  c.expected_revision = in.revision;
+  c.instance.revision = in.revision + 1;
+  c.instance.updated_at = in.updated_at + std::chrono::seconds(1);
+  c.actor = "li.wei";
+  return c;
+}
+
+template <class Backend>
+class StoreConformance : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = backend_.open(); }
+  void TearDown() override { store_.reset(); }
+
+  Store& store() { return *store_; }
+
+  Backend backend_;
+  std::unique_ptr<Store> store_;
+};
+
+using Backends =
+    ::testing::Types<testing::MemoryBackend, testing::SqliteBackend, testing::PostgresBackend>;
+TYPED_TEST_SUITE(StoreConformance, Backends, testing::BackendName);
+
+TYPED_TEST(StoreConformance, CommitThenLoadGivesTheSameInstance) {
+  Commit c = new_commit("c-1");
+  SlaClock clock;
+  clock.name = "resolve";
+  clock.status = SlaClock::Status::running;
+  clock.cycle = 1;
+  clock.started_at = clock.running_since = at(0);
+  clock.due_at = at(3600);
+  clock.budget = Millis(3600000);
+  clock.fired = {1, 0};
+  c.instance.slas.push_back(clock);
+  PendingTimer timer;
+  timer.id = 2;
+  timer.kind = PendingTimer::Kind::escalation;
+  timer.due = at(1800);
+  timer.sla = "resolve";
+  c.instance.timers.push_back(timer);
+  c.instance.incidents.push_back({at(5), "nobody to assign", false});
+  ASSERT_EQ(this->store().commit(c), CommitResult::ok);
+
+  auto loaded = this->store().load("c-1");
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, c.instance);
+  EXPECT_EQ(boost::json::serialize(to_json(*loaded)), boost::json::serialize(to_json(c.instance)));
+  EXPECT_FALSE(this->store().load("c-2"));
+}
+
+TYPED_TEST(StoreConformance, StaleRevisionConflictsAndWritesNothing) {
+  ASSERT_EQ(this->store().commit(new_commit("c-1")), CommitResult::ok);
+  const Instance v1 = *this->store().load("c-1");
+  Commit second = next_commit(v1);
+  second.instance.state = "assigned";
+  ASSERT_EQ(this->store().commit(second), CommitResult::ok);
+
+  Commit stale = next_commit(v1);  // loaded at revision 1, but 2 is current
+  stale.instance.state = "closed";
+  stale.history.push_back({at(9), "transition", "intake → closed", {}});
+  stale.armed.push_back({"c-1", 7, at(100)});
+  stale.counters.push_back({"complaint.serial", 0, 41});
+  stale.notifications.push_back({"closed", {"li.wei"}, "assignee"});
+  stale.idempotency_key = "req-1";
+  EXPECT_EQ(this->store().commit(stale), CommitResult::conflict);
+
+  EXPECT_EQ(this->store().load("c-1")->state, "assigned");
+  EXPECT_EQ(this->store().load("c-1")->revision, 2u);
+  EXPECT_EQ(this->store().history("c-1").size(), 1u);
+  EXPECT_EQ(this->store().pending_timers(), 0u);
+  EXPECT_EQ(this->store().get("complaint.serial"), 0);
+  EXPECT_THAT(this->store().outbox(false, 10), IsEmpty());
+  EXPECT_FALSE(this->store().idempotent_response("req-1"));
+}
+
+TYPED_TEST(StoreConformance, UpdatingAnInstanceThatDoesNotExistConflicts) {
+  Commit c = next_commit(make_instance("ghost", 3));
+  EXPECT_EQ(this->store().commit(c), CommitResult::conflict);
+  EXPECT_FALSE(this->store().load("ghost"));
+}
+
+TYPED_TEST(StoreConformance, FiredTimerThatIsGoneConflicts) {
+  Commit start = new_commit("c-1");
+  start.armed.push_back({"c-1", 1, at(60)});
+  ASSERT_EQ(this->store().commit(start), CommitResult::ok);
+  const Instance v1 = *this->store().load("c-1");
+
+  Commit fire = next_commit(v1);
+  fire.actor = "timer";
+  fire.fired = DueTimer{"c-1", 1, at(60)};
+  ASSERT_EQ(this->store().commit(fire), CommitResult::ok);
+  EXPECT_EQ(this->store().pending_timers(), 0u);
+
+  // Another node fires the same timer from its stale copy: already fired, nothing written.
+  Commit again = next_commit(*this->store().load("c-1"));
+  again.fired = DueTimer{"c-1", 1, at(60)};
+  again.history.push_back({at(61), "timer", "fired twice?", {}});
+  EXPECT_EQ(this->store().commit(again), CommitResult::conflict);
+  EXPECT_EQ(this->store().load("c-1")->revision, 2u);
+  EXPECT_EQ(this->store().history("c-1").size(), 1u);
+}
+
+TYPED_TEST(StoreConformance, NewInstanceWithAnExistingIdConflicts) {
+  ASSERT_EQ(this->store().commit(new_commit("c-1")), CommitResult::ok);
+  Commit dup = new_commit("c-1");
+  dup.instance.state = "other";
+  dup.counters.push_back({"complaint.serial", 0, 2});
+  EXPECT_EQ(this->store().commit(dup), CommitResult::conflict);
+  EXPECT_EQ(this->store().load("c-1")->state, "intake");
+  EXPECT_EQ(this->store().get("complaint.serial"), 0);
+  EXPECT_EQ(this->store().history("c-1").size(), 1u);
+}
+
+TYPED_TEST(StoreConformance, RepeatedIdempotencyKeyConflictsAndTheFirstResponseIsKept) {
+  Commit first = new_commit("c-1");
+  first.idempotency_key = "call-77";
+  first.response = {{"instance", "c-1"}, {"created", true}};
+  ASSERT_EQ(this->store().commit(first), CommitResult::ok);
+
+  Commit second = new_commit("c-2");
+  second.idempotency_key = "call-77";
+  second.response = {{"instance", "c-2"}};
+  EXPECT_EQ(this->store().commit(second), CommitResult::conflict);
+  EXPECT_FALSE(this->store().load("c-2"));
+  auto response = this->store().idempotent_response("call-77");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(*response, first.response);
+  EXPECT_FALSE(this->store().idempotent_response("call-78"));
+}
+
+TYPED_TEST(StoreConformance, CommitAllWritesEverythingOrNothing) {
+  ASSERT_EQ(this->store().commit(new_commit("c-0")), CommitResult::ok);
+  // A batch whose last commit conflicts (c-0 exists): the others must not be written either.
+  std::vector<Commit> batch{new_commit("c-1"), new_commit("c-2"), new_commit("c-0")};
+  batch[0].counters.push_back({"serial", 0, 1});
+  batch[1].armed.push_back({"c-2", 1, at(5)});
+  EXPECT_EQ(this->store().commit_all(batch), CommitResult::conflict);
+  EXPECT_FALSE(this->store().load("c-1"));
+  EXPECT_FALSE(this->store().load("c-2"));
+  EXPECT_EQ(this->store().get("serial"), 0);
+  EXPECT_EQ(this->store().pending_timers(), 0u);
+
+  // The same instance twice in one batch: the second sees the first.
+  batch.pop_back();
+  Commit c1_next = next_commit(batch[0].instance);
+  c1_next.history.push_back({at(3), "event", "called again", {}});
+  batch.push_back(c1_next);
+  ASSERT_EQ(this->store().commit_all(batch), CommitResult::ok);
+  EXPECT_EQ(this->store().load("c-1")->revision, 2u);
+  EXPECT_EQ(this->store().history("c-1").size(), 2u);
+  EXPECT_TRUE(this->store().load("c-2"));
+  EXPECT_EQ(this->store().get("serial"), 1);
+  EXPECT_EQ(this->store().pending_timers(), 1u);
+}
+
+TYPED_TEST(StoreConformance, BusinessKeysFindOpenInstancesAndStayUsedAfterTheEnd) {
+  Commit a = new_commit("c-1");
+  ASSERT_EQ(this->store().commit(a), CommitResult::ok);
+  EXPECT_EQ(this->store().find_open_by_key("complaint", "+8613800000000"), "c-1");
+  EXPECT_FALSE(this->store().find_open_by_key("contract", "+8613800000000"));
+  EXPECT_TRUE(this->store().key_used("complaint", "+8613800000000"));
+  EXPECT_FALSE(this->store().key_used("complaint", "+86139"));
+
+  Commit end = next_commit(a.instance);
+  end.instance.ended = true;
+  end.instance.state = "closed";
+  ASSERT_EQ(this->store().commit(end), CommitResult::ok);
+  EXPECT_FALSE(this->store().find_open_by_key("complaint", "+8613800000000"));
+  EXPECT_TRUE(this->store().key_used("complaint", "+8613800000000"));
+}
+
+TYPED_TEST(StoreConformance, CountersChangeWithTheCommit) {
+  EXPECT_EQ(this->store().get("complaint.serial"), 0);
+  Commit c = new_commit("c-1");
+  c.counters = {{"complaint.serial", 0, 1}, {"week.2026-48", 0, 7}};
+  ASSERT_EQ(this->store().commit(c), CommitResult::ok);
+  Commit d = next_commit(c.instance);
+  d.counters = {{"complaint.serial", 1, 2}};
+  ASSERT_EQ(this->store().commit(d), CommitResult::ok);
+  EXPECT_EQ(this->store().get("complaint.serial"), 2);
+  EXPECT_EQ(this->store().get("week.2026-48"), 7);
+}
+
+TYPED_TEST(StoreConformance, ACounterThatMovedSinceTheStepReadItConflicts) {
+  // Two nodes read serial 0 and both hand out 1: the second commit must not land.
+  Commit first = new_commit("c-1");
+  first.counters = {{"complaint.serial", 0, 1}};
+  ASSERT_EQ(this->store().commit(first), CommitResult::ok);
+  Commit second = new_commit("c-2");
+  second.counters = {{"complaint.serial", 0, 1}};
+  EXPECT_EQ(this->store().commit(second), CommitResult::conflict);
+  EXPECT_FALSE(this->store().load("c-2"));
+  Commit stale = next_commit(first.instance);
+  stale.counters = {{"complaint.serial", 5, 6}};
+  EXPECT_EQ(this->store().commit(stale), CommitResult::conflict);
+  EXPECT_EQ(this->store().get("complaint.serial"), 1);
+}
+
+TYPED_TEST(StoreConformance, TheStepInputRidesOnItsFirstHistoryRow) {
+  Commit c = new_commit("c-1");
+  c.actor = "li.na";
+  c.input = {{"start", {{"phone", "138"}}}};
+  c.history.push_back({at(1), "assigned", "assigned to li.na", {}});
+  ASSERT_EQ(this->store().commit(c), CommitResult::ok);
+  const auto h = this->store().history("c-1");
+  ASSERT_EQ(h.size(), c.history.size());
+  EXPECT_EQ(h.front().input, c.input);
+  EXPECT_EQ(h.front().actor, "li.na");
+  EXPECT_TRUE(h.back().input.empty());
+}
+
+TYPED_TEST(StoreConformance, DueTimersComeEarliestFirstAndCancelledOnesGo) {
+  EXPECT_FALSE(this->store().next_timer_due());
+  Commit a = new_commit("c-a");
+  a.armed = {{"c-a", 1, at(30)}, {"c-a", 2, at(10)}};
+  Commit b = new_commit("c-b");
+  b.armed = {{"c-b", 1, at(10)}, {"c-b", 2, at(90)}};
+  ASSERT_EQ(this->store().commit_all(std::vector{a, b}), CommitResult::ok);
+
+  EXPECT_EQ(this->store().pending_timers(), 4u);
+  EXPECT_EQ(this->store().next_timer_due(), at(10));
+  EXPECT_THAT(this->store().due_timers(at(30), 10),
+              ElementsAre(DueTimer{"c-a", 2, at(10)}, DueTimer{"c-b", 1, at(10)},
+                          DueTimer{"c-a", 1, at(30)}));
+  EXPECT_THAT(this->store().due_timers(at(30), 1), ElementsAre(DueTimer{"c-a", 2, at(10)}));
+
+  Commit cancel = next_commit(a.instance);
+  cancel.cancelled = {{"c-a", 2, at(10)}};
+  ASSERT_EQ(this->store().commit(cancel), CommitResult::ok);
+  EXPECT_THAT(this->store().due_timers(at(1000), 10),
+              ElementsAre(DueTimer{"c-b", 1, at(10)}, DueTimer{"c-a", 1, at(30)},
+                          DueTimer{"c-b", 2, at(90)}));
+}
+
+TYPED_TEST(StoreConformance, TimerLeasesKeepNodesApartUntilTheyExpireOrAreReleased) {
+  Commit a = new_commit("c-a");
+  a.armed = {{"c-a", 1, at(10)}, {"c-a", 2, at(20)}, {"c-a", 3, at(30)}, {"c-a", 4, at(500)}};
+  ASSERT_EQ(this->store().commit(a), CommitResult::ok);
+  Store& s = this->store();
+
+  // node-1 leases the two earliest until t=100; node-2 gets only what is left and due.
+  EXPECT_THAT(s.claim_timers("node-1", at(60), at(0), at(100), 2),
+              ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)}));
+  EXPECT_THAT(s.claim_timers("node-2", at(60), at(0), at(100), 10),
+              ElementsAre(DueTimer{"c-a", 3, at(30)}));
+  EXPECT_THAT(s.claim_timers("node-2", at(60), at(50), at(150), 10),
+              ElementsAre(DueTimer{"c-a", 3, at(30)}));  // renews its own
+
+  // node-1 renews its own; a lease that expired (at t=100) goes to whoever asks.
+  EXPECT_THAT(s.claim_timers("node-1", at(60), at(50), at(120), 10),
+              ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)}));
+  EXPECT_THAT(s.claim_timers("node-2", at(60), at(120), at(200), 10),
+              ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)},
+                          DueTimer{"c-a", 3, at(30)}));
+
+  // node-2 shuts down: node-1 takes its timers at once, long before the leases would expire.
+  s.release_timers("node-2");
+  EXPECT_THAT(s.claim_timers("node-1", at(60), at(121), at(300), 10),
+              ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)},
+                          DueTimer{"c-a", 3, at(30)}));
+
+  // Firing a leased timer deletes it, lease and all.
+  Commit fire = next_commit(a.instance);
+  fire.fired = DueTimer{"c-a", 1, at(10)};
+  ASSERT_EQ(s.commit(fire), CommitResult::ok);
+  EXPECT_THAT(s.claim_timers("node-2", at(60), at(400), at(500), 10),
+              ElementsAre(DueTimer{"c-a", 2, at(20)}, DueTimer{"c-a", 3, at(30)}));
+}
+
+TYPED_TEST(StoreConformance, HistoryKeepsOrderActorsAndDetails) {
+  Commit a = new_commit("c-1");
+  a.history.push_back({at(0), "assigned", "assigned to li.wei", {{"to", "li.wei"}}});
+  ASSERT_EQ(this->store().commit(a), CommitResult::ok);
+  Commit b = next_commit(a.instance);
+  b.actor = "timer";
+  b.history = {{at(60), "timer", "reminder fired 2s late", {{"late_ms", 2000}}}};
+  ASSERT_EQ(this->store().commit(b), CommitResult::ok);
+
+  const auto h = this->store().history("c-1");
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].seq, 1u);
+  EXPECT_EQ(h[1].seq, 2u);
+  EXPECT_EQ(h[2].seq, 3u);
+  EXPECT_EQ(h[0].entry.kind, "started");
+  EXPECT_EQ(h[1].entry.kind, "assigned");
+  EXPECT_EQ(h[1].entry.details, (boost::json::object{{"to", "li.wei"}}));
+  EXPECT_EQ(h[0].actor, "api");
+  EXPECT_EQ(h[2].actor, "timer");
+  EXPECT_EQ(h[2].entry.at, at(60));
+  EXPECT_EQ(h[2].entry.message, "reminder fired 2s late");
+  EXPECT_THAT(this->store().history("c-2"), IsEmpty());
+}
+
+// A filter with some fields set: where([](auto& f) { f.state = "closed"; }).
+template <class Set>
+InstanceFilter where(Set set) {
+  InstanceFilter f;
+  set(f);
+  return f;
+}
+
+std::vector<std::string> ids(const std::vector<Instance>& list) {
+  std::vector<std::string> out;
+  for (const auto& in : list) out.push_back(in.id);
+  return out;
+}
+
+TYPED_TEST(StoreConformance, FindInstancesFiltersAndPagesById) {
+  std::vector<Commit> batch;
+  for (const char* id : {"c-3", "c-1", "c-5", "c-2", "c-4"}) batch.push_back(new_commit(id));
+  batch[1].instance.state = "closed";  // c-1
+  batch[1].instance.ended = true;
+  batch[2].instance.assignee = "zhang.min";  // c-5
+  batch[3].instance.workflow = "contract";   // c-2
+  batch[4].instance.key = "k-4";             // c-4
+  ASSERT_EQ(this->store().commit_all(batch), CommitResult::ok);
+  Store& s = this->store();
+
+  EXPECT_THAT(ids(s.find_instances({})), ElementsAre("c-1", "c-2", "c-3", "c-4", "c-5"));
+  EXPECT_THAT(ids(s.find_instances(where([](auto& f) { f.limit = 2; }))),
+              ElementsAre("c-1", "c-2"));
+  EXPECT_THAT(ids(s.find_instances(where([](auto& f) {
+                f.after_id = "c-2";
+                f.limit = 2;
+              }))),
+              ElementsAre("c-3", "c-4"));
+  EXPECT_THAT(ids(s.find_instances(where([](auto& f) { f.workflow = "contract"; }))),
+              ElementsAre("c-2"));
+  EXPECT_THAT(ids(s.find_instances(where([](auto& f) { f.state = "closed"; }))),
+              ElementsAre("c-1"));
+  EXPECT_THAT(ids(s.find_instances(where([](auto& f) { f.assignee = "zhang.min"; }))),
+              ElementsAre("c-5"));
+  EXPECT_THAT(ids(s.find_instances(where([](auto& f) { f.key = "k-4"; }))), ElementsAre("c-4"));
+  EXPECT_THAT(ids(s.find_instances(where([](auto& f) {
+                f.workflow = "complaint";
+                f.open_only = true;
+              }))),
+              ElementsAre("c-3", "c-4", "c-5"));
+  EXPECT_THAT(ids(s.find_instances(where([](auto& f) {
+                f.workflow = "complaint";
+                f.assignee = "li.wei";
+              }))),
+              ElementsAre("c-1", "c-3", "c-4"));
+  EXPECT_EQ(s.find_instances(where([](auto& f) { f.key = "k-4"; })).front(), batch[4].instance);
+}
+
+TYPED_TEST(StoreConformance, OpenCasesCountsOpenInstancesPerAssignee) {
+  std::vector<Commit> batch{new_commit("c-1"), new_commit("c-2"), new_commit("c-3")};
+  batch[2].instance.ended = true;
+  ASSERT_EQ(this->store().commit_all(batch), CommitResult::ok);
+  EXPECT_EQ(this->store().open_cases("li.wei"), 2);
+  Commit move = next_commit(batch[0].instance);
+  move.instance.assignee = "zhang.min";
+  ASSERT_EQ(this->store().commit(move), CommitResult::ok);
+  EXPECT_EQ(this->store().open_cases("li.wei"), 1);
+  EXPECT_EQ(this->store().open_cases("zhang.min"), 1);
+  EXPECT_EQ(this->store().open_cases("nobody"), 0);
+}
+
+TYPED_TEST(StoreConformance, PublishingUnchangedContentMakesNoNewVersion) {
+  PublishedDefinition d{"complaint", 0, "sha256:aa", "workflow: complaint\n", "admin", at(0)};
+  auto first = this->store().publish_definition(d);
+  EXPECT_TRUE(first.created);
+  EXPECT_EQ(first.definition.version, 1);
+  auto same = this->store().publish_definition(d);
+  EXPECT_FALSE(same.created);
+  EXPECT_EQ(same.definition.version, 1);
+
+  d.content_hash = "sha256:bb";
+  d.source = "workflow: complaint\n# v2\n";
+  d.published_at = at(60);
+  auto second = this->store().publish_definition(d);
+  EXPECT_TRUE(second.created);
+  EXPECT_EQ(second.definition.version, 2);
+  this->store().publish_definition(
+      {"contract", 0, "sha256:cc", "workflow: contract\n", "ops", at(5)});
+
+  const auto versions = this->store().definition_versions("complaint");
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].content_hash, "sha256:aa");
+  EXPECT_EQ(versions[0].source, "workflow: complaint\n");
+  EXPECT_EQ(versions[0].published_by, "admin");
+  EXPECT_EQ(versions[0].published_at, at(0));
+  EXPECT_EQ(versions[1].version, 2);
+  const auto latest = this->store().latest_definitions();
+  ASSERT_EQ(latest.size(), 2u);
+  EXPECT_EQ(latest[0].name, "complaint");
+  EXPECT_EQ(latest[0].version, 2);
+  EXPECT_EQ(latest[1].name, "contract");
+  EXPECT_THAT(this->store().definition_versions("nope"), IsEmpty());
+}
+
+TYPED_TEST(StoreConformance, OutboxIsClaimedWithLeasesRetriedAndMarkedDelivered) {
+  Commit c = new_commit("c-1");
+  c.notifications.push_back({"assigned", {"li.wei"}, "assignee"});
+  c.webhooks.push_back({"crm", boost::json::object{{"case", "c-1"}}});
+  ASSERT_EQ(this->store().commit(c), CommitResult::ok);
+  Store& s = this->store();
+
+  const auto all = s.outbox(false, 10);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].kind, "notification");
+  EXPECT_EQ(all[0].payload, outbox_payload(c.notifications[0]));
+  EXPECT_EQ(all[0].instance_id, "c-1");
+  EXPECT_EQ(all[0].created_at, c.instance.updated_at);
+  EXPECT_EQ(all[1].kind, "webhook");
+  EXPECT_EQ(all[1].payload, outbox_payload(c.webhooks[0]));
+  EXPECT_EQ(all[0].attempts, 0);
+  EXPECT_LT(all[0].id, all[1].id);
+
+  auto claimed = s.claim_outbox(at(10), at(40), 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, all[0].id);
+  EXPECT_EQ(claimed[0].attempts, 1);
+  EXPECT_EQ(claimed[0].next_attempt_at, at(40));
+  // Leased until t=40: a second deliverer gets only the other message.
+  claimed = s.claim_outbox(at(11), at(41), 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, all[1].id);
+  EXPECT_THAT(s.claim_outbox(at(12), at(42), 10), IsEmpty());
+
+  s.outbox_failed(all[0].id, "smtp: 451 try later", at(100));
+  s.outbox_delivered(all[1].id, at(13));
+  EXPECT_THAT(s.claim_outbox(at(99), at(130), 10), IsEmpty());
+  claimed = s.claim_outbox(at(100), at(130), 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].attempts, 2);
+  EXPECT_EQ(claimed[0].last_error, "smtp: 451 try later");
+
+  const auto open = s.outbox(true, 10);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].id, all[0].id);
+  EXPECT_FALSE(open[0].delivered_at);
+  const auto delivered = s.outbox(false, 10)[1];
+  EXPECT_EQ(delivered.delivered_at, at(13));
+  EXPECT_EQ(delivered.attempts, 1);
+  EXPECT_EQ(s.outbox(false, 1).size(), 1u);
+}
+
+TYPED_TEST(StoreConformance, InboxKeepsUnmatchedEventsAndReplaysEachOnce) {
+  Store& s = this->store();
+  InboxEntry e{0, "hooks/phone", at(5), "no open complaint for +86139", {{"from", "+86139"}}, ""};
+  const auto first = s.add_to_inbox(e);
+  e.reason = "unknown route";
+  const auto second = s.add_to_inbox(e);
+  EXPECT_LT(first, second);
+
+  auto entry = s.inbox_entry(first);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->source, "hooks/phone");
+  EXPECT_EQ(entry->received_at, at(5));
+  EXPECT_EQ(entry->reason, "no open complaint for +86139");
+  EXPECT_EQ(entry->payload, (boost::json::object{{"from", "+86139"}}));
+  EXPECT_EQ(entry->replayed_into, "");
+  EXPECT_FALSE(s.inbox_entry(second + 100));
+
+  EXPECT_TRUE(s.mark_inbox_replayed(first, "c-9"));
+  EXPECT_FALSE(s.mark_inbox_replayed(first, "c-10"));
+  EXPECT_FALSE(s.mark_inbox_replayed(second + 100, "c-10"));
+  EXPECT_EQ(s.inbox_entry(first)->replayed_into, "c-9");
+  ASSERT_EQ(s.inbox(true, 10).size(), 1u);
+  EXPECT_EQ(s.inbox(true, 10)[0].id, second);
+  EXPECT_EQ(s.inbox(false, 10).size(), 2u);
+  EXPECT_EQ(s.inbox(false, 1).size(), 1u);
+}
+
+}  // namespace
+}  // namespace ombud
