@@ -160,17 +160,26 @@ int run_pipe(const PipeOptions& o) {
     }
     ready.notify_one();
   });
-  writer.join();  // returns once the input ended and every answer was written
-  while (o.keep_running && !g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  node->worker().stop();
-  std::fflush(stdout);
-  if (!g_stop) {
-    reader.join();
-  } else {
-    reader.detach();  // may be blocked reading stdin; the process is ending
+  // Runs until the input ended and every answer was written (or, with --keep-running, until a
+  // signal), or until SIGTERM/SIGINT: then what was submitted is committed and answered first.
+  std::atomic<bool> writer_done{false};
+  std::thread waiter([&] {
+    writer.join();
+    writer_done = true;
+  });
+  while (!g_stop && !(writer_done && !o.keep_running)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  node.reset();
+  node->worker().stop();  // commits and answers everything already submitted
+  {
+    const std::lock_guard lock(mutex);
+    input_done = true;  // the reader may still be blocked on stdin: stop waiting for it
+  }
+  ready.notify_one();
+  waiter.join();
   std::fflush(stdout);
+  reader.detach();  // blocked reading stdin, or finished; the process is ending
+  node.reset();
   std::_Exit(0);
 }
 

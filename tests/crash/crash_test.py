@@ -51,6 +51,8 @@ class Engine:
 
     def _read(self):
         for line in self.proc.stdout:
+            if not line.endswith("\n"):
+                break  # cut off by the kill: not an answer (the request is sent again)
             answer = json.loads(line)
             self.answered[answer["ref"]] = answer
 
@@ -96,6 +98,14 @@ def main():
     parser.add_argument("--nodes", type=int, default=1)
     parser.add_argument("--cases", type=int, default=40)
     args = parser.parse_args()
+    if args.store.startswith("@"):
+        # "@FILE": a PostgreSQL URL written by tests/support/pg_cluster.sh; the run gets a fresh
+        # database of its own next to the other tests' schemas.
+        with open(args.store[1:]) as f:
+            base = f.read().strip()
+        name = f"crash_{os.getpid()}"
+        subprocess.run(["psql", base, "-q", "-c", f"CREATE DATABASE {name}"], check=True)
+        args.store = base.rsplit("/", 1)[0] + "/" + name
     rng = random.Random(args.seed)
     print(f"seed {args.seed}, store {args.store}, {args.nodes} node(s), {args.kills} kills")
 
