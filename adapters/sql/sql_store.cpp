@@ -643,10 +643,19 @@ CommitResult SqlStore::commit(const Commit& c) { return commit_all({&c, 1}); }
 CommitResult SqlStore::commit_all(std::span<const Commit> commits) {
   if (commits.empty()) return CommitResult::ok;
   return impl_->write("commit", [&](soci::session& s, Transaction& tx) {
-    for (const Commit& c : commits) {
-      if (!impl_->apply(s, c)) return CommitResult::conflict;  // ~Transaction rolls back
+    try {
+      for (const Commit& c : commits) {
+        if (!impl_->apply(s, c)) return CommitResult::conflict;  // ~Transaction rolls back
+      }
+      tx.commit();
+    } catch (const soci::postgresql_soci_error& e) {
+      // Two nodes' batches locking the same rows in different orders: PostgreSQL aborts one
+      // (deadlock, or a serialization failure). Nothing of it was written; it is a conflict like
+      // a stale revision, and the caller reloads and retries.
+      const std::string state = e.sqlstate();
+      if (state == "40P01" || state == "40001") return CommitResult::conflict;
+      throw;
     }
-    tx.commit();
     return CommitResult::ok;
   });
 }

@@ -1,0 +1,139 @@
+// Around the router: request ids, the access log line, metrics, and handler failures.
+#include "adapters/http/request_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <boost/json/parse.hpp>
+#include <sstream>
+
+#include "adapters/http/json_log.h"
+
+namespace ombud::http {
+namespace {
+
+class RequestHandlerTest : public ::testing::Test {
+ protected:
+  RequestHandlerTest() {
+    router_.add("GET", "/v1/instances/{id}", [](const HttpRequest&, const RouteMatch& m) {
+      return HttpResponse::text(200, std::string(m.param("id")));
+    });
+    router_.add("GET", "/boom", [](const HttpRequest&, const RouteMatch&) -> HttpResponse {
+      throw std::runtime_error("store unavailable");
+    });
+  }
+
+  HttpResponse get(std::string target, std::string request_id = {}) {
+    HttpRequest request;
+    request.method = "GET";
+    request.target = std::move(target);
+    if (!request_id.empty()) request.headers.set("X-Request-Id", std::move(request_id));
+    return handler_(request);
+  }
+
+  // Each JSON log line, parsed.
+  std::vector<boost::json::value> log_lines() {
+    std::vector<boost::json::value> lines;
+    std::istringstream in(log_.str());
+    for (std::string line; std::getline(in, line);) lines.push_back(boost::json::parse(line));
+    return lines;
+  }
+
+  Router router_;
+  MetricsRegistry metrics_;
+  std::ostringstream log_;
+  std::shared_ptr<spdlog::logger> logger_ =
+      make_json_logger("http", std::make_shared<spdlog::sinks::ostream_sink_st>(log_));
+  RequestHandler handler_{router_, metrics_, logger_};
+};
+
+TEST_F(RequestHandlerTest, EchoesASaneRequestId) {
+  EXPECT_EQ(get("/v1/instances/a", "lb-1234.abc").headers.get("X-Request-Id"), "lb-1234.abc");
+}
+
+TEST_F(RequestHandlerTest, ReplacesAnInsaneRequestIdWithAFreshOne) {
+  const auto response = get("/v1/instances/a", "evil\r\nSet-Cookie: x");
+  const auto id = response.headers.get("X-Request-Id");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->size(), 32U);
+  EXPECT_NE(*id, get("/v1/instances/a").headers.get("X-Request-Id"));
+}
+
+TEST_F(RequestHandlerTest, LogsOneJsonLinePerRequest) {
+  get("/v1/instances/c-1?verbose=1", "req-1");
+  const auto lines = log_lines();
+  ASSERT_EQ(lines.size(), 1U);
+  const auto& line = lines[0].as_object();
+  EXPECT_EQ(line.at("level").as_string(), "info");
+  EXPECT_EQ(line.at("logger").as_string(), "http");
+  EXPECT_EQ(line.at("msg").as_string(), "request");
+  EXPECT_EQ(line.at("request_id").as_string(), "req-1");
+  EXPECT_EQ(line.at("route").as_string(), "/v1/instances/{id}");
+  EXPECT_EQ(line.at("target").as_string(), "/v1/instances/c-1?verbose=1");
+  EXPECT_EQ(line.at("status").as_int64(), 200);
+  EXPECT_TRUE(line.contains("duration_ms"));
+  EXPECT_EQ(line.at("ts").as_string().size(), std::string("2026-01-01T00:00:00.000Z").size());
+}
+
+TEST_F(RequestHandlerTest, HandlerExceptionBecomesA500WithTheRequestId) {
+  const auto response = get("/boom", "req-9");
+  EXPECT_EQ(response.status, 500);
+  const auto body = boost::json::parse(response.body);
+  EXPECT_EQ(body.at("error").at("code").as_string(), "internal");
+  EXPECT_EQ(body.at("error").at("message").as_string(), "internal error (request id req-9)");
+  const auto lines = log_lines();
+  ASSERT_EQ(lines.size(), 2U);
+  EXPECT_EQ(lines[0].at("level").as_string(), "error");
+  EXPECT_EQ(lines[0].at("error").as_string(), "store unavailable");
+  EXPECT_EQ(lines[1].at("level").as_string(), "warning");
+}
+
+TEST_F(RequestHandlerTest, CountsByRouteWithUnmatchedCollapsed) {
+  get("/v1/instances/a");
+  get("/v1/instances/b");
+  get("/scanner/probe/1");
+  get("/scanner/probe/2");
+  const std::string text = metrics_.expose();
+  EXPECT_NE(text.find("ombud_http_requests_total{method=\"GET\",route=\"/v1/instances/{id}\","
+                      "status=\"200\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ombud_http_requests_total{method=\"GET\",route=\"unmatched\","
+                      "status=\"404\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ombud_http_request_duration_seconds_count{method=\"GET\","
+                      "route=\"/v1/instances/{id}\"} 2\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(JsonLog, PlainMessagesAreQuotedAndEscaped) {
+  std::ostringstream out;
+  auto logger = make_json_logger("core", std::make_shared<spdlog::sinks::ostream_sink_st>(out));
+  logger->warn("a \"quoted\" {} line", "braced");
+  const auto line = boost::json::parse(out.str());
+  EXPECT_EQ(line.at("msg").as_string(), "a \"quoted\" braced line");
+  EXPECT_EQ(line.at("level").as_string(), "warning");
+  EXPECT_EQ(line.at("logger").as_string(), "core");
+}
+
+TEST(JsonLog, FieldsBecomeMembersAndBracesStayLiteral) {
+  std::ostringstream out;
+  auto logger = make_json_logger("core", std::make_shared<spdlog::sinks::ostream_sink_st>(out));
+  log_fields(*logger, spdlog::level::info, "started {x}", {{"port", 8080}, {"path", "{a}"}});
+  const auto line = boost::json::parse(out.str());
+  EXPECT_EQ(line.at("msg").as_string(), "started {x}");
+  EXPECT_EQ(line.at("port").as_int64(), 8080);
+  EXPECT_EQ(line.at("path").as_string(), "{a}");
+}
+
+TEST(JsonLog, DisabledLevelsWriteNothing) {
+  std::ostringstream out;
+  auto logger = make_json_logger("core", std::make_shared<spdlog::sinks::ostream_sink_st>(out));
+  log_fields(*logger, spdlog::level::debug, "hidden", {{"a", 1}});
+  EXPECT_EQ(out.str(), "");
+}
+
+}  // namespace
+}  // namespace ombud::http
