@@ -62,7 +62,18 @@ const EventHandlers* State::handlers_for(std::string_view event) const {
   return nullptr;
 }
 
+void Definition::index_states() {
+  state_index.clear();
+  state_index.reserve(states.size());
+  // The first of two states with the same name wins, as in the scan (the checker rejects those).
+  for (std::size_t i = 0; i < states.size(); ++i) state_index.try_emplace(states[i].name, i);
+}
+
 const State* Definition::find_state(std::string_view state) const {
+  if (auto it = state_index.find(state);
+      it != state_index.end() && it->second < states.size() && states[it->second].name == state) {
+    return &states[it->second];
+  }
   for (const auto& s : states) {
     if (s.name == state) return &s;
   }

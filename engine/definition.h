@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -232,6 +234,17 @@ struct Definition {
   SourcePos calendar_pos;
   SourcePos initial_pos;
 
+  // Position in `states` by name, so that step() finds a state without scanning them all. The
+  // loader builds it with index_states() once the states are read; a definition put together
+  // by hand may leave it empty. find_state() checks every hit against the state's name and
+  // scans otherwise, so a missing or stale index costs time, never a wrong answer.
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> state_index;
+
+  void index_states();
   const State* find_state(std::string_view name) const;
   const Schema* event_schema(std::string_view event) const;
   std::vector<std::string> state_names() const;

@@ -1,8 +1,8 @@
 #include "engine/step.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/json/serialize.hpp>
-#include <deque>
 
 #include "engine/assignment.h"
 
@@ -24,6 +24,26 @@ std::string millis_text(Millis ms) {
   return format_duration(d);
 }
 
+// History details for the entries every step writes (event, transition): a table of the right
+// size filled by emplace, about half the instructions of the initializer-list constructor with
+// its value_ref conversions.
+boost::json::object transition_details(std::string_view from, std::string_view to) {
+  boost::json::object o;
+  o.reserve(2);
+  o.emplace("from", from);
+  o.emplace("to", to);
+  return o;
+}
+
+boost::json::object event_details(const Event& ev) {
+  boost::json::object o;
+  o.reserve(3);
+  o.emplace("event", ev.name);
+  o.emplace("data", ev.data);
+  o.emplace("actor", ev.actor);
+  return o;
+}
+
 bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -31,14 +51,16 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
 class Machine {
  public:
   Machine(const Definition& def, const StepContext& ctx, Timestamp now, Outcome& out)
-      : def_(def), ctx_(ctx), now_(now), out_(out), inst_(out.instance) {}
+      : def_(def), ctx_(ctx), now_(now), out_(out), inst_(out.instance) {
+    out_.history.reserve(8);  // a step writes 2 to 15 entries: grow once or twice, not 4 times
+  }
 
   // ---- entry points -----------------------------------------------------------------------
 
-  void begin(const boost::json::object& data) {
+  void begin(boost::json::object data) {
     inst_.workflow = def_.name;
     inst_.created_at = now_;
-    inst_.data = data;
+    inst_.data = std::move(data);
     for (const auto& sla : def_.slas) {
       SlaClock clock;
       clock.name = sla.name;
@@ -83,12 +105,20 @@ class Machine {
     history("incident", std::move(message));
   }
 
+  // `name` is one of the definition's calendar names (std::nullopt: the workflow's calendar).
   const BusinessCalendar& calendar(const std::optional<std::string>& name) const {
     static const BusinessCalendar kWallClock = BusinessCalendar::wall_clock();
-    const std::string& n = name ? *name : (def_.calendar ? *def_.calendar : std::string());
-    if (n.empty() || n == "none" || ctx_.calendars == nullptr) return kWallClock;
-    const BusinessCalendar* cal = ctx_.calendars->find(n);
-    return cal != nullptr ? *cal : kWallClock;
+    const std::string* n = name ? &*name : (def_.calendar ? &*def_.calendar : nullptr);
+    if (n == nullptr || n->empty() || *n == "none" || ctx_.calendars == nullptr) return kWallClock;
+    // SLA clocks ask for their calendar many times in a step; the names live in the definition,
+    // so the port's answer is remembered by the name's address.
+    for (std::size_t i = 0; i < calendars_seen_; ++i) {
+      if (calendar_cache_[i].first == n) return *calendar_cache_[i].second;
+    }
+    const BusinessCalendar* cal = ctx_.calendars->find(*n);
+    if (cal == nullptr) cal = &kWallClock;
+    if (calendars_seen_ < calendar_cache_.size()) calendar_cache_[calendars_seen_++] = {n, cal};
+    return *cal;
   }
 
   // Rebuilt only when a field it shows has changed since the last expression read it.
@@ -121,7 +151,9 @@ class Machine {
     ec.data_schema = &def_.data;
     ec.event = event_data;
     ec.event_schema = event_schema;
-    ec.instance = &instance_json();
+    // Only an expression that names `instance` can read it (the identifier is in its text), so
+    // the others skip building the object.
+    if (e.text.find("instance") != std::string::npos) ec.instance = &instance_json();
     ec.now = now_;
     expr::EvalResult r = expr::evaluate(*e.ast, ec);
     if (!r.ok()) {
@@ -137,8 +169,15 @@ class Machine {
     return v && v->kind() == expr::TypeKind::boolean && std::get<bool>(v->v);
   }
 
-  const Schema* event_schema(const Event* ev) const {
-    return ev != nullptr ? def_.event_schema(ev->name) : nullptr;
+  // Every expression of an event asks for its schema: the last lookup is remembered by name.
+  const Schema* event_schema(const Event* ev) {
+    if (ev == nullptr) return nullptr;
+    if (!schema_known_ || ev->name != schema_event_) {
+      schema_known_ = true;
+      schema_event_ = ev->name;
+      schema_ = def_.event_schema(ev->name);
+    }
+    return schema_;
   }
 
   std::optional<boost::json::value> value(const ValueSpec& spec, const Event* ev) {
@@ -198,6 +237,17 @@ class Machine {
       if (!v) continue;
       values.emplace_back(&field, std::move(*v));
     }
+    // Idle instances are most of memory, so `data` grows to exactly the fields it will hold, not
+    // by half again as boost::json::object::reserve does: a fresh table of the exact size, with
+    // the values moved over (only the keys are copied).
+    std::size_t added = 0;
+    for (const auto& [field, v] : values) added += !v.is_null() && !inst_.data.contains(*field);
+    if (inst_.data.size() + added > inst_.data.capacity()) {
+      boost::json::object grown(inst_.data.storage());
+      grown.reserve(inst_.data.size() + added);  // exact from empty
+      for (auto& kv : inst_.data) grown.emplace(kv.key(), std::move(kv.value()));
+      inst_.data = std::move(grown);
+    }
     boost::json::object changed;
     for (auto& [field, v] : values) {
       const FieldSchema* schema = def_.data.find(*field);
@@ -215,7 +265,10 @@ class Machine {
       inst_.data[*field] = v;
       changed[*field] = std::move(v);
     }
-    if (!changed.empty()) history("set", "set " + boost::json::serialize(changed), changed);
+    if (!changed.empty()) {
+      std::string message = "set " + boost::json::serialize(changed);
+      history("set", std::move(message), std::move(changed));
+    }
   }
 
   void assign_to(const AssignmentChoice& choice, const std::string& how, const std::string& queue) {
@@ -423,7 +476,8 @@ class Machine {
 
   // ---- states, timers, transitions --------------------------------------------------------
 
-  void cancel_timers_if(const std::function<bool(const PendingTimer&)>& pred) {
+  template <typename Pred>
+  void cancel_timers_if(const Pred& pred) {
     auto it = std::remove_if(inst_.timers.begin(), inst_.timers.end(), [&](const PendingTimer& t) {
       if (!pred(t)) return false;
       out_.cancelled.push_back(t.id);
@@ -495,15 +549,16 @@ class Machine {
   }
 
   void take(const Transition& t, const Event* ev, const std::string& trigger) {
-    const std::string from = inst_.state;
     if (!t.target) {
-      history("transition", trigger + ": internal in '" + from + "'");
+      history("transition", trigger + ": internal in '" + inst_.state + "'");
       run_actions(t.actions, ev);
       return;
     }
-    history("transition", trigger + ": " + from + " → " + *t.target,
-            {{"from", from}, {"to", *t.target}});
-    if (const State* source = def_.find_state(from)) leave(*source, ev);
+    std::string message;
+    message.reserve(trigger.size() + inst_.state.size() + t.target->size() + 8);
+    message.append(trigger).append(": ").append(inst_.state).append(" → ").append(*t.target);
+    history("transition", std::move(message), transition_details(inst_.state, *t.target));
+    if (const State* source = def_.find_state(inst_.state)) leave(*source, ev);
     run_actions(t.actions, ev);
     enter(*t.target, ev);
   }
@@ -516,19 +571,20 @@ class Machine {
   // Finds the transition an event takes in the current state (own `on` first, then global).
   const Transition* choose(const Event& ev) {
     const State* s = def_.find_state(inst_.state);
-    std::vector<const EventHandlers*> lists;
-    if (s != nullptr) {
-      if (const EventHandlers* h = s->handlers_for(ev.name)) lists.push_back(h);
-    }
-    if (s != nullptr && !s->final) {
-      for (const auto& h : def_.on) {
-        if (h.event == ev.name) lists.push_back(&h);
-      }
-    }
-    for (const EventHandlers* h : lists) {
-      for (const auto& t : h->transitions) {
+    if (s == nullptr) return nullptr;
+    const auto first_enabled = [&](const EventHandlers& h) -> const Transition* {
+      for (const auto& t : h.transitions) {
         if (guard_holds(t.guard, &ev)) return &t;
       }
+      return nullptr;
+    };
+    if (const EventHandlers* h = s->handlers_for(ev.name)) {
+      if (const Transition* t = first_enabled(*h)) return t;
+    }
+    if (s->final) return nullptr;
+    for (const auto& h : def_.on) {
+      if (h.event != ev.name) continue;
+      if (const Transition* t = first_enabled(h)) return t;
     }
     return nullptr;
   }
@@ -542,7 +598,8 @@ class Machine {
       }
       return;
     }
-    if (const Schema* schema = def_.event_schema(ev.name)) {
+    const Schema* schema = event_schema(&ev);
+    if (schema != nullptr) {
       const std::string problem = validate_payload(*schema, ev.data);
       if (!problem.empty()) {
         if (external) {
@@ -553,15 +610,19 @@ class Machine {
         return;
       }
     }
-    Event with_defaults = ev;
-    if (const Schema* schema = def_.event_schema(ev.name)) {
+    // Actions see the payload with the schema's defaults filled in. Most events need none, and
+    // those are used as they came, without a copy.
+    std::optional<Event> with_defaults;
+    if (schema != nullptr) {
       for (const auto& f : schema->fields) {
-        if (f.default_value && !with_defaults.data.contains(f.name)) {
-          with_defaults.data[f.name] = *f.default_value;
+        if (f.default_value && !ev.data.contains(f.name)) {
+          if (!with_defaults) with_defaults = ev;
+          with_defaults->data[f.name] = *f.default_value;
         }
       }
     }
-    const Transition* t = choose(with_defaults);
+    const Event& seen = with_defaults ? *with_defaults : ev;
+    const Transition* t = choose(seen);
     if (t == nullptr) {
       history("not_handled", ev.name + ": no transition in '" + inst_.state + "' takes it",
               {{"event", ev.name}, {"data", ev.data}});
@@ -578,9 +639,8 @@ class Machine {
       }
     }
     handled_ = true;
-    history("event", ev.name + (ev.actor.empty() ? "" : " from " + ev.actor),
-            {{"event", ev.name}, {"data", ev.data}, {"actor", ev.actor}});
-    take(*t, &with_defaults, ev.name);
+    history("event", ev.name + (ev.actor.empty() ? "" : " from " + ev.actor), event_details(ev));
+    take(*t, &seen, ev.name);
   }
 
   void drain_raised() {
@@ -594,7 +654,7 @@ class Machine {
         return;
       }
       Event ev = std::move(raised_.front());
-      raised_.pop_front();
+      raised_.erase(raised_.begin());
       history("raised", "raised " + ev.name);
       handle_event(ev, /*external=*/false);
     }
@@ -713,10 +773,11 @@ class Machine {
     auto due = cal.add(now_, goal);
     c.budget = due ? cal.working_time(now_, *due) : goal.wall_clock();
     c.due_at = breach_instant(c, cal) - Millis(1);
+    std::string due_text = format_timestamp(c.due_at);
     history("sla",
             "SLA " + sla.name + " started (cycle " + std::to_string(c.cycle) + ", goal " +
-                format_duration(goal) + ", due " + format_timestamp(c.due_at) + ")",
-            {{"sla", sla.name}, {"cycle", c.cycle}, {"due", format_timestamp(c.due_at)}});
+                format_duration(goal) + ", due " + due_text + ")",
+            {{"sla", sla.name}, {"cycle", c.cycle}, {"due", std::move(due_text)}});
     arm_escalations(i);
   }
 
@@ -798,7 +859,8 @@ class Machine {
   }
 
   // Arms the next firing of every level still due in this cycle, plus the goal itself (index -1,
-  // which marks the cycle breached).
+  // which marks the cycle breached). Called right after the clock (re)started running at now_
+  // and got its due_at, which is one millisecond before the breach instant.
   void arm_escalations(std::size_t i) {
     const Sla& sla = def_.slas[i];
     SlaClock& c = clock_for(i);
@@ -809,7 +871,7 @@ class Machine {
       goal.sla = sla.name;
       goal.cycle = c.cycle;
       goal.index = -1;
-      goal.due = breach_instant(c, cal);
+      goal.due = c.due_at + Millis(1);  // = breach_instant(c, cal)
       arm(std::move(goal));
     }
     for (std::size_t level = 0; level < sla.escalate.size(); ++level) {
@@ -872,7 +934,12 @@ class Machine {
   Timestamp now_;
   Outcome& out_;
   Instance& inst_;
-  std::deque<Event> raised_;
+  std::vector<Event> raised_;  // events raised and not yet handled, oldest first
+  mutable std::array<std::pair<const std::string*, const BusinessCalendar*>, 4> calendar_cache_{};
+  mutable std::size_t calendars_seen_ = 0;
+  bool schema_known_ = false;       // event_schema(): the last event name asked about...
+  std::string schema_event_;        // ...
+  const Schema* schema_ = nullptr;  // ...and its schema
   std::map<std::string, std::int64_t> counter_overlay_;
   boost::json::object instance_json_;
   bool instance_json_valid_ = false;
@@ -913,7 +980,12 @@ Outcome start(const Definition& def, std::string id, const boost::json::object& 
     out.error = "data: " + problem;
     return out;
   }
-  boost::json::object with_defaults = data;
+  // The start data with the schema's defaults, in a table of exactly its size (idle instances
+  // are most of memory); the machine takes it over without another copy.
+  std::size_t absent = 0;
+  for (const auto& f : def.data.fields) absent += f.default_value && !data.contains(f.name);
+  boost::json::object with_defaults(data.size() + absent);
+  for (const auto& kv : data) with_defaults.emplace(kv.key(), kv.value());
   for (const auto& f : def.data.fields) {
     if (f.default_value &&
         (!with_defaults.contains(f.name) || with_defaults.at(f.name).is_null())) {
@@ -921,7 +993,7 @@ Outcome start(const Definition& def, std::string id, const boost::json::object& 
     }
   }
   Machine m(def, ctx, now, out);
-  m.begin(with_defaults);
+  m.begin(std::move(with_defaults));
   out.instance.timers.shrink_to_fit();  // idle instances are most of memory: no slack
   out.instance.revision += 1;
   out.instance.updated_at = now;

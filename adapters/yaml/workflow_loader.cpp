@@ -65,6 +65,7 @@ class WorkflowLoader {
     if (const Node* n = root.find("on")) def.on = handlers(*n, "global on");
     if (const Node* n = root.find("slas")) slas(*n, def);
     if (const Node* n = root.find("schedule")) def.schedule = schedule(*n);
+    def.index_states();
     return def;
   }
 

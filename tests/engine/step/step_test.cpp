@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "adapters/yaml/workflow_loader.h"
 #include "engine/step.h"
 
@@ -207,6 +209,50 @@ states:
 )");
   EXPECT_EQ(start(def, "c-1", {{"vip", true}}, kT0, {}).instance.state, "fast");
   EXPECT_EQ(start(def, "c-2", {}, kT0, {}).instance.state, "normal");
+}
+
+TEST(Step, EventPayloadDefaultsReachGuardsAndActionsButNotTheHistory) {
+  const Definition def = load(R"(workflow: rating
+data:
+  score: {type: int}
+events:
+  rate: {score: {type: int, default: 3}}
+initial: open
+states:
+  open:
+    on:
+      rate:
+        - guard: event.score >= 3
+          target: good
+          actions: [{set: {score: "${ event.score }"}}]
+        - target: bad
+  good: {type: final}
+  bad: {type: final}
+)");
+  const Instance in = start(def, "r-1", {}, kT0, {}).instance;
+  const Outcome defaulted = step(def, in, event("rate"), kT0, {});
+  EXPECT_EQ(defaulted.instance.state, "good");
+  EXPECT_EQ(defaulted.instance.data.at("score").as_int64(), 3);
+  // The event entry records the payload as it was sent.
+  ASSERT_EQ(defaulted.history.at(0).kind, "event");
+  EXPECT_TRUE(defaulted.history.at(0).details.at("data").as_object().empty());
+  EXPECT_EQ(step(def, in, event("rate", {{"score", 1}}), kT0, {}).instance.state, "bad");
+}
+
+TEST(Definition, FindStateIsRightWithoutOrWithAStaleIndex) {
+  Definition def = load(kOrder);
+  ASSERT_EQ(def.state_index.size(), def.states.size());  // the loader builds it
+  ASSERT_NE(def.find_state("b"), nullptr);
+  EXPECT_EQ(def.find_state("b")->name, "b");
+  EXPECT_EQ(def.find_state("nowhere"), nullptr);
+
+  std::reverse(def.states.begin(), def.states.end());  // positions no longer match the index
+  EXPECT_EQ(def.find_state("a")->name, "a");
+  EXPECT_EQ(def.find_state("done")->name, "done");
+  def.state_index.clear();
+  EXPECT_EQ(def.find_state("b")->name, "b");
+  EXPECT_EQ(step(def, start(def, "x-1", {}, kT0, {}).instance, event("go"), kT0, {}).instance.state,
+            "b");
 }
 
 TEST(Step, ARaiseLoopBecomesAnIncidentNotAHang) {
