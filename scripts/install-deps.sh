@@ -16,6 +16,7 @@ packages=(
   libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-yaml python3-jsonschema   # JSON Schema check of the shipped workflows
+  postgresql postgresql-client        # PostgreSQL 15 server the SQL store tests start themselves
 )
 
 missing=()
