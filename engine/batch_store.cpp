@@ -17,6 +17,7 @@ void BatchStore::discard() {
   keys_used_.clear();
   fired_.clear();
   open_cases_delta_.clear();
+  earliest_armed_.reset();
 }
 
 std::int64_t BatchStore::get(std::string_view counter) const {
@@ -82,6 +83,9 @@ CommitResult BatchStore::commit(const Commit& c) {
   if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = c.response;
   if (!c.instance.key.empty()) keys_used_.insert({c.instance.workflow, c.instance.key});
   if (c.fired) fired_.insert({c.fired->instance_id, c.fired->timer_id});
+  for (const auto& t : c.armed) {
+    if (!earliest_armed_ || t.due < *earliest_armed_) earliest_armed_ = t.due;
+  }
   commits_.push_back(c);
   return CommitResult::ok;
 }

@@ -32,6 +32,8 @@ class BatchStore final : public Store {
   CommitResult flush();
   // Forgets the collected commits without writing them.
   void discard();
+  // The earliest due time among the timers the collected commits arm.
+  std::optional<Timestamp> earliest_armed() const { return earliest_armed_; }
 
   std::int64_t get(std::string_view counter) const override;
   std::optional<Instance> load(const std::string& id) const override;
@@ -100,6 +102,7 @@ class BatchStore final : public Store {
   std::set<std::pair<std::string, std::string>> keys_used_;
   std::set<std::pair<std::string, std::uint64_t>> fired_;
   std::map<std::string, int, std::less<>> open_cases_delta_;
+  std::optional<Timestamp> earliest_armed_;
 };
 
 }  // namespace ombud

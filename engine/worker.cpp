@@ -187,12 +187,14 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
   std::vector<RuntimeResult> results;
   results.reserve(batch.size());
   std::vector<RuntimeResult> fired;
+  std::optional<Timestamp> armed_soon;
   try {
     batch_store_.discard();
     for (const auto& p : batch) results.push_back(run_one(batch_runtime_, p));
     for (const auto& t : timers) {
       if (auto r = batch_runtime_.fire_timer(t)) fired.push_back(std::move(*r));
     }
+    armed_soon = batch_store_.earliest_armed();
     if (batch_store_.flush() == CommitResult::conflict) {
       // Another node changed something this batch read. Nothing was written: redo each request
       // on its own, reloading what changed.
@@ -222,8 +224,10 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
     stats_.requests += batch.size();
     stats_.timers_fired += fired.size();
   }
-  // New timers due soon (armed by this batch) are claimed on the next turn.
-  refill_soon_ = true;
+  // A timer this batch armed that comes due before the next periodic refill is claimed on the
+  // next turn; the others wait for the refill (claiming after every batch would re-lease the
+  // whole window each time).
+  if (armed_soon && *armed_soon <= next_refill_) refill_soon_ = true;
   if (on_commit) {
     std::vector<RuntimeResult> all = results;
     all.insert(all.end(), fired.begin(), fired.end());
