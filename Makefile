@@ -50,6 +50,11 @@ run: build
 	done
 	@echo; echo "## Demo: a week in the complaint department (ombud simulate examples/complaint_demo.yaml)"; echo
 	$(OMBUD) simulate examples/complaint_demo.yaml
+	@echo; echo "## The engine on the embedded SQLite store (var/ombud.db): a call comes in, is answered, waits on the customer"
+	@echo "## (run it again: the same idempotency keys get the answers given the first time)"; echo
+	$(OMBUD) pipe --config config/ombud.yaml --store sqlite:var/ombud.db workflows \
+	  < examples/complaint_requests.ndjson | /usr/bin/python3 scripts/show_answers.py
+	$(OMBUD) verify --config config/ombud.yaml --store sqlite:var/ombud.db
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

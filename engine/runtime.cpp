@@ -73,6 +73,7 @@ boost::json::object RuntimeResult::to_json() const {
   for (const auto& h : history) entries.push_back(history_json(h));
   boost::json::object o{{"status", status_name(status)}, {"history", std::move(entries)}};
   if (!error.empty()) o["error"] = error;
+  if (replayed) o["replayed"] = true;
   if (instance) o["instance"] = ombud::to_json(*instance);
   return o;
 }
@@ -154,17 +155,20 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
                {{"start", request.data}});
 }
 
-RuntimeResult Runtime::send(const EventRequest& request) {
-  if (!request.idempotency_key.empty()) {
-    if (auto previous = store_.idempotent_response(request.idempotency_key)) {
-      RuntimeResult r;
-      r.replayed = true;
-      if (auto it = previous->find("instance"); it != previous->end() && it->value().is_object()) {
-        if (auto inst = instance_from_json(it->value(), nullptr)) r.instance = std::move(inst);
-      }
-      return r;
-    }
+std::optional<RuntimeResult> Runtime::replayed(const std::string& idempotency_key) const {
+  if (idempotency_key.empty()) return std::nullopt;
+  auto previous = store_.idempotent_response(idempotency_key);
+  if (!previous) return std::nullopt;
+  RuntimeResult r;
+  r.replayed = true;
+  if (auto it = previous->find("instance"); it != previous->end() && it->value().is_object()) {
+    if (auto inst = instance_from_json(it->value(), nullptr)) r.instance = std::move(inst);
   }
+  return r;
+}
+
+RuntimeResult Runtime::send(const EventRequest& request) {
+  if (auto previous = replayed(request.idempotency_key)) return std::move(*previous);
   std::string id = request.instance_id;
   if (id.empty()) {
     auto found = store_.find_open_by_key(request.workflow, request.key);
@@ -199,23 +203,14 @@ RuntimeResult Runtime::send(const EventRequest& request) {
 }
 
 RuntimeResult Runtime::assign(const AssignRequest& request) {
-  if (!request.idempotency_key.empty()) {
-    if (auto previous = store_.idempotent_response(request.idempotency_key)) {
-      RuntimeResult r;
-      r.replayed = true;
-      if (auto it = previous->find("instance"); it != previous->end() && it->value().is_object()) {
-        if (auto inst = instance_from_json(it->value(), nullptr)) r.instance = std::move(inst);
-      }
-      return r;
-    }
-  }
+  if (auto previous = replayed(request.idempotency_key)) return std::move(*previous);
   auto instance = store_.load(request.instance_id);
   if (!instance) {
     return failure(RuntimeResult::Status::not_found, "no case '" + request.instance_id + "'");
   }
   if (instance->ended) {
-    RuntimeResult r = failure(RuntimeResult::Status::rejected,
-                              "case '" + instance->id + "' has ended");
+    RuntimeResult r =
+        failure(RuntimeResult::Status::rejected, "case '" + instance->id + "' has ended");
     r.instance = std::move(instance);
     return r;
   }
@@ -234,9 +229,11 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
   std::string message = "reassigned from " + from + " to " + to;
   if (!request.actor.empty()) message += " by " + request.actor;
   if (!request.reason.empty()) message += ": " + request.reason;
-  out.history.push_back({now, "assigned", message,
-                         {{"from", instance->assignee}, {"to", request.to},
-                          {"reason", request.reason}}});
+  out.history.push_back(
+      {now,
+       "assigned",
+       message,
+       {{"from", instance->assignee}, {"to", request.to}, {"reason", request.reason}}});
   return apply(*instance, std::move(out), request.idempotency_key, false, std::nullopt,
                request.actor, {{"assign", request.to}, {"reason", request.reason}});
 }

@@ -150,17 +150,43 @@ void Worker::refill(Timestamp now) {
     return;
   }
   for (const auto& t : claimed) {
-    const auto [it, fresh] = claimed_.insert({t.instance_id, t.timer_id});
-    (void)it;
-    if (!fresh) continue;
-    auto [h, added] = handles_.try_emplace(t.instance_id, handle_ids_.size());
-    if (added) handle_ids_.push_back(t.instance_id);
-    timers_.insert(t.due, {h->second, t.timer_id});
+    if (!claimed_.insert({t.instance_id, t.timer_id}).second) continue;
+    timers_.insert(t.due, {acquire_handle(t.instance_id), t.timer_id});
   }
   next_refill_ = now + options_.refill_every;
   refill_soon_ = false;
   const std::lock_guard lock(mutex_);
   stats_.timers_in_memory = timers_.size();
+}
+
+std::uint64_t Worker::acquire_handle(const std::string& instance_id) {
+  auto [it, added] = handles_.try_emplace(instance_id, 0);
+  if (added) {
+    if (free_handles_.empty()) {
+      it->second = handle_ids_.size();
+      handle_ids_.push_back(instance_id);
+      handle_refs_.push_back(0);
+    } else {
+      it->second = free_handles_.back();
+      free_handles_.pop_back();
+      handle_ids_[it->second] = instance_id;
+    }
+  }
+  handle_refs_[it->second] += 1;
+  return it->second;
+}
+
+void Worker::forget_claim(const DueTimer& t) {
+  if (claimed_.erase({t.instance_id, t.timer_id}) == 0) return;
+  auto it = handles_.find(t.instance_id);
+  if (it == handles_.end()) return;
+  // A handle no claimed timer refers to is reused, so memory follows the claimed window, not
+  // every instance that ever had a timer on this node.
+  if (--handle_refs_[it->second] == 0) {
+    handle_ids_[it->second].clear();
+    free_handles_.push_back(it->second);
+    handles_.erase(it);
+  }
 }
 
 RuntimeResult Worker::run_one(Runtime& runtime, const Pending& p) {
@@ -213,11 +239,11 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
     }
     for (auto& p : batch) p.done(store_error(e.what()));
     // The timers stay claimed in the database; forget them here and claim them again.
-    for (const auto& t : timers) claimed_.erase({t.instance_id, t.timer_id});
+    for (const auto& t : timers) forget_claim(t);
     refill_soon_ = true;
     return;
   }
-  for (const auto& t : timers) claimed_.erase({t.instance_id, t.timer_id});
+  for (const auto& t : timers) forget_claim(t);
   {
     const std::lock_guard lock(mutex_);
     stats_.batches += 1;
@@ -249,7 +275,7 @@ void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>&
   }
   std::uint64_t fired = 0;
   for (const auto& t : timers) {
-    claimed_.erase({t.instance_id, t.timer_id});
+    forget_claim(t);
     try {
       // A conflict here means the row is gone: fired or cancelled elsewhere. Nothing to do.
       if (auto r = direct_runtime_.fire_timer(t);
@@ -305,10 +331,6 @@ void Worker::loop() {
     std::vector<DueTimer> timers;
     timers.reserve(due.size());
     for (const auto& d : due) timers.push_back({handle_ids_[d.key.instance], d.key.timer, d.due});
-    if (timers_.empty() && claimed_.empty()) {
-      handles_.clear();  // nothing refers to a handle any more
-      handle_ids_.clear();
-    }
     if (!batch.empty() || !timers.empty()) process(batch, timers);
   }
   try {

@@ -114,6 +114,8 @@ class Worker {
   void loop();
   void outbox_loop();
   void refill(Timestamp now);
+  std::uint64_t acquire_handle(const std::string& instance_id);
+  void forget_claim(const DueTimer& timer);
   void process(std::vector<Pending>& batch, std::vector<DueTimer>& timers);
   RuntimeResult run_one(Runtime& runtime, const Pending& p);
   void redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>& timers);
@@ -138,7 +140,9 @@ class Worker {
   // Worker thread only.
   TimerQueue timers_;
   std::map<std::string, std::uint64_t> handles_;  // instance id → TimerKey::instance
-  std::vector<std::string> handle_ids_;
+  std::vector<std::string> handle_ids_;           // TimerKey::instance → instance id
+  std::vector<std::uint32_t> handle_refs_;        // claimed timers per handle
+  std::vector<std::uint64_t> free_handles_;
   std::set<std::pair<std::string, std::uint64_t>> claimed_;
   Timestamp next_refill_{};
   bool refill_soon_ = false;
