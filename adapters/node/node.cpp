@@ -5,11 +5,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "adapters/sql/sql_store.h"
 #include "adapters/yaml/config_loader.h"
 #include "adapters/yaml/workflow_files.h"
 #include "adapters/yaml/workflow_loader.h"
 #include "engine/definition_check.h"
-#include "adapters/sql/sql_store.h"
 #include "engine/memory_store.h"
 
 namespace ombud {
