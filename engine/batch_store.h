@@ -43,6 +43,10 @@ class BatchStore final : public Store {
   std::optional<boost::json::object> idempotent_response(const std::string& key) const override;
   CommitResult commit(const Commit& commit) override;
   CommitResult commit_all(std::span<const Commit> commits) override;
+  // Outside the batch: a block is the caller's even if the batch is thrown away.
+  std::int64_t reserve(std::string_view counter, std::int64_t count) override {
+    return base_.reserve(counter, count);
+  }
   std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const override {
     return base_.due_timers(until, limit);
   }

@@ -19,6 +19,14 @@ std::int64_t MemoryStore::get(std::string_view counter) const {
   return get_locked(counter);
 }
 
+std::int64_t MemoryStore::reserve(std::string_view counter, std::int64_t count) {
+  const std::lock_guard lock(mutex_);
+  auto it = counters_.find(counter);
+  if (it == counters_.end()) it = counters_.emplace(std::string(counter), 0).first;
+  it->second += count;
+  return it->second;
+}
+
 std::optional<Instance> MemoryStore::load(const std::string& id) const {
   const std::lock_guard lock(mutex_);
   auto it = instances_.find(id);

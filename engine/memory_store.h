@@ -15,7 +15,7 @@
 
 namespace ombud {
 
-class MemoryStore final : public Store {
+class MemoryStore : public Store {
  public:
   std::int64_t get(std::string_view counter) const override;
   std::optional<Instance> load(const std::string& id) const override;
@@ -25,6 +25,7 @@ class MemoryStore final : public Store {
   std::optional<boost::json::object> idempotent_response(const std::string& key) const override;
   CommitResult commit(const Commit& commit) override;
   CommitResult commit_all(std::span<const Commit> commits) override;
+  std::int64_t reserve(std::string_view counter, std::int64_t count) override;
   std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const override;
   std::optional<Timestamp> next_timer_due() const override;
   std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until, Timestamp now,

@@ -105,6 +105,18 @@ StepContext Runtime::context_for(const StepContext* overrides) const {
   return ctx;
 }
 
+std::int64_t Runtime::next_instance_number(const std::string& workflow) {
+  // Blocks rather than one counter bumped per start: nodes sharing a database would otherwise
+  // all contend on that row. A block left unused when a process stops leaves a gap.
+  constexpr std::int64_t kBlock = 32;
+  IdBlock& block = id_blocks_[workflow];
+  if (block.next > block.last) {
+    block.last = store_.reserve("ids:" + workflow, kBlock);
+    block.next = block.last - kBlock + 1;
+  }
+  return block.next++;
+}
+
 RuntimeResult Runtime::start(const StartRequest& request) {
   return start_at(request, clock_.now());
 }
@@ -125,8 +137,7 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
       return r;
     }
   }
-  const std::string counter = "ids:" + def->name;
-  const std::int64_t n = store_.get(counter) + 1;
+  const std::int64_t n = next_instance_number(def->name);
   StepContext ctx = context_for(nullptr);
   const StoreWorkload workload(store_);
   ctx.workload = &workload;
@@ -149,7 +160,6 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
         RuntimeResult::Status::rejected,
         "key " + key + " is already taken: '" + def->name + "' allows one case per key, ever");
   }
-  out.counters.push_back({counter, n});
   Instance before;
   return apply(before, std::move(out), request.idempotency_key, true, std::nullopt, request.actor,
                {{"start", request.data}});
@@ -265,7 +275,7 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   c.notifications = outcome.notifications;
   c.webhooks = outcome.webhooks;
   for (const auto& u : outcome.counters)
-    c.counters.push_back({u.name, store_.get(u.name), u.value});
+    c.counters.push_back({u.name, u.read, u.value});
   c.idempotency_key = idempotency_key;
   c.instance = outcome.instance;
 

@@ -111,6 +111,8 @@ class Runtime {
                       bool is_new, const std::optional<DueTimer>& fired, const std::string& actor,
                       boost::json::object input);
   StepContext context_for(const StepContext* overrides) const;
+  // The next instance number of `workflow`, from a block reserved in the store.
+  std::int64_t next_instance_number(const std::string& workflow);
 
   Store& store_;
   const Clock& clock_;
@@ -118,6 +120,11 @@ class Runtime {
   Notifier* notifier_;
   std::map<std::string, std::pair<const Definition*, int>> definitions_;  // the latest
   std::map<std::pair<std::string, int>, const Definition*> versions_;
+  struct IdBlock {
+    std::int64_t next = 1;
+    std::int64_t last = 0;
+  };
+  std::map<std::string, IdBlock> id_blocks_;  // workflow → the ids this runtime may hand out
 };
 
 }  // namespace ombud

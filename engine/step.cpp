@@ -202,7 +202,17 @@ class Machine {
   std::int64_t counter(const std::string& name) const {
     auto it = counter_overlay_.find(name);
     if (it != counter_overlay_.end()) return it->second;
-    return ctx_.counters != nullptr ? ctx_.counters->get(name) : 0;
+    return stored_counter(name);
+  }
+
+  // What the store held when the step first looked: read once, so the commit moves the counter
+  // from exactly the value this step built on.
+  std::int64_t stored_counter(const std::string& name) const {
+    auto it = counter_read_.find(name);
+    if (it != counter_read_.end()) return it->second;
+    const std::int64_t v = ctx_.counters != nullptr ? ctx_.counters->get(name) : 0;
+    counter_read_.emplace(name, v);
+    return v;
   }
 
   void set_counter(const std::string& name, std::int64_t v) {
@@ -213,7 +223,7 @@ class Machine {
         return;
       }
     }
-    out_.counters.push_back({name, v});
+    out_.counters.push_back({name, v, stored_counter(name)});
   }
 
   const Workload& workload() const {
@@ -941,6 +951,7 @@ class Machine {
   std::string schema_event_;        // ...
   const Schema* schema_ = nullptr;  // ...and its schema
   std::map<std::string, std::int64_t> counter_overlay_;
+  mutable std::map<std::string, std::int64_t> counter_read_;
   boost::json::object instance_json_;
   bool instance_json_valid_ = false;
   std::string instance_json_state_;

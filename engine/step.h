@@ -106,6 +106,7 @@ struct OutboundWebhook {
 struct CounterUpdate {
   std::string name;
   std::int64_t value = 0;
+  std::int64_t read = 0;  // the value the step read: the store moves it only from there
 };
 
 struct Outcome {

@@ -140,6 +140,10 @@ class Store : public Counters {
   virtual CommitResult commit(const Commit& commit) = 0;
   // Several commits in order, in one transaction: all are written, or (conflict) none.
   virtual CommitResult commit_all(std::span<const Commit> commits) = 0;
+  // Adds `count` to a counter in a transaction of its own and returns its new value: the caller
+  // owns the values (new - count, new]. Instance ids come in such blocks, so nodes starting cases
+  // of one workflow do not contend on one row (unused ids leave gaps; serials use commits).
+  virtual std::int64_t reserve(std::string_view counter, std::int64_t count) = 0;
 
   // Timers due at or before `until`, earliest first, at most `limit` (one process: simulate).
   virtual std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const = 0;

@@ -206,6 +206,13 @@ RuntimeResult Worker::run_one(Runtime& runtime, const Pending& p) {
     if (r.status != RuntimeResult::Status::conflict || attempt >= options_.conflict_retries) {
       return r;
     }
+    if (&runtime == &direct_runtime_) {
+      // Another node won the race for the same row; let it finish before reading again.
+      // Jittered and growing, so two nodes retrying do not collide in step (≤ 64 ms).
+      const std::int64_t ceiling_us = std::int64_t{500} << std::min(attempt, 7);
+      std::uniform_int_distribution<std::int64_t> pick(0, ceiling_us);
+      std::this_thread::sleep_for(std::chrono::microseconds(pick(jitter_)));
+    }
   }
 }
 

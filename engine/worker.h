@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -127,6 +128,7 @@ class Worker {
   BatchStore batch_store_;
   Runtime batch_runtime_;   // steps against the batch
   Runtime direct_runtime_;  // steps straight against the store (conflict fallback)
+  std::minstd_rand jitter_{std::random_device{}()};  // conflict backoff (worker thread only)
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

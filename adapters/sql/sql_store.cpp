@@ -595,6 +595,18 @@ std::int64_t SqlStore::get(std::string_view counter) const {
   });
 }
 
+std::int64_t SqlStore::reserve(std::string_view counter, std::int64_t count) {
+  return impl_->write("reserve ids", [&](soci::session& s, Transaction& tx) -> std::int64_t {
+    std::string name(counter);
+    long long add = count, value = 0;
+    s << "INSERT INTO counters (name, value) VALUES (:n, :c) ON CONFLICT (name) DO UPDATE "
+         "SET value = counters.value + excluded.value RETURNING value",
+        soci::use(name), soci::use(add), soci::into(value);
+    tx.commit();
+    return value;
+  });
+}
+
 std::optional<Instance> SqlStore::load(const std::string& id) const {
   return impl_->read("load instance", [&](soci::session& s) -> std::optional<Instance> {
     std::string body;

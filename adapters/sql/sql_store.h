@@ -100,6 +100,7 @@ class SqlStore final : public Store {
   std::optional<boost::json::object> idempotent_response(const std::string& key) const override;
   CommitResult commit(const Commit& commit) override;
   CommitResult commit_all(std::span<const Commit> commits) override;
+  std::int64_t reserve(std::string_view counter, std::int64_t count) override;
   std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const override;
   std::optional<Timestamp> next_timer_due() const override;
   std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until, Timestamp now,

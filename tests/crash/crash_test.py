@@ -41,8 +41,7 @@ class Engine:
         self.proc = subprocess.Popen(
             [ombud, "pipe", "--store", store, "--node", node, "--lease-ms", str(LEASE_MS),
              "--keep-running", WORKFLOWS],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            bufsize=1)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.answered = answered
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -50,19 +49,19 @@ class Engine:
         threading.Thread(target=self._stderr, daemon=True).start()
 
     def _read(self):
-        for line in self.proc.stdout:
-            if not line.endswith("\n"):
+        for raw in self.proc.stdout:
+            if not raw.endswith(b"\n"):
                 break  # cut off by the kill: not an answer (the request is sent again)
-            answer = json.loads(line)
+            answer = json.loads(raw)
             self.answered[answer["ref"]] = answer
 
     def _stderr(self):
-        for line in self.proc.stderr:
-            self.errors.append(line.rstrip())
+        for raw in self.proc.stderr:
+            self.errors.append(raw.decode(errors="replace").rstrip())
 
     def send(self, request):
         try:
-            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
             self.proc.stdin.flush()
             return True
         except (BrokenPipeError, ValueError):
@@ -153,8 +152,10 @@ def main():
                 requests[r["ref"]] = r
             for ref, r in requests.items():
                 if ref not in answered and not r.get("_sent"):
-                    if send(rng.choice(engines), r):
+                    target = rng.randrange(len(engines))
+                    if send(engines[target], r):
                         r["_sent"] = True
+                        r["_engine"] = target
             time.sleep(rng.uniform(0.0, 0.05))
         victim = rng.randrange(len(engines))
         engines[victim].kill()
@@ -170,13 +171,26 @@ def main():
     # Drain: resend until everything is answered.
     drain_deadline = time.monotonic() + 60
     while any(ref not in answered for ref in requests):
+        # A start that failed leaves its case's events unsendable: say so rather than wait.
+        failed = [a for ref, a in list(answered.items())
+                  if ref.startswith("s") and a["status"] != "ok"]
+        if failed:
+            fail(f"starts not acknowledged: {failed[:3]}")
         if time.monotonic() > drain_deadline:
             missing = [ref for ref in requests if ref not in answered][:10]
-            fail(f"requests never answered: {missing}")
+            for ref in missing:
+                case = requests[ref].get("event", {}).get("case")
+                if case is not None:
+                    print(f"{ref}: case {case}, its start answered {answered.get(f's{case}')}")
+            for i, e in enumerate(engines):
+                print(f"engine {i}: exit {e.proc.poll()}; last stderr: {e.errors[-5:]}")
+            fail(f"requests never answered: "
+                 f"{[(ref, requests[ref].get('_engine')) for ref in missing]}")
         for ref, r in requests.items():
             if ref not in answered and not r.get("_sent"):
                 if send(engines[0], r):
                     r["_sent"] = True
+                    r["_engine"] = 0
         time.sleep(0.2)
     bad = [a for a in answered.values() if a["status"] not in ("ok", "not_handled")]
     # An event to a case whose timers already closed it is rejected (ended): that is fine.

@@ -245,6 +245,18 @@ TYPED_TEST(StoreConformance, ACounterThatMovedSinceTheStepReadItConflicts) {
   EXPECT_EQ(this->store().get("complaint.serial"), 1);
 }
 
+TYPED_TEST(StoreConformance, ReservedBlocksNeverOverlap) {
+  // Instance ids come in blocks: (new - count, new] belongs to the caller alone.
+  EXPECT_EQ(this->store().reserve("ids:complaint", 32), 32);
+  EXPECT_EQ(this->store().reserve("ids:complaint", 32), 64);
+  EXPECT_EQ(this->store().reserve("ids:contract", 5), 5);
+  EXPECT_EQ(this->store().get("ids:complaint"), 64);
+  Commit c = new_commit("c-1");
+  c.counters = {{"ids:contract", 5, 6}};
+  ASSERT_EQ(this->store().commit(c), CommitResult::ok);
+  EXPECT_EQ(this->store().reserve("ids:contract", 1), 7);
+}
+
 TYPED_TEST(StoreConformance, TheStepInputRidesOnItsFirstHistoryRow) {
   Commit c = new_commit("c-1");
   c.actor = "li.na";

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "adapters/yaml/config_loader.h"
 #include "adapters/yaml/workflow_loader.h"
 #include "engine/memory_store.h"
@@ -261,6 +263,74 @@ schedule:
   ASSERT_TRUE(started[0].instance.has_value());
   EXPECT_EQ(started[0].instance->created_at, *parse_timestamp("2026-11-23T01:00:00Z"));
   EXPECT_EQ(started[0].instance->data.at("team"), "sales");
+}
+
+}  // namespace
+}  // namespace ombud
+
+namespace ombud {
+namespace {
+
+TEST_F(RuntimeTest, TwoRuntimesOnOneStoreNeverHandOutTheSameId) {
+  // Two nodes on one database: each takes instance ids in blocks, so starts do not contend.
+  Runtime a = runtime();
+  Runtime b = runtime();
+  std::set<std::string> ids;
+  for (int i = 0; i < 100; ++i) {
+    Runtime& rt = i % 3 == 0 ? b : a;
+    const RuntimeResult r = start(rt, "p" + std::to_string(i));
+    ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+    EXPECT_TRUE(ids.insert(r.instance->id).second) << r.instance->id << " handed out twice";
+  }
+  EXPECT_EQ(ids.size(), 100U);
+}
+
+// Another node draws serials between this step's read of the sequence and its commit.
+class RacingStore final : public MemoryStore {
+ public:
+  std::int64_t get(std::string_view counter) const override {
+    const std::int64_t v = MemoryStore::get(counter);
+    if (counter == "seq:ticket" && races > 0) {
+      --races;
+      const_cast<RacingStore*>(this)->reserve(counter, 2);
+    }
+    return v;
+  }
+  mutable int races = 0;
+};
+
+TEST(RuntimeSerials, ASequenceMovesOnlyFromTheValueTheStepRead) {
+  Definition def = load(R"(workflow: ticket
+calendar: none
+initial: open
+states:
+  open:
+    on:
+      number:
+        target: numbered
+        actions: [{serial: {field: number, sequence: ticket, format: "T-{seq}"}}]
+  numbered: {type: final}
+)");
+  RacingStore store;
+  ManualClock clock(kT0);
+  Runtime rt(store, clock, StepContext{});
+  rt.add_definition(def);
+  StartRequest s;
+  s.workflow = "ticket";
+  ASSERT_EQ(rt.start(s).status, RuntimeResult::Status::ok);
+  store.races = 1;
+  EventRequest e;
+  e.instance_id = "ticket-1";
+  e.event = "number";
+  // The step read 0 and would write 1, but the sequence is at 2 by then: a conflict, not a
+  // second "T-1".
+  const RuntimeResult raced = rt.send(e);
+  EXPECT_EQ(raced.status, RuntimeResult::Status::conflict);
+  EXPECT_EQ(store.get("seq:ticket"), 2);
+  const RuntimeResult retried = rt.send(e);
+  ASSERT_EQ(retried.status, RuntimeResult::Status::ok) << retried.error;
+  EXPECT_EQ(retried.instance->data.at("number"), "T-3");
+  EXPECT_EQ(store.get("seq:ticket"), 3);
 }
 
 }  // namespace
