@@ -274,8 +274,7 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   }
   c.notifications = outcome.notifications;
   c.webhooks = outcome.webhooks;
-  for (const auto& u : outcome.counters)
-    c.counters.push_back({u.name, u.read, u.value});
+  for (const auto& u : outcome.counters) c.counters.push_back({u.name, u.read, u.value});
   c.idempotency_key = idempotency_key;
   c.instance = outcome.instance;
 

@@ -268,9 +268,7 @@ class FailingStore final : public Store {
   explicit FailingStore(Store& base) : base_(base) {}
   bool fail = false;
   std::int64_t get(std::string_view c) const override { return base_.get(c); }
-  std::int64_t reserve(std::string_view c, std::int64_t n) override {
-    return base_.reserve(c, n);
-  }
+  std::int64_t reserve(std::string_view c, std::int64_t n) override { return base_.reserve(c, n); }
   std::optional<Instance> load(const std::string& id) const override { return base_.load(id); }
   std::optional<std::string> find_open_by_key(const std::string& w,
                                               const std::string& k) const override {
