@@ -95,6 +95,12 @@ class BatchStore final : public Store {
   bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) override {
     return base_.mark_inbox_replayed(id, instance_id);
   }
+  void save_api_token(const ApiTokenRow& token) override { base_.save_api_token(token); }
+  std::optional<ApiTokenRow> find_api_token(const std::string& hash) const override {
+    return base_.find_api_token(hash);
+  }
+  std::vector<ApiTokenRow> api_tokens() const override { return base_.api_tokens(); }
+  bool revoke_api_token(const std::string& id) override { return base_.revoke_api_token(id); }
 
  private:
   Store& base_;

@@ -4,6 +4,21 @@
 
 namespace ombud {
 
+bool sla_matches(const InstanceFilter& f, const Instance& in) {
+  if (f.sla == InstanceFilter::Sla::any) return true;
+  bool breached = false;
+  std::optional<Timestamp> due;
+  for (const SlaClock& clock : in.slas) {
+    if (clock.breached || clock.status == SlaClock::Status::breached) breached = true;
+    if (clock.status == SlaClock::Status::running && (!due || clock.due_at < *due)) {
+      due = clock.due_at;
+    }
+  }
+  if (due && *due <= f.now) breached = true;
+  if (f.sla == InstanceFilter::Sla::breached) return breached;
+  return !breached && due && *due <= f.now + f.at_risk_within;
+}
+
 boost::json::object outbox_payload(const Notification& n) {
   boost::json::array recipients;
   for (const auto& r : n.recipients) recipients.emplace_back(r);
@@ -210,6 +225,7 @@ std::vector<Instance> MemoryStore::find_instances(const InstanceFilter& f) const
     if (!f.assignee.empty() && in.assignee != f.assignee) continue;
     if (!f.key.empty() && in.key != f.key) continue;
     if (f.open_only && in.ended) continue;
+    if (!sla_matches(f, in)) continue;
     out.push_back(in);
   }
   return out;
@@ -286,6 +302,11 @@ std::vector<OutboxMessage> MemoryStore::outbox(bool undelivered_only, std::size_
 
 std::uint64_t MemoryStore::add_to_inbox(const InboxEntry& entry) {
   const std::lock_guard lock(mutex_);
+  if (!entry.dedup_key.empty()) {
+    for (const auto& [id, kept] : inbox_) {
+      if (kept.dedup_key == entry.dedup_key) return id;
+    }
+  }
   InboxEntry e = entry;
   e.id = inbox_.empty() ? 1 : inbox_.rbegin()->first + 1;
   e.replayed_into.clear();
@@ -317,6 +338,36 @@ bool MemoryStore::mark_inbox_replayed(std::uint64_t id, const std::string& insta
   if (it == inbox_.end() || !it->second.replayed_into.empty()) return false;
   it->second.replayed_into = instance_id;
   return true;
+}
+
+void MemoryStore::save_api_token(const ApiTokenRow& token) {
+  const std::lock_guard lock(mutex_);
+  tokens_[token.hash] = token;
+}
+
+std::optional<ApiTokenRow> MemoryStore::find_api_token(const std::string& hash) const {
+  const std::lock_guard lock(mutex_);
+  auto it = tokens_.find(hash);
+  if (it == tokens_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<ApiTokenRow> MemoryStore::api_tokens() const {
+  const std::lock_guard lock(mutex_);
+  std::vector<ApiTokenRow> out;
+  for (const auto& [hash, t] : tokens_) out.push_back(t);
+  return out;
+}
+
+bool MemoryStore::revoke_api_token(const std::string& id) {
+  const std::lock_guard lock(mutex_);
+  for (auto& [hash, t] : tokens_) {
+    if (t.id == id) {
+      t.revoked = true;
+      return true;
+    }
+  }
+  return false;
 }
 
 std::vector<std::string> MemoryStore::instance_ids() const {

@@ -48,6 +48,10 @@ class MemoryStore : public Store {
   std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const override;
   std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override;
   bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) override;
+  void save_api_token(const ApiTokenRow& token) override;
+  std::optional<ApiTokenRow> find_api_token(const std::string& hash) const override;
+  std::vector<ApiTokenRow> api_tokens() const override;
+  bool revoke_api_token(const std::string& id) override;
 
   // Instance ids in the order the instances were created.
   std::vector<std::string> instance_ids() const;
@@ -79,6 +83,7 @@ class MemoryStore : public Store {
   std::map<std::string, std::vector<PublishedDefinition>> definitions_;
   std::map<std::uint64_t, OutboxMessage> outbox_;
   std::map<std::uint64_t, InboxEntry> inbox_;
+  std::map<std::string, ApiTokenRow> tokens_;  // by hash
 };
 
 }  // namespace ombud

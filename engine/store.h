@@ -91,6 +91,20 @@ struct InboxEntry {
   std::string reason;  // why it matched nothing
   boost::json::object payload;
   std::string replayed_into;  // the instance it was replayed into, "" while open
+  std::string dedup_key;      // the sender's event id; an entry with a key already kept is not
+                              // added again ("" = none)
+};
+
+// An API token as the store keeps it: only the SHA-256 of the secret, never the secret.
+struct ApiTokenRow {
+  std::string id;      // a public handle (a prefix of the hash) for listing and revoking
+  std::string hash;    // lowercase hex SHA-256 of the token
+  std::string role;    // admin, supervisor, agent or hook
+  std::string person;  // the directory person it acts as ("" = none): their roles count for
+                       // a transition's `roles:`
+  std::string label;
+  Timestamp created_at{};
+  bool revoked = false;
 };
 
 // One published version of a workflow definition, with the YAML exactly as it was published.
@@ -115,6 +129,12 @@ struct InstanceFilter {
   std::string assignee;
   std::string key;
   bool open_only = false;
+  // SLA: breached = some clock missed its goal (or a running one is past due at `now`);
+  // at_risk = not breached, and a running clock comes due within `at_risk_within` of `now`.
+  enum class Sla { any, breached, at_risk };
+  Sla sla = Sla::any;
+  Timestamp now{};
+  Millis at_risk_within{3'600'000};
   std::string after_id;
   std::size_t limit = 50;
 };
@@ -178,13 +198,23 @@ class Store : public Counters {
                              Timestamp next_attempt_at) = 0;
   virtual std::vector<OutboxMessage> outbox(bool undelivered_only, std::size_t limit) const = 0;
 
-  // Inbox.
+  // Inbox. Adding an entry whose dedup_key is kept already returns that entry's id.
   virtual std::uint64_t add_to_inbox(const InboxEntry& entry) = 0;
   virtual std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const = 0;
   virtual std::optional<InboxEntry> inbox_entry(std::uint64_t id) const = 0;
   // False when the entry does not exist or was replayed already.
   virtual bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) = 0;
+
+  // API tokens (by the hash of the secret).
+  virtual void save_api_token(const ApiTokenRow& token) = 0;
+  virtual std::optional<ApiTokenRow> find_api_token(const std::string& hash) const = 0;
+  virtual std::vector<ApiTokenRow> api_tokens() const = 0;
+  // False when there is no token with this id.
+  virtual bool revoke_api_token(const std::string& id) = 0;
 };
+
+// Whether `instance` passes the filter's SLA condition (every store judges it the same way).
+bool sla_matches(const InstanceFilter& filter, const Instance& instance);
 
 // The payload an outbox row carries for a notification or a webhook (one format for every store).
 boost::json::object outbox_payload(const Notification& notification);

@@ -135,6 +135,22 @@ const std::vector<MigrationText>& texts() {
   business_key {key} NOT NULL,
   PRIMARY KEY (workflow, business_key)))",
        }},
+      {2,
+       "api_tokens_and_inbox_dedup",
+       {
+           // Only the SHA-256 of a token is kept; `id` is a public prefix of it.
+           R"(CREATE TABLE api_tokens (
+  hash {key} PRIMARY KEY,
+  id {key} NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  person TEXT NOT NULL,
+  label TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  revoked SMALLINT NOT NULL))",
+           // A sender's event id: a webhook delivered twice lands in the inbox once.
+           "ALTER TABLE inbox ADD COLUMN dedup_key TEXT NOT NULL DEFAULT ''",
+           "CREATE UNIQUE INDEX inbox_dedup ON inbox (dedup_key) WHERE dedup_key <> ''",
+       }},
   };
   return list;
 }

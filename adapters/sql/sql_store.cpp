@@ -176,16 +176,22 @@ struct OutboxRow {
 
 struct InboxRow {
   long long id = 0;
-  std::string source, reason, payload, replayed_into;
+  std::string source, reason, payload, replayed_into, dedup_key;
   long long received_at = 0;
 
   InboxEntry entry() const {
-    return {static_cast<std::uint64_t>(id),        source,       from_ms(received_at), reason,
-            json_object(payload, "inbox payload"), replayed_into};
+    return {static_cast<std::uint64_t>(id),
+            source,
+            from_ms(received_at),
+            reason,
+            json_object(payload, "inbox payload"),
+            replayed_into,
+            dedup_key};
   }
 };
 
-constexpr const char* kInboxColumns = "id, source, received_at, reason, payload, replayed_into";
+constexpr const char* kInboxColumns =
+    "id, source, received_at, reason, payload, replayed_into, dedup_key";
 
 template <class Row>
 void bind_inbox(soci::statement& st, Row& r) {
@@ -195,6 +201,7 @@ void bind_inbox(soci::statement& st, Row& r) {
   st.exchange(soci::into(r.reason));
   st.exchange(soci::into(r.payload));
   st.exchange(soci::into(r.replayed_into));
+  st.exchange(soci::into(r.dedup_key));
 }
 
 constexpr const char* kOutboxColumns =
@@ -793,6 +800,15 @@ std::vector<Instance> SqlStore::find_instances(const InstanceFilter& f) const {
   filter("assignee", f.assignee);
   filter("business_key", f.key);
   if (f.open_only) query += " AND ended = 0";
+  // The same conditions as sla_matches(), on the deadline columns.
+  const long long now = to_ms(f.now);
+  const long long risk_until = to_ms(f.now + f.at_risk_within);
+  if (f.sla == InstanceFilter::Sla::breached) {
+    query += " AND (sla_breached = 1 OR sla_due_at <= " + std::to_string(now) + ")";
+  } else if (f.sla == InstanceFilter::Sla::at_risk) {
+    query += " AND sla_breached = 0 AND sla_due_at > " + std::to_string(now) +
+             " AND sla_due_at <= " + std::to_string(risk_until);
+  }
   query += " ORDER BY id LIMIT :n";
   return impl_->read("list instances", [&](soci::session& s) {
     std::vector<Instance> out;
@@ -966,10 +982,15 @@ std::uint64_t SqlStore::add_to_inbox(const InboxEntry& entry) {
   return impl_->write("add to inbox", [&](soci::session& s, Transaction& tx) {
     long long id = 0, at = to_ms(entry.received_at);
     std::string payload = json_text(entry.payload);
-    s << "INSERT INTO inbox (source, received_at, reason, payload, replayed_into) "
-         "VALUES (:s, :a, :r, :p, '') RETURNING id",
+    s << "INSERT INTO inbox (source, received_at, reason, payload, replayed_into, dedup_key) "
+         "VALUES (:s, :a, :r, :p, '', :k) ON CONFLICT (dedup_key) WHERE dedup_key <> '' "
+         "DO NOTHING RETURNING id",
         soci::into(id), soci::use(entry.source), soci::use(at), soci::use(entry.reason),
-        soci::use(payload);
+        soci::use(payload), soci::use(entry.dedup_key);
+    if (!s.got_data()) {
+      // Delivered before: the entry kept then.
+      s << "SELECT id FROM inbox WHERE dedup_key = :k", soci::into(id), soci::use(entry.dedup_key);
+    }
     tx.commit();
     return static_cast<std::uint64_t>(id);
   });
@@ -1005,6 +1026,87 @@ std::optional<InboxEntry> SqlStore::inbox_entry(std::uint64_t id) const {
     st.execute();
     if (!st.fetch()) return std::nullopt;
     return r.entry();
+  });
+}
+
+namespace {
+
+struct TokenRow {
+  std::string hash, id, role, person, label;
+  long long created_at = 0;
+  int revoked = 0;
+
+  ApiTokenRow token() const {
+    return {id, hash, role, person, label, from_ms(created_at), revoked != 0};
+  }
+};
+
+constexpr const char* kTokenColumns = "hash, id, role, person, label, created_at, revoked";
+
+void bind_token(soci::statement& st, TokenRow& r) {
+  st.exchange(soci::into(r.hash));
+  st.exchange(soci::into(r.id));
+  st.exchange(soci::into(r.role));
+  st.exchange(soci::into(r.person));
+  st.exchange(soci::into(r.label));
+  st.exchange(soci::into(r.created_at));
+  st.exchange(soci::into(r.revoked));
+}
+
+}  // namespace
+
+void SqlStore::save_api_token(const ApiTokenRow& t) {
+  impl_->write("save api token", [&](soci::session& s, Transaction& tx) {
+    long long at = to_ms(t.created_at);
+    int revoked = t.revoked ? 1 : 0;
+    s << "INSERT INTO api_tokens (hash, id, role, person, label, created_at, revoked) VALUES "
+         "(:h, :i, :r, :p, :l, :c, :v) ON CONFLICT (hash) DO UPDATE SET role = excluded.role, "
+         "person = excluded.person, label = excluded.label, revoked = excluded.revoked",
+        soci::use(t.hash), soci::use(t.id), soci::use(t.role), soci::use(t.person),
+        soci::use(t.label), soci::use(at), soci::use(revoked);
+    tx.commit();
+    return 0;
+  });
+}
+
+std::optional<ApiTokenRow> SqlStore::find_api_token(const std::string& hash) const {
+  const std::string query =
+      std::string("SELECT ") + kTokenColumns + " FROM api_tokens WHERE hash = :h";
+  return impl_->read("find api token", [&](soci::session& s) -> std::optional<ApiTokenRow> {
+    TokenRow r;
+    soci::statement st(s);
+    bind_token(st, r);
+    st.exchange(soci::use(hash));
+    prepare(st, query);
+    st.execute();
+    if (!st.fetch()) return std::nullopt;
+    return r.token();
+  });
+}
+
+std::vector<ApiTokenRow> SqlStore::api_tokens() const {
+  const std::string query =
+      std::string("SELECT ") + kTokenColumns + " FROM api_tokens ORDER BY created_at, id";
+  return impl_->read("list api tokens", [&](soci::session& s) {
+    std::vector<ApiTokenRow> out;
+    TokenRow r;
+    soci::statement st(s);
+    bind_token(st, r);
+    prepare(st, query);
+    st.execute();
+    while (st.fetch()) out.push_back(r.token());
+    return out;
+  });
+}
+
+bool SqlStore::revoke_api_token(const std::string& id) {
+  return impl_->write("revoke api token", [&](soci::session& s, Transaction& tx) {
+    soci::statement st =
+        (s.prepare << "UPDATE api_tokens SET revoked = 1 WHERE id = :i", soci::use(id));
+    st.execute(true);
+    const bool changed = st.get_affected_rows() == 1;
+    tx.commit();
+    return changed;
   });
 }
 

@@ -123,6 +123,10 @@ class SqlStore final : public Store {
   std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const override;
   std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override;
   bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) override;
+  void save_api_token(const ApiTokenRow& token) override;
+  std::optional<ApiTokenRow> find_api_token(const std::string& hash) const override;
+  std::vector<ApiTokenRow> api_tokens() const override;
+  bool revoke_api_token(const std::string& id) override;
 
  private:
   struct Impl;

@@ -100,8 +100,9 @@ TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   EXPECT_THROW(store->load("c-1"), StoreError);
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 1u);
+  ASSERT_EQ(applied.size(), 2u);
   EXPECT_EQ(applied[0].name, "create_schema");
+  EXPECT_EQ(applied[1].name, "api_tokens_and_inbox_dedup");
   EXPECT_FALSE(store->load("c-1"));
 }
 

@@ -366,6 +366,32 @@ std::vector<std::string> ids(const std::vector<Instance>& list) {
   return out;
 }
 
+TYPED_TEST(StoreConformance, FindInstancesBySlaBreachedOrAtRisk) {
+  auto with_clock = [](const std::string& id, int due_in, bool breached) {
+    Commit c = new_commit(id);
+    SlaClock clock;
+    clock.name = "resolve";
+    clock.status = SlaClock::Status::running;
+    clock.due_at = at(due_in);
+    clock.breached = breached;
+    c.instance.slas.push_back(clock);
+    return c;
+  };
+  std::vector<Commit> batch{with_clock("c-1", 100, true),     // missed its goal
+                            with_clock("c-2", 50, false),     // past due at 60 s, not yet marked
+                            with_clock("c-3", 600, false),    // due in 9 min: at risk
+                            with_clock("c-4", 99999, false),  // far off
+                            new_commit("c-5")};               // no clock
+  ASSERT_EQ(this->store().commit_all(batch), CommitResult::ok);
+  InstanceFilter f;
+  f.now = at(60);
+  f.at_risk_within = std::chrono::minutes(30);
+  f.sla = InstanceFilter::Sla::breached;
+  EXPECT_THAT(ids(this->store().find_instances(f)), ElementsAre("c-1", "c-2"));
+  f.sla = InstanceFilter::Sla::at_risk;
+  EXPECT_THAT(ids(this->store().find_instances(f)), ElementsAre("c-3"));
+}
+
 TYPED_TEST(StoreConformance, FindInstancesFiltersAndPagesById) {
   std::vector<Commit> batch;
   for (const char* id : {"c-3", "c-1", "c-5", "c-2", "c-4"}) batch.push_back(new_commit(id));
@@ -498,9 +524,46 @@ TYPED_TEST(StoreConformance, OutboxIsClaimedWithLeasesRetriedAndMarkedDelivered)
   EXPECT_EQ(s.outbox(false, 1).size(), 1u);
 }
 
+TYPED_TEST(StoreConformance, AnInboxEntryWithAKnownSenderIdIsKeptOnce) {
+  Store& s = this->store();
+  InboxEntry e{0, "hooks/phone", at(5), "no route", {{"from", "+86139"}}, "", "phone:CA1"};
+  const auto first = s.add_to_inbox(e);
+  e.reason = "delivered again";
+  EXPECT_EQ(s.add_to_inbox(e), first);
+  e.dedup_key = "phone:CA2";
+  EXPECT_NE(s.add_to_inbox(e), first);
+  e.dedup_key = "";
+  const auto a = s.add_to_inbox(e);
+  EXPECT_NE(s.add_to_inbox(e), a);  // without an id every delivery is kept
+  EXPECT_EQ(s.inbox(false, 10).size(), 4u);
+  EXPECT_EQ(s.inbox_entry(first)->reason, "no route");
+  EXPECT_EQ(s.inbox_entry(first)->dedup_key, "phone:CA1");
+}
+
+TYPED_TEST(StoreConformance, ApiTokensAreFoundByHashAndRevokedById) {
+  Store& s = this->store();
+  ApiTokenRow t{"a1b2c3", "a1b2c3ffff", "agent", "li.na", "li.na's phone", at(1), false};
+  s.save_api_token(t);
+  s.save_api_token({"d4e5f6", "d4e5f6ffff", "admin", "", "setup", at(2), false});
+  auto found = s.find_api_token("a1b2c3ffff");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->role, "agent");
+  EXPECT_EQ(found->person, "li.na");
+  EXPECT_EQ(found->label, "li.na's phone");
+  EXPECT_EQ(found->created_at, at(1));
+  EXPECT_FALSE(found->revoked);
+  EXPECT_FALSE(s.find_api_token("a1b2c3"));  // the id is not the hash
+  EXPECT_TRUE(s.revoke_api_token("a1b2c3"));
+  EXPECT_FALSE(s.revoke_api_token("nope"));
+  EXPECT_TRUE(s.find_api_token("a1b2c3ffff")->revoked);
+  ASSERT_EQ(s.api_tokens().size(), 2u);
+  EXPECT_EQ(s.api_tokens()[0].id, "a1b2c3");
+}
+
 TYPED_TEST(StoreConformance, InboxKeepsUnmatchedEventsAndReplaysEachOnce) {
   Store& s = this->store();
-  InboxEntry e{0, "hooks/phone", at(5), "no open complaint for +86139", {{"from", "+86139"}}, ""};
+  InboxEntry e{0, "hooks/phone", at(5), "no open complaint for +86139", {{"from", "+86139"}}, "",
+               ""};
   const auto first = s.add_to_inbox(e);
   e.reason = "unknown route";
   const auto second = s.add_to_inbox(e);

@@ -329,6 +329,12 @@ class FailingStore final : public Store {
   bool mark_inbox_replayed(std::uint64_t id, const std::string& in) override {
     return base_.mark_inbox_replayed(id, in);
   }
+  void save_api_token(const ApiTokenRow& t) override { base_.save_api_token(t); }
+  std::optional<ApiTokenRow> find_api_token(const std::string& h) const override {
+    return base_.find_api_token(h);
+  }
+  std::vector<ApiTokenRow> api_tokens() const override { return base_.api_tokens(); }
+  bool revoke_api_token(const std::string& id) override { return base_.revoke_api_token(id); }
 
  private:
   Store& base_;
