@@ -145,6 +145,7 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   if (out.result == Outcome::Result::rejected)
     return failure(RuntimeResult::Status::rejected, out.error);
   out.instance.version = definitions_.at(def->name).second;
+  if (!request.key.empty()) out.instance.key = request.key;
   const std::string& key = out.instance.key;
   if (!key.empty() && def->key_policy == KeyPolicy::one_open) {
     if (auto open = store_.find_open_by_key(def->name, key)) {

@@ -45,6 +45,7 @@ struct RuntimeResult {
 struct StartRequest {
   std::string workflow;
   boost::json::object data;
+  std::string key;  // the business key; "" = the workflow's `key:` expression decides
   std::string idempotency_key;
   std::string actor;
 };

@@ -1,0 +1,737 @@
+#include "adapters/api/api.h"
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <unordered_map>
+
+#include "adapters/http/api_token.h"
+#include "adapters/http/http_error.h"
+#include "adapters/http/json_body.h"
+#include "adapters/yaml/workflow_loader.h"
+#include "engine/graph.h"
+
+namespace ombud::api {
+
+namespace json = boost::json;
+using http::error_response;
+using http::HttpError;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpResult;
+using http::RouteMatch;
+
+namespace {
+
+// ---- roles -------------------------------------------------------------------------------------
+
+enum Access : unsigned {
+  kAdmin = 1U << 0U,
+  kSupervisor = 1U << 1U,
+  kAgent = 1U << 2U,
+  kHook = 1U << 3U,
+};
+constexpr unsigned kStaff = kAdmin | kSupervisor | kAgent;
+constexpr unsigned kSenders = kStaff | kHook;
+
+unsigned access_of(std::string_view role) {
+  if (role == "admin") return kAdmin;
+  if (role == "supervisor") return kSupervisor;
+  if (role == "agent") return kAgent;
+  if (role == "hook") return kHook;
+  return 0;
+}
+
+struct Caller {
+  std::string role;
+  std::string person;
+  std::string token_id;
+  std::string label;
+
+  // Who history names as the actor.
+  std::string actor() const { return !person.empty() ? person : "token:" + token_id; }
+};
+
+// ---- reading requests --------------------------------------------------------------------------
+
+HttpError bad_field(std::string field, std::string message) {
+  return {400, "invalid_field", std::move(message), std::move(field)};
+}
+
+HttpResult<std::string> string_field(const json::object& o, std::string_view name,
+                                     bool required) {
+  auto it = o.find(name);
+  if (it == o.end() || it->value().is_null()) {
+    if (required) return bad_field(std::string(name), "'" + std::string(name) + "' is required");
+    return std::string();
+  }
+  if (!it->value().is_string()) {
+    return bad_field(std::string(name), "'" + std::string(name) + "' must be a string");
+  }
+  return std::string(it->value().as_string());
+}
+
+HttpResult<json::object> object_field(const json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  if (it == o.end() || it->value().is_null()) return json::object();
+  if (!it->value().is_object()) {
+    return bad_field(std::string(name), "'" + std::string(name) + "' must be a JSON object");
+  }
+  return it->value().as_object();
+}
+
+HttpResult<std::optional<std::uint64_t>> revision_field(const json::object& o) {
+  auto it = o.find("revision");
+  if (it == o.end() || it->value().is_null()) return std::optional<std::uint64_t>();
+  if (it->value().is_int64() && it->value().as_int64() >= 0) {
+    return std::optional<std::uint64_t>(static_cast<std::uint64_t>(it->value().as_int64()));
+  }
+  if (it->value().is_uint64()) return std::optional<std::uint64_t>(it->value().as_uint64());
+  return bad_field("revision", "'revision' must be a non-negative integer");
+}
+
+// The Idempotency-Key header, or the body's idempotency_key.
+HttpResult<std::string> idempotency_key(const HttpRequest& request, const json::object& body) {
+  auto from_body = string_field(body, "idempotency_key", false);
+  if (!from_body) return from_body.error();
+  if (!from_body->empty()) return *from_body;
+  if (auto header = request.headers.get("Idempotency-Key")) return std::string(*header);
+  return std::string();
+}
+
+HttpResult<std::size_t> limit_param(const http::ParamList& query) {
+  auto text = query.get("limit");
+  if (!text) return HttpResult<std::size_t>(boost::system::in_place_value, 50);
+  std::size_t n = 0;
+  for (char c : *text) {
+    if (c < '0' || c > '9' || n > 100'000) {
+      return bad_field("limit", "'limit' must be a whole number from 1 to 500");
+    }
+    n = n * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (n < 1 || n > 500) return bad_field("limit", "'limit' must be a whole number from 1 to 500");
+  return HttpResult<std::size_t>(boost::system::in_place_value, n);
+}
+
+HttpError unauthenticated(std::string message) {
+  return {401, "unauthenticated", std::move(message), ""};
+}
+
+// The answer to a caller who may not pass; a 401 names the scheme to use (RFC 9110 §11.6.1).
+HttpResponse deny(const HttpError& error) {
+  HttpResponse r = error_response(error);
+  if (error.status == 401) r.headers.set("WWW-Authenticate", "Bearer realm=\"ombud\"");
+  return r;
+}
+
+// ---- answers -----------------------------------------------------------------------------------
+
+HttpResponse result_response(const RuntimeResult& r, int ok_status) {
+  switch (r.status) {
+    case RuntimeResult::Status::ok:
+    case RuntimeResult::Status::not_handled:
+      return HttpResponse::json(r.replayed ? 200 : ok_status, r.to_json());
+    case RuntimeResult::Status::rejected:
+      if (r.error.find("needs one of the roles") != std::string::npos) {
+        return error_response(403, "role_not_allowed", r.error);
+      }
+      return error_response(422, "rejected", r.error);
+    case RuntimeResult::Status::not_found:
+      return error_response(404, "not_found", r.error);
+    case RuntimeResult::Status::conflict:
+      return error_response(409, "conflict", r.error);
+    case RuntimeResult::Status::unavailable:
+      return error_response(503, "unavailable", r.error);
+  }
+  return error_response(500, "internal", "unknown result");
+}
+
+json::object history_json(const StoredHistory& h) {
+  return {{"seq", h.seq},
+          {"at", format_timestamp(h.entry.at)},
+          {"kind", h.entry.kind},
+          {"message", h.entry.message},
+          {"details", h.entry.details},
+          {"actor", h.actor}};
+}
+
+json::object definition_json(const PublishedDefinition& d, bool with_source) {
+  json::object o{{"name", d.name},
+                 {"version", d.version},
+                 {"content_hash", d.content_hash},
+                 {"published_by", d.published_by},
+                 {"published_at", format_timestamp(d.published_at)}};
+  if (with_source) o["source"] = d.source;
+  return o;
+}
+
+json::object inbox_json(const InboxEntry& e) {
+  return {{"id", e.id},
+          {"source", e.source},
+          {"received_at", format_timestamp(e.received_at)},
+          {"reason", e.reason},
+          {"payload", e.payload},
+          {"replayed_into", e.replayed_into}};
+}
+
+json::array diagnostics_json(const Diagnostics& diags) {
+  json::array out;
+  for (const Diagnostic& d : diags.items()) {
+    out.push_back(json::object{{"file", d.file},
+                               {"line", d.pos.line},
+                               {"column", d.pos.column},
+                               {"severity", d.severity == Severity::error ? "error" : "warning"},
+                               {"message", d.message}});
+  }
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+// ---- the API -----------------------------------------------------------------------------------
+
+struct Api::Impl {
+  Impl(Node& n, http::MetricsRegistry& m, ApiOptions o)
+      : node(n),
+        metrics(m),
+        options(std::move(o)),
+        openapi(read_file(options.openapi_file)),
+        events(m.counter("ombud_events_total", "Events applied to cases", {"workflow"})),
+        transitions(
+            m.counter("ombud_transitions_total", "State transitions taken", {"workflow"})),
+        starts(m.counter("ombud_cases_started_total", "Cases started", {"workflow"})),
+        timers_fired(m.counter("ombud_timers_fired_total", "Timers fired", {"workflow"})),
+        lateness(m.histogram("ombud_timer_lateness_seconds",
+                             "How late timers fired after their due time", {},
+                             {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300})),
+        breaches(m.counter("ombud_sla_breaches_total", "SLA goals exceeded", {"workflow", "sla"})),
+        escalations(m.counter("ombud_sla_escalations_total", "Escalation levels reached",
+                              {"workflow", "sla", "level"})),
+        timers_pending(m.gauge("ombud_timers_pending", "Timers waiting in the store")),
+        timers_in_memory(
+            m.gauge("ombud_timers_claimed", "Timers this node holds in its look-ahead window")),
+        batches(m.gauge("ombud_commit_batches", "Group commits written by this node")),
+        store_errors(m.gauge("ombud_store_errors", "Batches whose commit failed")) {}
+
+  // ---- authentication ----
+
+  std::optional<ApiTokenRow> lookup_token(const std::string& hash) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      const std::lock_guard lock(token_mutex);
+      auto it = token_cache.find(hash);
+      if (it != token_cache.end() && now - it->second.second < options.token_cache_ttl) {
+        return it->second.first;
+      }
+    }
+    std::optional<ApiTokenRow> row = node.store().find_api_token(hash);
+    const std::lock_guard lock(token_mutex);
+    if (token_cache.size() > 10'000) token_cache.clear();
+    token_cache[hash] = {row, now};
+    return row;
+  }
+
+  HttpResult<Caller> authorize(const HttpRequest& request, unsigned allowed) {
+    auto header = request.headers.get("Authorization");
+    if (!header) {
+      return unauthenticated("this route needs 'Authorization: Bearer <token>' (ombud token create)");
+    }
+    auto token = http::bearer_token(*header);
+    if (!token || !http::is_well_formed_api_token(*token)) {
+      return unauthenticated("the bearer token is not an ombud token (omb_...)");
+    }
+    auto row = lookup_token(http::hash_api_token(*token));
+    if (!row) return unauthenticated("unknown token");
+    if (row->revoked) return unauthenticated("the token was revoked");
+    if ((access_of(row->role) & allowed) == 0U) {
+      return HttpError{403, "forbidden", "the role '" + row->role + "' may not use this route", ""};
+    }
+    return Caller{row->role, row->person, row->id, row->label};
+  }
+
+  // Roles a transition's `roles:` is checked against; admins are not checked.
+  void set_actor(const Caller& caller, EventRequest& r) const {
+    r.actor = caller.actor();
+    if (caller.role == "admin") return;
+    r.enforce_roles = true;
+    r.actor_roles = {caller.role};
+    if (const Config* config = node.config(); config != nullptr && !caller.person.empty()) {
+      if (const Person* p = config->find_person(caller.person)) r.actor_roles = p->roles;
+    }
+  }
+
+  // ---- waiting for the worker ----
+
+  template <class Request>
+  HttpResponse submit(Request request, int ok_status) {
+    std::future<RuntimeResult> answer = node.worker().submit(std::move(request));
+    if (answer.wait_for(options.answer_timeout) != std::future_status::ready) {
+      return error_response(503, "timeout",
+                            "the step was not committed in time; send it again with the same "
+                            "idempotency key to learn its outcome");
+    }
+    return result_response(answer.get(), ok_status);
+  }
+
+  // ---- instances ----
+
+  HttpResponse create_instance(const HttpRequest& req, const RouteMatch&) {
+    auto caller = authorize(req, kSenders);
+    if (!caller) return deny(caller.error());
+    auto body = http::parse_json_object(req);
+    if (!body) return error_response(body.error());
+    StartRequest r;
+    auto workflow = string_field(*body, "workflow", true);
+    if (!workflow) return error_response(workflow.error());
+    auto data = object_field(*body, "data");
+    if (!data) return error_response(data.error());
+    auto key = string_field(*body, "key", false);
+    if (!key) return error_response(key.error());
+    auto idem = idempotency_key(req, *body);
+    if (!idem) return error_response(idem.error());
+    if (!node.definition(*workflow)) {
+      return error_response(404, "unknown_workflow", "no workflow '" + *workflow + "' is published",
+                            "workflow");
+    }
+    r.workflow = *workflow;
+    r.data = std::move(*data);
+    r.key = *key;
+    r.idempotency_key = *idem;
+    r.actor = caller->actor();
+    return submit(std::move(r), 201);
+  }
+
+  HttpResponse get_instance(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kStaff);
+    if (!caller) return deny(caller.error());
+    auto in = node.store().load(std::string(m.param("id")));
+    if (!in) return error_response(404, "not_found", "no case '" + std::string(m.param("id")) + "'");
+    return HttpResponse::json(200, to_json(*in));
+  }
+
+  HttpResponse instance_history(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kStaff);
+    if (!caller) return deny(caller.error());
+    const std::string id(m.param("id"));
+    if (!node.store().load(id)) return error_response(404, "not_found", "no case '" + id + "'");
+    json::array items;
+    for (const StoredHistory& h : node.store().history(id)) items.push_back(history_json(h));
+    return HttpResponse::json(200, json::object{{"instance", id}, {"history", std::move(items)}});
+  }
+
+  HttpResponse list_instances(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kStaff);
+    if (!caller) return deny(caller.error());
+    InstanceFilter f;
+    auto text = [&](std::string_view name) { return std::string(m.query.get(name).value_or("")); };
+    f.workflow = text("workflow");
+    f.state = text("state");
+    f.assignee = text("assignee");
+    f.key = text("key");
+    f.after_id = text("cursor");
+    const std::string open = text("open");
+    if (!open.empty() && open != "true" && open != "false") {
+      return error_response(bad_field("open", "'open' must be true or false"));
+    }
+    f.open_only = open == "true";
+    const std::string sla = text("sla");
+    if (sla == "breached") {
+      f.sla = InstanceFilter::Sla::breached;
+    } else if (sla == "at_risk") {
+      f.sla = InstanceFilter::Sla::at_risk;
+    } else if (!sla.empty()) {
+      return error_response(bad_field("sla", "'sla' must be breached or at_risk"));
+    }
+    f.now = node.clock().now();
+    auto limit = limit_param(m.query);
+    if (!limit) return error_response(limit.error());
+    f.limit = *limit + 1;  // one more tells whether there is a next page
+    std::vector<Instance> found = node.store().find_instances(f);
+    const bool more = found.size() > *limit;
+    if (more) found.resize(*limit);
+    json::array items;
+    for (const Instance& in : found) items.push_back(to_json(in));
+    json::object out{{"items", std::move(items)}};
+    out["next_cursor"] = more ? json::value(found.back().id) : json::value(nullptr);
+    return HttpResponse::json(200, out);
+  }
+
+  HttpResponse send_event(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kSenders);
+    if (!caller) return deny(caller.error());
+    auto body = http::parse_json_object(req);
+    if (!body) return error_response(body.error());
+    EventRequest r;
+    r.instance_id = std::string(m.param("id"));
+    auto event = string_field(*body, "event", true);
+    if (!event) return error_response(event.error());
+    auto data = object_field(*body, "data");
+    if (!data) return error_response(data.error());
+    auto idem = idempotency_key(req, *body);
+    if (!idem) return error_response(idem.error());
+    auto revision = revision_field(*body);
+    if (!revision) return error_response(revision.error());
+    if (*revision) {
+      // The caller acted on what it saw at `revision`; if the case moved on since, say so.
+      auto in = node.store().load(r.instance_id);
+      if (!in) return error_response(404, "not_found", "no case '" + r.instance_id + "'");
+      if (in->revision != **revision) {
+        return error_response(409, "stale_revision",
+                              "case '" + r.instance_id + "' is at revision " +
+                                  std::to_string(in->revision) + ", not " +
+                                  std::to_string(**revision),
+                              "revision");
+      }
+    }
+    r.event = *event;
+    r.data = std::move(*data);
+    r.idempotency_key = *idem;
+    set_actor(*caller, r);
+    return submit(std::move(r), 200);
+  }
+
+  HttpResponse send_event_by_key(const HttpRequest& req, const RouteMatch&) {
+    auto caller = authorize(req, kSenders);
+    if (!caller) return deny(caller.error());
+    auto body = http::parse_json_object(req);
+    if (!body) return error_response(body.error());
+    EventRequest r;
+    auto workflow = string_field(*body, "workflow", true);
+    if (!workflow) return error_response(workflow.error());
+    auto key = string_field(*body, "key", true);
+    if (!key) return error_response(key.error());
+    auto event = string_field(*body, "event", true);
+    if (!event) return error_response(event.error());
+    auto data = object_field(*body, "data");
+    if (!data) return error_response(data.error());
+    auto idem = idempotency_key(req, *body);
+    if (!idem) return error_response(idem.error());
+    if (!node.definition(*workflow)) {
+      return error_response(404, "unknown_workflow", "no workflow '" + *workflow + "' is published",
+                            "workflow");
+    }
+    r.workflow = *workflow;
+    r.key = *key;
+    r.event = *event;
+    r.data = std::move(*data);
+    r.idempotency_key = *idem;
+    set_actor(*caller, r);
+    return submit(std::move(r), 200);
+  }
+
+  HttpResponse assign(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kAdmin | kSupervisor);
+    if (!caller) return deny(caller.error());
+    auto body = http::parse_json_object(req);
+    if (!body) return error_response(body.error());
+    auto to = string_field(*body, "to", false);
+    if (!to) return error_response(to.error());
+    auto reason = string_field(*body, "reason", false);
+    if (!reason) return error_response(reason.error());
+    auto idem = idempotency_key(req, *body);
+    if (!idem) return error_response(idem.error());
+    if (const Config* config = node.config(); config != nullptr && !to->empty()) {
+      if (config->find_person(*to) == nullptr) {
+        return error_response(422, "unknown_person", "nobody called '" + *to + "' in the directory",
+                              "to");
+      }
+    }
+    AssignRequest r;
+    r.instance_id = std::string(m.param("id"));
+    r.to = *to;
+    r.reason = *reason;
+    r.idempotency_key = *idem;
+    r.actor = caller->actor();
+    return submit(std::move(r), 200);
+  }
+
+  // ---- workflows ----
+
+  HttpResponse list_workflows(const HttpRequest& req, const RouteMatch&) {
+    auto caller = authorize(req, kStaff);
+    if (!caller) return deny(caller.error());
+    json::array items;
+    for (const PublishedDefinition& d : node.store().latest_definitions()) {
+      items.push_back(definition_json(d, false));
+    }
+    return HttpResponse::json(200, json::object{{"workflows", std::move(items)}});
+  }
+
+  HttpResponse get_workflow(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kStaff);
+    if (!caller) return deny(caller.error());
+    const std::string name(m.param("name"));
+    std::vector<PublishedDefinition> versions = node.store().definition_versions(name);
+    if (versions.empty()) {
+      return error_response(404, "unknown_workflow", "no workflow '" + name + "' is published");
+    }
+    json::array list;
+    for (const PublishedDefinition& d : versions) list.push_back(definition_json(d, false));
+    json::object out = definition_json(versions.back(), true);
+    out["versions"] = std::move(list);
+    return HttpResponse::json(200, out);
+  }
+
+  HttpResponse put_workflow(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kAdmin);
+    if (!caller) return deny(caller.error());
+    const std::string name(m.param("name"));
+    const std::string file = name + ".yaml";
+    Diagnostics diags;
+    std::optional<PublishResult> published;
+    {
+      // The name in the YAML must be the one in the path: publishing under another would
+      // surprise whoever reads the URL later.
+      Diagnostics parse;
+      auto def = yaml::load_workflow(file, req.body, parse);
+      if (def && def->name != name) {
+        diags.error(file, SourcePos{1, 1},
+                    "the workflow is called '" + def->name + "' but was sent to /v1/workflows/" +
+                        name);
+      } else {
+        published = node.publish(file, req.body, caller->actor(), diags);
+      }
+    }
+    if (!published) {
+      diags.sort();
+      json::object out{{"error", json::object{{"code", "invalid_workflow"},
+                                              {"message", std::to_string(diags.error_count()) +
+                                                              " error(s) in " + file}}},
+                       {"diagnostics", diagnostics_json(diags)}};
+      return HttpResponse::json(422, out);
+    }
+    json::object out = definition_json(published->definition, false);
+    out["created"] = published->created;
+    out["warnings"] = diagnostics_json(diags);
+    return HttpResponse::json(published->created ? 201 : 200, out);
+  }
+
+  HttpResponse workflow_graph(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kStaff);
+    if (!caller) return deny(caller.error());
+    auto def = node.definition(std::string(m.param("name")));
+    if (!def) {
+      return error_response(404, "unknown_workflow",
+                            "no workflow '" + std::string(m.param("name")) + "' is published");
+    }
+    const std::string format(m.query.get("format").value_or("mermaid"));
+    if (format == "mermaid") return HttpResponse::text(200, to_mermaid(*def));
+    if (format == "dot") {
+      return HttpResponse::text(200, to_dot(*def), "text/vnd.graphviz; charset=utf-8");
+    }
+    return error_response(bad_field("format", "'format' must be mermaid or dot"));
+  }
+
+  // ---- directory and inbox ----
+
+  HttpResponse directory(const HttpRequest& req, const RouteMatch&) {
+    auto caller = authorize(req, kAdmin | kSupervisor);
+    if (!caller) return deny(caller.error());
+    json::array people, queues;
+    if (const Config* config = node.config()) {
+      for (const Person& p : config->people) {
+        json::array roles(p.roles.begin(), p.roles.end());
+        json::array skills(p.skills.begin(), p.skills.end());
+        people.push_back(json::object{{"id", p.id},
+                                      {"name", p.name},
+                                      {"roles", std::move(roles)},
+                                      {"manager", p.manager},
+                                      {"skills", std::move(skills)},
+                                      {"capacity", p.capacity},
+                                      {"open_cases", node.store().open_cases(p.id)}});
+      }
+      for (const Queue& q : config->queues) {
+        json::array members;
+        for (const Person* p : node.context().directory->queue_members(q.name)) {
+          members.push_back(json::value(p->id));
+        }
+        queues.push_back(
+            json::object{{"name", q.name}, {"title", q.title}, {"members", std::move(members)}});
+      }
+    }
+    return HttpResponse::json(200,
+                              json::object{{"people", std::move(people)}, {"queues", queues}});
+  }
+
+  HttpResponse list_inbox(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kAdmin | kSupervisor);
+    if (!caller) return deny(caller.error());
+    auto limit = limit_param(m.query);
+    if (!limit) return error_response(limit.error());
+    const bool all = m.query.get("all").value_or("false") == "true";
+    json::array items;
+    for (const InboxEntry& e : node.store().inbox(!all, *limit)) items.push_back(inbox_json(e));
+    return HttpResponse::json(200, json::object{{"items", std::move(items)}});
+  }
+
+  HttpResponse replay_inbox(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kAdmin | kSupervisor);
+    if (!caller) return deny(caller.error());
+    std::uint64_t id = 0;
+    for (char c : m.param("id")) {
+      if (c < '0' || c > '9') return error_response(404, "not_found", "no inbox entry with that id");
+      id = id * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    auto entry = node.store().inbox_entry(id);
+    if (!entry) return error_response(404, "not_found", "no inbox entry " + std::to_string(id));
+    auto body = http::parse_json_object(req);
+    if (!body) return error_response(body.error());
+    auto instance = string_field(*body, "instance", true);
+    if (!instance) return error_response(instance.error());
+    auto event = string_field(*body, "event", true);
+    if (!event) return error_response(event.error());
+    auto data = object_field(*body, "data");
+    if (!data) return error_response(data.error());
+    if (!entry->replayed_into.empty() && entry->replayed_into != *instance) {
+      return error_response(409, "already_replayed",
+                            "inbox entry " + std::to_string(id) + " was replayed into " +
+                                entry->replayed_into);
+    }
+    EventRequest r;
+    r.instance_id = *instance;
+    r.event = *event;
+    r.data = body->contains("data") ? std::move(*data) : entry->payload;
+    // One key per entry: replaying twice (or from two nodes) applies the event once.
+    r.idempotency_key = "inbox:" + std::to_string(id);
+    set_actor(*caller, r);
+    HttpResponse answer = submit(std::move(r), 200);
+    if (answer.status == 200) node.store().mark_inbox_replayed(id, *instance);
+    return answer;
+  }
+
+  // ---- operations ----
+
+  HttpResponse healthz(const HttpRequest&, const RouteMatch&) {
+    return HttpResponse::json(200, json::object{{"status", "ok"}});
+  }
+
+  HttpResponse readyz(const HttpRequest&, const RouteMatch&) {
+    try {
+      // A read through the store's pool: the database answers and the schema is there.
+      (void)node.store().get("ids:readyz");
+      return HttpResponse::json(200, json::object{{"status", "ready"}, {"store", "ok"}});
+    } catch (const std::exception& e) {
+      return HttpResponse::json(
+          503, json::object{{"status", "not_ready"}, {"store", "unavailable"}, {"error", e.what()}});
+    }
+  }
+
+  HttpResponse metrics_page(const HttpRequest&, const RouteMatch&) {
+    try {
+      timers_pending.labels({}).set(static_cast<double>(node.store().pending_timers()));
+    } catch (const std::exception&) {
+      // The store is down: /readyz says so; the other metrics are still worth scraping.
+    }
+    const WorkerStats stats = node.worker().stats();
+    timers_in_memory.labels({}).set(static_cast<double>(stats.timers_in_memory));
+    batches.labels({}).set(static_cast<double>(stats.batches));
+    store_errors.labels({}).set(static_cast<double>(stats.store_errors));
+    return HttpResponse::text(200, metrics.expose(), http::MetricsRegistry::kContentType);
+  }
+
+  HttpResponse openapi_document(const HttpRequest&, const RouteMatch&) {
+    if (openapi.empty()) {
+      return error_response(404, "not_found", "the OpenAPI document was not found at startup");
+    }
+    HttpResponse r = HttpResponse::text(200, openapi, "application/json");
+    return r;
+  }
+
+  void record(const std::vector<RuntimeResult>& results) {
+    for (const RuntimeResult& r : results) {
+      if (!r.instance || r.replayed) continue;
+      const std::string& wf = r.instance->workflow;
+      for (const HistoryEntry& h : r.history) {
+        if (h.kind == "started") {
+          starts.labels({wf}).inc();
+        } else if (h.kind == "event") {
+          events.labels({wf}).inc();
+        } else if (h.kind == "transition") {
+          transitions.labels({wf}).inc();
+        } else if (h.kind == "timer") {
+          timers_fired.labels({wf}).inc();
+          if (auto it = h.details.find("late_ms"); it != h.details.end() && it->value().is_int64()) {
+            lateness.labels({}).observe(static_cast<double>(it->value().as_int64()) / 1000.0);
+          }
+        } else if (h.kind == "escalation") {
+          const auto sla = h.details.find("sla");
+          const auto level = h.details.find("level");
+          if (sla != h.details.end() && level != h.details.end() && sla->value().is_string()) {
+            escalations
+                .labels({wf, std::string_view(sla->value().as_string()),
+                         json::serialize(level->value())})
+                .inc();
+          }
+        } else if (h.kind == "sla" && h.message.find(" breached: ") != std::string::npos) {
+          const auto sla = h.details.find("sla");
+          if (sla != h.details.end() && sla->value().is_string()) {
+            breaches.labels({wf, std::string_view(sla->value().as_string())}).inc();
+          }
+        }
+      }
+    }
+  }
+
+  Node& node;
+  http::MetricsRegistry& metrics;
+  ApiOptions options;
+  std::string openapi;
+  http::MetricFamily<http::Counter>& events;
+  http::MetricFamily<http::Counter>& transitions;
+  http::MetricFamily<http::Counter>& starts;
+  http::MetricFamily<http::Counter>& timers_fired;
+  http::MetricFamily<http::Histogram>& lateness;
+  http::MetricFamily<http::Counter>& breaches;
+  http::MetricFamily<http::Counter>& escalations;
+  http::MetricFamily<http::Gauge>& timers_pending;
+  http::MetricFamily<http::Gauge>& timers_in_memory;
+  http::MetricFamily<http::Gauge>& batches;
+  http::MetricFamily<http::Gauge>& store_errors;
+  std::mutex token_mutex;
+  std::unordered_map<std::string,
+                     std::pair<std::optional<ApiTokenRow>, std::chrono::steady_clock::time_point>>
+      token_cache;
+};
+
+Api::Api(Node& node, http::MetricsRegistry& metrics, ApiOptions options)
+    : impl_(std::make_unique<Impl>(node, metrics, std::move(options))) {}
+
+Api::~Api() = default;
+
+void Api::record_commit(const std::vector<RuntimeResult>& results) { impl_->record(results); }
+
+void Api::add_routes(http::Router& router) {
+  Impl* i = impl_.get();
+  auto bind = [i](HttpResponse (Impl::*f)(const HttpRequest&, const RouteMatch&)) {
+    return [i, f](const HttpRequest& req, const RouteMatch& m) { return (i->*f)(req, m); };
+  };
+  router.add("POST", "/v1/instances", bind(&Impl::create_instance));
+  router.add("GET", "/v1/instances", bind(&Impl::list_instances));
+  router.add("GET", "/v1/instances/{id}", bind(&Impl::get_instance));
+  router.add("GET", "/v1/instances/{id}/history", bind(&Impl::instance_history));
+  router.add("POST", "/v1/instances/{id}/events", bind(&Impl::send_event));
+  router.add("POST", "/v1/instances/{id}/assign", bind(&Impl::assign));
+  router.add("POST", "/v1/events", bind(&Impl::send_event_by_key));
+  router.add("GET", "/v1/workflows", bind(&Impl::list_workflows));
+  router.add("GET", "/v1/workflows/{name}", bind(&Impl::get_workflow));
+  router.add("PUT", "/v1/workflows/{name}", bind(&Impl::put_workflow));
+  router.add("GET", "/v1/workflows/{name}/graph", bind(&Impl::workflow_graph));
+  router.add("GET", "/v1/directory", bind(&Impl::directory));
+  router.add("GET", "/v1/inbox", bind(&Impl::list_inbox));
+  router.add("POST", "/v1/inbox/{id}/replay", bind(&Impl::replay_inbox));
+  router.add("GET", "/metrics", bind(&Impl::metrics_page));
+  router.add("GET", "/healthz", bind(&Impl::healthz));
+  router.add("GET", "/readyz", bind(&Impl::readyz));
+  router.add("GET", "/openapi.json", bind(&Impl::openapi_document));
+}
+
+}  // namespace ombud::api

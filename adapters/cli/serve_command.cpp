@@ -1,0 +1,158 @@
+// `ombud serve [--config FILE] [--listen HOST:PORT] [--store URL] [--node NAME]`
+//
+// The node behind HTTP: opens the store (migrating it), publishes the workflows of the config's
+// `workflows:` directory (a new version only for changed files), starts the worker and serves the
+// API until SIGTERM or SIGINT, then stops accepting, answers what is in flight, commits and
+// exits 0. The flags override the config file; `--listen 127.0.0.1:0` picks a free port, and the
+// log says which.
+//
+// On a store without any API token it makes an admin token and writes it to --token-file
+// (0600): that is how the first admin gets in. `ombud token create` makes more.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "adapters/api/api.h"
+#include "adapters/cli/commands.h"
+#include "adapters/cli/diagnostics_output.h"
+#include "adapters/http/api_token.h"
+#include "adapters/http/json_log.h"
+#include "adapters/http/request_handler.h"
+#include "adapters/http/server.h"
+#include "adapters/yaml/config_loader.h"
+
+namespace ombud::cli {
+namespace {
+
+struct ServeOptions {
+  std::string config = "config/ombud.yaml";
+  std::string listen;
+  std::string store;
+  std::string node = "ombud-1";
+  std::string token_file = "var/admin.token";
+  std::string openapi;
+  int io_threads = 32;
+  int lease_ms = 30'000;
+};
+
+// The first admin token, when the store has none: written where only this user can read it.
+void bootstrap_admin_token(Store& store, const std::string& file, spdlog::logger& log) {
+  if (!store.api_tokens().empty()) return;
+  const http::NewApiToken token = http::generate_api_token();
+  std::error_code ec;
+  const std::filesystem::path path(file);
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << token.token << "\n";
+    if (!out) throw std::runtime_error("cannot write the admin token to " + file);
+  }
+  ::chmod(file.c_str(), S_IRUSR | S_IWUSR);
+  store.save_api_token(
+      {token.id, token.hash, "admin", "", "first admin (ombud serve)", SystemClock().now(), false});
+  http::log_fields(log, spdlog::level::warn, "created the first admin token",
+                   {{"token_file", file}, {"token_id", token.id}});
+}
+
+int serve(const ServeOptions& o) {
+  auto log = http::make_json_logger("ombud", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  Diagnostics diags;
+  std::optional<Config> config = yaml::load_config_file(o.config, diags);
+  if (!config || diags.has_errors()) {
+    diags.sort();
+    print_text(std::cerr, diags);
+    return 1;
+  }
+  const std::filesystem::path config_dir = std::filesystem::path(o.config).parent_path();
+  const std::string listen_text = o.listen.empty() ? config->listen : o.listen;
+  std::string error;
+  auto listen = http::parse_listen_address(listen_text, &error);
+  if (!listen) {
+    std::cerr << "ombud serve: " << error << "\n";
+    return 2;
+  }
+
+  NodeOptions options;
+  options.config_file = o.config;
+  options.workflow_paths = {(config_dir / config->workflows_dir).string()};
+  options.store_url = o.store.empty() ? config->store : o.store;
+  options.published_by = "ombud serve";
+  options.worker.node = o.node;
+  options.worker.lease = std::chrono::milliseconds(o.lease_ms);
+  std::unique_ptr<Node> node = Node::open(options, diags);
+  if (!node) {
+    diags.sort();
+    print_text(std::cerr, diags);
+    return 1;
+  }
+
+  http::MetricsRegistry metrics;
+  api::ApiOptions api_options;
+  api_options.openapi_file = !o.openapi.empty() ? o.openapi : OMBUD_OPENAPI_FILE;
+  api::Api api(*node, metrics, api_options);
+  node->worker().on_commit = [&api](const std::vector<RuntimeResult>& r) { api.record_commit(r); };
+  http::Router router;
+  api.add_routes(router);
+  http::RequestHandler handler(router, metrics, log);
+
+  try {
+    bootstrap_admin_token(node->store(), o.token_file, *log);
+  } catch (const std::exception& e) {
+    std::cerr << "ombud serve: " << e.what() << "\n";
+    return 1;
+  }
+  node->worker().start();
+
+  http::ServerOptions server_options;
+  server_options.listen = *listen;
+  server_options.handle_signals = true;
+  // Handlers wait for the group commit on their thread: more threads, bigger batches.
+  server_options.io_threads = o.io_threads;
+  http::Server server(server_options, [&handler](http::HttpRequest&& r) { return handler(r); });
+  auto port = server.start();
+  if (!port) {
+    std::cerr << "ombud serve: cannot listen on " << listen_text << ": " << port.error().message()
+              << "\n";
+    node->worker().stop();
+    return 1;
+  }
+  const std::string url = "http://" + listen->host + ":" + std::to_string(*port);
+  http::log_fields(*log, spdlog::level::info, "listening",
+                   {{"url", url},
+                    {"port", *port},
+                    {"store", options.store_url},
+                    {"node", o.node},
+                    {"workflows", node->workflow_names().size()}});
+  std::cout << "ombud serving on " << url << " (store " << options.store_url << ")\n"
+            << "  admin token: in " << o.token_file
+            << " on first start; more with: ombud token create --role admin\n"
+            << "  try: curl -H \"Authorization: Bearer $(cat " << o.token_file << ")\" " << url
+            << "/v1/workflows\n"
+            << std::flush;
+  server.wait();
+  node->worker().stop();  // commits and answers what was submitted; gives up the timer leases
+  http::log_fields(*log, spdlog::level::info, "stopped", {{"url", url}});
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Runner& run) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve the REST API and webhooks");
+  cmd->add_option("--config", o->config, "Configuration file")->capture_default_str();
+  cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0: a free one)");
+  cmd->add_option("--store", o->store, "Store URL (sqlite:PATH or postgresql://...)");
+  cmd->add_option("--node", o->node, "This node's name in timer leases")->capture_default_str();
+  cmd->add_option("--token-file", o->token_file, "Where the first admin token is written")
+      ->capture_default_str();
+  cmd->add_option("--openapi", o->openapi, "The OpenAPI document served at /openapi.json");
+  cmd->add_option("--io-threads", o->io_threads, "Request threads")->check(CLI::Range(1, 512));
+  cmd->add_option("--lease-ms", o->lease_ms, "Timer lease length")->check(CLI::Range(100, 600000));
+  cmd->callback([&run, o] { run = [o] { return serve(*o); }; });
+}
+
+}  // namespace ombud::cli
