@@ -29,5 +29,20 @@ const Role* Config::find_role(std::string_view name) const {
 const NotificationTemplate* Config::find_template(std::string_view name) const {
   return find_by(templates, name, &NotificationTemplate::name);
 }
+const HookSource* Config::find_hook(std::string_view name) const {
+  return find_by(hooks, name, &HookSource::name);
+}
+
+std::string_view hook_scheme_name(HookScheme scheme) {
+  switch (scheme) {
+    case HookScheme::ombud:
+      return "ombud";
+    case HookScheme::twilio:
+      return "twilio";
+    case HookScheme::token:
+      return "token";
+  }
+  return "ombud";
+}
 
 }  // namespace ombud

@@ -1,7 +1,7 @@
 // The server's configuration model (config/ombud.yaml), loaded by adapters/yaml/config_loader.
 //
-// Plain data: calendars, the directory of people, roles and queues, notification templates and
-// where things live. Later components add their own sections (webhook sources, tokens); each
+// Plain data: calendars, the directory of people, roles and queues, notification templates,
+// webhook sources and where things live. Later components add their own sections (tokens); each
 // section rejects keys it does not know.
 #pragma once
 
@@ -12,6 +12,7 @@
 
 #include <date/date.h>
 
+#include "engine/definition.h"
 #include "engine/diagnostics.h"
 
 namespace ombud {
@@ -76,6 +77,60 @@ struct NotificationTemplate {
   SourcePos pos;
 };
 
+// ---- Webhook sources (`hooks:`), served at POST /hooks/{name} -------------------------------
+
+// How a source proves that a request comes from it (adapters/http/webhook_signature.h).
+enum class HookScheme {
+  ombud,   // X-Ombud-Timestamp + X-Ombud-Signature: hex HMAC-SHA256 over "timestamp.body"
+  twilio,  // X-Twilio-Signature: Base64 HMAC-SHA1 over the URL and the sorted form parameters
+  token,   // a fixed secret in a header, for systems that can sign nothing
+};
+std::string_view hook_scheme_name(HookScheme scheme);
+
+struct HookVerify {
+  HookScheme scheme = HookScheme::ombud;
+  // Exactly one is set. `secret_env` names an environment variable read once at startup (the
+  // recommended form: the secret stays out of the file); `secret` is the secret itself.
+  std::string secret_env;
+  std::string secret;
+  std::string header = "X-Hook-Token";  // token scheme: the header that carries the token
+  SourcePos pos;
+};
+
+// The data given to a workflow or an event: field name → literal or `${ expression }` over
+// `body`.
+using HookData = std::vector<std::pair<std::string, ValueSpec>>;
+
+// One row of a source's routing table. Either `start` is set (start that workflow) or `event`
+// is (send it, by business key, to the open case of `workflow`).
+struct HookRoute {
+  std::optional<Expr> when;  // absent: matches every request
+  std::string start;         // workflow to start
+  std::string workflow;      // event routes: the workflow whose case receives the event
+  std::string event;         // event routes: the event to send
+  std::optional<Expr> key;   // the business key; required for events and for `if_open`
+  HookData data;
+  // Start routes of a workflow with `key_policy: one_open`: the event sent instead when a case
+  // with this key is already open (e.g. a second call lands on the caller's open complaint).
+  struct IfOpen {
+    std::string event;
+    HookData data;
+    SourcePos pos;
+  };
+  std::optional<IfOpen> if_open;
+  SourcePos pos;
+};
+
+struct HookSource {
+  std::string name;  // the {source} in POST /hooks/{source}
+  HookVerify verify;
+  // The provider's event id, for deduplication. Absent: twilio uses CallSid + ":" + CallStatus;
+  // the other schemes use the SHA-256 of the body (identical deliveries are one event).
+  std::optional<Expr> dedup;
+  std::vector<HookRoute> routes;  // in file order; the first whose `when` holds wins
+  SourcePos pos;
+};
+
 struct Config {
   std::string file;
   std::string store = "sqlite:var/ombud.db";
@@ -86,12 +141,14 @@ struct Config {
   std::vector<Person> people;
   std::vector<Queue> queues;
   std::vector<NotificationTemplate> templates;
+  std::vector<HookSource> hooks;
 
   const CalendarSpec* find_calendar(std::string_view name) const;
   const Person* find_person(std::string_view id) const;
   const Queue* find_queue(std::string_view name) const;
   const Role* find_role(std::string_view name) const;
   const NotificationTemplate* find_template(std::string_view name) const;
+  const HookSource* find_hook(std::string_view name) const;
 };
 
 }  // namespace ombud

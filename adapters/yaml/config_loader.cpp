@@ -15,8 +15,8 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 6> kTopKeys{"store",     "listen",    "workflows",
-                                                   "calendars", "directory", "templates"};
+constexpr std::array<std::string_view, 7> kTopKeys{
+    "store", "listen", "workflows", "calendars", "directory", "templates", "hooks"};
 constexpr std::array<std::string_view, 4> kCalendarKeys{"timezone", "hours", "holidays",
                                                         "workdays"};
 constexpr std::array<std::string_view, 7> kDayNames{"mon", "tue", "wed", "thu",
@@ -28,6 +28,27 @@ constexpr std::array<std::string_view, 3> kQueueKeys{"title", "members", "roles"
 constexpr std::array<std::string_view, 1> kRoleKeys{"title"};
 constexpr std::array<std::string_view, 2> kTemplateKeys{"subject", "body"};
 constexpr std::array<std::string_view, 2> kWorkdayKeys{"date", "hours"};
+constexpr std::array<std::string_view, 3> kHookKeys{"verify", "dedup", "routes"};
+constexpr std::array<std::string_view, 4> kVerifyKeys{"scheme", "secret_env", "secret", "header"};
+constexpr std::array<std::string_view, 3> kSchemeNames{"ombud", "twilio", "token"};
+constexpr std::array<std::string_view, 7> kRouteKeys{"when", "start", "workflow", "event",
+                                                     "key",  "data",  "if_open"};
+constexpr std::array<std::string_view, 2> kIfOpenKeys{"event", "data"};
+
+bool is_env_name(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// RFC 9110 token characters, which is what a header name may contain.
+bool is_header_name(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
 
 std::optional<int> parse_clock(std::string_view s) {
   // HH:MM with 00 ≤ HH ≤ 24 and 24:00 the only value with hour 24.
@@ -85,6 +106,7 @@ class ConfigLoader {
     if (const Node* n = root.find("calendars")) calendars(*n, c);
     if (const Node* n = root.find("directory")) directory(*n, c);
     if (const Node* n = root.find("templates")) templates(*n, c);
+    if (const Node* n = root.find("hooks")) hooks(*n, c);
     return c;
   }
 
@@ -350,6 +372,167 @@ class ConfigLoader {
       }
       c.templates.push_back(std::move(t));
     }
+  }
+
+  // Webhook sources. Expressions are parsed and type-checked here, in a scope where only
+  // `body` (the payload) and `now` exist, so a typo points at its column in this file.
+  void hooks(const Node& n, Config& c) {
+    if (!r_.expect_map(n, "hooks")) return;
+    for (const auto& [key, value] : n.entries) {
+      HookSource h;
+      h.name = key.value;
+      h.pos = key.pos;
+      r_.name(key, "hook source name");
+      const std::string context = "hook source '" + h.name + "'";
+      if (r_.expect_map(value, context)) {
+        r_.check_keys(value, Keys(kHookKeys), context);
+        if (const Node* v = r_.require(value, "verify", context)) verify(*v, h.verify);
+        if (const Node* v = value.find("dedup")) h.dedup = expression(*v, "dedup");
+        if (const Node* v = r_.require(value, "routes", context)) {
+          if (r_.expect_sequence(*v, "routes")) {
+            for (const auto& item : v->items) h.routes.push_back(route(item));
+          }
+        }
+      }
+      c.hooks.push_back(std::move(h));
+    }
+  }
+
+  void verify(const Node& n, HookVerify& v) {
+    v.pos = n.pos;
+    if (!r_.expect_map(n, "verify")) return;
+    r_.check_keys(n, Keys(kVerifyKeys), "verify");
+    if (const Node* s = r_.require(n, "scheme", "verify")) {
+      const std::string name = r_.string(*s, "scheme").value_or("");
+      if (name == "ombud") {
+        v.scheme = HookScheme::ombud;
+      } else if (name == "twilio") {
+        v.scheme = HookScheme::twilio;
+      } else if (name == "token") {
+        v.scheme = HookScheme::token;
+      } else if (s->is_scalar()) {
+        r_.error(*s, "unknown verification scheme '" + name + "'" +
+                         did_you_mean(name, {kSchemeNames.begin(), kSchemeNames.end()}) +
+                         "; use ombud, twilio or token");
+      }
+    }
+    const Node* env = n.find("secret_env");
+    const Node* inline_secret = n.find("secret");
+    if (env != nullptr && inline_secret != nullptr) {
+      r_.error(*inline_secret, "give either 'secret_env' or 'secret', not both");
+    } else if (env == nullptr && inline_secret == nullptr) {
+      r_.error(n,
+               "verify is missing the secret: give 'secret_env' (the name of an environment "
+               "variable that holds it) or 'secret'");
+    }
+    if (env != nullptr) {
+      v.secret_env = r_.string(*env, "secret_env").value_or("");
+      if (env->is_scalar() && !is_env_name(v.secret_env)) {
+        r_.error(*env, "'" + v.secret_env +
+                           "' is not an environment variable name (letters, digits and '_', "
+                           "e.g. OMBUD_HOOK_PHONE_SECRET)");
+      }
+    }
+    if (inline_secret != nullptr) {
+      v.secret = r_.string(*inline_secret, "secret").value_or("");
+      if (inline_secret->is_scalar() && v.secret.empty()) {
+        r_.error(*inline_secret, "secret is empty");
+      }
+    }
+    if (const Node* h = n.find("header")) {
+      v.header = r_.string(*h, "header").value_or("");
+      if (v.scheme != HookScheme::token) {
+        r_.error(*h, "'header' applies to the token scheme only");
+      } else if (h->is_scalar() && !is_header_name(v.header)) {
+        r_.error(*h, "'" + v.header + "' is not a header name");
+      }
+    }
+  }
+
+  HookRoute route(const Node& n) {
+    HookRoute r;
+    r.pos = n.pos;
+    if (!r_.expect_map(n, "route")) return r;
+    r_.check_keys(n, Keys(kRouteKeys), "route");
+    if (const Node* v = n.find("when")) r.when = expression(*v, "when");
+    const Node* start = n.find("start");
+    const Node* event = n.find("event");
+    if (start != nullptr && event != nullptr) {
+      r_.error(*event,
+               "a route either starts a workflow ('start') or sends an event ('event'), not both; "
+               "use 'if_open' for the event sent when a case is already open");
+    } else if (start == nullptr && event == nullptr) {
+      r_.error(n, "route needs 'start' (a workflow to start) or 'event' (an event to send by key)");
+    }
+    if (start != nullptr) {
+      r.start = r_.name(*start, "workflow name").value_or("");
+      if (const Node* w = n.find("workflow")) {
+        r_.error(*w, "a start route names its workflow in 'start'; remove 'workflow'");
+      }
+    }
+    if (event != nullptr && start == nullptr) {
+      r.event = r_.name(*event, "event name").value_or("");
+      if (const Node* w = r_.require(n, "workflow", "route")) {
+        r.workflow = r_.name(*w, "workflow name").value_or("");
+      }
+      if (const Node* o = n.find("if_open")) {
+        r_.error(*o, "'if_open' applies to start routes only");
+      }
+    }
+    if (const Node* v = n.find("key")) {
+      r.key = expression(*v, "key");
+    } else if (event != nullptr && start == nullptr) {
+      r_.error(n, "route is missing required key 'key' (the business key of the case)");
+    }
+    if (const Node* v = n.find("data")) r.data = data(*v);
+    if (const Node* o = n.find("if_open"); o != nullptr && start != nullptr) {
+      HookRoute::IfOpen open;
+      open.pos = o->pos;
+      if (r_.expect_map(*o, "if_open")) {
+        r_.check_keys(*o, Keys(kIfOpenKeys), "if_open");
+        if (const Node* e = r_.require(*o, "event", "if_open")) {
+          open.event = r_.name(*e, "event name").value_or("");
+        }
+        if (const Node* d = o->find("data")) open.data = data(*d);
+      }
+      if (!r.key) r_.error(*o, "'if_open' needs the route's 'key' to find the open case");
+      r.if_open = std::move(open);
+    }
+    return r;
+  }
+
+  HookData data(const Node& n) {
+    HookData out;
+    if (!r_.expect_map(n, "data")) return out;
+    for (const auto& [key, value] : n.entries) {
+      r_.name(key, "field name");
+      auto spec = r_.value(value);
+      if (!spec) continue;
+      check_expressions(*spec);
+      out.emplace_back(key.value, std::move(*spec));
+    }
+    return out;
+  }
+
+  std::optional<Expr> expression(const Node& n, std::string_view what) {
+    auto e = r_.expression(n, true, what);
+    if (e) check_expression(*e);
+    return e;
+  }
+
+  void check_expressions(const ValueSpec& spec) {
+    if (spec.expression) check_expression(*spec.expression);
+    for (const auto& [name, child] : spec.object) check_expressions(child);
+    for (const auto& child : spec.array) check_expressions(child);
+  }
+
+  void check_expression(const Expr& e) {
+    if (!e.ast) return;  // the syntax error is reported already
+    expr::CheckScope scope;
+    scope.body = true;
+    std::vector<expr::Error> errors;
+    (void)expr::check(*e.ast, scope, errors);
+    for (const auto& err : errors) r_.error(e.pos_at(err.offset), err.message);
   }
 
   Reader r_;

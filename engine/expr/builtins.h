@@ -34,7 +34,8 @@ inline const InstanceField* find_instance_field(std::string_view name) {
   return nullptr;
 }
 
-inline constexpr std::array<std::string_view, 4> kIdentifiers{"data", "event", "instance", "now"};
+inline constexpr std::array<std::string_view, 5> kIdentifiers{"data", "event", "instance", "now",
+                                                              "body"};
 inline constexpr std::array<std::string_view, 8> kFunctions{
     "size", "has", "duration", "timestamp", "string", "int", "min", "max"};
 inline constexpr std::array<std::string_view, 4> kMethods{"startsWith", "endsWith", "contains",

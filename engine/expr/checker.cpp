@@ -175,6 +175,10 @@ class Checker {
       if (scope_.event == nullptr) return fail(n, "event fields are not available here");
       return Type::of(TypeKind::map);
     }
+    if (n.name == "body") {
+      if (!scope_.body) return fail(n, "body is only available in webhook routes");
+      return Type::of(TypeKind::map);
+    }
     if (n.name == "instance") return Type::of(TypeKind::map);
     if (n.name == "now") return Type::of(TypeKind::timestamp);
     return fail(
@@ -183,7 +187,7 @@ class Checker {
 
   static bool is_root(const Node& n) {
     return n.kind == NodeKind::ident &&
-           (n.name == "data" || n.name == "event" || n.name == "instance");
+           (n.name == "data" || n.name == "event" || n.name == "instance" || n.name == "body");
   }
 
   // The schema field `n` selects (`data.f`, `event.f`), if any.
@@ -203,6 +207,11 @@ class Checker {
   }
 
   Type root_field(const Node& root, const Node& n) {
+    if (root.name == "body") {
+      // A payload has no schema: any field may be there, of any type.
+      if (!scope_.body) return ident(root);
+      return dyn();
+    }
     if (root.name == "instance") {
       if (const InstanceField* field = find_instance_field(n.name)) {
         return type_of_field(field->type);

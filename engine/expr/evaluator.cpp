@@ -208,7 +208,7 @@ class Evaluator {
 
   EvalResult ident(const Node& n) {
     if (n.name == "now") return ok(Value{ctx_.now});
-    if (n.name == "data" || n.name == "event" || n.name == "instance") {
+    if (is_root(n)) {
       const Root root = root_of(n.name);
       if (root.object == nullptr) return fail(n, n.name + " fields are not available here");
       return ok(Value{*root.object});
@@ -224,12 +224,13 @@ class Evaluator {
   Root root_of(std::string_view name) const {
     if (name == "data") return {ctx_.data, ctx_.data_schema};
     if (name == "event") return {ctx_.event, ctx_.event_schema};
+    if (name == "body") return {ctx_.body, nullptr};
     return {ctx_.instance, nullptr};
   }
 
   static bool is_root(const Node& n) {
     return n.kind == NodeKind::ident &&
-           (n.name == "data" || n.name == "event" || n.name == "instance");
+           (n.name == "data" || n.name == "event" || n.name == "instance" || n.name == "body");
   }
 
   struct FieldSlot {

@@ -5,7 +5,8 @@
 //   evaluate(tree, ctx)   → a Value, or an error value (never throws, always terminates)
 //
 // Syntax: literals (null, true, false, 12, 1.5, 'str', "str", [a, b]), `data.f`, `event.f`,
-// `instance.{id,state,workflow,version,key,assignee,priority,created_at}`, `now`, member access
+// `instance.{id,state,workflow,version,key,assignee,priority,created_at}`, `now`, `body.f` (a
+// webhook's payload, only where the caller provides one), member access
 // and indexing (`data.tags[0]`, `data.obj.x`), operators `! -` (unary) `* / % + - < <= > >= == !=
 // in && || ?:` with CEL precedence, functions `size(x)`, `has(data.f)`, `duration('1d4h')`,
 // `timestamp('2026-11-23T09:00:00+08:00')`, `string(x)`, `int(x)`, `min(a, b)`, `max(a, b)`, and
@@ -21,6 +22,8 @@
 //   is an error. `has(x.f)` is true when the key is present and not null. Reading an undeclared
 //   field, or a key a JSON object lacks, is an error. `instance.*` fields come from
 //   EvalContext::instance the same way (version int, created_at timestamp, the rest strings).
+// - `body.f` reads a webhook payload (EvalContext::body) without a schema: JSON as it came, and
+//   an absent key reads as null like an absent declared field, because senders leave fields out.
 // - Numbers: int op int stays int and overflow is an error; mixing int and number gives number;
 //   a non-finite number result is an error; `/` and `%` by zero are errors (for numbers too);
 //   `%` takes ints only; `int(x)` truncates numbers toward zero and parses decimal strings.
@@ -124,6 +127,7 @@ struct CheckScope {
   const Schema* data = nullptr;   // null: `data.*` is not available here
   const Schema* event = nullptr;  // null: `event.*` is not available here
   std::string event_name;         // for messages ("event 'visited' has no field 'scroe'")
+  bool body = false;              // `body.*` (a webhook payload, untyped) is available
 };
 
 // Returns the static type of the expression and appends type errors (unknown fields with "did
@@ -138,6 +142,7 @@ struct EvalContext {
   const boost::json::object* event = nullptr;
   const Schema* event_schema = nullptr;
   const boost::json::object* instance = nullptr;  // id, state, workflow, version, key, ...
+  const boost::json::object* body = nullptr;      // a webhook's payload, for `body.*`
   Timestamp now{};
 };
 

@@ -214,6 +214,151 @@ TEST(ConfigLoader, TheShippedConfigIsValid) {
   for (const auto& d : diags.items()) lines.push_back(d.to_string());
   EXPECT_THAT(lines, IsEmpty());
   EXPECT_NE(config->find_calendar("office"), nullptr);
+  const HookSource* phone = config->find_hook("phone");
+  ASSERT_NE(phone, nullptr);
+  EXPECT_EQ(phone->verify.scheme, HookScheme::ombud);
+  EXPECT_FALSE(phone->routes.empty());
+  ASSERT_NE(config->find_hook("twilio"), nullptr);
+  EXPECT_EQ(config->find_hook("twilio")->verify.scheme, HookScheme::twilio);
+}
+
+// ---- hooks --------------------------------------------------------------------------------------
+
+TEST(ConfigLoader, LoadsHookSources) {
+  Diagnostics diags;
+  const auto config = yaml::load_config("cfg.yaml", R"(hooks:
+  phone:
+    verify: {scheme: ombud, secret_env: OMBUD_HOOK_PHONE_SECRET}
+    dedup: body.event_id
+    routes:
+      - when: body.status == "completed"
+        start: complaint
+        key: body.caller
+        data: {phone: "${ body.caller }", channel: phone}
+        if_open: {event: customer_called, data: {call_id: "${ body.call_id }"}}
+      - event: customer_replied
+        workflow: complaint
+        key: body.caller
+  desk:
+    verify: {scheme: token, secret: abc, header: X-Desk-Token}
+    routes: []
+)",
+                                        diags);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_THAT(diags.items(), IsEmpty());
+  ASSERT_EQ(config->hooks.size(), 2U);
+  const HookSource& phone = config->hooks[0];
+  EXPECT_EQ(phone.name, "phone");
+  EXPECT_EQ(phone.verify.secret_env, "OMBUD_HOOK_PHONE_SECRET");
+  ASSERT_TRUE(phone.dedup.has_value());
+  EXPECT_EQ(phone.dedup->text, "body.event_id");
+  ASSERT_EQ(phone.routes.size(), 2U);
+  EXPECT_EQ(phone.routes[0].start, "complaint");
+  EXPECT_EQ(phone.routes[0].when->text, R"(body.status == "completed")");
+  ASSERT_EQ(phone.routes[0].data.size(), 2U);
+  EXPECT_EQ(phone.routes[0].data[0].first, "phone");
+  ASSERT_TRUE(phone.routes[0].if_open.has_value());
+  EXPECT_EQ(phone.routes[0].if_open->event, "customer_called");
+  EXPECT_EQ(phone.routes[1].event, "customer_replied");
+  EXPECT_EQ(phone.routes[1].workflow, "complaint");
+  EXPECT_EQ(phone.routes[1].pos, (SourcePos{11, 9}));
+  const HookSource& desk = config->hooks[1];
+  EXPECT_EQ(desk.verify.scheme, HookScheme::token);
+  EXPECT_EQ(desk.verify.secret, "abc");
+  EXPECT_EQ(desk.verify.header, "X-Desk-Token");
+}
+
+TEST(ConfigLoader, RejectsUnknownHookSchemes) {
+  EXPECT_THAT(config_problems(R"(hooks:
+  phone:
+    verify: {scheme: twillio, secret: x}
+    routes: []
+)"),
+              ElementsAre("3:22: error: unknown verification scheme 'twillio' (did you mean "
+                          "'twilio'?); use ombud, twilio or token"));
+}
+
+TEST(ConfigLoader, HookSourcesNeedASecret) {
+  EXPECT_THAT(config_problems(R"(hooks:
+  phone:
+    verify: {scheme: ombud}
+    routes: []
+)"),
+              ElementsAre("3:13: error: verify is missing the secret: give 'secret_env' (the name "
+                          "of an environment variable that holds it) or 'secret'"));
+}
+
+TEST(ConfigLoader, HookSecretComesFromOnePlaceOnly) {
+  EXPECT_THAT(config_problems(R"(hooks:
+  phone:
+    verify: {scheme: ombud, secret_env: PHONE, secret: abc}
+    routes: []
+)"),
+              ElementsAre("3:56: error: give either 'secret_env' or 'secret', not both"));
+}
+
+TEST(ConfigLoader, HookExpressionSyntaxErrorsPointInsideTheExpression) {
+  const auto problems = config_problems(R"(hooks:
+  phone:
+    verify: {scheme: ombud, secret: abc}
+    routes:
+      - when: body.status == == "completed"
+        start: complaint
+)");
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_EQ(problems[0].rfind("5:30: error: ", 0), 0U) << problems[0];
+}
+
+TEST(ConfigLoader, HookExpressionsMayOnlyReadTheBody) {
+  EXPECT_THAT(config_problems(R"(hooks:
+  phone:
+    verify: {scheme: ombud, secret: abc}
+    routes:
+      - start: complaint
+        data: {phone: "${ bdy.caller }", note: "${ data.summary }"}
+)"),
+              ElementsAre("6:27: error: unknown identifier 'bdy' (did you mean 'body'?)",
+                          "6:52: error: data fields are not available here"));
+}
+
+TEST(ConfigLoader, HookRoutesStartOrSendAnEvent) {
+  EXPECT_THAT(config_problems(R"(hooks:
+  phone:
+    verify: {scheme: ombud, secret: abc}
+    routes:
+      - when: "true"
+      - start: complaint
+        event: customer_called
+      - event: customer_called
+)"),
+              ElementsAre("5:9: error: route needs 'start' (a workflow to start) or 'event' (an "
+                          "event to send by key)",
+                          "7:16: error: a route either starts a workflow ('start') or sends an "
+                          "event ('event'), not both; use 'if_open' for the event sent when a "
+                          "case is already open",
+                          "8:9: error: route is missing required key 'workflow'",
+                          "8:9: error: route is missing required key 'key' (the business key of "
+                          "the case)"));
+}
+
+TEST(ConfigLoader, IfOpenNeedsTheRoutesKey) {
+  EXPECT_THAT(config_problems(R"(hooks:
+  phone:
+    verify: {scheme: ombud, secret: abc}
+    routes:
+      - start: complaint
+        if_open: {event: customer_called}
+)"),
+              ElementsAre("6:18: error: 'if_open' needs the route's 'key' to find the open case"));
+}
+
+TEST(ConfigLoader, TokenHeaderOnlyForTheTokenScheme) {
+  EXPECT_THAT(config_problems(R"(hooks:
+  phone:
+    verify: {scheme: ombud, secret: abc, header: X-Token}
+    routes: []
+)"),
+              ElementsAre("3:50: error: 'header' applies to the token scheme only"));
 }
 
 }  // namespace
