@@ -1,12 +1,15 @@
 #include "adapters/api/api.h"
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <unordered_map>
 
 #include "adapters/http/api_token.h"
+#include "adapters/http/hooks.h"
 #include "adapters/http/http_error.h"
 #include "adapters/http/json_body.h"
 #include "adapters/yaml/workflow_loader.h"
@@ -59,8 +62,7 @@ HttpError bad_field(std::string field, std::string message) {
   return {400, "invalid_field", std::move(message), std::move(field)};
 }
 
-HttpResult<std::string> string_field(const json::object& o, std::string_view name,
-                                     bool required) {
+HttpResult<std::string> string_field(const json::object& o, std::string_view name, bool required) {
   auto it = o.find(name);
   if (it == o.end() || it->value().is_null()) {
     if (required) return bad_field(std::string(name), "'" + std::string(name) + "' is required");
@@ -206,8 +208,7 @@ struct Api::Impl {
         options(std::move(o)),
         openapi(read_file(options.openapi_file)),
         events(m.counter("ombud_events_total", "Events applied to cases", {"workflow"})),
-        transitions(
-            m.counter("ombud_transitions_total", "State transitions taken", {"workflow"})),
+        transitions(m.counter("ombud_transitions_total", "State transitions taken", {"workflow"})),
         starts(m.counter("ombud_cases_started_total", "Cases started", {"workflow"})),
         timers_fired(m.counter("ombud_timers_fired_total", "Timers fired", {"workflow"})),
         lateness(m.histogram("ombud_timer_lateness_seconds",
@@ -220,7 +221,27 @@ struct Api::Impl {
         timers_in_memory(
             m.gauge("ombud_timers_claimed", "Timers this node holds in its look-ahead window")),
         batches(m.gauge("ombud_commit_batches", "Group commits written by this node")),
-        store_errors(m.gauge("ombud_store_errors", "Batches whose commit failed")) {}
+        store_errors(m.gauge("ombud_store_errors", "Batches whose commit failed")) {
+    if (const Config* config = node.config()) {
+      for (const HookSource& s : config->hooks) {
+        auto secret = http::hook_secret(s, [](const std::string& name) {
+          const char* v = std::getenv(name.c_str());
+          return v != nullptr ? std::optional<std::string>(v) : std::nullopt;
+        });
+        if (secret) hook_secrets[s.name] = *secret;
+      }
+    }
+  }
+
+  std::vector<std::string> unconfigured_hooks() const {
+    std::vector<std::string> out;
+    if (const Config* config = node.config()) {
+      for (const HookSource& s : config->hooks) {
+        if (hook_secrets.count(s.name) == 0) out.push_back(s.name);
+      }
+    }
+    return out;
+  }
 
   // ---- authentication ----
 
@@ -243,7 +264,8 @@ struct Api::Impl {
   HttpResult<Caller> authorize(const HttpRequest& request, unsigned allowed) {
     auto header = request.headers.get("Authorization");
     if (!header) {
-      return unauthenticated("this route needs 'Authorization: Bearer <token>' (ombud token create)");
+      return unauthenticated(
+          "this route needs 'Authorization: Bearer <token>' (ombud token create)");
     }
     auto token = http::bearer_token(*header);
     if (!token || !http::is_well_formed_api_token(*token)) {
@@ -314,7 +336,8 @@ struct Api::Impl {
     auto caller = authorize(req, kStaff);
     if (!caller) return deny(caller.error());
     auto in = node.store().load(std::string(m.param("id")));
-    if (!in) return error_response(404, "not_found", "no case '" + std::string(m.param("id")) + "'");
+    if (!in)
+      return error_response(404, "not_found", "no case '" + std::string(m.param("id")) + "'");
     return HttpResponse::json(200, to_json(*in));
   }
 
@@ -494,9 +517,9 @@ struct Api::Impl {
       Diagnostics parse;
       auto def = yaml::load_workflow(file, req.body, parse);
       if (def && def->name != name) {
-        diags.error(file, SourcePos{1, 1},
-                    "the workflow is called '" + def->name + "' but was sent to /v1/workflows/" +
-                        name);
+        diags.error(
+            file, SourcePos{1, 1},
+            "the workflow is called '" + def->name + "' but was sent to /v1/workflows/" + name);
       } else {
         published = node.publish(file, req.body, caller->actor(), diags);
       }
@@ -558,8 +581,7 @@ struct Api::Impl {
             json::object{{"name", q.name}, {"title", q.title}, {"members", std::move(members)}});
       }
     }
-    return HttpResponse::json(200,
-                              json::object{{"people", std::move(people)}, {"queues", queues}});
+    return HttpResponse::json(200, json::object{{"people", std::move(people)}, {"queues", queues}});
   }
 
   HttpResponse list_inbox(const HttpRequest& req, const RouteMatch& m) {
@@ -578,7 +600,8 @@ struct Api::Impl {
     if (!caller) return deny(caller.error());
     std::uint64_t id = 0;
     for (char c : m.param("id")) {
-      if (c < '0' || c > '9') return error_response(404, "not_found", "no inbox entry with that id");
+      if (c < '0' || c > '9')
+        return error_response(404, "not_found", "no inbox entry with that id");
       id = id * 10 + static_cast<std::uint64_t>(c - '0');
     }
     auto entry = node.store().inbox_entry(id);
@@ -592,9 +615,9 @@ struct Api::Impl {
     auto data = object_field(*body, "data");
     if (!data) return error_response(data.error());
     if (!entry->replayed_into.empty() && entry->replayed_into != *instance) {
-      return error_response(409, "already_replayed",
-                            "inbox entry " + std::to_string(id) + " was replayed into " +
-                                entry->replayed_into);
+      return error_response(
+          409, "already_replayed",
+          "inbox entry " + std::to_string(id) + " was replayed into " + entry->replayed_into);
     }
     EventRequest r;
     r.instance_id = *instance;
@@ -606,6 +629,90 @@ struct Api::Impl {
     HttpResponse answer = submit(std::move(r), 200);
     if (answer.status == 200) node.store().mark_inbox_replayed(id, *instance);
     return answer;
+  }
+
+  // ---- phone-system webhooks ----
+
+  HttpResponse hook(const HttpRequest& req, const RouteMatch& m) {
+    const std::string source_name(m.param("source"));
+    const Config* config = node.config();
+    const HookSource* source = config != nullptr ? config->find_hook(source_name) : nullptr;
+    if (source == nullptr) {
+      return error_response(404, "unknown_source", "no webhook source '" + source_name + "'");
+    }
+    const auto found = hook_secrets.find(source_name);  // read-only after start-up
+    const std::string secret = found != hook_secrets.end() ? found->second : "";
+    // The URL as the sender called it (Twilio signs it): the Host header and the target, with
+    // the scheme a TLS-terminating proxy reports.
+    const std::string scheme(req.headers.get("X-Forwarded-Proto").value_or("http"));
+    const std::string url =
+        scheme + "://" + std::string(req.headers.get("Host").value_or("")) + req.target;
+    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(node.clock().now());
+    auto decision = http::decide_hook(*source, req, url, now, secret);
+    if (!decision) return error_response(decision.error());
+    const std::string actor = "hook:" + source_name;
+    auto to_inbox = [&](const std::string& reason) {
+      InboxEntry e;
+      e.source = "hooks/" + source_name;
+      e.received_at = node.clock().now();
+      e.reason = reason;
+      e.payload = decision->payload;
+      e.dedup_key = decision->idempotency_key;
+      const std::uint64_t id = node.store().add_to_inbox(e);
+      return HttpResponse::json(
+          202, json::object{{"inbox", json::object{{"id", id}}}, {"reason", reason}});
+    };
+    if (const auto* inbox = std::get_if<http::HookInbox>(&decision->action)) {
+      return to_inbox(inbox->reason);
+    }
+    if (const auto* start = std::get_if<http::HookStart>(&decision->action)) {
+      StartRequest r;
+      r.workflow = start->workflow;
+      r.data = start->data;
+      r.key = start->key;
+      r.idempotency_key = decision->idempotency_key;
+      r.actor = actor;
+      RuntimeResult result = wait(node.worker().submit(std::move(r)));
+      if (result.status == RuntimeResult::Status::rejected && result.instance && start->if_open) {
+        // The caller already has an open case (one_open): the call lands on it.
+        EventRequest e;
+        e.instance_id = result.instance->id;
+        e.event = start->if_open->event;
+        e.data = start->if_open->data;
+        e.idempotency_key = decision->idempotency_key + ":open";
+        e.actor = actor;
+        result = wait(node.worker().submit(std::move(e)));
+      }
+      if (result.status == RuntimeResult::Status::rejected ||
+          result.status == RuntimeResult::Status::not_found) {
+        return to_inbox(result.error);
+      }
+      return result_response(result, 200);
+    }
+    const auto& event = std::get<http::HookEvent>(decision->action);
+    EventRequest r;
+    r.workflow = event.workflow;
+    r.key = event.key;
+    r.event = event.event;
+    r.data = event.data;
+    r.idempotency_key = decision->idempotency_key;
+    r.actor = actor;
+    RuntimeResult result = wait(node.worker().submit(std::move(r)));
+    if (result.status == RuntimeResult::Status::rejected ||
+        result.status == RuntimeResult::Status::not_found) {
+      return to_inbox(result.error);  // no open case for that caller, or the event was refused
+    }
+    return result_response(result, 200);
+  }
+
+  RuntimeResult wait(std::future<RuntimeResult> answer) const {
+    if (answer.wait_for(options.answer_timeout) != std::future_status::ready) {
+      RuntimeResult r;
+      r.status = RuntimeResult::Status::unavailable;
+      r.error = "the step was not committed in time";
+      return r;
+    }
+    return answer.get();
   }
 
   // ---- operations ----
@@ -621,7 +728,8 @@ struct Api::Impl {
       return HttpResponse::json(200, json::object{{"status", "ready"}, {"store", "ok"}});
     } catch (const std::exception& e) {
       return HttpResponse::json(
-          503, json::object{{"status", "not_ready"}, {"store", "unavailable"}, {"error", e.what()}});
+          503,
+          json::object{{"status", "not_ready"}, {"store", "unavailable"}, {"error", e.what()}});
     }
   }
 
@@ -659,7 +767,8 @@ struct Api::Impl {
           transitions.labels({wf}).inc();
         } else if (h.kind == "timer") {
           timers_fired.labels({wf}).inc();
-          if (auto it = h.details.find("late_ms"); it != h.details.end() && it->value().is_int64()) {
+          if (auto it = h.details.find("late_ms");
+              it != h.details.end() && it->value().is_int64()) {
             lateness.labels({}).observe(static_cast<double>(it->value().as_int64()) / 1000.0);
           }
         } else if (h.kind == "escalation") {
@@ -696,6 +805,7 @@ struct Api::Impl {
   http::MetricFamily<http::Gauge>& timers_in_memory;
   http::MetricFamily<http::Gauge>& batches;
   http::MetricFamily<http::Gauge>& store_errors;
+  std::map<std::string, std::string> hook_secrets;  // by source; read once at start-up
   std::mutex token_mutex;
   std::unordered_map<std::string,
                      std::pair<std::optional<ApiTokenRow>, std::chrono::steady_clock::time_point>>
@@ -706,6 +816,8 @@ Api::Api(Node& node, http::MetricsRegistry& metrics, ApiOptions options)
     : impl_(std::make_unique<Impl>(node, metrics, std::move(options))) {}
 
 Api::~Api() = default;
+
+std::vector<std::string> Api::unconfigured_hooks() const { return impl_->unconfigured_hooks(); }
 
 void Api::record_commit(const std::vector<RuntimeResult>& results) { impl_->record(results); }
 
@@ -728,6 +840,7 @@ void Api::add_routes(http::Router& router) {
   router.add("GET", "/v1/directory", bind(&Impl::directory));
   router.add("GET", "/v1/inbox", bind(&Impl::list_inbox));
   router.add("POST", "/v1/inbox/{id}/replay", bind(&Impl::replay_inbox));
+  router.add("POST", "/hooks/{source}", bind(&Impl::hook));
   router.add("GET", "/metrics", bind(&Impl::metrics_page));
   router.add("GET", "/healthz", bind(&Impl::healthz));
   router.add("GET", "/readyz", bind(&Impl::readyz));

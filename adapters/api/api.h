@@ -42,6 +42,10 @@ class Api {
 
   void add_routes(http::Router& router);
 
+  // Webhook sources whose secret is missing (its environment variable is unset): they answer
+  // 503 until it is set and the node restarted.
+  std::vector<std::string> unconfigured_hooks() const;
+
   // For the worker's on_commit: counts events, transitions, timers, SLA breaches and
   // escalations per workflow.
   void record_commit(const std::vector<RuntimeResult>& results);

@@ -96,6 +96,10 @@ int serve(const ServeOptions& o) {
   node->worker().on_commit = [&api](const std::vector<RuntimeResult>& r) { api.record_commit(r); };
   http::Router router;
   api.add_routes(router);
+  for (const std::string& source : api.unconfigured_hooks()) {
+    http::log_fields(*log, spdlog::level::warn, "webhook source has no secret: it answers 503",
+                     {{"source", source}});
+  }
   http::RequestHandler handler(router, metrics, log);
 
   try {
