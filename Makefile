@@ -41,8 +41,10 @@ asan: deps
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
 
-# The main job, until the server exists: validate the shipped workflows against the shipped
-# config, draw each one, then replay a week of complaints on a virtual clock.
+# The main job: validate the shipped workflows against the shipped config, draw each one, replay
+# a week of complaints on a virtual clock, drive the engine on the embedded SQLite store, then
+# serve the API on it (config/ombud.yaml: 127.0.0.1:8080) until Ctrl-C. SERVE=0 stops before.
+SERVE ?= 1
 run: build
 	$(OMBUD) validate --strict --config config/ombud.yaml workflows
 	@for f in workflows/*.yaml; do \
@@ -55,6 +57,10 @@ run: build
 	$(OMBUD) pipe --config config/ombud.yaml --store sqlite:var/ombud.db workflows \
 	  < examples/complaint_requests.ndjson | /usr/bin/python3 scripts/show_answers.py
 	$(OMBUD) verify --config config/ombud.yaml --store sqlite:var/ombud.db
+	@if [ "$(SERVE)" = 1 ]; then \
+	  echo; echo "## The server (ombud serve): Ctrl-C stops it; docs/webhooks.md connects a phone system"; echo; \
+	  $(OMBUD) serve --config config/ombud.yaml; \
+	fi
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

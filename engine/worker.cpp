@@ -228,7 +228,10 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
       if (auto r = batch_runtime_.fire_timer(t)) fired.push_back(std::move(*r));
     }
     armed_soon = batch_store_.earliest_armed();
-    if (batch_store_.flush() == CommitResult::conflict) {
+    const auto flush_started = std::chrono::steady_clock::now();
+    const CommitResult flushed = batch_store_.flush();
+    if (on_flush) on_flush(std::chrono::steady_clock::now() - flush_started);
+    if (flushed == CommitResult::conflict) {
       // Another node changed something this batch read. Nothing was written: redo each request
       // on its own, reloading what changed.
       {

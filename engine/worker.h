@@ -104,6 +104,9 @@ class Worker {
   // Called on the worker thread after every committed batch, with every result committed in
   // it (for metrics and logs). Set before start().
   std::function<void(const std::vector<RuntimeResult>&)> on_commit;
+  // Called on the worker thread with how long each group commit's transaction took (written or
+  // conflicted), for the store latency metric. Set before start().
+  std::function<void(std::chrono::nanoseconds)> on_flush;
 
  private:
   struct Pending {

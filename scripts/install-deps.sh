@@ -17,6 +17,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-yaml python3-jsonschema   # JSON Schema check of the shipped workflows
   postgresql postgresql-client        # PostgreSQL 15 server the SQL store tests start themselves
+  wrk                                 # HTTP load for bench/run_http_bench.sh
 )
 
 missing=()

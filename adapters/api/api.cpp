@@ -221,7 +221,9 @@ struct Api::Impl {
         timers_in_memory(
             m.gauge("ombud_timers_claimed", "Timers this node holds in its look-ahead window")),
         batches(m.gauge("ombud_commit_batches", "Group commits written by this node")),
-        store_errors(m.gauge("ombud_store_errors", "Batches whose commit failed")) {
+        store_errors(m.gauge("ombud_store_errors", "Batches whose commit failed")),
+        commit_latency(m.histogram("ombud_store_commit_seconds",
+                                   "How long one group commit's transaction took", {})) {
     if (const Config* config = node.config()) {
       for (const HookSource& s : config->hooks) {
         auto secret = http::hook_secret(s, [](const std::string& name) {
@@ -622,7 +624,8 @@ struct Api::Impl {
     EventRequest r;
     r.instance_id = *instance;
     r.event = *event;
-    r.data = body->contains("data") ? std::move(*data) : entry->payload;
+    // The payload is the sender's, not the event's schema: the supervisor maps what is needed.
+    r.data = std::move(*data);
     // One key per entry: replaying twice (or from two nodes) applies the event once.
     r.idempotency_key = "inbox:" + std::to_string(id);
     set_actor(*caller, r);
@@ -772,6 +775,7 @@ struct Api::Impl {
             lateness.labels({}).observe(static_cast<double>(it->value().as_int64()) / 1000.0);
           }
         } else if (h.kind == "escalation") {
+          timers_fired.labels({wf}).inc();  // an escalation level is a timer coming due
           const auto sla = h.details.find("sla");
           const auto level = h.details.find("level");
           if (sla != h.details.end() && level != h.details.end() && sla->value().is_string()) {
@@ -805,6 +809,7 @@ struct Api::Impl {
   http::MetricFamily<http::Gauge>& timers_in_memory;
   http::MetricFamily<http::Gauge>& batches;
   http::MetricFamily<http::Gauge>& store_errors;
+  http::MetricFamily<http::Histogram>& commit_latency;
   std::map<std::string, std::string> hook_secrets;  // by source; read once at start-up
   std::mutex token_mutex;
   std::unordered_map<std::string,
@@ -818,6 +823,10 @@ Api::Api(Node& node, http::MetricsRegistry& metrics, ApiOptions options)
 Api::~Api() = default;
 
 std::vector<std::string> Api::unconfigured_hooks() const { return impl_->unconfigured_hooks(); }
+
+void Api::record_flush(std::chrono::nanoseconds took) {
+  impl_->commit_latency.labels({}).observe(std::chrono::duration<double>(took).count());
+}
 
 void Api::record_commit(const std::vector<RuntimeResult>& results) { impl_->record(results); }
 

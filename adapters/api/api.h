@@ -49,6 +49,8 @@ class Api {
   // For the worker's on_commit: counts events, transitions, timers, SLA breaches and
   // escalations per workflow.
   void record_commit(const std::vector<RuntimeResult>& results);
+  // For the worker's on_flush: the store's commit latency.
+  void record_flush(std::chrono::nanoseconds took);
 
  private:
   struct Impl;

@@ -247,6 +247,10 @@ def run(api, ombud, store, token_file):
     check(status == 200 and 'ombud_sla_breaches_total{workflow="complaint",sla="resolve"}'
           in metrics, "/metrics counted the breach")
     check('ombud_http_requests_total{' in metrics, "/metrics counts HTTP requests")
+    commits = re.search(r"^ombud_store_commit_seconds_count (\d+)", metrics, re.M)
+    check(commits and int(commits.group(1)) > 0, "/metrics times the store's commits")
+    fired = re.search(r'^ombud_timers_fired_total\{workflow="complaint"\} (\d+)', metrics, re.M)
+    check(fired and int(fired.group(1)) > 0, "/metrics counted the fired timers")
     status, _ = api.call("GET", "/v1/instances", token=None)
     check(status == 401, "no token → 401")
 
