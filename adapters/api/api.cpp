@@ -1,6 +1,7 @@
 #include "adapters/api/api.h"
 
 #include <boost/json.hpp>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -405,7 +406,9 @@ struct Api::Impl {
     if (!idem) return error_response(idem.error());
     auto revision = revision_field(*body);
     if (!revision) return error_response(revision.error());
-    if (*revision) {
+    // A retry of a request already committed under its idempotency key gets the first answer
+    // (from the worker), even though the case has moved on from `revision` since.
+    if (*revision && (idem->empty() || !node.store().idempotent_response(*idem))) {
       // The caller acted on what it saw at `revision`; if the case moved on since, say so.
       auto in = node.store().load(r.instance_id);
       if (!in) return error_response(404, "not_found", "no case '" + r.instance_id + "'");
@@ -602,7 +605,8 @@ struct Api::Impl {
     if (!caller) return deny(caller.error());
     std::uint64_t id = 0;
     for (char c : m.param("id")) {
-      if (c < '0' || c > '9')
+      // More digits than a uint64 holds would wrap around to another entry's id.
+      if (c < '0' || c > '9' || id > (UINT64_MAX - 9) / 10)
         return error_response(404, "not_found", "no inbox entry with that id");
       id = id * 10 + static_cast<std::uint64_t>(c - '0');
     }

@@ -1,7 +1,6 @@
-// docs/openapi.json: the draft contract of issue 5. Until the server's routes exist this checks
-// the document itself: it parses, every `{param}` of a path is declared, every $ref resolves, and
-// every route the issue lists is there. (With the routes wired, a test will compare the document
-// with Router::routes() both ways.)
+// docs/openapi.json: the contract of issue 5. This checks the document itself: it parses, every
+// `{param}` of a path is declared, every $ref resolves, and every route the issue lists is there.
+// tests/adapters/api/api_openapi_test.cpp compares it with the API's Router::routes() both ways.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

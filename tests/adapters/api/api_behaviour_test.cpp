@@ -1,0 +1,662 @@
+// What the API does for a caller who may call it: cases, events, listing, workflows, the
+// directory, phone-system webhooks and the inbox, metrics and health. Status codes and bodies.
+#include <gmock/gmock.h>
+
+#include <set>
+
+#include "tests/adapters/api/api_fixture.h"
+
+namespace ombud::api::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ApiBehaviour : public ApiFixture {};
+
+// ---- instances ---------------------------------------------------------------------------------
+
+TEST_F(ApiBehaviour, StartAnswers201AndTheSameIdempotencyKeyAnswers200WithTheSameCase) {
+  const std::string body =
+      R"({"workflow":"complaint","data":{"phone":"13900000001","summary":"late"}})";
+  const HttpResponse first =
+      call("POST", "/v1/instances", "agent", body, {{"Idempotency-Key", "start-1"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  const json::value a = body_of(first);
+  EXPECT_EQ(str(a, "/status"), "ok");
+  EXPECT_EQ(str(a, "/instance/workflow"), "complaint");
+  EXPECT_EQ(str(a, "/instance/state"), "assigned");  // triage ran at once
+  const std::string id = str(a, "/instance/id");
+  EXPECT_FALSE(id.empty());
+  EXPECT_FALSE(str(a, "/instance/assignee").empty());
+
+  const HttpResponse again =
+      call("POST", "/v1/instances", "agent", body, {{"Idempotency-Key", "start-1"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  const json::value b = body_of(again);
+  EXPECT_EQ(str(b, "/instance/id"), id);
+  EXPECT_EQ(b.at("replayed"), json::value(true));
+
+  // The key may also come in the body.
+  const std::string in_body =
+      R"({"workflow":"complaint","idempotency_key":"start-2","data":{"phone":"13900000002"}})";
+  const HttpResponse c1 = call("POST", "/v1/instances", "admin", in_body);
+  const HttpResponse c2 = call("POST", "/v1/instances", "admin", in_body);
+  EXPECT_EQ(c1.status, 201) << c1.body;
+  EXPECT_EQ(c2.status, 200) << c2.body;
+  EXPECT_EQ(str(body_of(c1), "/instance/id"), str(body_of(c2), "/instance/id"));
+}
+
+TEST_F(ApiBehaviour, StartRejectsBadRequests) {
+  const HttpResponse malformed = call("POST", "/v1/instances", "admin", "{nope");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(error_code(malformed), "malformed_json");
+
+  const HttpResponse no_workflow = call("POST", "/v1/instances", "admin", R"({"data":{}})");
+  EXPECT_EQ(no_workflow.status, 400);
+  EXPECT_EQ(error_field(no_workflow), "workflow");
+
+  const HttpResponse bad_data =
+      call("POST", "/v1/instances", "admin", R"({"workflow":"complaint","data":[1]})");
+  EXPECT_EQ(bad_data.status, 400);
+  EXPECT_EQ(error_field(bad_data), "data");
+
+  const HttpResponse unknown = call("POST", "/v1/instances", "admin", R"({"workflow":"nope"})");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(error_code(unknown), "unknown_workflow");
+  EXPECT_EQ(error_field(unknown), "workflow");
+
+  // The workflow refuses the data (phone is required): 422.
+  const HttpResponse invalid =
+      call("POST", "/v1/instances", "admin", R"({"workflow":"complaint","data":{}})");
+  EXPECT_EQ(invalid.status, 422) << invalid.body;
+  EXPECT_EQ(error_code(invalid), "rejected");
+
+  // key_policy one_open: a second open complaint from the same phone is refused.
+  start_complaint("13900000003");
+  const HttpResponse second = call("POST", "/v1/instances", "admin",
+                                   R"({"workflow":"complaint","data":{"phone":"13900000003"}})");
+  EXPECT_EQ(second.status, 422) << second.body;
+
+  HttpRequest text;
+  text.method = "POST";
+  text.target = "/v1/instances";
+  text.headers.add("Authorization", "Bearer " + tokens_.at("admin"));
+  text.headers.add("Content-Type", "text/plain");
+  text.body = R"({"workflow":"complaint"})";
+  EXPECT_EQ((*handler_)(text).status, 415);
+}
+
+TEST_F(ApiBehaviour, GetInstanceHasSlasTimersAndIncidentsAndHistoryNamesTheActor) {
+  const json::object in = start_complaint("13900000011", "agent");
+  const std::string id(in.at("id").as_string());
+  const json::object got = get_instance(id);
+  EXPECT_EQ(str(got, "/id"), id);
+  EXPECT_EQ(str(got, "/state"), "assigned");
+  ASSERT_TRUE(got.contains("slas"));
+  ASSERT_TRUE(got.contains("timers"));
+  ASSERT_TRUE(got.contains("incidents"));
+  EXPECT_FALSE(got.at("slas").as_array().empty());
+  std::set<std::string> slas;
+  for (const auto& s : got.at("slas").as_array()) slas.insert(str(s, "/name"));
+  EXPECT_TRUE(slas.count("acknowledge") == 1) << json::serialize(got.at("slas"));
+  EXPECT_FALSE(got.at("timers").as_array().empty());  // the SLA clocks' escalation timers
+  EXPECT_TRUE(got.at("incidents").as_array().empty());
+  EXPECT_TRUE(got.at("revision").is_number());
+
+  const HttpResponse h = call("GET", "/v1/instances/" + id + "/history", "supervisor");
+  ASSERT_EQ(h.status, 200) << h.body;
+  const json::value hist = body_of(h);
+  EXPECT_EQ(str(hist, "/instance"), id);
+  const auto& entries = hist.at("history").as_array();
+  ASSERT_FALSE(entries.empty());
+  bool started_by_agent = false;
+  for (const auto& e : entries) {
+    EXPECT_TRUE(e.as_object().contains("actor"));
+    EXPECT_TRUE(e.at("seq").is_number());
+    if (str(e, "/kind") == "started") {
+      started_by_agent = str(e, "/actor") == "token:" + token_id("agent");
+    }
+  }
+  EXPECT_TRUE(started_by_agent) << h.body;
+
+  // A token for a person: history names the person.
+  const HttpResponse ack =
+      call("POST", "/v1/instances/" + id + "/events", "li.na", R"({"event":"acknowledge"})");
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  const json::value after = body_of(call("GET", "/v1/instances/" + id + "/history", "admin"));
+  bool by_li_na = false;
+  for (const auto& e : after.at("history").as_array()) by_li_na |= str(e, "/actor") == "li.na";
+  EXPECT_TRUE(by_li_na) << json::serialize(after);
+
+  const HttpResponse missing = call("GET", "/v1/instances/complaint-424242", "agent");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(error_code(missing), "not_found");
+  EXPECT_EQ(call("GET", "/v1/instances/complaint-424242/history", "agent").status, 404);
+}
+
+TEST_F(ApiBehaviour, ListFiltersAndWalksEveryPageWithTheCursor) {
+  std::set<std::string> started;
+  for (int i = 0; i < 4; ++i) {
+    started.insert(
+        std::string(start_complaint("1390000002" + std::to_string(i)).at("id").as_string()));
+  }
+  ASSERT_EQ(started.size(), 4U);
+
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  while (true) {
+    std::string target = "/v1/instances?workflow=complaint&limit=1";
+    if (!cursor.empty()) target += "&cursor=" + cursor;
+    const HttpResponse r = call("GET", target, "agent");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json::value page = body_of(r);
+    ASSERT_LE(page.at("items").as_array().size(), 1U);
+    for (const auto& item : page.at("items").as_array()) {
+      EXPECT_TRUE(seen.insert(str(item, "/id")).second) << "seen twice: " << str(item, "/id");
+    }
+    ASSERT_TRUE(page.as_object().contains("next_cursor"));
+    ++pages;
+    ASSERT_LT(pages, 10);
+    if (page.at("next_cursor").is_null()) break;
+    cursor = std::string(page.at("next_cursor").as_string());
+  }
+  EXPECT_EQ(seen, started);
+  EXPECT_EQ(pages, 4);
+
+  const json::value all = body_of(call("GET", "/v1/instances?limit=500", "admin"));
+  EXPECT_EQ(all.at("items").as_array().size(), 4U);
+  EXPECT_TRUE(all.at("next_cursor").is_null());
+
+  const json::value by_key = body_of(call("GET", "/v1/instances?key=13900000022", "admin"));
+  ASSERT_EQ(by_key.at("items").as_array().size(), 1U);
+  EXPECT_EQ(str(by_key, "/items/0/key"), "13900000022");
+
+  const std::string assignee = str(by_key, "/items/0/assignee");
+  const json::value by_assignee =
+      body_of(call("GET", "/v1/instances?assignee=" + assignee, "admin"));
+  EXPECT_GE(by_assignee.at("items").as_array().size(), 1U);
+  for (const auto& item : by_assignee.at("items").as_array()) {
+    EXPECT_EQ(str(item, "/assignee"), assignee);
+  }
+
+  EXPECT_EQ(body_of(call("GET", "/v1/instances?state=assigned&open=true", "admin"))
+                .at("items")
+                .as_array()
+                .size(),
+            4U);
+  EXPECT_TRUE(
+      body_of(call("GET", "/v1/instances?state=closed", "admin")).at("items").as_array().empty());
+  EXPECT_TRUE(body_of(call("GET", "/v1/instances?workflow=leave_request", "admin"))
+                  .at("items")
+                  .as_array()
+                  .empty());
+  EXPECT_TRUE(
+      body_of(call("GET", "/v1/instances?sla=breached", "admin")).at("items").as_array().empty());
+  EXPECT_EQ(call("GET", "/v1/instances?sla=at_risk", "admin").status, 200);
+}
+
+TEST_F(ApiBehaviour, BadQueryParametersAre400NamingTheField) {
+  for (const char* bad :
+       {"limit=0", "limit=501", "limit=abc", "limit=-1", "limit=", "limit=99999999999999999999"}) {
+    SCOPED_TRACE(bad);
+    const HttpResponse r = call("GET", std::string("/v1/instances?") + bad, "admin");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(error_code(r), "invalid_field");
+    EXPECT_EQ(error_field(r), "limit");
+  }
+  const HttpResponse sla = call("GET", "/v1/instances?sla=late", "admin");
+  EXPECT_EQ(sla.status, 400);
+  EXPECT_EQ(error_field(sla), "sla");
+  const HttpResponse open = call("GET", "/v1/instances?open=yes", "admin");
+  EXPECT_EQ(open.status, 400);
+  EXPECT_EQ(error_field(open), "open");
+  const HttpResponse inbox = call("GET", "/v1/inbox?limit=0", "admin");
+  EXPECT_EQ(inbox.status, 400);
+  EXPECT_EQ(error_field(inbox), "limit");
+}
+
+// ---- events ------------------------------------------------------------------------------------
+
+TEST_F(ApiBehaviour, EventsByIdCheckTheBodyAndTheRevision) {
+  const std::string id(start_complaint("13900000031").at("id").as_string());
+  const std::string target = "/v1/instances/" + id + "/events";
+
+  const HttpResponse missing = call("POST", target, "agent", R"({"data":{}})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(error_code(missing), "invalid_field");
+  EXPECT_EQ(error_field(missing), "event");
+  EXPECT_EQ(error_code(call("POST", target, "agent", "[1,")), "malformed_json");
+  const HttpResponse bad_rev = call("POST", target, "agent", R"({"event":"x","revision":"7"})");
+  EXPECT_EQ(bad_rev.status, 400);
+  EXPECT_EQ(error_field(bad_rev), "revision");
+
+  const auto revision = get_instance(id).at("revision").to_number<std::int64_t>();
+  const HttpResponse stale =
+      call("POST", target, "agent",
+           R"({"event":"acknowledge","revision":)" + std::to_string(revision + 3) + "}");
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(error_code(stale), "stale_revision");
+  EXPECT_EQ(error_field(stale), "revision");
+  EXPECT_EQ(str(get_instance(id), "/state"), "assigned");
+
+  const HttpResponse ok = call("POST", target, "agent",
+                               R"({"event":"acknowledge","revision":)" + std::to_string(revision) +
+                                   R"(,"data":{"note":"called back"}})",
+                               {{"Idempotency-Key", "ack-1"}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(str(body_of(ok), "/instance/state"), "investigating");
+  // The same key again: the first answer, not a second event (the revision moved on).
+  const HttpResponse replay =
+      call("POST", target, "agent", R"({"event":"acknowledge"})", {{"Idempotency-Key", "ack-1"}});
+  EXPECT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(body_of(replay).at("replayed"), json::value(true));
+  // A client whose answer was lost retries the very same request, revision included: it must
+  // learn the outcome (the 503 `timeout` answer tells it to do exactly this), not get 409.
+  const HttpResponse retry =
+      call("POST", target, "agent",
+           R"({"event":"acknowledge","revision":)" + std::to_string(revision) +
+               R"(,"data":{"note":"called back"}})",
+           {{"Idempotency-Key", "ack-1"}});
+  EXPECT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(str(body_of(retry), "/instance/state"), "investigating");
+  EXPECT_EQ(body_of(retry).at("replayed"), json::value(true));
+
+  // No transition takes the event in this state: 200 `not_handled`, nothing changes.
+  const HttpResponse unhandled =
+      call("POST", target, "agent", R"({"event":"visited","data":{"score":5}})");
+  EXPECT_EQ(unhandled.status, 200) << unhandled.body;
+  EXPECT_EQ(str(body_of(unhandled), "/status"), "not_handled");
+  EXPECT_EQ(str(get_instance(id), "/state"), "investigating");
+  // Refused by the workflow: the event's payload is invalid (escalate needs a reason).
+  const HttpResponse invalid = call("POST", target, "agent", R"({"event":"escalate","data":{}})");
+  EXPECT_EQ(invalid.status, 422) << invalid.body;
+  EXPECT_EQ(error_code(invalid), "rejected");
+
+  const HttpResponse nowhere =
+      call("POST", "/v1/instances/complaint-424242/events", "agent", R"({"event":"add_note"})");
+  EXPECT_EQ(nowhere.status, 404) << nowhere.body;
+  const HttpResponse nowhere_rev = call("POST", "/v1/instances/complaint-424242/events", "agent",
+                                        R"({"event":"add_note","revision":1})");
+  EXPECT_EQ(nowhere_rev.status, 404) << nowhere_rev.body;
+}
+
+TEST_F(ApiBehaviour, EventsByBusinessKey) {
+  const std::string id(start_complaint("13900000041").at("id").as_string());
+  const HttpResponse r = call(
+      "POST", "/v1/events", "hook",
+      R"({"workflow":"complaint","key":"13900000041","event":"add_note","data":{"note":"hi"}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value v = body_of(r);
+  EXPECT_EQ(str(v, "/instance/id"), id);
+  EXPECT_EQ(str(v, "/instance/data/last_note"), "hi");
+  EXPECT_EQ(str(get_instance(id), "/data/last_note"), "hi");
+
+  const HttpResponse no_key =
+      call("POST", "/v1/events", "hook", R"({"workflow":"complaint","event":"add_note"})");
+  EXPECT_EQ(no_key.status, 400);
+  EXPECT_EQ(error_field(no_key), "key");
+  const HttpResponse no_event =
+      call("POST", "/v1/events", "hook", R"({"workflow":"complaint","key":"13900000041"})");
+  EXPECT_EQ(no_event.status, 400);
+  EXPECT_EQ(error_field(no_event), "event");
+  const HttpResponse unknown_wf =
+      call("POST", "/v1/events", "hook", R"({"workflow":"nope","key":"k","event":"e"})");
+  EXPECT_EQ(unknown_wf.status, 404);
+  EXPECT_EQ(error_code(unknown_wf), "unknown_workflow");
+  const HttpResponse no_case = call("POST", "/v1/events", "hook",
+                                    R"({"workflow":"complaint","key":"000000","event":"add_note",
+                                        "data":{"note":"x"}})");
+  EXPECT_EQ(no_case.status, 404) << no_case.body;
+}
+
+TEST_F(ApiBehaviour, AssignToAPersonAndToNobodyKnown) {
+  const std::string id(start_complaint("13900000051").at("id").as_string());
+  const std::string target = "/v1/instances/" + id + "/assign";
+  const HttpResponse ok =
+      call("POST", target, "supervisor", R"({"to":"liu.yang","reason":"knows billing"})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(str(body_of(ok), "/instance/assignee"), "liu.yang");
+  EXPECT_EQ(str(get_instance(id), "/assignee"), "liu.yang");
+
+  const HttpResponse unknown = call("POST", target, "supervisor", R"({"to":"no.body"})");
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(error_code(unknown), "unknown_person");
+  EXPECT_EQ(error_field(unknown), "to");
+  EXPECT_EQ(str(get_instance(id), "/assignee"), "liu.yang");
+
+  const HttpResponse not_string = call("POST", target, "admin", R"({"to":5})");
+  EXPECT_EQ(not_string.status, 400);
+  EXPECT_EQ(error_field(not_string), "to");
+  EXPECT_EQ(
+      call("POST", "/v1/instances/complaint-424242/assign", "admin", R"({"to":"li.na"})").status,
+      404);
+}
+
+// ---- workflows ---------------------------------------------------------------------------------
+
+TEST_F(ApiBehaviour, ListAndGetWorkflows) {
+  const HttpResponse list = call("GET", "/v1/workflows", "agent");
+  ASSERT_EQ(list.status, 200);
+  std::set<std::string> names;
+  const json::value workflows = body_of(list);
+  for (const auto& w : workflows.at("workflows").as_array()) names.insert(str(w, "/name"));
+  EXPECT_TRUE(names.count("complaint") == 1 && names.count("leave_request") == 1) << list.body;
+  const HttpResponse one = call("GET", "/v1/workflows/complaint", "agent");
+  ASSERT_EQ(one.status, 200);
+  const json::value w = body_of(one);
+  EXPECT_EQ(w.at("version"), json::value(1));
+  EXPECT_EQ(str(w, "/source"), read_text(source_file("workflows/complaint.yaml")));
+  EXPECT_EQ(w.at("versions").as_array().size(), 1U);
+  EXPECT_EQ(call("GET", "/v1/workflows/nope", "agent").status, 404);
+}
+
+TEST_F(ApiBehaviour, PutWorkflowPublishesChecksAndNamesTheFault) {
+  const std::string target = "/v1/workflows/leave_request";
+  const HttpResponse invalid =
+      call("PUT", target, "admin", "workflow: leave_request\nstates: [unclosed\n");
+  ASSERT_EQ(invalid.status, 422) << invalid.body;
+  const json::value iv = body_of(invalid);
+  EXPECT_EQ(str(iv, "/error/code"), "invalid_workflow");
+  ASSERT_FALSE(iv.at("diagnostics").as_array().empty());
+  const auto& d = iv.at("diagnostics").as_array().front();
+  EXPECT_GE(d.at("line").to_number<int>(), 1);
+  EXPECT_GE(d.at("column").to_number<int>(), 1);
+  EXPECT_EQ(str(d, "/severity"), "error");
+  EXPECT_EQ(str(d, "/file"), "leave_request.yaml");
+
+  // A semantic error also points at its line: a transition to a state that does not exist.
+  std::string yaml = read_text(source_file("workflows/leave_request.yaml"));
+  const auto title = yaml.find("title: Leave request");
+  ASSERT_NE(title, std::string::npos);
+  std::string changed = yaml;
+  changed.replace(title, std::string("title: Leave request").size(), "title: Leave request (v2)");
+
+  const HttpResponse created = call("PUT", target, "admin", changed);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json::value c = body_of(created);
+  EXPECT_EQ(c.at("created"), json::value(true));
+  EXPECT_EQ(c.at("version"), json::value(2));
+  EXPECT_EQ(str(c, "/name"), "leave_request");
+  EXPECT_EQ(str(c, "/published_by"), "token:" + token_id("admin"));
+  EXPECT_TRUE(c.at("warnings").is_array());
+
+  const json::value got = body_of(call("GET", target, "agent"));
+  EXPECT_EQ(got.at("version"), json::value(2));
+  EXPECT_EQ(str(got, "/source"), changed);
+  EXPECT_EQ(got.at("versions").as_array().size(), 2U);
+
+  const HttpResponse same = call("PUT", target, "admin", changed);
+  ASSERT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(body_of(same).at("created"), json::value(false));
+  EXPECT_EQ(body_of(same).at("version"), json::value(2));
+
+  const HttpResponse mismatch = call("PUT", "/v1/workflows/other_name", "admin", changed);
+  ASSERT_EQ(mismatch.status, 422) << mismatch.body;
+  EXPECT_THAT(mismatch.body, HasSubstr("leave_request"));
+  EXPECT_FALSE(body_of(mismatch).at("diagnostics").as_array().empty());
+  EXPECT_EQ(call("GET", "/v1/workflows/other_name", "admin").status, 404);
+}
+
+// Cases started after a publish run on the new version; cases already open stay on theirs.
+TEST_F(ApiBehaviour, NewCasesStartOnThePublishedVersion) {
+  const std::string old_id(start_complaint("13900000151").at("id").as_string());
+  std::string yaml = read_text(source_file("workflows/complaint.yaml"));
+  const std::string title = "title: Customer complaint";
+  const auto at = yaml.find(title);
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, title.size(), "title: Customer complaint (v2)");
+  const HttpResponse put = call("PUT", "/v1/workflows/complaint", "admin", yaml);
+  ASSERT_EQ(put.status, 201) << put.body;
+  const json::object fresh = start_complaint("13900000152");
+  EXPECT_EQ(fresh.at("version"), json::value(2)) << json::serialize(fresh);
+  EXPECT_EQ(get_instance(old_id).at("version"), json::value(1));
+  const HttpResponse ack = call("POST", "/v1/instances/" + old_id + "/events", "supervisor",
+                                R"({"event":"acknowledge"})");
+  EXPECT_EQ(ack.status, 200) << ack.body;
+  EXPECT_EQ(str(body_of(ack), "/instance/state"), "investigating");
+  EXPECT_THAT(call("GET", "/v1/workflows/complaint/graph", "agent").body,
+              HasSubstr("stateDiagram"));
+}
+
+TEST_F(ApiBehaviour, GraphAsMermaidOrDot) {
+  const HttpResponse mermaid = call("GET", "/v1/workflows/complaint/graph", "agent");
+  ASSERT_EQ(mermaid.status, 200);
+  EXPECT_THAT(mermaid.body, HasSubstr("stateDiagram"));
+  EXPECT_THAT(mermaid.body, HasSubstr("supervisor_review"));
+  const HttpResponse explicit_mermaid =
+      call("GET", "/v1/workflows/complaint/graph?format=mermaid", "agent");
+  EXPECT_EQ(explicit_mermaid.body, mermaid.body);
+  const HttpResponse dot = call("GET", "/v1/workflows/complaint/graph?format=dot", "agent");
+  ASSERT_EQ(dot.status, 200);
+  EXPECT_THAT(dot.body, HasSubstr("digraph"));
+  EXPECT_THAT(std::string(dot.headers.get("Content-Type").value_or("")),
+              HasSubstr("text/vnd.graphviz"));
+  const HttpResponse svg = call("GET", "/v1/workflows/complaint/graph?format=svg", "agent");
+  EXPECT_EQ(svg.status, 400);
+  EXPECT_EQ(error_field(svg), "format");
+  EXPECT_EQ(call("GET", "/v1/workflows/nope/graph", "agent").status, 404);
+}
+
+// ---- directory ---------------------------------------------------------------------------------
+
+TEST_F(ApiBehaviour, DirectoryListsPeopleWithTheirOpenCases) {
+  const json::object in = start_complaint("13900000061");
+  const std::string assignee(in.at("assignee").as_string());
+  const HttpResponse r = call("GET", "/v1/directory", "supervisor");
+  ASSERT_EQ(r.status, 200);
+  const json::value d = body_of(r);
+  std::map<std::string, std::int64_t> open_cases;
+  for (const auto& p : d.at("people").as_array()) {
+    open_cases[str(p, "/id")] = p.at("open_cases").to_number<std::int64_t>();
+    EXPECT_TRUE(p.at("roles").is_array());
+  }
+  EXPECT_EQ(open_cases.count("li.na"), 1U);
+  EXPECT_EQ(open_cases.count("chen.jing"), 1U);
+  EXPECT_EQ(open_cases[assignee], 1) << r.body;
+  std::int64_t total = 0;
+  for (const auto& [id, n] : open_cases) total += n;
+  EXPECT_EQ(total, 1);
+  bool complaints_queue = false;
+  for (const auto& q : d.at("queues").as_array()) {
+    if (str(q, "/name") == "complaints") {
+      complaints_queue = true;
+      EXPECT_FALSE(q.at("members").as_array().empty());
+    }
+  }
+  EXPECT_TRUE(complaints_queue) << r.body;
+}
+
+// ---- webhooks and the inbox --------------------------------------------------------------------
+
+TEST_F(ApiBehaviour, AnUnroutableCallGoesToTheInboxOnceAndIsReplayedIntoACase) {
+  const std::string delivery =
+      R"({"event_id":"evt-1","call_id":"c-1","status":"completed","caller":"13900000071"})";
+  const HttpResponse first = hook(delivery);
+  ASSERT_EQ(first.status, 202) << first.body;
+  const json::value a = body_of(first);
+  ASSERT_TRUE(a.at("inbox").at("id").is_number()) << first.body;
+  const auto inbox_id = a.at("inbox").at("id").to_number<std::uint64_t>();
+  EXPECT_FALSE(str(a, "/reason").empty());
+
+  const HttpResponse again = hook(delivery);
+  ASSERT_EQ(again.status, 202) << again.body;
+  EXPECT_EQ(body_of(again).at("inbox").at("id").to_number<std::uint64_t>(), inbox_id);
+
+  const auto listed = [&](const std::string& target) {
+    const HttpResponse r = call("GET", target, "supervisor");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<json::object> found;
+    const json::value page = body_of(r);
+    for (const auto& item : page.at("items").as_array()) {
+      if (item.at("id").to_number<std::uint64_t>() == inbox_id) found.push_back(item.as_object());
+    }
+    return found;
+  };
+  const auto open = listed("/v1/inbox");
+  ASSERT_EQ(open.size(), 1U);  // once, although delivered twice
+  EXPECT_EQ(str(open[0], "/source"), "hooks/phone");
+  EXPECT_EQ(str(open[0], "/payload/caller"), "13900000071");
+  EXPECT_EQ(str(open[0], "/replayed_into"), "");
+
+  // The hotline registers the complaint by hand, then replays the call into it.
+  const std::string id(start_complaint("13900000071").at("id").as_string());
+  const std::string replay_target = "/v1/inbox/" + std::to_string(inbox_id) + "/replay";
+  const HttpResponse missing =
+      call("POST", replay_target, "supervisor", R"({"instance":")" + id + "\"}");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(error_field(missing), "event");
+  const HttpResponse replay =
+      call("POST", replay_target, "supervisor",
+           R"({"instance":")" + id + R"(","event":"customer_called","data":{"call_id":"c-1"}})");
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(str(body_of(replay), "/instance/id"), id);
+  EXPECT_EQ(get_instance(id).at("data").at("contacts"), json::value(2));
+
+  EXPECT_TRUE(listed("/v1/inbox").empty());
+  const auto all = listed("/v1/inbox?all=true");
+  ASSERT_EQ(all.size(), 1U);
+  EXPECT_EQ(str(all[0], "/replayed_into"), id);
+
+  // Replaying again into the same case applies the event once; into another case is a conflict.
+  const HttpResponse twice =
+      call("POST", replay_target, "supervisor",
+           R"({"instance":")" + id + R"(","event":"customer_called","data":{"call_id":"c-1"}})");
+  EXPECT_EQ(twice.status, 200) << twice.body;
+  EXPECT_EQ(get_instance(id).at("data").at("contacts"), json::value(2));
+  const HttpResponse elsewhere = call("POST", replay_target, "supervisor",
+                                      R"({"instance":"complaint-9","event":"customer_called"})");
+  EXPECT_EQ(elsewhere.status, 409);
+  EXPECT_EQ(error_code(elsewhere), "already_replayed");
+
+  EXPECT_EQ(call("POST", "/v1/inbox/777/replay", "supervisor",
+                 R"({"instance":")" + id + R"(","event":"add_note"})")
+                .status,
+            404);
+  EXPECT_EQ(call("POST", "/v1/inbox/x1/replay", "supervisor", "{}").status, 404);
+  // 2^64 + id would wrap around to this entry: it names no entry.
+  ASSERT_EQ(inbox_id, 1U);  // the first entry of a fresh store
+  const std::string wrapped = "18446744073709551617";
+  const HttpResponse overflow =
+      call("POST", "/v1/inbox/" + wrapped + "/replay", "supervisor",
+           R"({"instance":")" + id + R"(","event":"customer_called","data":{"call_id":"c-1"}})");
+  EXPECT_EQ(overflow.status, 404) << overflow.body;
+}
+
+TEST_F(ApiBehaviour, ReplayWithoutDataSendsTheDeliveredPayload) {
+  const std::string delivery =
+      R"({"event_id":"evt-p","call_id":"c-p","status":"completed","caller":"13900000072"})";
+  const HttpResponse first = hook(delivery);
+  ASSERT_EQ(first.status, 202) << first.body;
+  const auto inbox_id = body_of(first).at("inbox").at("id").to_number<std::uint64_t>();
+  const std::string id(start_complaint("13900000072").at("id").as_string());
+  const HttpResponse replay =
+      call("POST", "/v1/inbox/" + std::to_string(inbox_id) + "/replay", "admin",
+           R"({"instance":")" + id + R"(","event":"add_note","data":{"note":"from the inbox"}})");
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(str(get_instance(id), "/data/last_note"), "from the inbox");
+}
+
+TEST_F(ApiBehaviour, ABadSignatureIs401) {
+  const std::string delivery =
+      R"({"event_id":"evt-x","call_id":"c-x","status":"completed","caller":"13900000081"})";
+  const HttpResponse forged = hook(delivery, "", "not-the-secret");
+  EXPECT_EQ(forged.status, 401);
+  EXPECT_EQ(error_code(forged), "invalid_signature");
+  const HttpResponse none = call("POST", "/hooks/phone", "", delivery);
+  EXPECT_EQ(none.status, 401);
+  EXPECT_TRUE(body_of(call("GET", "/v1/inbox?all=true", "admin")).at("items").as_array().empty());
+}
+
+TEST_F(ApiBehaviour, ASourceWithoutItsSecretAnswers503) {
+  EXPECT_EQ(api_->unconfigured_hooks(), std::vector<std::string>{"twilio"});
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/hooks/twilio";
+  r.headers.add("Content-Type", "application/x-www-form-urlencoded");
+  r.headers.add("X-Twilio-Signature", "AAAA");
+  r.body = "CallSid=CA1&CallStatus=completed&Direction=inbound&From=13900000001";
+  const HttpResponse answer = (*handler_)(r);
+  EXPECT_EQ(answer.status, 503) << answer.body;
+  EXPECT_EQ(error_code(answer), "hook_not_configured");
+}
+
+TEST_F(ApiBehaviour, ACallTaggedComplaintOpensACaseAndTheNextCallLandsOnIt) {
+  const HttpResponse opened =
+      hook(R"({"event_id":"evt-10","call_id":"c-10","status":"completed","caller":"13900000091",)"
+           R"("tag":"complaint","note":"Parcel arrived damaged"})");
+  ASSERT_EQ(opened.status, 200) << opened.body;
+  const json::value a = body_of(opened);
+  const std::string id = str(a, "/instance/id");
+  EXPECT_EQ(str(a, "/instance/state"), "assigned");
+  EXPECT_EQ(str(a, "/instance/key"), "13900000091");
+  EXPECT_EQ(str(a, "/instance/data/summary"), "Parcel arrived damaged");
+  EXPECT_EQ(str(a, "/instance/data/channel"), "phone");
+
+  // The same delivery again: the first answer.
+  const HttpResponse same =
+      hook(R"({"event_id":"evt-10","call_id":"c-10","status":"completed","caller":"13900000091",)"
+           R"("tag":"complaint","note":"Parcel arrived damaged"})");
+  EXPECT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(str(body_of(same), "/instance/id"), id);
+
+  // Another call tagged complaint from the same number: one_open, so it lands on the open case.
+  const HttpResponse second =
+      hook(R"({"event_id":"evt-11","call_id":"c-11","status":"completed","caller":"13900000091",)"
+           R"("tag":"complaint","note":"Still waiting"})");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(str(body_of(second), "/instance/id"), id);
+  // And an untagged call from that number is a repeat call too.
+  const HttpResponse third =
+      hook(R"({"event_id":"evt-12","call_id":"c-12","status":"completed","caller":"13900000091"})");
+  ASSERT_EQ(third.status, 200) << third.body;
+  EXPECT_EQ(str(body_of(third), "/instance/id"), id);
+
+  const json::object in = get_instance(id);
+  EXPECT_EQ(in.at("data").at("contacts"), json::value(3));
+  const json::value list = body_of(call("GET", "/v1/instances?key=13900000091", "admin"));
+  EXPECT_EQ(list.at("items").as_array().size(), 1U);
+  bool by_hook = false;
+  const json::value history = body_of(call("GET", "/v1/instances/" + id + "/history", "admin"));
+  for (const auto& e : history.at("history").as_array()) {
+    by_hook |= str(e, "/actor") == "hook:phone";
+  }
+  EXPECT_TRUE(by_hook);
+}
+
+// ---- operations --------------------------------------------------------------------------------
+
+TEST_F(ApiBehaviour, MetricsHealthAndTheOpenApiDocument) {
+  start_complaint("13900000099");
+  call("GET", "/v1/workflows", "agent");
+  const HttpResponse m = call("GET", "/metrics", "");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_THAT(std::string(m.headers.get("Content-Type").value_or("")), HasSubstr("text/plain"));
+  EXPECT_THAT(m.body, HasSubstr("ombud_http_requests_total"));
+  EXPECT_THAT(m.body, HasSubstr("ombud_cases_started_total{workflow=\"complaint\"} 1"));
+  EXPECT_THAT(m.body, HasSubstr("route=\"/v1/workflows\""));
+  EXPECT_THAT(m.body, HasSubstr("ombud_timers_pending"));
+
+  const HttpResponse health = call("GET", "/healthz", "");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(str(body_of(health), "/status"), "ok");
+  const HttpResponse ready = call("GET", "/readyz", "");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(str(body_of(ready), "/status"), "ready");
+
+  const HttpResponse doc = call("GET", "/openapi.json", "");
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_EQ(doc.body, read_text(source_file("docs/openapi.json")));
+  EXPECT_TRUE(str(body_of(doc), "/openapi").starts_with("3.1"));
+}
+
+TEST_F(ApiBehaviour, UnknownPathsAndMethods) {
+  const HttpResponse none = call("GET", "/v1/nothing", "admin");
+  EXPECT_EQ(none.status, 404);
+  const HttpResponse method = call("DELETE", "/v1/instances", "admin");
+  EXPECT_EQ(method.status, 405);
+  EXPECT_TRUE(method.headers.contains("Allow"));
+}
+
+}  // namespace
+}  // namespace ombud::api::testing
