@@ -258,6 +258,7 @@ struct Api::Impl {
       }
     }
     std::optional<ApiTokenRow> row = node.store().find_api_token(hash);
+    if (!row) return row;  // not cached: a token created a moment later works at once
     const std::lock_guard lock(token_mutex);
     if (token_cache.size() > 10'000) token_cache.clear();
     token_cache[hash] = {row, now};
