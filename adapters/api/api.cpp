@@ -63,45 +63,77 @@ HttpError bad_field(std::string field, std::string message) {
   return {400, "invalid_field", std::move(message), std::move(field)};
 }
 
-HttpResult<std::string> string_field(const json::object& o, std::string_view name, bool required) {
-  auto it = o.find(name);
-  if (it == o.end() || it->value().is_null()) {
-    if (required) return bad_field(std::string(name), "'" + std::string(name) + "' is required");
-    return std::string();
+// A JSON request body read field by field. The first problem (not JSON, a missing or mistyped
+// field) is kept; later reads return empty values, and the handler answers with error().
+class Body {
+ public:
+  explicit Body(const HttpRequest& request) : request_(request) {
+    auto parsed = http::parse_json_object(request);
+    if (parsed) {
+      object_ = std::move(*parsed);
+    } else {
+      error_ = parsed.error();
+    }
   }
-  if (!it->value().is_string()) {
-    return bad_field(std::string(name), "'" + std::string(name) + "' must be a string");
-  }
-  return std::string(it->value().as_string());
-}
 
-HttpResult<json::object> object_field(const json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  if (it == o.end() || it->value().is_null()) return json::object();
-  if (!it->value().is_object()) {
-    return bad_field(std::string(name), "'" + std::string(name) + "' must be a JSON object");
-  }
-  return it->value().as_object();
-}
+  const std::optional<HttpError>& error() const { return error_; }
+  bool has(std::string_view name) const { return object_.contains(name); }
 
-HttpResult<std::optional<std::uint64_t>> revision_field(const json::object& o) {
-  auto it = o.find("revision");
-  if (it == o.end() || it->value().is_null()) return std::optional<std::uint64_t>();
-  if (it->value().is_int64() && it->value().as_int64() >= 0) {
-    return std::optional<std::uint64_t>(static_cast<std::uint64_t>(it->value().as_int64()));
+  std::string text(std::string_view name, bool required = false) {
+    const json::value* v = find(name);
+    if (v == nullptr) {
+      if (required) fail(name, "'" + std::string(name) + "' is required");
+      return {};
+    }
+    if (!v->is_string()) {
+      fail(name, "'" + std::string(name) + "' must be a string");
+      return {};
+    }
+    return std::string(v->as_string());
   }
-  if (it->value().is_uint64()) return std::optional<std::uint64_t>(it->value().as_uint64());
-  return bad_field("revision", "'revision' must be a non-negative integer");
-}
 
-// The Idempotency-Key header, or the body's idempotency_key.
-HttpResult<std::string> idempotency_key(const HttpRequest& request, const json::object& body) {
-  auto from_body = string_field(body, "idempotency_key", false);
-  if (!from_body) return from_body.error();
-  if (!from_body->empty()) return *from_body;
-  if (auto header = request.headers.get("Idempotency-Key")) return std::string(*header);
-  return std::string();
-}
+  json::object object(std::string_view name) {
+    const json::value* v = find(name);
+    if (v == nullptr) return {};
+    if (!v->is_object()) {
+      fail(name, "'" + std::string(name) + "' must be a JSON object");
+      return {};
+    }
+    return v->as_object();
+  }
+
+  // The case revision the caller acted on, when it says.
+  std::optional<std::uint64_t> revision() {
+    const json::value* v = find("revision");
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64() && v->as_int64() >= 0) return static_cast<std::uint64_t>(v->as_int64());
+    if (v->is_uint64()) return v->as_uint64();
+    fail("revision", "'revision' must be a non-negative integer");
+    return std::nullopt;
+  }
+
+  // The body's idempotency_key, or the Idempotency-Key header.
+  std::string idempotency_key() {
+    std::string key = text("idempotency_key");
+    if (key.empty()) key = std::string(request_.headers.get("Idempotency-Key").value_or(""));
+    return key;
+  }
+
+ private:
+  const json::value* find(std::string_view name) const {
+    if (error_) return nullptr;
+    auto it = object_.find(name);
+    return it == object_.end() || it->value().is_null() ? nullptr : &it->value();
+  }
+
+  void fail(std::string_view field, std::string message) {
+    if (!error_) error_ = bad_field(std::string(field), std::move(message));
+  }
+
+  const HttpRequest& request_;
+  json::object object_;
+  std::optional<HttpError> error_;
+};
 
 HttpResult<std::size_t> limit_param(const http::ParamList& query) {
   auto text = query.get("limit");
@@ -126,6 +158,11 @@ HttpResponse deny(const HttpError& error) {
   HttpResponse r = error_response(error);
   if (error.status == 401) r.headers.set("WWW-Authenticate", "Bearer realm=\"ombud\"");
   return r;
+}
+
+HttpResponse unknown_workflow(const std::string& name) {
+  return error_response(404, "unknown_workflow", "no workflow '" + name + "' is published",
+                        "workflow");
 }
 
 // ---- answers -----------------------------------------------------------------------------------
@@ -313,25 +350,14 @@ struct Api::Impl {
   HttpResponse create_instance(const HttpRequest& req, const RouteMatch&) {
     auto caller = authorize(req, kSenders);
     if (!caller) return deny(caller.error());
-    auto body = http::parse_json_object(req);
-    if (!body) return error_response(body.error());
+    Body body(req);
     StartRequest r;
-    auto workflow = string_field(*body, "workflow", true);
-    if (!workflow) return error_response(workflow.error());
-    auto data = object_field(*body, "data");
-    if (!data) return error_response(data.error());
-    auto key = string_field(*body, "key", false);
-    if (!key) return error_response(key.error());
-    auto idem = idempotency_key(req, *body);
-    if (!idem) return error_response(idem.error());
-    if (!node.definition(*workflow)) {
-      return error_response(404, "unknown_workflow", "no workflow '" + *workflow + "' is published",
-                            "workflow");
-    }
-    r.workflow = *workflow;
-    r.data = std::move(*data);
-    r.key = *key;
-    r.idempotency_key = *idem;
+    r.workflow = body.text("workflow", true);
+    r.data = body.object("data");
+    r.key = body.text("key");
+    r.idempotency_key = body.idempotency_key();
+    if (body.error()) return error_response(*body.error());
+    if (!node.definition(r.workflow)) return unknown_workflow(r.workflow);
     r.actor = caller->actor();
     return submit(std::move(r), 201);
   }
@@ -395,35 +421,29 @@ struct Api::Impl {
   HttpResponse send_event(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kSenders);
     if (!caller) return deny(caller.error());
-    auto body = http::parse_json_object(req);
-    if (!body) return error_response(body.error());
+    Body body(req);
     EventRequest r;
     r.instance_id = std::string(m.param("id"));
-    auto event = string_field(*body, "event", true);
-    if (!event) return error_response(event.error());
-    auto data = object_field(*body, "data");
-    if (!data) return error_response(data.error());
-    auto idem = idempotency_key(req, *body);
-    if (!idem) return error_response(idem.error());
-    auto revision = revision_field(*body);
-    if (!revision) return error_response(revision.error());
+    r.event = body.text("event", true);
+    r.data = body.object("data");
+    r.idempotency_key = body.idempotency_key();
+    const std::optional<std::uint64_t> revision = body.revision();
+    if (body.error()) return error_response(*body.error());
     // A retry of a request already committed under its idempotency key gets the first answer
     // (from the worker), even though the case has moved on from `revision` since.
-    if (*revision && (idem->empty() || !node.store().idempotent_response(*idem))) {
+    if (revision &&
+        (r.idempotency_key.empty() || !node.store().idempotent_response(r.idempotency_key))) {
       // The caller acted on what it saw at `revision`; if the case moved on since, say so.
       auto in = node.store().load(r.instance_id);
       if (!in) return error_response(404, "not_found", "no case '" + r.instance_id + "'");
-      if (in->revision != **revision) {
+      if (in->revision != *revision) {
         return error_response(409, "stale_revision",
                               "case '" + r.instance_id + "' is at revision " +
                                   std::to_string(in->revision) + ", not " +
-                                  std::to_string(**revision),
+                                  std::to_string(*revision),
                               "revision");
       }
     }
-    r.event = *event;
-    r.data = std::move(*data);
-    r.idempotency_key = *idem;
     set_actor(*caller, r);
     return submit(std::move(r), 200);
   }
@@ -431,28 +451,15 @@ struct Api::Impl {
   HttpResponse send_event_by_key(const HttpRequest& req, const RouteMatch&) {
     auto caller = authorize(req, kSenders);
     if (!caller) return deny(caller.error());
-    auto body = http::parse_json_object(req);
-    if (!body) return error_response(body.error());
+    Body body(req);
     EventRequest r;
-    auto workflow = string_field(*body, "workflow", true);
-    if (!workflow) return error_response(workflow.error());
-    auto key = string_field(*body, "key", true);
-    if (!key) return error_response(key.error());
-    auto event = string_field(*body, "event", true);
-    if (!event) return error_response(event.error());
-    auto data = object_field(*body, "data");
-    if (!data) return error_response(data.error());
-    auto idem = idempotency_key(req, *body);
-    if (!idem) return error_response(idem.error());
-    if (!node.definition(*workflow)) {
-      return error_response(404, "unknown_workflow", "no workflow '" + *workflow + "' is published",
-                            "workflow");
-    }
-    r.workflow = *workflow;
-    r.key = *key;
-    r.event = *event;
-    r.data = std::move(*data);
-    r.idempotency_key = *idem;
+    r.workflow = body.text("workflow", true);
+    r.key = body.text("key", true);
+    r.event = body.text("event", true);
+    r.data = body.object("data");
+    r.idempotency_key = body.idempotency_key();
+    if (body.error()) return error_response(*body.error());
+    if (!node.definition(r.workflow)) return unknown_workflow(r.workflow);
     set_actor(*caller, r);
     return submit(std::move(r), 200);
   }
@@ -460,25 +467,19 @@ struct Api::Impl {
   HttpResponse assign(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kAdmin | kSupervisor);
     if (!caller) return deny(caller.error());
-    auto body = http::parse_json_object(req);
-    if (!body) return error_response(body.error());
-    auto to = string_field(*body, "to", false);
-    if (!to) return error_response(to.error());
-    auto reason = string_field(*body, "reason", false);
-    if (!reason) return error_response(reason.error());
-    auto idem = idempotency_key(req, *body);
-    if (!idem) return error_response(idem.error());
-    if (const Config* config = node.config(); config != nullptr && !to->empty()) {
-      if (config->find_person(*to) == nullptr) {
-        return error_response(422, "unknown_person", "nobody called '" + *to + "' in the directory",
-                              "to");
-      }
-    }
+    Body body(req);
     AssignRequest r;
     r.instance_id = std::string(m.param("id"));
-    r.to = *to;
-    r.reason = *reason;
-    r.idempotency_key = *idem;
+    r.to = body.text("to");
+    r.reason = body.text("reason");
+    r.idempotency_key = body.idempotency_key();
+    if (body.error()) return error_response(*body.error());
+    if (const Config* config = node.config(); config != nullptr && !r.to.empty()) {
+      if (config->find_person(r.to) == nullptr) {
+        return error_response(422, "unknown_person",
+                              "nobody called '" + r.to + "' in the directory", "to");
+      }
+    }
     r.actor = caller->actor();
     return submit(std::move(r), 200);
   }
@@ -613,29 +614,24 @@ struct Api::Impl {
     }
     auto entry = node.store().inbox_entry(id);
     if (!entry) return error_response(404, "not_found", "no inbox entry " + std::to_string(id));
-    auto body = http::parse_json_object(req);
-    if (!body) return error_response(body.error());
-    auto instance = string_field(*body, "instance", true);
-    if (!instance) return error_response(instance.error());
-    auto event = string_field(*body, "event", true);
-    if (!event) return error_response(event.error());
-    auto data = object_field(*body, "data");
-    if (!data) return error_response(data.error());
-    if (!entry->replayed_into.empty() && entry->replayed_into != *instance) {
+    Body body(req);
+    EventRequest r;
+    r.instance_id = body.text("instance", true);
+    r.event = body.text("event", true);
+    // The payload is the sender's, not the event's schema: the supervisor maps what is needed.
+    r.data = body.object("data");
+    if (body.error()) return error_response(*body.error());
+    if (!entry->replayed_into.empty() && entry->replayed_into != r.instance_id) {
       return error_response(
           409, "already_replayed",
           "inbox entry " + std::to_string(id) + " was replayed into " + entry->replayed_into);
     }
-    EventRequest r;
-    r.instance_id = *instance;
-    r.event = *event;
-    // The payload is the sender's, not the event's schema: the supervisor maps what is needed.
-    r.data = std::move(*data);
     // One key per entry: replaying twice (or from two nodes) applies the event once.
     r.idempotency_key = "inbox:" + std::to_string(id);
     set_actor(*caller, r);
+    const std::string instance = r.instance_id;
     HttpResponse answer = submit(std::move(r), 200);
-    if (answer.status == 200) node.store().mark_inbox_replayed(id, *instance);
+    if (answer.status == 200) node.store().mark_inbox_replayed(id, instance);
     return answer;
   }
 

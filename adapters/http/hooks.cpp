@@ -93,7 +93,9 @@ class RouteEvaluator {
   // them, so that optional fields a payload lacks do not reach the workflow as null.
   std::optional<boost::json::object> data(const HookData& fields, std::string& error) const {
     boost::json::object out;
-    for (const auto& [name, spec] : fields) {
+    for (const auto& field : fields) {
+      const std::string& name = field.first;  // not a structured binding: lambdas capture it
+      const auto& spec = field.second;
       const auto eval = [&](const Expr& e) -> std::optional<boost::json::value> {
         const expr::EvalResult r = evaluate(e);
         if (!r.ok()) {
