@@ -13,6 +13,7 @@
 #include "adapters/http/hooks.h"
 #include "adapters/http/http_error.h"
 #include "adapters/http/json_body.h"
+#include "adapters/sql/sql_store.h"
 #include "adapters/yaml/workflow_loader.h"
 #include "engine/graph.h"
 
@@ -729,7 +730,21 @@ struct Api::Impl {
     try {
       // A read through the store's pool: the database answers and the schema is there.
       (void)node.store().get("ids:readyz");
-      return HttpResponse::json(200, json::object{{"status", "ready"}, {"store", "ok"}});
+      json::object out{{"status", "ready"}, {"store", "ok"}};
+      if (const auto* sql = dynamic_cast<const sql::SqlStore*>(&node.store())) {
+        // Every migration this build knows is applied (another node may have gone further).
+        const auto applied = sql->applied_migrations();
+        const int version = applied.empty() ? 0 : applied.back().version;
+        out["schema_version"] = version;
+        if (version < sql::SqlStore::latest_schema_version()) {
+          out["status"] = "not_ready";
+          out["store"] = "schema at version " + std::to_string(version) + ", this build needs " +
+                         std::to_string(sql::SqlStore::latest_schema_version()) +
+                         ": run ombud migrate";
+          return HttpResponse::json(503, out);
+        }
+      }
+      return HttpResponse::json(200, out);
     } catch (const std::exception& e) {
       return HttpResponse::json(
           503,

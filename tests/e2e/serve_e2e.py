@@ -149,7 +149,8 @@ def wait_for(api, admin, case, condition, seconds, what):
 
 def run(api, ombud, store, token_file):
     status, body = api.call("GET", "/readyz")
-    check(status == 200 and body["status"] == "ready", "/readyz says ready")
+    check(status == 200 and body["status"] == "ready" and body["schema_version"] >= 2,
+          "/readyz says ready, with the schema migrated")
     with open(token_file) as f:
         admin = f.read().strip()
     supervisor = token(ombud, store, "supervisor", "chen.jing")
