@@ -333,6 +333,15 @@ struct Api::Impl {
     }
   }
 
+  // Whether `name` is published; a name this node does not know may have been published by
+  // another node sharing the store a moment ago.
+  bool known_workflow(const std::string& name) {
+    if (node.definition(name)) return true;
+    Diagnostics ignored;
+    node.refresh_definitions(ignored);
+    return node.definition(name) != nullptr;
+  }
+
   // ---- waiting for the worker ----
 
   template <class Request>
@@ -358,7 +367,7 @@ struct Api::Impl {
     r.key = body.text("key");
     r.idempotency_key = body.idempotency_key();
     if (body.error()) return error_response(*body.error());
-    if (!node.definition(r.workflow)) return unknown_workflow(r.workflow);
+    if (!known_workflow(r.workflow)) return unknown_workflow(r.workflow);
     r.actor = caller->actor();
     return submit(std::move(r), 201);
   }
@@ -460,7 +469,7 @@ struct Api::Impl {
     r.data = body.object("data");
     r.idempotency_key = body.idempotency_key();
     if (body.error()) return error_response(*body.error());
-    if (!node.definition(r.workflow)) return unknown_workflow(r.workflow);
+    if (!known_workflow(r.workflow)) return unknown_workflow(r.workflow);
     set_actor(*caller, r);
     return submit(std::move(r), 200);
   }

@@ -11,9 +11,12 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "adapters/api/api.h"
 #include "adapters/cli/commands.h"
@@ -110,6 +113,28 @@ int serve(const ServeOptions& o) {
     return 1;
   }
   node->worker().start();
+  // Versions published through another node sharing the store are loaded within seconds.
+  std::jthread refresher([&node, &log](const std::stop_token& stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    while (!stop.stop_requested()) {
+      {
+        std::unique_lock lock(mutex);
+        wake.wait_for(lock, stop, std::chrono::seconds(5), [] { return false; });
+      }
+      if (stop.stop_requested()) break;
+      try {
+        Diagnostics found;
+        if (const std::size_t n = node->refresh_definitions(found); n > 0) {
+          http::log_fields(*log, spdlog::level::info, "loaded versions published elsewhere",
+                           {{"versions", n}});
+        }
+      } catch (const std::exception& e) {
+        http::log_fields(*log, spdlog::level::warn, "reading published versions failed",
+                         {{"error", e.what()}});
+      }
+    }
+  });
 
   http::ServerOptions server_options;
   server_options.listen = *listen;
@@ -138,6 +163,8 @@ int serve(const ServeOptions& o) {
             << "/v1/workflows\n"
             << std::flush;
   server.wait();
+  refresher.request_stop();
+  refresher.join();
   node->worker().stop();  // commits and answers what was submitted; gives up the timer leases
   http::log_fields(*log, spdlog::level::info, "stopped", {{"url", url}});
   return 0;

@@ -96,6 +96,16 @@ void Node::register_version(std::shared_ptr<const Definition> def, int version) 
   worker_->add_definition(std::move(def), version);
 }
 
+std::size_t Node::refresh_definitions(Diagnostics& diags) {
+  const std::size_t before = [&] {
+    const std::lock_guard lock(mutex_);
+    return versions_.size();
+  }();
+  if (!load_stored_versions(diags)) return 0;
+  const std::lock_guard lock(mutex_);
+  return versions_.size() - before;
+}
+
 bool Node::load_stored_versions(Diagnostics& diags) {
   std::vector<PublishedDefinition> all;
   try {
@@ -107,6 +117,10 @@ bool Node::load_stored_versions(Diagnostics& diags) {
     return false;
   }
   for (const auto& v : all) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (versions_.count({v.name, v.version}) > 0) continue;  // loaded already
+    }
     // Versions were checked when they were published; a config change since may make an old
     // version invalid, but its running instances must still continue: load without the checks.
     const std::string file = v.name + "@v" + std::to_string(v.version);

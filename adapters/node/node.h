@@ -50,6 +50,9 @@ class Node {
   // A loaded definition, or null. version 0: the latest.
   std::shared_ptr<const Definition> definition(const std::string& name, int version = 0) const;
   std::vector<std::string> workflow_names() const;
+  // Loads the versions other nodes published since this node looked (the store is shared).
+  // Returns how many were new; diagnostics for a stored version that no longer loads.
+  std::size_t refresh_definitions(Diagnostics& diags);
 
  private:
   Node() = default;
