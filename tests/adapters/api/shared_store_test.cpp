@@ -31,8 +31,8 @@ std::unique_ptr<Node> open_node(const std::string& url, const std::string& name)
 }
 
 TEST(SharedStore, AVersionPublishedOnOneNodeIsLoadedByTheOther) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("ombud-shared-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ombud-shared-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string url = "sqlite:" + (dir / "ombud.db").string();
