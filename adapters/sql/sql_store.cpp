@@ -228,6 +228,29 @@ void prepare(soci::statement& st, const std::string& query) {
   st.define_and_bind();
 }
 
+// Runs `query` with a Row's columns bound by `bind_columns` and then `params` bound in order,
+// and returns `convert(row)` for every row the query gives.
+template <class Row, class Bind, class Convert, class... Params>
+auto select_rows(soci::session& s, const std::string& query, Bind bind_columns, Convert convert,
+                 const Params&... params) {
+  Row r;
+  soci::statement st(s);
+  bind_columns(st, r);
+  (st.exchange(soci::use(params)), ...);
+  prepare(st, query);
+  st.execute();
+  std::vector<decltype(convert(r))> out;
+  while (st.fetch()) out.push_back(convert(r));
+  return out;
+}
+
+// The first row, for a query by key.
+template <class T>
+std::optional<T> first(std::vector<T> rows) {
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
 }  // namespace
 
 std::optional<StoreOptions::Synchronous> parse_synchronous(std::string_view text) {
@@ -965,16 +988,8 @@ std::vector<OutboxMessage> SqlStore::outbox(bool undelivered_only, std::size_t l
                             (undelivered_only ? " WHERE delivered_at IS NULL" : "") +
                             " ORDER BY id LIMIT :n";
   return impl_->read("read outbox", [&](soci::session& s) {
-    std::vector<OutboxMessage> out;
-    OutboxRow r;
-    long long n = to_limit(limit);
-    soci::statement st(s);
-    bind_outbox(st, r);
-    st.exchange(soci::use(n));
-    prepare(st, query);
-    st.execute();
-    while (st.fetch()) out.push_back(r.message());
-    return out;
+    return select_rows<OutboxRow>(
+        s, query, bind_outbox, [](const OutboxRow& r) { return r.message(); }, to_limit(limit));
   });
 }
 
@@ -1001,31 +1016,18 @@ std::vector<InboxEntry> SqlStore::inbox(bool open_only, std::size_t limit) const
                             (open_only ? " WHERE replayed_into = ''" : "") +
                             " ORDER BY id LIMIT :n";
   return impl_->read("read inbox", [&](soci::session& s) {
-    std::vector<InboxEntry> out;
-    InboxRow r;
-    long long n = to_limit(limit);
-    soci::statement st(s);
-    bind_inbox(st, r);
-    st.exchange(soci::use(n));
-    prepare(st, query);
-    st.execute();
-    while (st.fetch()) out.push_back(r.entry());
-    return out;
+    return select_rows<InboxRow>(
+        s, query, bind_inbox<InboxRow>, [](const InboxRow& r) { return r.entry(); },
+        to_limit(limit));
   });
 }
 
 std::optional<InboxEntry> SqlStore::inbox_entry(std::uint64_t id) const {
   const std::string query = std::string("SELECT ") + kInboxColumns + " FROM inbox WHERE id = :i";
-  return impl_->read("read inbox entry", [&](soci::session& s) -> std::optional<InboxEntry> {
-    InboxRow r;
-    long long row = static_cast<long long>(id);
-    soci::statement st(s);
-    bind_inbox(st, r);
-    st.exchange(soci::use(row));
-    prepare(st, query);
-    st.execute();
-    if (!st.fetch()) return std::nullopt;
-    return r.entry();
+  return impl_->read("read inbox entry", [&](soci::session& s) {
+    return first(select_rows<InboxRow>(
+        s, query, bind_inbox<InboxRow>, [](const InboxRow& r) { return r.entry(); },
+        static_cast<long long>(id)));
   });
 }
 
@@ -1072,15 +1074,9 @@ void SqlStore::save_api_token(const ApiTokenRow& t) {
 std::optional<ApiTokenRow> SqlStore::find_api_token(const std::string& hash) const {
   const std::string query =
       std::string("SELECT ") + kTokenColumns + " FROM api_tokens WHERE hash = :h";
-  return impl_->read("find api token", [&](soci::session& s) -> std::optional<ApiTokenRow> {
-    TokenRow r;
-    soci::statement st(s);
-    bind_token(st, r);
-    st.exchange(soci::use(hash));
-    prepare(st, query);
-    st.execute();
-    if (!st.fetch()) return std::nullopt;
-    return r.token();
+  return impl_->read("find api token", [&](soci::session& s) {
+    return first(select_rows<TokenRow>(
+        s, query, bind_token, [](const TokenRow& r) { return r.token(); }, hash));
   });
 }
 
@@ -1088,14 +1084,7 @@ std::vector<ApiTokenRow> SqlStore::api_tokens() const {
   const std::string query =
       std::string("SELECT ") + kTokenColumns + " FROM api_tokens ORDER BY created_at, id";
   return impl_->read("list api tokens", [&](soci::session& s) {
-    std::vector<ApiTokenRow> out;
-    TokenRow r;
-    soci::statement st(s);
-    bind_token(st, r);
-    prepare(st, query);
-    st.execute();
-    while (st.fetch()) out.push_back(r.token());
-    return out;
+    return select_rows<TokenRow>(s, query, bind_token, [](const TokenRow& r) { return r.token(); });
   });
 }
 
