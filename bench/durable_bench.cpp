@@ -26,6 +26,7 @@
 #include <latch>
 #include <map>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -320,7 +321,7 @@ int run_timers(const Args& args, const std::string& workflows) {
   double last_fire_ms = 0;
   std::atomic<std::size_t> fired{0};
   ombud::Worker& worker = node->worker();
-  worker.on_commit = [&](const std::vector<ombud::RuntimeResult>& results) {
+  worker.on_commit = [&](std::span<const ombud::RuntimeResult> results) {
     const double now = wall_ms();
     std::size_t n = 0;
     for (const auto& r : results) {

@@ -1,17 +1,53 @@
 #include "engine/batch_store.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace ombud {
 
 CommitResult BatchStore::flush() {
   if (commits_.empty()) return CommitResult::ok;
   std::vector<Commit> commits = std::move(commits_);
   discard();
-  return base_.commit_all(commits);
+  CommitResult result = CommitResult::conflict;
+  try {
+    result = base_.commit_all(commits);
+  } catch (...) {
+    forget_committed();  // the database may or may not hold the batch: trust nothing kept
+    throw;
+  }
+  if (result == CommitResult::conflict) {
+    forget_committed();
+  } else if (capacity_ > 0) {
+    for (Commit& c : commits) keep(std::move(c.instance));  // later commits of one id win
+  }
+  return result;
+}
+
+void BatchStore::remember_committed(std::size_t capacity) {
+  capacity_ = capacity;
+  if (capacity_ == 0) forget_committed();
+}
+
+void BatchStore::forget_committed() {
+  recent_.clear();
+  older_.clear();
+}
+
+void BatchStore::keep(Instance instance) const {
+  if (recent_.size() >= std::max<std::size_t>(1, capacity_ / 2)) {
+    older_ = std::move(recent_);
+    recent_.clear();
+  }
+  older_.erase(instance.id);
+  std::string id = instance.id;
+  recent_.insert_or_assign(std::move(id), std::move(instance));
 }
 
 void BatchStore::discard() {
   commits_.clear();
   instances_.clear();
+  loaded_.clear();
   counters_.clear();
   idempotency_.clear();
   keys_used_.clear();
@@ -27,14 +63,25 @@ std::int64_t BatchStore::get(std::string_view counter) const {
 
 std::optional<Instance> BatchStore::load(const std::string& id) const {
   auto it = instances_.find(id);
-  if (it != instances_.end()) return it->second;
-  return base_.load(id);
+  if (it != instances_.end()) return commits_[it->second].instance;
+  std::optional<Instance> found;
+  if (auto kept = recent_.find(id); kept != recent_.end()) {
+    found = kept->second;
+  } else if (auto old = older_.find(id); old != older_.end()) {
+    found = old->second;
+    keep(std::move(old->second));  // still in use: keep it in the recent generation
+  } else {
+    found = base_.load(id);
+  }
+  if (found) loaded_[id] = {found->revision, found->ended, found->assignee};
+  return found;
 }
 
 std::optional<std::string> BatchStore::find_open_by_key(const std::string& workflow,
                                                         const std::string& key) const {
   // An instance this batch touched is judged by its batch version; the batch holds few.
-  for (const auto& [id, in] : instances_) {
+  for (const auto& [id, index] : instances_) {
+    const Instance& in = commits_[index].instance;
     if (!in.ended && in.workflow == workflow && in.key == key) return id;
   }
   auto found = base_.find_open_by_key(workflow, key);
@@ -57,12 +104,31 @@ int BatchStore::open_cases(std::string_view person) const {
   return base_.open_cases(person) + (it == open_cases_delta_.end() ? 0 : it->second);
 }
 
-CommitResult BatchStore::commit(const Commit& c) {
+CommitResult BatchStore::commit(const Commit& c) { return commit_owned(Commit(c)); }
+
+CommitResult BatchStore::commit_owned(Commit&& c) {
   // The checks the store beneath would make, against what this batch knows; the flush makes
-  // them again against the database.
-  const std::optional<Instance> current = load(c.instance.id);
-  const std::uint64_t revision = current ? current->revision : 0;
-  if (revision != c.expected_revision) return CommitResult::conflict;
+  // them again against the database. An instance is judged by its latest commit in this batch,
+  // else by what the batch loaded. A new instance is not looked up: an id taken already makes
+  // the flush conflict.
+  Loaded current;
+  bool exists = false;
+  if (auto it = instances_.find(c.instance.id); it != instances_.end()) {
+    const Instance& in = commits_[it->second].instance;
+    current = {in.revision, in.ended, in.assignee};
+    exists = true;
+  } else if (auto seen = loaded_.find(c.instance.id); seen != loaded_.end()) {
+    current = seen->second;
+    exists = true;
+  } else if (c.expected_revision != 0) {
+    // Not loaded through this batch (a caller holding an instance of its own): ask the store.
+    (void)load(c.instance.id);
+    auto again = loaded_.find(c.instance.id);
+    if (again == loaded_.end()) return CommitResult::conflict;
+    current = again->second;
+    exists = true;
+  }
+  if ((exists ? current.revision : 0) != c.expected_revision) return CommitResult::conflict;
   if (c.fired && fired_.count({c.fired->instance_id, c.fired->timer_id}) > 0) {
     return CommitResult::conflict;
   }
@@ -72,13 +138,12 @@ CommitResult BatchStore::commit(const Commit& c) {
   for (const auto& w : c.counters) {
     if (get(w.name) != w.expected) return CommitResult::conflict;
   }
-  if (current && !current->ended && !current->assignee.empty()) {
-    open_cases_delta_[current->assignee] -= 1;
+  if (exists && !current.ended && !current.assignee.empty()) {
+    open_cases_delta_[current.assignee] -= 1;
   }
   if (!c.instance.ended && !c.instance.assignee.empty()) {
     open_cases_delta_[c.instance.assignee] += 1;
   }
-  instances_[c.instance.id] = c.instance;
   for (const auto& u : c.counters) counters_[u.name] = u.value;
   if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = c.response;
   if (!c.instance.key.empty()) keys_used_.insert({c.instance.workflow, c.instance.key});
@@ -86,7 +151,8 @@ CommitResult BatchStore::commit(const Commit& c) {
   for (const auto& t : c.armed) {
     if (!earliest_armed_ || t.due < *earliest_armed_) earliest_armed_ = t.due;
   }
-  commits_.push_back(c);
+  instances_[c.instance.id] = commits_.size();
+  commits_.push_back(std::move(c));
   return CommitResult::ok;
 }
 
@@ -95,10 +161,14 @@ CommitResult BatchStore::commit_all(std::span<const Commit> commits) {
   const std::size_t before = commits_.size();
   for (const auto& c : commits) {
     if (commit(c) == CommitResult::conflict) {
-      // Rebuild the overlay from the commits that stay.
-      std::vector<Commit> keep(commits_.begin(), commits_.begin() + static_cast<long>(before));
+      // Rebuild the overlay from the commits that stay (what was loaded stays known).
+      std::vector<Commit> keep(
+          std::make_move_iterator(commits_.begin()),
+          std::make_move_iterator(commits_.begin() + static_cast<long>(before)));
+      auto loaded = std::move(loaded_);
       discard();
-      for (const auto& k : keep) (void)commit(k);
+      loaded_ = std::move(loaded);
+      for (auto& k : keep) (void)commit_owned(std::move(k));
       return CommitResult::conflict;
     }
   }

@@ -7,6 +7,11 @@
 // fsync then acknowledges many events. If the flush reports a conflict (another node changed an
 // instance), nothing of the batch was written and the worker redoes its requests one by one.
 //
+// Optionally (remember_committed) it keeps the instances its flushes wrote, so that the next
+// batches step them without reading them back. That is only right while this process is the
+// one writing them; a copy gone stale (another process committed the instance) fails the
+// flush's revision check, and the worker then forgets every copy and redoes the batch.
+//
 // Reads of things a batch does not track (history, timers, outbox, inbox, definitions) go to
 // the store beneath; writes to them outside commits (claims, inbox, publishing) pass straight
 // through. Not thread-safe: one batch belongs to one thread.
@@ -34,6 +39,10 @@ class BatchStore final : public Store {
   void discard();
   // The earliest due time among the timers the collected commits arm.
   std::optional<Timestamp> earliest_armed() const { return earliest_armed_; }
+  // Keep up to about `capacity` committed instances in memory (0: none, the default).
+  void remember_committed(std::size_t capacity);
+  // Drops every kept instance (after a conflict, or when someone else may have written).
+  void forget_committed();
 
   std::int64_t get(std::string_view counter) const override;
   std::optional<Instance> load(const std::string& id) const override;
@@ -42,6 +51,7 @@ class BatchStore final : public Store {
   bool key_used(const std::string& workflow, const std::string& key) const override;
   std::optional<boost::json::object> idempotent_response(const std::string& key) const override;
   CommitResult commit(const Commit& commit) override;
+  CommitResult commit_owned(Commit&& commit) override;
   CommitResult commit_all(std::span<const Commit> commits) override;
   // Outside the batch: a block is the caller's even if the batch is thrown away.
   std::int64_t reserve(std::string_view counter, std::int64_t count) override {
@@ -104,15 +114,33 @@ class BatchStore final : public Store {
 
  private:
   Store& base_;
+  // What an instance looked like in the store beneath when this batch loaded it: enough to
+  // check a commit against it and to keep the open-case counts, without loading it again.
+  struct Loaded {
+    std::uint64_t revision = 0;
+    bool ended = false;
+    std::string assignee;
+  };
+
   std::vector<Commit> commits_;
-  // What the collected commits changed, read before the store beneath.
-  std::map<std::string, Instance> instances_;
+  // What the collected commits changed, read before the store beneath: the index in commits_
+  // of each instance's latest commit.
+  std::map<std::string, std::size_t, std::less<>> instances_;
+  mutable std::map<std::string, Loaded, std::less<>> loaded_;
   std::map<std::string, std::int64_t, std::less<>> counters_;
   std::map<std::string, boost::json::object> idempotency_;
   std::set<std::pair<std::string, std::string>> keys_used_;
   std::set<std::pair<std::string, std::uint64_t>> fired_;
   std::map<std::string, int, std::less<>> open_cases_delta_;
   std::optional<Timestamp> earliest_armed_;
+
+  // Committed instances: two generations, so that the ones in use stay and the others age out
+  // without bookkeeping per access. A lookup moves an entry to `recent_`; when `recent_` holds
+  // half the capacity, it becomes `older_` and the old `older_` is dropped.
+  std::size_t capacity_ = 0;
+  mutable std::map<std::string, Instance, std::less<>> recent_;
+  mutable std::map<std::string, Instance, std::less<>> older_;
+  void keep(Instance instance) const;
 };
 
 }  // namespace ombud

@@ -283,27 +283,29 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   result.status = outcome.result == Outcome::Result::not_handled
                       ? RuntimeResult::Status::not_handled
                       : RuntimeResult::Status::ok;
-  result.instance = outcome.instance;
-  result.history = outcome.history;
-  c.response = result.to_json();
-  if (store_.commit(c) == CommitResult::conflict) {
+  result.instance = std::move(outcome.instance);
+  result.history = std::move(outcome.history);
+  const Instance& after = *result.instance;
+  // The answer is kept only with an idempotency key, to be given again for a repeated one.
+  if (!idempotency_key.empty()) c.response = result.to_json();
+  if (store_.commit_owned(std::move(c)) == CommitResult::conflict) {
     return failure(RuntimeResult::Status::conflict,
-                   "case '" + outcome.instance.id + "' changed meanwhile (revision " +
+                   "case '" + after.id + "' changed meanwhile (revision " +
                        std::to_string(before.revision) + " is stale)");
   }
   // Only now, after the commit, does anything leave the process.
   if (notifier_ != nullptr) {
-    for (const auto& n : outcome.notifications) notifier_->notify(outcome.instance, n);
-    for (const auto& w : outcome.webhooks) notifier_->webhook(outcome.instance, w);
+    for (const auto& n : outcome.notifications) notifier_->notify(after, n);
+    for (const auto& w : outcome.webhooks) notifier_->webhook(after, w);
   }
   for (const auto& child : outcome.starts) {
     StartRequest r;
     r.workflow = child.workflow;
     r.data = child.data;
-    r.actor = outcome.instance.id;
+    r.actor = after.id;
     const RuntimeResult started = start(r);
     if (started.status != RuntimeResult::Status::ok) {
-      record_incident(outcome.instance.id,
+      record_incident(after.id,
                       "could not start a '" + child.workflow + "' case: " + started.error);
     }
   }

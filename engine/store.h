@@ -158,6 +158,9 @@ class Store : public Counters {
   // The response stored with an idempotency key by an earlier commit.
   virtual std::optional<boost::json::object> idempotent_response(const std::string& key) const = 0;
   virtual CommitResult commit(const Commit& commit) = 0;
+  // The same, for a caller that is done with `commit`: a store that keeps commits (the group
+  // commit's batch) takes it over instead of copying it.
+  virtual CommitResult commit_owned(Commit&& commit) { return this->commit(commit); }
   // Several commits in order, in one transaction: all are written, or (conflict) none.
   virtual CommitResult commit_all(std::span<const Commit> commits) = 0;
   // Adds `count` to a counter in a transaction of its own and returns its new value: the caller

@@ -29,7 +29,9 @@ Worker::Worker(Store& store, const Clock& clock, StepContext context, WorkerOpti
       sink_(sink),
       batch_store_(store),
       batch_runtime_(batch_store_, clock, context),
-      direct_runtime_(store, clock, std::move(context)) {}
+      direct_runtime_(store, clock, std::move(context)) {
+  batch_store_.remember_committed(options_.remember_instances.value_or(0));
+}
 
 Worker::~Worker() { stop(); }
 
@@ -265,14 +267,15 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
   // whole window each time).
   if (armed_soon && *armed_soon <= next_refill_) refill_soon_ = true;
   if (on_commit) {
-    std::vector<RuntimeResult> all = results;
-    all.insert(all.end(), fired.begin(), fired.end());
-    on_commit(all);
+    on_commit(results);
+    if (!fired.empty()) on_commit(fired);
   }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }
 
 void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>& timers) {
+  // The direct runtime writes past the batch, so what the batch kept is no longer current.
+  batch_store_.forget_committed();
   std::vector<RuntimeResult> committed;
   for (auto& p : batch) {
     try {

@@ -25,8 +25,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <variant>
@@ -58,6 +60,13 @@ struct WorkerOptions {
   Millis outbox_poll{500};
   Millis backoff_first{1'000};  // first retry of a failed delivery; doubles up to backoff_max
   Millis backoff_max{3'600'000};
+  // How many committed instances the worker keeps in memory, so that the next event for one
+  // is stepped without reading it back (0: none). Right only while this process is the one
+  // writing them: a copy gone stale fails its commit's revision check (the batch is redone
+  // from the store), but an event answered without a commit (rejected) would have been judged
+  // on the stale copy. Unset: the node decides (SQLite, written by one node: 10,000;
+  // PostgreSQL, shared by nodes: 0).
+  std::optional<std::size_t> remember_instances;
 };
 
 struct WorkerStats {
@@ -101,9 +110,9 @@ class Worker {
 
   WorkerStats stats() const;
 
-  // Called on the worker thread after every committed batch, with every result committed in
-  // it (for metrics and logs). Set before start().
-  std::function<void(const std::vector<RuntimeResult>&)> on_commit;
+  // Called on the worker thread after every committed batch with the results committed in it,
+  // requests and fired timers (possibly in two calls), for metrics and logs. Set before start().
+  std::function<void(std::span<const RuntimeResult>)> on_commit;
   // Called on the worker thread with how long each group commit's transaction took (written or
   // conflicted), for the store latency metric. Set before start().
   std::function<void(std::chrono::nanoseconds)> on_flush;

@@ -782,7 +782,7 @@ struct Api::Impl {
     return r;
   }
 
-  void record(const std::vector<RuntimeResult>& results) {
+  void record(std::span<const RuntimeResult> results) {
     for (const RuntimeResult& r : results) {
       if (!r.instance || r.replayed) continue;
       const std::string& wf = r.instance->workflow;
@@ -853,7 +853,7 @@ void Api::record_flush(std::chrono::nanoseconds took) {
   impl_->commit_latency.labels({}).observe(std::chrono::duration<double>(took).count());
 }
 
-void Api::record_commit(const std::vector<RuntimeResult>& results) { impl_->record(results); }
+void Api::record_commit(std::span<const RuntimeResult> results) { impl_->record(results); }
 
 void Api::add_routes(http::Router& router) {
   Impl* i = impl_.get();

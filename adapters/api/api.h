@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "adapters/http/metrics.h"
@@ -48,7 +49,7 @@ class Api {
 
   // For the worker's on_commit: counts events, transitions, timers, SLA breaches and
   // escalations per workflow.
-  void record_commit(const std::vector<RuntimeResult>& results);
+  void record_commit(std::span<const RuntimeResult> results);
   // For the worker's on_flush: the store's commit latency.
   void record_flush(std::chrono::nanoseconds took);
 

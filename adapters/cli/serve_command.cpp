@@ -96,7 +96,7 @@ int serve(const ServeOptions& o) {
   api::ApiOptions api_options;
   api_options.openapi_file = !o.openapi.empty() ? o.openapi : OMBUD_OPENAPI_FILE;
   api::Api api(*node, metrics, api_options);
-  node->worker().on_commit = [&api](const std::vector<RuntimeResult>& r) { api.record_commit(r); };
+  node->worker().on_commit = [&api](std::span<const RuntimeResult> r) { api.record_commit(r); };
   node->worker().on_flush = [&api](std::chrono::nanoseconds took) { api.record_flush(took); };
   http::Router router;
   api.add_routes(router);

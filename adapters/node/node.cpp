@@ -60,8 +60,15 @@ std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags)
     diags.error(options.store_url, {}, e.what());
     return nullptr;
   }
+  WorkerOptions worker_options = options.worker;
+  if (!worker_options.remember_instances) {
+    // SQLite is written by this node alone, so committed instances can stay in memory; a
+    // PostgreSQL store is shared by nodes, and each step reads the instance afresh.
+    const bool sqlite = options.store_url.rfind("sqlite:", 0) == 0;
+    worker_options.remember_instances = sqlite ? 10'000 : 0;
+  }
   node->worker_ = std::make_unique<Worker>(*node->store_, *node->clock_, node->context_,
-                                           options.worker, options.sink);
+                                           worker_options, options.sink);
 
   // Publish the given files (each checked against the others), then load every stored version.
   const auto set = yaml::load_workflow_set(options.workflow_paths, node->config(), false, diags);

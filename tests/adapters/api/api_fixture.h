@@ -94,7 +94,7 @@ class ApiFixture : public ::testing::Test {
     api_options.openapi_file = source_file("docs/openapi.json");
     api_options.answer_timeout = std::chrono::seconds(20);
     api_ = std::make_unique<Api>(*node_, metrics_, api_options);
-    node_->worker().on_commit = [this](const std::vector<RuntimeResult>& r) {
+    node_->worker().on_commit = [this](std::span<const RuntimeResult> r) {
       api_->record_commit(r);
     };
     api_->add_routes(router_);
