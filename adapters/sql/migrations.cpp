@@ -11,7 +11,13 @@ namespace {
 //   {serial}  an auto-assigned id that is never reused, even after deletes
 //   {key}     text that is compared and ordered byte by byte; PostgreSQL would otherwise use
 //             the database's locale, and ids must sort the same on every store (cursors)
+// A statement that starts with {sqlite} is run on SQLite only (spelled as "" elsewhere).
 std::string spell(std::string_view text, Dialect d) {
+  constexpr std::string_view kSqliteOnly = "{sqlite}";
+  if (text.starts_with(kSqliteOnly)) {
+    if (d != Dialect::sqlite) return {};
+    text.remove_prefix(kSqliteOnly.size());
+  }
   static constexpr std::pair<std::string_view, std::string_view> kSqlite[] = {
       {"{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT"}, {"{key}", "TEXT"}};
   static constexpr std::pair<std::string_view, std::string_view> kPostgres[] = {
@@ -151,6 +157,58 @@ const std::vector<MigrationText>& texts() {
            "ALTER TABLE inbox ADD COLUMN dedup_key TEXT NOT NULL DEFAULT ''",
            "CREATE UNIQUE INDEX inbox_dedup ON inbox (dedup_key) WHERE dedup_key <> ''",
        }},
+      {3,
+       "sqlite_clustered_keys",
+       {
+           // On SQLite a table whose primary key is not an integer is a rowid table plus a
+           // separate index on the key, so every history row, timer and key was written twice.
+           // Tables read and written by their key alone are rebuilt clustered on it (WITHOUT
+           // ROWID). PostgreSQL has nothing to change.
+           R"({sqlite}CREATE TABLE history_clustered (
+  instance_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL,
+  details TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  input TEXT NOT NULL,
+  PRIMARY KEY (instance_id, seq)) WITHOUT ROWID)",
+           "{sqlite}INSERT INTO history_clustered SELECT instance_id, seq, at, kind, message, "
+           "details, actor, input FROM history",
+           "{sqlite}DROP TABLE history",
+           "{sqlite}ALTER TABLE history_clustered RENAME TO history",
+
+           R"({sqlite}CREATE TABLE timers_clustered (
+  instance_id TEXT NOT NULL,
+  timer_id BIGINT NOT NULL,
+  due_at BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_until BIGINT,
+  PRIMARY KEY (instance_id, timer_id)) WITHOUT ROWID)",
+           "{sqlite}INSERT INTO timers_clustered SELECT instance_id, timer_id, due_at, "
+           "lease_owner, lease_until FROM timers",
+           "{sqlite}DROP TABLE timers",
+           "{sqlite}ALTER TABLE timers_clustered RENAME TO timers",
+           "{sqlite}CREATE INDEX timers_due ON timers (due_at, instance_id, timer_id)",
+
+           R"({sqlite}CREATE TABLE used_keys_clustered (
+  workflow TEXT NOT NULL,
+  business_key TEXT NOT NULL,
+  PRIMARY KEY (workflow, business_key)) WITHOUT ROWID)",
+           "{sqlite}INSERT INTO used_keys_clustered SELECT workflow, business_key FROM used_keys",
+           "{sqlite}DROP TABLE used_keys",
+           "{sqlite}ALTER TABLE used_keys_clustered RENAME TO used_keys",
+
+           R"({sqlite}CREATE TABLE idempotency_keys_clustered (
+  idempotency_key TEXT PRIMARY KEY,
+  response TEXT NOT NULL,
+  created_at BIGINT NOT NULL) WITHOUT ROWID)",
+           "{sqlite}INSERT INTO idempotency_keys_clustered SELECT idempotency_key, response, "
+           "created_at FROM idempotency_keys",
+           "{sqlite}DROP TABLE idempotency_keys",
+           "{sqlite}ALTER TABLE idempotency_keys_clustered RENAME TO idempotency_keys",
+       }},
   };
   return list;
 }
@@ -161,7 +219,10 @@ std::vector<Migration> migrations(Dialect dialect) {
   std::vector<Migration> out;
   for (const auto& t : texts()) {
     Migration m{t.version, std::string(t.name), {}};
-    for (auto s : t.statements) m.statements.push_back(spell(s, dialect));
+    for (auto s : t.statements) {
+      std::string spelled = spell(s, dialect);
+      if (!spelled.empty()) m.statements.push_back(std::move(spelled));
+    }
     out.push_back(std::move(m));
   }
   return out;

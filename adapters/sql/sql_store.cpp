@@ -11,8 +11,10 @@
 #include <boost/json/serialize.hpp>
 #include <climits>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "adapters/sql/instance_row.h"
@@ -122,35 +124,194 @@ Instance instance_from_body(const std::string& body) {
 
 // The parameters of one instance row, kept alive while a statement is bound to them.
 struct InstanceRow {
-  explicit InstanceRow(const Commit& c)
-      : id(c.instance.id),
-        workflow(c.instance.workflow),
-        version(c.instance.version),
-        state(c.instance.state),
-        key(c.instance.key),
-        assignee(c.instance.assignee),
-        queue(c.instance.queue),
-        ended(c.instance.ended ? 1 : 0),
-        revision(static_cast<long long>(c.instance.revision)),
-        expected(static_cast<long long>(c.expected_revision)),
-        created_at(to_ms(c.instance.created_at)),
-        updated_at(to_ms(c.instance.updated_at)),
-        body(json_text(to_json(c.instance))) {
-    const SlaColumns sla = sla_columns(c.instance);
+  // Every column but the body and the expected revision.
+  void set_columns(const Instance& in) {
+    id = in.id;
+    workflow = in.workflow;
+    version = in.version;
+    state = in.state;
+    key = in.key;
+    assignee = in.assignee;
+    queue = in.queue;
+    ended = in.ended ? 1 : 0;
+    revision = static_cast<long long>(in.revision);
+    created_at = to_ms(in.created_at);
+    updated_at = to_ms(in.updated_at);
+    const SlaColumns sla = sla_columns(in);
     sla_due_at = sla.due_at ? to_ms(*sla.due_at) : 0;
     sla_due_ind = sla.due_at ? soci::i_ok : soci::i_null;
     sla_breached = sla.breached ? 1 : 0;
   }
+  void assign(const Commit& c) {
+    set_columns(c.instance);
+    expected = static_cast<long long>(c.expected_revision);
+    body = json_text(to_json(c.instance));
+  }
   std::string id, workflow;
-  int version;
+  int version = 0;
   std::string state, key, assignee, queue;
-  int ended;
-  long long revision, expected, created_at, updated_at;
+  int ended = 0;
+  long long revision = 0, expected = 0, created_at = 0, updated_at = 0;
   long long sla_due_at = 0;
   soci::indicator sla_due_ind = soci::i_null;
   int sla_breached = 0;
   std::string body;
 };
+
+// Runs a statement that selects at most one row and steps it to its end: an SQLite statement
+// left on a row would keep its connection's read snapshot open (and the WAL from being
+// checkpointed) until it is run again. True when there was a row.
+bool fetch_one(soci::statement& st) {
+  const bool got = st.execute(true);
+  if (got) {
+    while (st.fetch()) {
+    }
+  }
+  return got;
+}
+
+// The statements of every commit and every load, prepared once per pooled connection and bound
+// to the members below, which each call fills before it executes a statement. Preparing anew
+// per step cost SQLite a parse and PostgreSQL two more round trips (prepare, deallocate) for
+// each statement. Never moved: the statements hold the members' addresses.
+struct Prepared {
+  explicit Prepared(soci::session& s);
+  Prepared(const Prepared&) = delete;
+  Prepared& operator=(const Prepared&) = delete;
+
+  InstanceRow row;
+  std::string timer_instance;  // timers: the fired, cancelled and armed ones
+  long long timer_id = 0, timer_due = 0;
+  std::string idempotency_key, response;
+  long long seq = 0;  // history
+  soci::indicator seq_ind = soci::i_null;
+  long long at = 0;
+  std::string kind, message, details, actor, input;
+  std::string counter;  // counters
+  long long counter_value = 0, counter_expected = 0;
+  std::string payload;  // outbox (with kind and at)
+  std::string load_id, load_body;
+  soci::indicator load_ind = soci::i_null;
+
+  soci::statement insert_instance, update_instance, delete_fired, insert_idempotency,
+      insert_used_key, max_history_seq, insert_history, delete_timer, upsert_timer, update_counter,
+      insert_counter, insert_outbox, load_instance;
+
+  // The indexed columns an UPDATE may leave alone, as bits of `changed` below.
+  enum Column : unsigned {
+    kState = 1,
+    kKey = 2,
+    kAssignee = 4,
+    kQueue = 8,
+    kEnded = 16,
+    kSlaDue = 32,
+  };
+  // An UPDATE of the instance row that sets the always-changing columns (revision, body, ...)
+  // and of the indexed ones only those in `changed`: SQLite rewrites the index entries of
+  // every column an UPDATE sets, changed or not. Prepared on first use of each combination.
+  soci::statement& update_changed(soci::session& s, unsigned changed);
+  std::map<unsigned, soci::statement> updates;
+};
+
+// What a store knows of an instance row at one revision: its indexed columns and the last
+// history seq (-1: not known). A commit expecting exactly that revision finds exactly these
+// values in the row (its UPDATE's WHERE makes sure), so it writes only the columns that differ
+// and numbers its history on without reading the last seq back.
+struct RowHint {
+  long long revision = 0;
+  std::string state, key, assignee, queue;
+  int ended = 0;
+  long long sla_due_at = 0;
+  soci::indicator sla_due_ind = soci::i_null;
+  long long last_seq = -1;
+
+  static RowHint of(const InstanceRow& r, long long last_seq) {
+    return {r.revision, r.state,      r.key,         r.assignee, r.queue,
+            r.ended,    r.sla_due_at, r.sla_due_ind, last_seq};
+  }
+  unsigned changed(const InstanceRow& r) const {
+    unsigned bits = 0;
+    if (state != r.state) bits |= Prepared::kState;
+    if (key != r.key) bits |= Prepared::kKey;
+    if (assignee != r.assignee) bits |= Prepared::kAssignee;
+    if (queue != r.queue) bits |= Prepared::kQueue;
+    if (ended != r.ended) bits |= Prepared::kEnded;
+    if (sla_due_ind != r.sla_due_ind ||
+        (r.sla_due_ind == soci::i_ok && sla_due_at != r.sla_due_at)) {
+      bits |= Prepared::kSlaDue;
+    }
+    return bits;
+  }
+};
+using RowHints = std::unordered_map<std::string, RowHint>;
+
+Prepared::Prepared(soci::session& s)
+    // A new instance. ON CONFLICT DO NOTHING rather than catching a unique violation: on
+    // PostgreSQL an error would abort the transaction, and the row count says the same.
+    : insert_instance(
+          (s.prepare << "INSERT INTO instances (id, workflow, version, state, business_key, "
+                        "assignee, queue, ended, revision, created_at, updated_at, sla_due_at, "
+                        "sla_breached, body) VALUES (:id, :workflow, :version, :state, :key, "
+                        ":assignee, :queue, :ended, :revision, :created, :updated, :sla_due, "
+                        ":breached, :body) ON CONFLICT (id) DO NOTHING",
+           soci::use(row.id), soci::use(row.workflow), soci::use(row.version), soci::use(row.state),
+           soci::use(row.key), soci::use(row.assignee), soci::use(row.queue), soci::use(row.ended),
+           soci::use(row.revision), soci::use(row.created_at), soci::use(row.updated_at),
+           soci::use(row.sla_due_at, row.sla_due_ind), soci::use(row.sla_breached),
+           soci::use(row.body))),
+      // Optimistic concurrency: the row changes only if nobody committed since it was loaded.
+      // On PostgreSQL a concurrent writer of the same row makes this wait, then match nothing.
+      update_instance(
+          (s.prepare << "UPDATE instances SET workflow = :workflow, version = :version, "
+                        "state = :state, business_key = :key, assignee = :assignee, "
+                        "queue = :queue, ended = :ended, revision = :revision, "
+                        "created_at = :created, updated_at = :updated, sla_due_at = :sla_due, "
+                        "sla_breached = :breached, body = :body "
+                        "WHERE id = :id AND revision = :expected",
+           soci::use(row.workflow), soci::use(row.version), soci::use(row.state),
+           soci::use(row.key), soci::use(row.assignee), soci::use(row.queue), soci::use(row.ended),
+           soci::use(row.revision), soci::use(row.created_at), soci::use(row.updated_at),
+           soci::use(row.sla_due_at, row.sla_due_ind), soci::use(row.sla_breached),
+           soci::use(row.body), soci::use(row.id), soci::use(row.expected))),
+      // Exactly once: whoever deletes the row fires the timer; everyone else conflicts.
+      delete_fired((s.prepare << "DELETE FROM timers WHERE instance_id = :i AND timer_id = :t "
+                                 "AND due_at = :d",
+                    soci::use(timer_instance), soci::use(timer_id), soci::use(timer_due))),
+      insert_idempotency(
+          (s.prepare << "INSERT INTO idempotency_keys (idempotency_key, response, created_at) "
+                        "VALUES (:k, :r, :a) ON CONFLICT (idempotency_key) DO NOTHING",
+           soci::use(idempotency_key), soci::use(response), soci::use(row.updated_at))),
+      insert_used_key((s.prepare << "INSERT INTO used_keys (workflow, business_key) "
+                                    "VALUES (:w, :k) ON CONFLICT DO NOTHING",
+                       soci::use(row.workflow), soci::use(row.key))),
+      max_history_seq((s.prepare << "SELECT MAX(seq) FROM history WHERE instance_id = :i",
+                       soci::into(seq, seq_ind), soci::use(row.id))),
+      insert_history(
+          (s.prepare << "INSERT INTO history (instance_id, seq, at, kind, message, details, "
+                        "actor, input) VALUES (:i, :s, :a, :k, :m, :d, :actor, :input)",
+           soci::use(row.id), soci::use(seq), soci::use(at), soci::use(kind), soci::use(message),
+           soci::use(details), soci::use(actor), soci::use(input))),
+      delete_timer((s.prepare << "DELETE FROM timers WHERE instance_id = :i AND timer_id = :t",
+                    soci::use(timer_instance), soci::use(timer_id))),
+      // Timer ids are never reused within an instance; arming one again moves it and drops its
+      // lease rather than failing the whole step.
+      upsert_timer(
+          (s.prepare << "INSERT INTO timers (instance_id, timer_id, due_at) VALUES (:i, :t, :d) "
+                        "ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = "
+                        "excluded.due_at, lease_owner = NULL, lease_until = NULL",
+           soci::use(timer_instance), soci::use(timer_id), soci::use(timer_due))),
+      update_counter((s.prepare << "UPDATE counters SET value = :v WHERE name = :n AND value = :e",
+                      soci::use(counter_value), soci::use(counter), soci::use(counter_expected))),
+      insert_counter((s.prepare << "INSERT INTO counters (name, value) VALUES (:n, :v) "
+                                   "ON CONFLICT (name) DO NOTHING",
+                      soci::use(counter), soci::use(counter_value))),
+      insert_outbox(
+          (s.prepare << "INSERT INTO outbox (instance_id, kind, payload, attempts, created_at, "
+                        "next_attempt_at, last_error) VALUES (:i, :k, :p, 0, :c, :n, '')",
+           soci::use(row.id), soci::use(kind), soci::use(payload), soci::use(row.updated_at),
+           soci::use(row.updated_at))),
+      load_instance((s.prepare << "SELECT body FROM instances WHERE id = :id",
+                     soci::into(load_body, load_ind), soci::use(load_id))) {}
 
 struct OutboxRow {
   long long id = 0;
@@ -226,6 +387,38 @@ void prepare(soci::statement& st, const std::string& query) {
   st.alloc();
   st.prepare(query);
   st.define_and_bind();
+}
+
+soci::statement& Prepared::update_changed(soci::session& s, unsigned changed) {
+  if (auto it = updates.find(changed); it != updates.end()) return it->second;
+  soci::statement st(s);
+  std::string query =
+      "UPDATE instances SET version = :version, revision = :revision, updated_at = :updated, "
+      "sla_breached = :breached, body = :body";
+  st.exchange(soci::use(row.version));
+  st.exchange(soci::use(row.revision));
+  st.exchange(soci::use(row.updated_at));
+  st.exchange(soci::use(row.sla_breached));
+  st.exchange(soci::use(row.body));
+  auto set = [&](Column column, const char* sql, auto& value) {
+    if ((changed & column) == 0) return;
+    query += sql;
+    st.exchange(soci::use(value));
+  };
+  set(kState, ", state = :state", row.state);
+  set(kKey, ", business_key = :key", row.key);
+  set(kAssignee, ", assignee = :assignee", row.assignee);
+  set(kQueue, ", queue = :queue", row.queue);
+  set(kEnded, ", ended = :ended", row.ended);
+  if ((changed & kSlaDue) != 0) {
+    query += ", sla_due_at = :sla_due";
+    st.exchange(soci::use(row.sla_due_at, row.sla_due_ind));
+  }
+  query += " WHERE id = :id AND revision = :expected";
+  st.exchange(soci::use(row.id));
+  st.exchange(soci::use(row.expected));
+  prepare(st, query);
+  return updates.emplace(changed, std::move(st)).first->second;
 }
 
 // Runs `query` with a Row's columns bound by `bind_columns` and then `params` bound in order,
@@ -306,15 +499,58 @@ struct SqlStore::Impl {
     }
   }
 
+  // The prepared statements of each pooled connection (by pool position), made on first use.
+  // A position is leased to one caller at a time, so its entry needs no lock.
+  std::vector<std::unique_ptr<Prepared>> prepared;
+
+  Prepared& prepared_for(soci::session& s) {
+    for (std::size_t i = 0; i < pool_size; ++i) {
+      if (pool->at(i).get_backend() != s.get_backend()) continue;
+      if (!prepared[i]) prepared[i] = std::make_unique<Prepared>(s);
+      return *prepared[i];
+    }
+    throw StoreError("store " + shown_url + ": a session that is not from the pool");
+  }
+
+  // Row hints of committed (or read) instance rows, by id; bounded by clearing.
+  static constexpr std::size_t kMaxHints = 100'000;
+  std::mutex hints_mutex;
+  RowHints hints;
+
+  // The hint for `id` at exactly `revision`: from this transaction's own commits first.
+  std::optional<RowHint> hint_for(const std::string& id, long long revision,
+                                  const RowHints& pending) {
+    if (auto it = pending.find(id); it != pending.end()) {
+      if (it->second.revision == revision) return it->second;
+      return std::nullopt;
+    }
+    const std::lock_guard lock(hints_mutex);
+    auto it = hints.find(id);
+    if (it == hints.end() || it->second.revision != revision) return std::nullopt;
+    return it->second;
+  }
+  // Keeps hints of committed rows (never of a transaction that may still roll back).
+  void remember(RowHints& committed) {
+    const std::lock_guard lock(hints_mutex);
+    if (hints.size() + committed.size() > kMaxHints) hints.clear();
+    for (auto& [id, hint] : committed) {
+      auto it = hints.find(id);
+      // A row read or written meanwhile at a later revision keeps the later hint.
+      if (it != hints.end() && it->second.revision > hint.revision) continue;
+      hints.insert_or_assign(id, std::move(hint));
+    }
+  }
+
   void open();
   std::vector<AppliedMigration> migrate();
-  bool apply(soci::session& s, const Commit& c);
+  bool apply(soci::session& s, const Commit& c, RowHints& pending);
   std::string skip_locked() const { return sqlite() ? "" : " FOR UPDATE SKIP LOCKED"; }
 };
 
 void SqlStore::Impl::open() {
   pool_size = std::max<std::size_t>(1, options.pool_size);
   pool = std::make_unique<soci::connection_pool>(pool_size);
+  prepared.resize(pool_size);
   if (sqlite()) {
     const std::filesystem::path parent = std::filesystem::path(url.sqlite_path).parent_path();
     std::error_code ec;
@@ -340,6 +576,9 @@ void SqlStore::Impl::open() {
                              "')");
           }
         }
+        // The page cache is per connection; SQLite's default (2 MB) is smaller than the
+        // indexes a busy store touches, and every miss is a read from the file.
+        s << "PRAGMA cache_size = -32768";  // KiB
         // synchronous is per connection: every pooled connection gets it.
         s << "PRAGMA synchronous = " + std::string(synchronous_pragma(options.synchronous));
       } else {
@@ -387,169 +626,100 @@ std::vector<AppliedMigration> SqlStore::Impl::migrate() {
 }
 
 // Writes one commit inside the caller's transaction. False: a conflict (the caller rolls back).
-bool SqlStore::Impl::apply(soci::session& s, const Commit& c) {
-  InstanceRow r(c);
-  if (c.expected_revision == 0) {
-    // A new instance. ON CONFLICT DO NOTHING rather than catching a unique violation: on
-    // PostgreSQL an error would abort the transaction, and the row count says the same.
-    soci::statement st =
-        (s.prepare << "INSERT INTO instances (id, workflow, version, state, business_key, "
-                      "assignee, queue, ended, revision, created_at, updated_at, sla_due_at, "
-                      "sla_breached, body) VALUES (:id, :workflow, :version, :state, :key, "
-                      ":assignee, :queue, :ended, :revision, :created, :updated, :sla_due, "
-                      ":breached, :body) ON CONFLICT (id) DO NOTHING",
-         soci::use(r.id), soci::use(r.workflow), soci::use(r.version), soci::use(r.state),
-         soci::use(r.key), soci::use(r.assignee), soci::use(r.queue), soci::use(r.ended),
-         soci::use(r.revision), soci::use(r.created_at), soci::use(r.updated_at),
-         soci::use(r.sla_due_at, r.sla_due_ind), soci::use(r.sla_breached), soci::use(r.body));
-    st.execute(true);
-    if (st.get_affected_rows() != 1) return false;
-  } else {
-    // Optimistic concurrency: the row changes only if nobody committed since it was loaded. On
-    // PostgreSQL a concurrent writer of the same row makes this wait, then match nothing.
-    soci::statement st =
-        (s.prepare << "UPDATE instances SET workflow = :workflow, version = :version, "
-                      "state = :state, business_key = :key, assignee = :assignee, queue = :queue, "
-                      "ended = :ended, revision = :revision, created_at = :created, "
-                      "updated_at = :updated, sla_due_at = :sla_due, sla_breached = :breached, "
-                      "body = :body WHERE id = :id AND revision = :expected",
-         soci::use(r.workflow), soci::use(r.version), soci::use(r.state), soci::use(r.key),
-         soci::use(r.assignee), soci::use(r.queue), soci::use(r.ended), soci::use(r.revision),
-         soci::use(r.created_at), soci::use(r.updated_at), soci::use(r.sla_due_at, r.sla_due_ind),
-         soci::use(r.sla_breached), soci::use(r.body), soci::use(r.id), soci::use(r.expected));
-    st.execute(true);
-    if (st.get_affected_rows() != 1) return false;
-  }
+bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending) {
+  Prepared& p = prepared_for(s);
+  InstanceRow& r = p.row;
+  r.assign(c);
+  std::optional<RowHint> hint;
+  if (c.expected_revision != 0) hint = hint_for(r.id, r.expected, pending);
+  soci::statement& write_instance = c.expected_revision == 0 ? p.insert_instance
+                                    : hint                   ? p.update_changed(s, hint->changed(r))
+                                                             : p.update_instance;
+  write_instance.execute(true);
+  if (write_instance.get_affected_rows() != 1) return false;
+  long long last_seq = c.expected_revision == 0 ? 0 : hint ? hint->last_seq : -1;
 
   if (c.fired) {
-    // Exactly once: whoever deletes the row fires the timer; everyone else conflicts.
-    std::string id = c.fired->instance_id;
-    long long timer = static_cast<long long>(c.fired->timer_id);
-    long long due = to_ms(c.fired->due);
-    soci::statement st = (s.prepare << "DELETE FROM timers WHERE instance_id = :i AND "
-                                       "timer_id = :t AND due_at = :d",
-                          soci::use(id), soci::use(timer), soci::use(due));
-    st.execute(true);
-    if (st.get_affected_rows() != 1) return false;
+    p.timer_instance = c.fired->instance_id;
+    p.timer_id = static_cast<long long>(c.fired->timer_id);
+    p.timer_due = to_ms(c.fired->due);
+    p.delete_fired.execute(true);
+    if (p.delete_fired.get_affected_rows() != 1) return false;
   }
 
   if (!c.idempotency_key.empty()) {
-    std::string key = c.idempotency_key;
-    std::string response = json_text(c.response);
-    long long at = r.updated_at;
-    soci::statement st =
-        (s.prepare << "INSERT INTO idempotency_keys (idempotency_key, response, created_at) "
-                      "VALUES (:k, :r, :a) ON CONFLICT (idempotency_key) DO NOTHING",
-         soci::use(key), soci::use(response), soci::use(at));
-    st.execute(true);
-    if (st.get_affected_rows() != 1) return false;
+    p.idempotency_key = c.idempotency_key;
+    p.response = json_text(c.response);
+    p.insert_idempotency.execute(true);
+    if (p.insert_idempotency.get_affected_rows() != 1) return false;
   }
 
-  if (!r.key.empty()) {
-    s << "INSERT INTO used_keys (workflow, business_key) VALUES (:w, :k) ON CONFLICT DO NOTHING",
-        soci::use(r.workflow), soci::use(r.key);
-  }
+  if (!r.key.empty()) p.insert_used_key.execute(true);
 
   if (!c.history.empty()) {
     // The instance row was written above, so on PostgreSQL this transaction holds its lock and
     // no other commit can take the same sequence numbers.
-    long long seq = 0;
-    soci::indicator ind = soci::i_null;
-    s << "SELECT MAX(seq) FROM history WHERE instance_id = :i", soci::into(seq, ind),
-        soci::use(r.id);
-    if (ind != soci::i_ok) seq = 0;
-    long long at = 0;
-    std::string kind, message, details, actor = c.actor, input;
-    soci::statement st =
-        (s.prepare << "INSERT INTO history (instance_id, seq, at, kind, message, details, actor, "
-                      "input) VALUES (:i, :s, :a, :k, :m, :d, :actor, :input)",
-         soci::use(r.id), soci::use(seq), soci::use(at), soci::use(kind), soci::use(message),
-         soci::use(details), soci::use(actor), soci::use(input));
+    if (last_seq >= 0) {
+      p.seq = last_seq;
+    } else if (!fetch_one(p.max_history_seq) || p.seq_ind != soci::i_ok) {
+      p.seq = 0;
+    }
+    p.actor = c.actor;
     bool first = true;
     for (const HistoryEntry& h : c.history) {
-      ++seq;
-      at = to_ms(h.at);
-      kind = h.kind;
-      message = h.message;
-      details = json_text(h.details);
+      ++p.seq;
+      p.at = to_ms(h.at);
+      p.kind = h.kind;
+      p.message = h.message;
+      p.details = json_text(h.details);
       // What caused the step rides on its first row (replay reads it back).
-      input = first && !c.input.empty() ? json_text(c.input) : std::string();
+      if (first && !c.input.empty()) {
+        p.input = json_text(c.input);
+      } else {
+        p.input.clear();
+      }
       first = false;
-      st.execute(true);
+      p.insert_history.execute(true);
     }
+    last_seq = p.seq;
+  }
+  pending.insert_or_assign(r.id, RowHint::of(r, last_seq));
+
+  for (const DueTimer& t : c.cancelled) {
+    p.timer_instance = t.instance_id;
+    p.timer_id = static_cast<long long>(t.timer_id);
+    p.delete_timer.execute(true);
   }
 
-  if (!c.cancelled.empty()) {
-    std::string id;
-    long long timer = 0;
-    soci::statement st =
-        (s.prepare << "DELETE FROM timers WHERE instance_id = :i AND timer_id = :t", soci::use(id),
-         soci::use(timer));
-    for (const DueTimer& t : c.cancelled) {
-      id = t.instance_id;
-      timer = static_cast<long long>(t.timer_id);
-      st.execute(true);
-    }
+  for (const DueTimer& t : c.armed) {
+    p.timer_instance = t.instance_id;
+    p.timer_id = static_cast<long long>(t.timer_id);
+    p.timer_due = to_ms(t.due);
+    p.upsert_timer.execute(true);
   }
 
-  if (!c.armed.empty()) {
-    std::string id;
-    long long timer = 0, due = 0;
-    // Timer ids are never reused within an instance; arming one again moves it and drops its
-    // lease rather than failing the whole step.
-    soci::statement st =
-        (s.prepare << "INSERT INTO timers (instance_id, timer_id, due_at) VALUES (:i, :t, :d) "
-                      "ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = excluded.due_at, "
-                      "lease_owner = NULL, lease_until = NULL",
-         soci::use(id), soci::use(timer), soci::use(due));
-    for (const DueTimer& t : c.armed) {
-      id = t.instance_id;
-      timer = static_cast<long long>(t.timer_id);
-      due = to_ms(t.due);
-      st.execute(true);
-    }
+  // A counter moves only from the value the step read: two nodes handing out the same serial
+  // (or instance id) conflict instead. A counter never written reads as 0 and is inserted.
+  for (const CounterWrite& w : c.counters) {
+    p.counter = w.name;
+    p.counter_value = w.value;
+    p.counter_expected = w.expected;
+    p.update_counter.execute(true);
+    if (p.update_counter.get_affected_rows() == 1) continue;
+    if (w.expected != 0) return false;
+    p.insert_counter.execute(true);
+    if (p.insert_counter.get_affected_rows() != 1) return false;
   }
 
-  if (!c.counters.empty()) {
-    // A counter moves only from the value the step read: two nodes handing out the same serial
-    // (or instance id) conflict instead. A counter never written reads as 0 and is inserted.
-    std::string name;
-    long long value = 0, expected = 0;
-    soci::statement update =
-        (s.prepare << "UPDATE counters SET value = :v WHERE name = :n AND value = :e",
-         soci::use(value), soci::use(name), soci::use(expected));
-    soci::statement insert = (s.prepare << "INSERT INTO counters (name, value) VALUES (:n, :v) "
-                                           "ON CONFLICT (name) DO NOTHING",
-                              soci::use(name), soci::use(value));
-    for (const CounterWrite& w : c.counters) {
-      name = w.name;
-      value = w.value;
-      expected = w.expected;
-      update.execute(true);
-      if (update.get_affected_rows() == 1) continue;
-      if (w.expected != 0) return false;
-      insert.execute(true);
-      if (insert.get_affected_rows() != 1) return false;
-    }
+  p.kind = "notification";
+  for (const Notification& n : c.notifications) {
+    p.payload = json_text(outbox_payload(n));
+    p.insert_outbox.execute(true);
   }
-
-  if (!c.notifications.empty() || !c.webhooks.empty()) {
-    std::string kind, payload;
-    long long at = r.updated_at;
-    soci::statement st =
-        (s.prepare << "INSERT INTO outbox (instance_id, kind, payload, attempts, created_at, "
-                      "next_attempt_at, last_error) VALUES (:i, :k, :p, 0, :c, :n, '')",
-         soci::use(r.id), soci::use(kind), soci::use(payload), soci::use(at), soci::use(at));
-    kind = "notification";
-    for (const Notification& n : c.notifications) {
-      payload = json_text(outbox_payload(n));
-      st.execute(true);
-    }
-    kind = "webhook";
-    for (const OutboundWebhook& w : c.webhooks) {
-      payload = json_text(outbox_payload(w));
-      st.execute(true);
-    }
+  p.kind = "webhook";
+  for (const OutboundWebhook& w : c.webhooks) {
+    p.payload = json_text(outbox_payload(w));
+    p.insert_outbox.execute(true);
   }
   return true;
 }
@@ -639,11 +809,14 @@ std::int64_t SqlStore::reserve(std::string_view counter, std::int64_t count) {
 
 std::optional<Instance> SqlStore::load(const std::string& id) const {
   return impl_->read("load instance", [&](soci::session& s) -> std::optional<Instance> {
-    std::string body;
-    soci::indicator ind = soci::i_null;
-    s << "SELECT body FROM instances WHERE id = :id", soci::into(body, ind), soci::use(id);
-    if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
-    return instance_from_body(body);
+    Prepared& p = impl_->prepared_for(s);
+    p.load_id = id;
+    if (!fetch_one(p.load_instance) || p.load_ind != soci::i_ok) return std::nullopt;
+    Instance in = instance_from_body(p.load_body);
+    p.row.set_columns(in);  // the row's columns, derived as a commit of it derives them
+    RowHints read{{in.id, RowHint::of(p.row, -1)}};
+    impl_->remember(read);
+    return in;
   });
 }
 
@@ -686,10 +859,12 @@ CommitResult SqlStore::commit_all(std::span<const Commit> commits) {
   if (commits.empty()) return CommitResult::ok;
   return impl_->write("commit", [&](soci::session& s, Transaction& tx) {
     try {
+      RowHints written;
       for (const Commit& c : commits) {
-        if (!impl_->apply(s, c)) return CommitResult::conflict;  // ~Transaction rolls back
+        if (!impl_->apply(s, c, written)) return CommitResult::conflict;  // ~Transaction rolls back
       }
       tx.commit();
+      impl_->remember(written);
     } catch (const soci::postgresql_soci_error& e) {
       // Two nodes' batches locking the same rows in different orders: PostgreSQL aborts one
       // (deadlock, or a serialization failure). Nothing of it was written; it is a conflict like

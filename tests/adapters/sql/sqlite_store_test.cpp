@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "adapters/sql/instance_row.h"
+#include "adapters/sql/migrations.h"
 #include "tests/adapters/sql/store_backends.h"
 
 namespace ombud {
@@ -16,6 +17,8 @@ using sql::StoreOptions;
 using ::testing::HasSubstr;
 
 const Timestamp kT0 = *parse_timestamp("2026-11-23T09:00:00Z");
+
+Timestamp from_ms_for_test(long long ms) { return Timestamp{Millis{ms}}; }
 
 SlaClock clock(const std::string& name, SlaClock::Status status, Timestamp due) {
   SlaClock c;
@@ -100,10 +103,67 @@ TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   EXPECT_THROW(store->load("c-1"), StoreError);
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 2u);
+  ASSERT_EQ(applied.size(), 3u);
   EXPECT_EQ(applied[0].name, "create_schema");
   EXPECT_EQ(applied[1].name, "api_tokens_and_inbox_dedup");
+  EXPECT_EQ(applied[2].name, "sqlite_clustered_keys");
   EXPECT_FALSE(store->load("c-1"));
+}
+
+// A database written by a release that had migrations 1 and 2 only: migration 3 rebuilds its
+// keyed tables clustered (WITHOUT ROWID) and keeps every row.
+TEST_F(SqliteStore, UpgradingToClusteredTablesKeepsEveryRow) {
+  std::filesystem::create_directories(file().parent_path());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* error = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+      EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (error != nullptr ? error : "");
+      sqlite3_free(error);
+    };
+    exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at BIGINT NOT NULL)");
+    for (const sql::Migration& m : sql::migrations(sql::Dialect::sqlite)) {
+      if (m.version > 2) break;
+      for (const std::string& statement : m.statements) exec(statement);
+      exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" + m.name +
+           "', 0)");
+    }
+    exec(
+        "INSERT INTO instances VALUES ('c-1', 'complaint', 1, 'intake', 'k-1', '', '', 0, 2, "
+        "0, 0, NULL, 0, '')");
+    exec("INSERT INTO history VALUES ('c-1', 1, 0, 'started', 'started', '{}', '', '{}')");
+    exec("INSERT INTO history VALUES ('c-1', 2, 0, 'event', 'ping', '{}', 'li.na', '')");
+    exec("INSERT INTO timers VALUES ('c-1', 7, 1795000000000, 'node-a', 1795000001000)");
+    exec("INSERT INTO used_keys VALUES ('complaint', 'k-1')");
+    exec("INSERT INTO idempotency_keys VALUES ('call-1', '{\"instance\":\"c-1\"}', 0)");
+    sqlite3_close(db);
+  }
+  auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
+  const auto applied = store->migrate();
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_EQ(applied[0].version, 3);
+  for (const char* table : {"history", "timers", "used_keys", "idempotency_keys"}) {
+    EXPECT_THAT(query_file(file(), std::string("SELECT sql FROM sqlite_master WHERE name = '") +
+                                       table + "'"),
+                HasSubstr("WITHOUT ROWID"))
+        << table;
+  }
+  EXPECT_EQ(query_file(file(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'timers_due'"),
+            "1");
+  const auto history = store->history("c-1");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].actor, "li.na");
+  EXPECT_EQ(history[1].entry.message, "ping");
+  const auto due = store->due_timers(from_ms_for_test(1795000000000), 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].timer_id, 7u);
+  EXPECT_TRUE(store->key_used("complaint", "k-1"));
+  ASSERT_TRUE(store->idempotent_response("call-1"));
+  EXPECT_EQ(store->idempotent_response("call-1")->at("instance"), "c-1");
 }
 
 TEST_F(SqliteStore, UsesWalAndFullSynchronousByDefault) {
