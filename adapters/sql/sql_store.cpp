@@ -19,6 +19,7 @@
 
 #include "adapters/sql/instance_row.h"
 #include "adapters/sql/migrations.h"
+#include "adapters/sql/pg_batch.h"
 
 namespace ombud::sql {
 
@@ -209,8 +210,16 @@ struct Prepared {
   // An UPDATE of the instance row that sets the always-changing columns (revision, body, ...)
   // and of the indexed ones only those in `changed`: SQLite rewrites the index entries of
   // every column an UPDATE sets, changed or not. Prepared on first use of each combination.
-  soci::statement& update_changed(soci::session& s, unsigned changed);
+  soci::statement& update_changed(unsigned changed);
   std::map<unsigned, soci::statement> updates;
+
+  // PostgreSQL: the whole group commit in a few statements (made on first use).
+  PgBatchWriter& pg_batch() {
+    if (!pg_batch_writer) pg_batch_writer = std::make_unique<PgBatchWriter>(session);
+    return *pg_batch_writer;
+  }
+  std::unique_ptr<PgBatchWriter> pg_batch_writer;
+  soci::session& session;  // the pooled session the statements belong to
 };
 
 // What a store knows of an instance row at one revision: its indexed columns and the last
@@ -311,7 +320,8 @@ Prepared::Prepared(soci::session& s)
            soci::use(row.id), soci::use(kind), soci::use(payload), soci::use(row.updated_at),
            soci::use(row.updated_at))),
       load_instance((s.prepare << "SELECT body FROM instances WHERE id = :id",
-                     soci::into(load_body, load_ind), soci::use(load_id))) {}
+                     soci::into(load_body, load_ind), soci::use(load_id))),
+      session(s) {}
 
 struct OutboxRow {
   long long id = 0;
@@ -389,9 +399,9 @@ void prepare(soci::statement& st, const std::string& query) {
   st.define_and_bind();
 }
 
-soci::statement& Prepared::update_changed(soci::session& s, unsigned changed) {
+soci::statement& Prepared::update_changed(unsigned changed) {
   if (auto it = updates.find(changed); it != updates.end()) return it->second;
-  soci::statement st(s);
+  soci::statement st(session);
   std::string query =
       "UPDATE instances SET version = :version, revision = :revision, updated_at = :updated, "
       "sla_breached = :breached, body = :body";
@@ -506,7 +516,9 @@ struct SqlStore::Impl {
   Prepared& prepared_for(soci::session& s) {
     for (std::size_t i = 0; i < pool_size; ++i) {
       if (pool->at(i).get_backend() != s.get_backend()) continue;
-      if (!prepared[i]) prepared[i] = std::make_unique<Prepared>(s);
+      // Statements are made on the pooled session itself: `s` may be a pool lease's stand-in
+      // that lives only as long as the call.
+      if (!prepared[i]) prepared[i] = std::make_unique<Prepared>(pool->at(i));
       return *prepared[i];
     }
     throw StoreError("store " + shown_url + ": a session that is not from the pool");
@@ -537,6 +549,10 @@ struct SqlStore::Impl {
       auto it = hints.find(id);
       // A row read or written meanwhile at a later revision keeps the later hint.
       if (it != hints.end() && it->second.revision > hint.revision) continue;
+      // A read of the row does not know its history tail; what a commit learnt stays.
+      if (it != hints.end() && it->second.revision == hint.revision && hint.last_seq < 0) {
+        hint.last_seq = it->second.last_seq;
+      }
       hints.insert_or_assign(id, std::move(hint));
     }
   }
@@ -633,7 +649,7 @@ bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending)
   std::optional<RowHint> hint;
   if (c.expected_revision != 0) hint = hint_for(r.id, r.expected, pending);
   soci::statement& write_instance = c.expected_revision == 0 ? p.insert_instance
-                                    : hint                   ? p.update_changed(s, hint->changed(r))
+                                    : hint                   ? p.update_changed(hint->changed(r))
                                                              : p.update_instance;
   write_instance.execute(true);
   if (write_instance.get_affected_rows() != 1) return false;
@@ -860,8 +876,28 @@ CommitResult SqlStore::commit_all(std::span<const Commit> commits) {
   return impl_->write("commit", [&](soci::session& s, Transaction& tx) {
     try {
       RowHints written;
-      for (const Commit& c : commits) {
-        if (!impl_->apply(s, c, written)) return CommitResult::conflict;  // ~Transaction rolls back
+      if (impl_->sqlite()) {
+        // No round trips: row by row, with statements prepared once.
+        for (const Commit& c : commits) {
+          if (!impl_->apply(s, c, written))
+            return CommitResult::conflict;  // ~Transaction rolls back
+        }
+      } else {
+        const RowHints none;
+        auto known_tail = [&](const std::string& id, long long revision) {
+          const std::optional<RowHint> hint = impl_->hint_for(id, revision, none);
+          return hint ? hint->last_seq : -1;
+        };
+        std::vector<HistoryTail> tails;
+        if (!impl_->prepared_for(s).pg_batch().write(commits, known_tail, tails)) {
+          return CommitResult::conflict;
+        }
+        for (HistoryTail& t : tails) {
+          RowHint hint;  // PostgreSQL writes rows whole: only the history tail is used
+          hint.revision = t.revision;
+          hint.last_seq = t.last_seq;
+          written.insert_or_assign(std::move(t.instance_id), std::move(hint));
+        }
       }
       tx.commit();
       impl_->remember(written);

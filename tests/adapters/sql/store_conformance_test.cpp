@@ -202,6 +202,60 @@ TYPED_TEST(StoreConformance, CommitAllWritesEverythingOrNothing) {
   EXPECT_EQ(this->store().pending_timers(), 1u);
 }
 
+// A group commit as the worker makes it: several steps of one instance in a row, timers armed
+// by one step and cancelled by the next, a counter moved by two steps, history numbered on
+// across the steps and across batches, text that needs quoting on its way to the database.
+TYPED_TEST(StoreConformance, ABatchWithChainsOfStepsKeepsTheirOrder) {
+  Commit start = new_commit("c-1");
+  start.armed.push_back({"c-1", 1, at(60)});
+  start.counters = {{"serial", 0, 1}};
+  Commit second = next_commit(start.instance);
+  second.instance.state = "assigned";
+  second.instance.assignee = "wang.fang";
+  second.cancelled.push_back({"c-1", 1, at(60)});
+  second.armed.push_back({"c-1", 2, at(120)});
+  second.counters = {{"serial", 1, 2}};
+  second.history.push_back({at(2), "assigned", "to \"wang.fang\" {a,b} \\ NULL", {{"q", "x\"y"}}});
+  Commit third = next_commit(second.instance);
+  third.instance.data["note"] = "comma, brace } quote \" backslash \\";
+  third.history.push_back({at(3), "set", "note", {}});
+  third.history.push_back({at(3), "transition", "assigned → assigned", {}});
+  Commit other = new_commit("c-2");
+  other.idempotency_key = "call-7";
+  other.response = {{"instance", "c-2"}};
+  const std::vector<Commit> batch{start, second, other, third};
+  ASSERT_EQ(this->store().commit_all(batch), CommitResult::ok);
+
+  const auto c1 = this->store().load("c-1");
+  ASSERT_TRUE(c1);
+  EXPECT_EQ(*c1, third.instance);
+  EXPECT_EQ(this->store().get("serial"), 2);
+  EXPECT_EQ(this->store().due_timers(at(1000), 10), (std::vector<DueTimer>{{"c-1", 2, at(120)}}));
+  const auto history = this->store().history("c-1");
+  ASSERT_EQ(history.size(), 4u);
+  for (std::size_t i = 0; i < history.size(); ++i) EXPECT_EQ(history[i].seq, i + 1);
+  EXPECT_EQ(history[1].entry.message, "to \"wang.fang\" {a,b} \\ NULL");
+  EXPECT_EQ(history[1].entry.details, (boost::json::object{{"q", "x\"y"}}));
+  EXPECT_EQ(history[3].entry.kind, "transition");
+  InstanceFilter by_assignee;
+  by_assignee.assignee = "wang.fang";
+  EXPECT_EQ(this->store().find_instances(by_assignee).size(), 1u);
+  EXPECT_TRUE(this->store().idempotent_response("call-7"));
+
+  // The next batch numbers c-1's history on from where this one stopped.
+  Commit fourth = next_commit(third.instance);
+  fourth.history.push_back({at(4), "event", "again", {}});
+  ASSERT_EQ(this->store().commit_all(std::vector<Commit>{fourth}), CommitResult::ok);
+  EXPECT_EQ(this->store().history("c-1").back().seq, 5u);
+
+  // A batch whose chain does not continue from the stored revision writes nothing.
+  Commit stale = next_commit(third.instance);
+  Commit after_stale = next_commit(stale.instance);
+  EXPECT_EQ(this->store().commit_all(std::vector<Commit>{stale, after_stale}),
+            CommitResult::conflict);
+  EXPECT_EQ(this->store().load("c-1")->revision, fourth.instance.revision);
+}
+
 TYPED_TEST(StoreConformance, BusinessKeysFindOpenInstancesAndStayUsedAfterTheEnd) {
   Commit a = new_commit("c-1");
   ASSERT_EQ(this->store().commit(a), CommitResult::ok);

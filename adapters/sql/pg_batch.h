@@ -1,0 +1,67 @@
+// Group commit on PostgreSQL: a batch of commits written with one statement per kind of row
+// (instances, history, timers, keys, counters, outbox), the rows passed as arrays, instead of
+// one statement per row. Every statement is a round trip to the server, and with hundreds of
+// commits in a batch the round trips, not the rows, were the cost.
+//
+// Internal to the SQL adapter (it compiles SOCI's headers); SqlStore uses it for PostgreSQL.
+// SQLite has no round trips, and writes row by row with statements prepared once.
+#pragma once
+
+#include <soci/soci.h>
+
+#include <array>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/store.h"
+
+namespace ombud::sql {
+
+// The last history seq of an instance row as of one revision, after a batch wrote it.
+struct HistoryTail {
+  std::string instance_id;
+  long long revision = 0;
+  long long last_seq = 0;
+};
+
+class PgBatchWriter {
+ public:
+  // Prepares its statements on `session`, which must stay open while the writer is used.
+  explicit PgBatchWriter(soci::session& session);
+  PgBatchWriter(const PgBatchWriter&) = delete;
+  PgBatchWriter& operator=(const PgBatchWriter&) = delete;
+
+  // The last history seq of `instance_id` when its row is at `revision`, or -1 when unknown.
+  using KnownTail = std::function<long long(const std::string& instance_id, long long revision)>;
+
+  // Writes `commits`, in order, inside the caller's open transaction. False: a conflict (an
+  // instance's revision moved, a new id exists, a fired timer is gone, an idempotency key is
+  // taken, a counter moved); the caller must roll back. `tails` gets each written instance's
+  // last history seq at its new revision.
+  bool write(std::span<const Commit> commits, const KnownTail& known_tail,
+             std::vector<HistoryTail>& tails);
+
+ private:
+  struct Rows;
+  bool write_instances(const Rows& rows);
+  bool write_history(std::span<const Commit> commits, Rows& rows, const KnownTail& known_tail,
+                     std::vector<HistoryTail>& tails);
+  bool write_counters(std::span<const Commit> commits);
+
+  // The bound parameters: PostgreSQL array literals, one per column, refilled for each batch
+  // (statements run one after the other, so they share them). Bound by address: never resized.
+  std::array<std::string, 15> params_;
+
+  // History seqs read back for instances whose tail is not known.
+  std::string tail_id_;
+  long long tail_seq_ = 0;
+
+  soci::statement insert_instances_, update_instances_, delete_fired_, insert_idempotency_,
+      insert_used_keys_, read_tails_, insert_history_, delete_timers_, upsert_timers_,
+      update_counters_, insert_counters_, insert_outbox_;
+  std::string counter_name_;  // the names a counter statement returns
+};
+
+}  // namespace ombud::sql
