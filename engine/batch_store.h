@@ -62,8 +62,9 @@ class BatchStore final : public Store {
   }
   std::optional<Timestamp> next_timer_due() const override { return base_.next_timer_due(); }
   std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until, Timestamp now,
-                                     Timestamp lease_until, std::size_t limit) override {
-    return base_.claim_timers(node, until, now, lease_until, limit);
+                                     Timestamp lease_until, Timestamp renew_before,
+                                     std::size_t limit) override {
+    return base_.claim_timers(node, until, now, lease_until, renew_before, limit);
   }
   void release_timers(const std::string& node) override { base_.release_timers(node); }
   std::size_t pending_timers() const override { return base_.pending_timers(); }

@@ -177,13 +177,14 @@ std::optional<Timestamp> MemoryStore::next_timer_due() const {
 
 std::vector<DueTimer> MemoryStore::claim_timers(const std::string& node, Timestamp until,
                                                 Timestamp now, Timestamp lease_until,
-                                                std::size_t limit) {
+                                                Timestamp renew_before, std::size_t limit) {
   const std::lock_guard lock(mutex_);
   std::vector<DueTimer> out;
   for (const auto& [due, id, timer] : timers_) {
     if (due > until || out.size() >= limit) break;
     auto lease = leases_.find({id, timer});
-    if (lease != leases_.end() && lease->second.node != node && lease->second.until > now) {
+    if (lease != leases_.end() && lease->second.until > now &&
+        (lease->second.node != node || lease->second.until > renew_before)) {
       continue;
     }
     leases_[{id, timer}] = {node, lease_until};

@@ -29,7 +29,8 @@ class MemoryStore : public Store {
   std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const override;
   std::optional<Timestamp> next_timer_due() const override;
   std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until, Timestamp now,
-                                     Timestamp lease_until, std::size_t limit) override;
+                                     Timestamp lease_until, Timestamp renew_before,
+                                     std::size_t limit) override;
   void release_timers(const std::string& node) override;
   std::size_t pending_timers() const override;
   std::vector<StoredHistory> history(const std::string& instance_id) const override;

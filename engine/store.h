@@ -172,12 +172,15 @@ class Store : public Counters {
   virtual std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const = 0;
   virtual std::optional<Timestamp> next_timer_due() const = 0;
   // Several nodes: leases up to `limit` timers due at or before `until` to `node` until
-  // `lease_until`, earliest first — timers whose lease expired at `now` or that `node` already
-  // holds (renewing them). A lease only keeps nodes from firing the same timer at the same
-  // time; the row is deleted by the commit of the step the timer causes.
+  // `lease_until`, earliest first — timers nobody holds, whose lease expired at `now`, or that
+  // `node` holds with a lease ending at or before `renew_before` (renewing them). Timers `node`
+  // holds for longer are left as they are and not returned: a node that keeps its claims in
+  // memory renews them only when they run short, instead of rewriting every row it holds on
+  // every refill. A lease only keeps nodes from firing the same timer at the same time; the row
+  // is deleted by the commit of the step the timer causes.
   virtual std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until,
                                              Timestamp now, Timestamp lease_until,
-                                             std::size_t limit) = 0;
+                                             Timestamp renew_before, std::size_t limit) = 0;
   // Gives up `node`'s leases (on shutdown), so other nodes take its timers at once.
   virtual void release_timers(const std::string& node) = 0;
   virtual std::size_t pending_timers() const = 0;

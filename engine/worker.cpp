@@ -61,6 +61,7 @@ void Worker::start() {
     stopping_ = false;
   }
   outbox_stopping_ = false;
+  renew_all_ = true;
   thread_ = std::thread([this] { loop(); });
   if (sink_ != nullptr) outbox_thread_ = std::thread([this] { outbox_loop(); });
 }
@@ -139,12 +140,15 @@ WorkerStats Worker::stats() const {
 }
 
 void Worker::refill(Timestamp now) {
-  // Renews the leases this node holds and takes new ones; a timer already in memory keeps its
-  // place (insert only moves it if its due time changed, which it cannot).
+  // Takes new leases and renews the ones this node holds that run out within half a lease; a
+  // timer already in memory keeps its place (insert only moves it if its due time changed,
+  // which it cannot). After a start or a failure every lease this node holds is renewed and
+  // returned: timers it held before are not in memory (any more).
+  const Timestamp renew_before = renew_all_ ? Timestamp::max() : now + options_.lease / 2;
   std::vector<DueTimer> claimed;
   try {
     claimed = store_.claim_timers(options_.node, now + options_.lookahead, now,
-                                  now + options_.lease, options_.claim_limit);
+                                  now + options_.lease, renew_before, options_.claim_limit);
   } catch (const std::exception&) {
     const std::lock_guard lock(mutex_);
     stats_.store_errors += 1;
@@ -157,6 +161,7 @@ void Worker::refill(Timestamp now) {
   }
   next_refill_ = now + options_.refill_every;
   refill_soon_ = false;
+  renew_all_ = false;
   const std::lock_guard lock(mutex_);
   stats_.timers_in_memory = timers_.size();
 }
@@ -253,6 +258,7 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
     // The timers stay claimed in the database; forget them here and claim them again.
     for (const auto& t : timers) forget_claim(t);
     refill_soon_ = true;
+    renew_all_ = true;
     return;
   }
   for (const auto& t : timers) forget_claim(t);
@@ -298,6 +304,7 @@ void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>&
       }
     } catch (const std::exception&) {
       refill_soon_ = true;  // still in the database; claimed again
+      renew_all_ = true;
     }
   }
   refill_soon_ = true;

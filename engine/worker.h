@@ -160,6 +160,7 @@ class Worker {
   std::set<std::pair<std::string, std::uint64_t>> claimed_;
   Timestamp next_refill_{};
   bool refill_soon_ = false;
+  bool renew_all_ = true;  // the next refill renews (and returns) every lease this node holds
 
   std::mutex outbox_mutex_;
   std::condition_variable outbox_wake_;

@@ -940,7 +940,7 @@ std::optional<Timestamp> SqlStore::next_timer_due() const {
 
 std::vector<DueTimer> SqlStore::claim_timers(const std::string& node, Timestamp until,
                                              Timestamp now, Timestamp lease_until,
-                                             std::size_t limit) {
+                                             Timestamp renew_before, std::size_t limit) {
   // One statement picks and leases. On PostgreSQL, SKIP LOCKED lets nodes claiming at the same
   // moment take different timers instead of queueing behind each other's row locks; on SQLite
   // the writer mutex already makes claims one at a time.
@@ -948,17 +948,18 @@ std::vector<DueTimer> SqlStore::claim_timers(const std::string& node, Timestamp 
       "UPDATE timers SET lease_owner = :owner, lease_until = :lease "
       "WHERE (instance_id, timer_id) IN (SELECT instance_id, timer_id FROM timers "
       "WHERE due_at <= :until AND (lease_owner IS NULL OR lease_until <= :now OR "
-      "lease_owner = :node) ORDER BY due_at, instance_id, timer_id LIMIT :n" +
+      "(lease_owner = :node AND lease_until <= :renew)) ORDER BY due_at, instance_id, timer_id "
+      "LIMIT :n" +
       impl_->skip_locked() + ") RETURNING instance_id, timer_id, due_at";
   return impl_->write("claim timers", [&](soci::session& s, Transaction& tx) {
     std::vector<DueTimer> out;
     std::string owner = node, node2 = node, id;
     long long lease = to_ms(lease_until), before = to_ms(until), at = to_ms(now),
-              n = to_limit(limit), timer = 0, due = 0;
+              renew = to_ms(renew_before), n = to_limit(limit), timer = 0, due = 0;
     {
-      soci::statement st =
-          (s.prepare << query, soci::into(id), soci::into(timer), soci::into(due), soci::use(owner),
-           soci::use(lease), soci::use(before), soci::use(at), soci::use(node2), soci::use(n));
+      soci::statement st = (s.prepare << query, soci::into(id), soci::into(timer), soci::into(due),
+                            soci::use(owner), soci::use(lease), soci::use(before), soci::use(at),
+                            soci::use(node2), soci::use(renew), soci::use(n));
       st.execute();
       while (st.fetch()) out.push_back({id, static_cast<std::uint64_t>(timer), from_ms(due)});
     }

@@ -79,8 +79,9 @@ TEST_F(PostgresStore, ConcurrentClaimsFromSeveralNodesAreDisjoint) {
     threads.emplace_back([&, n] {
       ++ready;
       while (ready < kNodes) std::this_thread::yield();  // start together
-      got[n] = nodes[n]->claim_timers("node-" + std::to_string(n), kT0 + std::chrono::seconds(1),
-                                      kT0, kT0 + std::chrono::minutes(1), 60);
+      got[n] =
+          nodes[n]->claim_timers("node-" + std::to_string(n), kT0 + std::chrono::seconds(1), kT0,
+                                 kT0 + std::chrono::minutes(1), kT0 + std::chrono::minutes(1), 60);
     });
   }
   for (auto& t : threads) t.join();

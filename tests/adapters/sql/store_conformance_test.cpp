@@ -354,23 +354,25 @@ TYPED_TEST(StoreConformance, TimerLeasesKeepNodesApartUntilTheyExpireOrAreReleas
   Store& s = this->store();
 
   // node-1 leases the two earliest until t=100; node-2 gets only what is left and due.
-  EXPECT_THAT(s.claim_timers("node-1", at(60), at(0), at(100), 2),
+  EXPECT_THAT(s.claim_timers("node-1", at(60), at(0), at(100), at(100), 2),
               ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)}));
-  EXPECT_THAT(s.claim_timers("node-2", at(60), at(0), at(100), 10),
+  EXPECT_THAT(s.claim_timers("node-2", at(60), at(0), at(100), at(100), 10),
               ElementsAre(DueTimer{"c-a", 3, at(30)}));
-  EXPECT_THAT(s.claim_timers("node-2", at(60), at(50), at(150), 10),
+  EXPECT_THAT(s.claim_timers("node-2", at(60), at(50), at(150), at(150), 10),
               ElementsAre(DueTimer{"c-a", 3, at(30)}));  // renews its own
+  // A lease of its own that runs long enough is left alone: neither rewritten nor returned.
+  EXPECT_THAT(s.claim_timers("node-1", at(60), at(50), at(120), at(99), 10), IsEmpty());
 
   // node-1 renews its own; a lease that expired (at t=100) goes to whoever asks.
-  EXPECT_THAT(s.claim_timers("node-1", at(60), at(50), at(120), 10),
+  EXPECT_THAT(s.claim_timers("node-1", at(60), at(50), at(120), at(120), 10),
               ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)}));
-  EXPECT_THAT(s.claim_timers("node-2", at(60), at(120), at(200), 10),
+  EXPECT_THAT(s.claim_timers("node-2", at(60), at(120), at(200), at(200), 10),
               ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)},
                           DueTimer{"c-a", 3, at(30)}));
 
   // node-2 shuts down: node-1 takes its timers at once, long before the leases would expire.
   s.release_timers("node-2");
-  EXPECT_THAT(s.claim_timers("node-1", at(60), at(121), at(300), 10),
+  EXPECT_THAT(s.claim_timers("node-1", at(60), at(121), at(300), at(300), 10),
               ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)},
                           DueTimer{"c-a", 3, at(30)}));
 
@@ -378,7 +380,7 @@ TYPED_TEST(StoreConformance, TimerLeasesKeepNodesApartUntilTheyExpireOrAreReleas
   Commit fire = next_commit(a.instance);
   fire.fired = DueTimer{"c-a", 1, at(10)};
   ASSERT_EQ(s.commit(fire), CommitResult::ok);
-  EXPECT_THAT(s.claim_timers("node-2", at(60), at(400), at(500), 10),
+  EXPECT_THAT(s.claim_timers("node-2", at(60), at(400), at(500), at(500), 10),
               ElementsAre(DueTimer{"c-a", 2, at(20)}, DueTimer{"c-a", 3, at(30)}));
 }
 

@@ -245,11 +245,12 @@ TEST(Worker, ADeadNodesTimersMoveToTheLivingWhenTheLeaseExpires) {
   living.stop();
   // Another node claimed the timer and died before firing it.
   clock.set(kT0 + std::chrono::hours(1));
-  ASSERT_EQ(store
-                .claim_timers("dead", clock.now(), clock.now(),
-                              clock.now() + std::chrono::seconds(30), 10)
-                .size(),
-            1u);
+  ASSERT_EQ(
+      store
+          .claim_timers("dead", clock.now(), clock.now(), clock.now() + std::chrono::seconds(30),
+                        clock.now() + std::chrono::seconds(30), 10)
+          .size(),
+      1u);
   living.start();
   clock.set(kT0 + std::chrono::hours(1) + std::chrono::seconds(10));
   living.poke();
@@ -259,6 +260,40 @@ TEST(Worker, ADeadNodesTimersMoveToTheLivingWhenTheLeaseExpires) {
   living.poke();
   ASSERT_TRUE(eventually([&] { return store.load("ticket-1")->state == "expired"; }));
   living.stop();
+  EXPECT_EQ(count_kind(store, "ticket-1", "timer"), 1);
+}
+
+TEST(Worker, ANodeRestartedUnderItsNameFiresTheTimersItHeldAtOnce) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  const auto def = load(kTicket);
+  WorkerOptions options;
+  options.node = "node-1";
+  options.refill_every = Millis(5);
+  options.lease = std::chrono::seconds(30);
+  {
+    Worker first(store, clock, {}, options);
+    first.add_definition(def, 1);
+    first.start();
+    ASSERT_EQ(first.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+    first.stop();
+  }
+  // The first run claimed the timer just before it died (no release on a crash): its lease
+  // runs long, past the point where the refills only renew leases about to run out.
+  clock.set(kT0 + std::chrono::hours(1));
+  ASSERT_EQ(
+      store
+          .claim_timers("node-1", clock.now(), clock.now(), clock.now() + std::chrono::seconds(30),
+                        clock.now() + std::chrono::seconds(30), 10)
+          .size(),
+      1u);
+  Worker again(store, clock, {}, options);
+  again.add_definition(def, 1);
+  again.start();
+  again.poke();
+  // Due already, and this node's own: it fires without waiting for the lease to run short.
+  ASSERT_TRUE(eventually([&] { return store.load("ticket-1")->state == "expired"; }));
+  again.stop();
   EXPECT_EQ(count_kind(store, "ticket-1", "timer"), 1);
 }
 
@@ -290,8 +325,8 @@ class FailingStore final : public Store {
   }
   std::optional<Timestamp> next_timer_due() const override { return base_.next_timer_due(); }
   std::vector<DueTimer> claim_timers(const std::string& n, Timestamp u, Timestamp now, Timestamp lu,
-                                     std::size_t l) override {
-    return base_.claim_timers(n, u, now, lu, l);
+                                     Timestamp rb, std::size_t l) override {
+    return base_.claim_timers(n, u, now, lu, rb, l);
   }
   void release_timers(const std::string& n) override { base_.release_timers(n); }
   std::size_t pending_timers() const override { return base_.pending_timers(); }
