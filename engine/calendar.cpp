@@ -551,6 +551,44 @@ std::optional<Timestamp> BusinessCalendar::add(Timestamp start, Duration d) cons
   }
 }
 
+void BusinessCalendar::add_each(Timestamp start, std::span<const Millis> open_times,
+                                std::span<std::optional<Timestamp>> out) const {
+  std::fill(out.begin(), out.end(), std::nullopt);
+  const std::int64_t from = ms(start);
+  if (from < kEarliestMs || from >= kLatestMs) return;
+  const std::int64_t until = std::min(from + kHorizonMs, kLatestMs);
+  // The same walk as add() with no days, continued from one duration to the next: `passed` is
+  // the open time before the current piece.
+  std::size_t k = 0;
+  for (; k < open_times.size() && open_times[k].count() <= 0; ++k) {
+    if (open_times[k].count() == 0) out[k] = start;  // negative ones stay nullopt
+  }
+  if (k == open_times.size()) return;
+  if (impl_->always_open) {
+    for (; k < open_times.size(); ++k) {
+      if (open_times[k].count() > kHorizonMs) return;
+      const std::int64_t end = from + open_times[k].count();
+      if (end > until) return;
+      out[k] = instant(end);
+    }
+    return;
+  }
+  Impl::Walker walk(*impl_, from, until);
+  std::int64_t begin = 0;
+  std::int64_t end = 0;
+  std::int64_t passed = 0;
+  if (!walk.next(begin, end)) return;
+  for (;;) {
+    while (k < open_times.size() && open_times[k].count() - passed <= end - begin) {
+      out[k] = instant(begin + (open_times[k].count() - passed));
+      ++k;
+    }
+    if (k == open_times.size()) return;
+    passed += end - begin;
+    if (!walk.next(begin, end)) return;
+  }
+}
+
 Millis BusinessCalendar::working_time(Timestamp a, Timestamp b) const {
   const std::int64_t from = std::clamp(ms(a), kEarliestMs, kLatestMs);
   const std::int64_t until = std::clamp(ms(b), kEarliestMs, kLatestMs);

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 
@@ -88,6 +89,12 @@ class BusinessCalendar {
   // start + kHorizon (or kLatest). The wall clock returns start + d.wall_clock() under the same
   // limits.
   std::optional<Timestamp> add(Timestamp start, Duration d) const;
+
+  // add(start, Duration{0, open_times[k]}) for every k, into out[k], in one walk over the open
+  // hours instead of one walk per duration (an SLA clock arms a timer per escalation level, all
+  // from the same instant). `open_times` must be in ascending order; `out` has the same size.
+  void add_each(Timestamp start, std::span<const Millis> open_times,
+                std::span<std::optional<Timestamp>> out) const;
 
   // The open time within [a, b); zero when b <= a. Exact to the millisecond, for any span
   // (the cost grows with the number of open days in it).

@@ -1,6 +1,9 @@
 #include "engine/instance.h"
 
+#include <algorithm>
 #include <array>
+#include <mutex>
+#include <unordered_set>
 
 namespace ombud {
 
@@ -59,7 +62,113 @@ struct Reader {
   }
 };
 
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// The process-wide table behind InternedName. Its nodes never move, so the pointers handed out
+// stay valid; it is never shrunk, and is deliberately leaked so that names stay usable while
+// static objects are destroyed.
+struct NameTable {
+  std::mutex mutex;
+  std::unordered_set<std::string, TextHash, std::equal_to<>> names;
+};
+
+NameTable& name_table() {
+  static NameTable* const table = new NameTable();
+  return *table;
+}
+
 }  // namespace
+
+const std::string InternedName::kEmpty;
+
+InternedName::InternedName(std::string_view text) {
+  if (text.empty()) {
+    text_ = &kEmpty;
+    return;
+  }
+  NameTable& table = name_table();
+  const std::lock_guard<std::mutex> lock(table.mutex);
+  auto it = table.names.find(text);
+  if (it == table.names.end()) it = table.names.emplace(text).first;
+  text_ = &*it;
+}
+
+FiredCounts::FiredCounts(std::initializer_list<int> counts) : inline_{} {
+  reserve(counts.size());
+  std::copy(counts.begin(), counts.end(), data());
+  size_ = static_cast<std::uint32_t>(counts.size());
+}
+
+FiredCounts::FiredCounts(const FiredCounts& other) : inline_{} {
+  reserve(other.size_);
+  std::copy(other.begin(), other.end(), data());
+  size_ = other.size_;
+}
+
+FiredCounts::FiredCounts(FiredCounts&& other) noexcept : inline_{} { *this = std::move(other); }
+
+FiredCounts& FiredCounts::operator=(const FiredCounts& other) {
+  if (this == &other) return *this;
+  reserve(other.size_);
+  std::copy(other.begin(), other.end(), data());
+  size_ = other.size_;
+  return *this;
+}
+
+FiredCounts& FiredCounts::operator=(FiredCounts&& other) noexcept {
+  if (this == &other) return *this;
+  if (!other.on_heap()) {
+    // Inline counts are copied; a heap block of our own stays for reuse.
+    std::copy(other.begin(), other.end(), data());
+    size_ = other.size_;
+    return *this;
+  }
+  if (on_heap()) delete[] heap_;
+  heap_ = other.heap_;
+  size_ = other.size_;
+  capacity_ = other.capacity_;
+  other.size_ = 0;
+  other.capacity_ = kInline;
+  std::fill(std::begin(other.inline_), std::end(other.inline_), 0);
+  return *this;
+}
+
+FiredCounts::~FiredCounts() {
+  if (on_heap()) delete[] heap_;
+}
+
+void FiredCounts::reserve(std::size_t n) {
+  if (n <= capacity_) return;
+  int* grown = new int[n]();
+  std::copy(begin(), end(), grown);
+  if (on_heap()) delete[] heap_;
+  heap_ = grown;
+  capacity_ = static_cast<std::uint32_t>(n);
+}
+
+void FiredCounts::push_back(int count) {
+  if (size_ == capacity_) reserve(std::size_t{capacity_} * 2);
+  data()[size_++] = count;
+}
+
+void FiredCounts::resize(std::size_t n, int count) {
+  reserve(n);
+  if (n > size_) std::fill(data() + size_, data() + n, count);
+  size_ = static_cast<std::uint32_t>(n);
+}
+
+void FiredCounts::assign(std::size_t n, int count) {
+  reserve(n);
+  std::fill(data(), data() + n, count);
+  size_ = static_cast<std::uint32_t>(n);
+}
+
+bool operator==(const FiredCounts& a, const FiredCounts& b) noexcept {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
 
 std::string_view sla_status_name(SlaClock::Status s) {
   return kStatusNames.at(static_cast<std::size_t>(s));
@@ -77,7 +186,7 @@ boost::json::object to_json(const Instance& in) {
   for (const auto& c : in.slas) {
     boost::json::array fired;
     for (int f : c.fired) fired.push_back(f);
-    slas.push_back(boost::json::object{{"name", c.name},
+    slas.push_back(boost::json::object{{"name", c.name.str()},
                                        {"status", sla_status_name(c.status)},
                                        {"cycle", c.cycle},
                                        {"started_at", ms(c.started_at)},
@@ -97,9 +206,9 @@ boost::json::object to_json(const Instance& in) {
         boost::json::object{{"id", t.id},
                             {"kind", t.kind == PendingTimer::Kind::state ? "state" : "escalation"},
                             {"due", ms(t.due)},
-                            {"state", t.state},
+                            {"state", t.state.str()},
                             {"index", t.index},
-                            {"sla", t.sla},
+                            {"sla", t.sla.str()},
                             {"cycle", t.cycle}});
   }
   boost::json::array incidents;

@@ -8,8 +8,10 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/definition.h"
@@ -17,13 +19,95 @@
 
 namespace ombud {
 
+// A state or SLA name as an instance's clocks and timers keep it: a pointer to one copy of the
+// text shared by the whole process. Every instance repeats the same few names, and idle
+// instances are most of the engine's memory, so a clock or timer holds 8 bytes instead of a
+// std::string (32 bytes, plus a heap block for a name longer than 15 characters), and copying
+// one allocates nothing. The table only grows: it holds the state and SLA names of the loaded
+// workflows (and of stored instances), which are few. Creating a name from text looks it up
+// under a mutex, so any thread may do it; reading one is a plain pointer dereference.
+class InternedName {
+ public:
+  InternedName() noexcept : text_(&kEmpty) {}
+  InternedName(std::string_view text);  // NOLINT(google-explicit-constructor): a string is a name
+  InternedName(const std::string& text) : InternedName(std::string_view(text)) {}  // NOLINT
+  InternedName(const char* text) : InternedName(std::string_view(text)) {}         // NOLINT
+
+  const std::string& str() const noexcept { return *text_; }
+  operator const std::string&() const noexcept { return *text_; }  // NOLINT
+  bool empty() const noexcept { return text_->empty(); }
+
+  // Equal texts share one copy, so names compare by address.
+  friend bool operator==(const InternedName& a, const InternedName& b) noexcept {
+    return a.text_ == b.text_;
+  }
+  friend bool operator==(const InternedName& a, const std::string& b) noexcept {
+    return *a.text_ == b;
+  }
+  friend bool operator==(const InternedName& a, std::string_view b) noexcept {
+    return *a.text_ == b;
+  }
+  friend bool operator==(const InternedName& a, const char* b) noexcept { return *a.text_ == b; }
+
+ private:
+  static const std::string kEmpty;  // the empty name, without a look-up
+
+  const std::string* text_;
+};
+
+// Per escalation level of an SLA, how often the level fired in the clock's current cycle. Up to
+// kInline levels are kept inside the clock (the shipped workflows have at most four); a clock
+// with more levels keeps them in one heap block. The interface is the part of std::vector<int>
+// the engine uses.
+class FiredCounts {
+ public:
+  static constexpr std::size_t kInline = 4;
+
+  FiredCounts() noexcept : inline_{} {}
+  FiredCounts(std::initializer_list<int> counts);
+  FiredCounts(const FiredCounts& other);
+  FiredCounts(FiredCounts&& other) noexcept;
+  FiredCounts& operator=(const FiredCounts& other);
+  FiredCounts& operator=(FiredCounts&& other) noexcept;
+  ~FiredCounts();
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  int* begin() noexcept { return data(); }
+  int* end() noexcept { return data() + size_; }
+  const int* begin() const noexcept { return data(); }
+  const int* end() const noexcept { return data() + size_; }
+  int& operator[](std::size_t i) noexcept { return data()[i]; }
+  const int& operator[](std::size_t i) const noexcept { return data()[i]; }
+
+  void push_back(int count);
+  void resize(std::size_t n, int count = 0);  // new levels get `count`
+  void assign(std::size_t n, int count);
+
+  friend bool operator==(const FiredCounts& a, const FiredCounts& b) noexcept;
+
+ private:
+  bool on_heap() const noexcept { return capacity_ > kInline; }
+  int* data() noexcept { return on_heap() ? heap_ : inline_; }
+  const int* data() const noexcept { return on_heap() ? heap_ : inline_; }
+  void reserve(std::size_t n);
+
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = kInline;
+  union {
+    int inline_[kInline];
+    int* heap_;
+  };
+};
+
 // One cycle of an SLA clock. A clock starts a cycle when the instance enters one of the SLA's
 // start states, pauses in its pause states and stops (met or breached) in its stop states.
 struct SlaClock {
-  enum class Status { idle, running, paused, met, breached };
+  enum class Status : std::uint8_t { idle, running, paused, met, breached };
 
-  std::string name;
+  InternedName name;
   Status status = Status::idle;
+  bool breached = false;      // the goal was exceeded in this cycle (also while still running)
   int cycle = 0;              // 1 for the first cycle; 0 before any
   Timestamp started_at{};     // when the current (or last) cycle started
   Timestamp due_at{};         // the goal's deadline if the clock ran without pausing from now
@@ -33,8 +117,7 @@ struct SlaClock {
   Millis paused_total{0};     // wall-clock time spent paused in this cycle
   Timestamp paused_since{};   // status paused
   Timestamp stopped_at{};     // status met / breached
-  bool breached = false;      // the goal was exceeded in this cycle (also while still running)
-  std::vector<int> fired;     // per escalation level: how often it fired in this cycle
+  FiredCounts fired;          // per escalation level: how often it fired in this cycle
 
   friend bool operator==(const SlaClock&, const SlaClock&) = default;
 };
@@ -44,15 +127,15 @@ std::string_view sla_status_name(SlaClock::Status s);
 // A timer the instance is waiting for. Its id is unique within the instance and never reused,
 // so a timer that fires after it was cancelled (a race the runtime may lose) is recognised.
 struct PendingTimer {
-  enum class Kind { state, escalation };
+  enum class Kind : std::uint8_t { state, escalation };
 
   std::uint64_t id = 0;
-  Kind kind = Kind::state;
   Timestamp due{};
-  std::string state;  // Kind::state: the state that armed it
-  int index = 0;      // Kind::state: position in State::timers; escalation: level index
-  std::string sla;    // Kind::escalation
-  int cycle = 0;      // Kind::escalation: the clock cycle it belongs to
+  InternedName state;  // Kind::state: the state that armed it
+  InternedName sla;    // Kind::escalation
+  Kind kind = Kind::state;
+  int index = 0;  // Kind::state: position in State::timers; escalation: level index
+  int cycle = 0;  // Kind::escalation: the clock cycle it belongs to
 
   friend bool operator==(const PendingTimer&, const PendingTimer&) = default;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/container/small_vector.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "engine/assignment.h"
@@ -44,14 +45,28 @@ boost::json::object event_details(const Event& ev) {
   return o;
 }
 
+// Joins the parts with one allocation: history messages have five to ten parts, and the chain
+// of operator+ that built them grew the string two or three times on the way.
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::size_t size = 0;
+  for (std::string_view p : parts) size += p.size();
+  std::string out;
+  out.reserve(size);
+  for (std::string_view p : parts) out.append(p);
+  return out;
+}
+
 bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 class Machine {
  public:
-  Machine(const Definition& def, const StepContext& ctx, Timestamp now, Outcome& out)
-      : def_(def), ctx_(ctx), now_(now), out_(out), inst_(out.instance) {
+  // `data_source`: the data of the instance being stepped, when out.instance does not have it
+  // yet (see step()): the machine reads it there and copies it on the first write.
+  Machine(const Definition& def, const StepContext& ctx, Timestamp now, Outcome& out,
+          const boost::json::object* data_source = nullptr)
+      : def_(def), ctx_(ctx), now_(now), out_(out), inst_(out.instance), data_source_(data_source) {
     out_.history.reserve(8);  // a step writes 2 to 15 entries: grow once or twice, not 4 times
   }
 
@@ -93,8 +108,33 @@ class Machine {
   bool rejected() const { return rejected_; }
   bool handled() const { return handled_; }
 
+  // Gives out.instance its data if no action changed it (a copy of the source's).
+  void finish_data() {
+    if (data_source_ != nullptr) writable_data(0);
+  }
+
  private:
   // ---- small helpers ----------------------------------------------------------------------
+
+  const boost::json::object& data() const {
+    return data_source_ != nullptr ? *data_source_ : inst_.data;
+  }
+
+  // The instance's data, to change. The first call copies it from the source into a table with
+  // room for exactly `added` more fields: idle instances are most of memory, so `data` holds no
+  // slack, and copying once into the right size spares copying the table and then rebuilding it
+  // larger (which allocated every key a second time).
+  boost::json::object& writable_data(std::size_t added) {
+    if (data_source_ != nullptr && added == 0) {
+      inst_.data = *data_source_;  // the copy constructor's table is exact, and it is the fastest
+    } else if (data_source_ != nullptr) {
+      boost::json::object copy(data_source_->size() + added, inst_.data.storage());
+      copy.insert(data_source_->begin(), data_source_->end());
+      inst_.data = std::move(copy);
+    }
+    data_source_ = nullptr;
+    return inst_.data;
+  }
 
   void history(std::string kind, std::string message, boost::json::object details = {}) {
     out_.history.push_back({now_, std::move(kind), std::move(message), std::move(details)});
@@ -147,7 +187,7 @@ class Machine {
                                   const Schema* event_schema) {
     if (!e.ast) return std::nullopt;
     expr::EvalContext ec;
-    ec.data = &inst_.data;
+    ec.data = &data();
     ec.data_schema = &def_.data;
     ec.event = event_data;
     ec.event_schema = event_schema;
@@ -248,22 +288,24 @@ class Machine {
       values.emplace_back(&field, std::move(*v));
     }
     // Idle instances are most of memory, so `data` grows to exactly the fields it will hold, not
-    // by half again as boost::json::object::reserve does: a fresh table of the exact size, with
-    // the values moved over (only the keys are copied).
+    // by half again as boost::json::object::reserve does. Usually the first write of the step
+    // makes the table of the right size; otherwise a fresh table of the exact size, with the
+    // values moved over (only the keys are copied).
     std::size_t added = 0;
-    for (const auto& [field, v] : values) added += !v.is_null() && !inst_.data.contains(*field);
-    if (inst_.data.size() + added > inst_.data.capacity()) {
-      boost::json::object grown(inst_.data.storage());
-      grown.reserve(inst_.data.size() + added);  // exact from empty
-      for (auto& kv : inst_.data) grown.emplace(kv.key(), std::move(kv.value()));
-      inst_.data = std::move(grown);
+    for (const auto& [field, v] : values) added += !v.is_null() && !data().contains(*field);
+    boost::json::object& stored = writable_data(added);
+    if (stored.size() + added > stored.capacity()) {
+      boost::json::object grown(stored.storage());
+      grown.reserve(stored.size() + added);  // exact from empty
+      for (auto& kv : stored) grown.emplace(kv.key(), std::move(kv.value()));
+      stored = std::move(grown);
     }
     boost::json::object changed;
     for (auto& [field, v] : values) {
       const FieldSchema* schema = def_.data.find(*field);
       if (schema == nullptr) continue;  // rejected when the definition was checked
       if (v.is_null()) {
-        inst_.data.erase(*field);
+        stored.erase(*field);
         changed[*field] = nullptr;
         continue;
       }
@@ -272,7 +314,7 @@ class Machine {
         incident("set " + *field + ": " + problem);
         continue;
       }
-      inst_.data[*field] = v;
+      stored[*field] = v;
       changed[*field] = std::move(v);
     }
     if (!changed.empty()) {
@@ -441,7 +483,7 @@ class Machine {
     const std::int64_t next = counter(name) + 1;
     set_counter(name, next);
     const std::string serial = format_serial(s.format, next);
-    inst_.data[s.field] = serial;
+    writable_data(0)[s.field] = serial;
     history("serial", "serial " + serial + " drawn from sequence '" + s.sequence + "'",
             {{"field", s.field}, {"value", serial}, {"sequence", s.sequence}, {"seq", next}});
   }
@@ -490,6 +532,7 @@ class Machine {
   void cancel_timers_if(const Pred& pred) {
     auto it = std::remove_if(inst_.timers.begin(), inst_.timers.end(), [&](const PendingTimer& t) {
       if (!pred(t)) return false;
+      if (out_.cancelled.empty()) out_.cancelled.reserve(8);
       out_.cancelled.push_back(t.id);
       return true;
     });
@@ -498,16 +541,24 @@ class Machine {
 
   void arm(PendingTimer t) {
     t.id = inst_.next_timer_id++;
+    // A step that arms timers arms several (an SLA clock arms one per escalation level): make
+    // room once instead of growing one by one. step() trims `timers` to size at the end.
+    if (inst_.timers.size() == inst_.timers.capacity()) {
+      inst_.timers.reserve(inst_.timers.size() + 8);
+    }
+    if (out_.armed.empty()) out_.armed.reserve(8);
     inst_.timers.push_back(t);
     out_.armed.push_back(std::move(t));
   }
 
   void arm_state_timers(const State& s) {
+    if (s.timers.empty()) return;
+    const InternedName state_name = s.name;  // looked up once for all the timers
     for (std::size_t i = 0; i < s.timers.size(); ++i) {
       const StateTimer& st = s.timers[i];
       PendingTimer t;
       t.kind = PendingTimer::Kind::state;
-      t.state = s.name;
+      t.state = state_name;
       t.index = static_cast<int>(i);
       if (st.kind == StateTimer::Kind::after) {
         auto due = calendar(st.calendar).add(now_, st.delay);
@@ -686,7 +737,7 @@ class Machine {
       fire_escalation(timer, lateness);
       return;
     }
-    const State* s = def_.find_state(timer.state);
+    const State* s = def_.find_state(timer.state.str());
     if (s == nullptr || inst_.state != timer.state ||
         timer.index >= static_cast<int>(s->timers.size())) {
       history("not_handled", "timer #" + std::to_string(id) + " belongs to a state the case left");
@@ -783,11 +834,16 @@ class Machine {
     auto due = cal.add(now_, goal);
     c.budget = due ? cal.working_time(now_, *due) : goal.wall_clock();
     c.due_at = breach_instant(c, cal) - Millis(1);
-    std::string due_text = format_timestamp(c.due_at);
+    const std::string due_text = format_timestamp(c.due_at);
+    boost::json::object details;
+    details.reserve(3);
+    details.emplace("sla", sla.name);
+    details.emplace("cycle", c.cycle);
+    details.emplace("due", due_text);
     history("sla",
-            "SLA " + sla.name + " started (cycle " + std::to_string(c.cycle) + ", goal " +
-                format_duration(goal) + ", due " + due_text + ")",
-            {{"sla", sla.name}, {"cycle", c.cycle}, {"due", std::move(due_text)}});
+            cat({"SLA ", sla.name, " started (cycle ", std::to_string(c.cycle), ", goal ",
+                 format_duration(goal), ", due ", due_text, ")"}),
+            std::move(details));
     arm_escalations(i);
   }
 
@@ -798,8 +854,8 @@ class Machine {
     c.status = SlaClock::Status::paused;
     c.paused_since = now_;
     cancel_escalations(c.name);
-    history("sla", "SLA " + c.name + " paused (" + millis_text(c.elapsed) + " of " +
-                       millis_text(c.budget) + " used)");
+    history("sla", cat({"SLA ", c.name.str(), " paused (", millis_text(c.elapsed), " of ",
+                        millis_text(c.budget), " used)"}));
   }
 
   void resume_clock(std::size_t i) {
@@ -809,7 +865,7 @@ class Machine {
     c.status = SlaClock::Status::running;
     c.running_since = now_;
     c.due_at = breach_instant(c, cal) - Millis(1);
-    history("sla", "SLA " + c.name + " resumed (due " + format_timestamp(c.due_at) + ")");
+    history("sla", cat({"SLA ", c.name.str(), " resumed (due ", format_timestamp(c.due_at), ")"}));
     arm_escalations(i);
   }
 
@@ -823,15 +879,18 @@ class Machine {
     c.status = c.breached ? SlaClock::Status::breached : SlaClock::Status::met;
     c.stopped_at = now_;
     cancel_escalations(c.name);
+    boost::json::object details;
+    details.reserve(5);
+    details.emplace("sla", c.name.str());
+    details.emplace("cycle", c.cycle);
+    details.emplace("met", !c.breached);
+    details.emplace("elapsed_ms", c.elapsed.count());
+    details.emplace("paused_ms", c.paused_total.count());
     history("sla",
-            "SLA " + c.name + (c.breached ? " breached" : " met") + " (" + millis_text(c.elapsed) +
-                " of " + millis_text(c.budget) + " working time, paused " +
-                millis_text(c.paused_total) + ")",
-            {{"sla", c.name},
-             {"cycle", c.cycle},
-             {"met", !c.breached},
-             {"elapsed_ms", c.elapsed.count()},
-             {"paused_ms", c.paused_total.count()}});
+            cat({"SLA ", c.name.str(), c.breached ? " breached" : " met", " (",
+                 millis_text(c.elapsed), " of ", millis_text(c.budget), " working time, paused ",
+                 millis_text(c.paused_total), ")"}),
+            std::move(details));
   }
 
   void cancel_escalations(const std::string& sla) {
@@ -875,24 +934,48 @@ class Machine {
     const Sla& sla = def_.slas[i];
     SlaClock& c = clock_for(i);
     const BusinessCalendar& cal = calendar(sla.calendar);
+    const InternedName sla_name = sla.name;  // looked up once for all the timers
     if (!c.breached) {
       PendingTimer goal;
       goal.kind = PendingTimer::Kind::escalation;
-      goal.sla = sla.name;
+      goal.sla = sla_name;
       goal.cycle = c.cycle;
       goal.index = -1;
       goal.due = c.due_at + Millis(1);  // = breach_instant(c, cal)
       arm(std::move(goal));
     }
+    // Each level fires at passing(c, cal, its threshold). The instants come from one walk over
+    // the calendar, in order of the open time still to go, instead of one walk from now_ per
+    // level; the timers are armed in level order as before.
+    const Millis used = c.elapsed + cal.working_time(c.running_since, now_);
+    boost::container::small_vector<std::pair<Millis, std::size_t>, 8> to_go;  // (open time, level)
+    boost::container::small_vector<Timestamp, 8> due(sla.escalate.size(), now_);
+    boost::container::small_vector<bool, 8> armed(sla.escalate.size(), false);
     for (std::size_t level = 0; level < sla.escalate.size(); ++level) {
       const int n = c.fired[level];
       if (n > 0 && !sla.escalate[level].repeat) continue;
+      armed[level] = true;
+      const Millis t = threshold(i, level, n);
+      if (!(t < used)) to_go.emplace_back(t - used + Millis(1), level);  // else due at now_
+    }
+    if (!to_go.empty()) {
+      std::sort(to_go.begin(), to_go.end());  // by open time, then level
+      boost::container::small_vector<Millis, 8> open_times;
+      for (const auto& [open_time, level] : to_go) open_times.push_back(open_time);
+      boost::container::small_vector<std::optional<Timestamp>, 8> instants(to_go.size());
+      cal.add_each(now_, open_times, instants);
+      for (std::size_t k = 0; k < to_go.size(); ++k) {
+        due[to_go[k].second] = instants[k] ? *instants[k] : Timestamp::max();
+      }
+    }
+    for (std::size_t level = 0; level < sla.escalate.size(); ++level) {
+      if (!armed[level]) continue;
       PendingTimer t;
       t.kind = PendingTimer::Kind::escalation;
-      t.sla = sla.name;
+      t.sla = sla_name;
       t.cycle = c.cycle;
       t.index = static_cast<int>(level);
-      t.due = passing(c, cal, threshold(i, level, n));
+      t.due = due[level];
       arm(std::move(t));
     }
   }
@@ -944,7 +1027,8 @@ class Machine {
   Timestamp now_;
   Outcome& out_;
   Instance& inst_;
-  std::vector<Event> raised_;  // events raised and not yet handled, oldest first
+  const boost::json::object* data_source_;  // not null: inst_.data is not filled in yet
+  std::vector<Event> raised_;               // events raised and not yet handled, oldest first
   mutable std::array<std::pair<const std::string*, const BusinessCalendar*>, 4> calendar_cache_{};
   mutable std::size_t calendars_seen_ = 0;
   bool schema_known_ = false;       // event_schema(): the last event name asked about...
@@ -960,6 +1044,28 @@ class Machine {
   bool rejected_ = false;
   bool handled_ = false;
 };
+
+// Copies every field of `from` but `data`, which the machine copies itself
+// (Machine::writable_data). A field added to Instance must be added here too:
+// Step.CopiesEveryFieldOfTheInstance fails otherwise.
+void copy_all_but_data(const Instance& from, Instance& to) {
+  to.id = from.id;
+  to.workflow = from.workflow;
+  to.version = from.version;
+  to.state = from.state;
+  to.key = from.key;
+  to.assignee = from.assignee;
+  to.queue = from.queue;
+  to.priority = from.priority;
+  to.created_at = from.created_at;
+  to.updated_at = from.updated_at;
+  to.ended = from.ended;
+  to.slas = from.slas;
+  to.timers = from.timers;
+  to.incidents = from.incidents;
+  to.next_timer_id = from.next_timer_id;
+  to.revision = from.revision;
+}
 
 }  // namespace
 
@@ -1014,8 +1120,8 @@ Outcome start(const Definition& def, std::string id, const boost::json::object& 
 Outcome step(const Definition& def, const Instance& instance, const Event& event, Timestamp now,
              const StepContext& ctx) {
   Outcome out;
-  out.instance = instance;
-  Machine m(def, ctx, now, out);
+  copy_all_but_data(instance, out.instance);
+  Machine m(def, ctx, now, out, &instance.data);
   m.handle_external(event);
   if (m.rejected()) {
     Outcome rejected;
@@ -1024,6 +1130,7 @@ Outcome step(const Definition& def, const Instance& instance, const Event& event
     rejected.instance = instance;
     return rejected;
   }
+  m.finish_data();
   out.result = m.handled() ? Outcome::Result::handled : Outcome::Result::not_handled;
   out.instance.timers.shrink_to_fit();
   out.instance.revision += 1;

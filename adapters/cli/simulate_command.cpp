@@ -728,7 +728,7 @@ class Simulation {
       line += ", priority " + std::string(priority_name(in->priority));
       line += ", incidents " + std::to_string(in->incidents.size());
       text(line);
-      for (const auto& c : in->slas) text("   SLA " + c.name + ": " + sla_line(*in, c));
+      for (const auto& c : in->slas) text("   SLA " + c.name.str() + ": " + sla_line(*in, c));
     }
     std::string verdict = failures_ == 0 ? "passed" : "FAILED";
     verdict += ": " + count(static_cast<int>(s_.steps.size()), "step") + ", " +

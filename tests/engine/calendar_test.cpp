@@ -169,6 +169,34 @@ TEST(BusinessCalendar, AddSkipsNightsAndWeekends) {
             "2026-09-22 18:00:00 CST");
 }
 
+// add_each is add() for several open times in one walk: every answer must be add()'s, including
+// shift ends, equal and zero durations, closed starts, the national-day holidays and the horizon.
+TEST(BusinessCalendar, AddEachAnswersLikeAddForEveryDuration) {
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
+  using std::chrono::minutes;
+  const std::vector<Millis> open_times = {Millis(-1),      Millis(0),
+                                          Millis(1),       minutes(30),
+                                          hours(1),        hours(1),
+                                          hours(3),        hours(7) + minutes(30),
+                                          hours(16),       hours(16) + Millis(1),
+                                          hours(75),       hours(24 * 3650),
+                                          hours(24 * 3654)};
+  for (const CalendarSpec& spec : {office_spec(), national_day_spec()}) {
+    for (const BusinessCalendar& cal : {make_ok(spec), BusinessCalendar::wall_clock()}) {
+      for (const char* start : {"2026-09-14T09:00:00+08:00", "2026-09-18T17:00:00+08:00",
+                                "2026-09-19T03:00:00+08:00", "2026-09-30T12:15:00.5+08:00"}) {
+        std::vector<std::optional<Timestamp>> each(open_times.size());
+        cal.add_each(at(start), open_times, each);
+        for (std::size_t k = 0; k < open_times.size(); ++k) {
+          EXPECT_EQ(each[k], cal.add(at(start), Duration{0, open_times[k]}))
+              << cal.name() << " from " << start << " + " << open_times[k].count() << " ms";
+        }
+      }
+    }
+  }
+}
+
 TEST(BusinessCalendar, AddThatUsesUpAShiftLandsOnItsEnd) {
   const BusinessCalendar cal = make_ok(office_spec());
   EXPECT_EQ(shanghai(cal.add(at("2026-09-14T09:00:00+08:00"), dur("3h"))),

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <boost/json/serialize.hpp>
+
 #include "adapters/yaml/workflow_loader.h"
 #include "engine/step.h"
 
@@ -80,6 +82,46 @@ TEST(Step, UnhandledEventIsRecordedAndChangesNothingButTheRevision) {
   EXPECT_THAT(kinds(out), ElementsAre("not_handled"));
   EXPECT_EQ(out.instance.state, "a");
   EXPECT_EQ(out.instance.revision, started.instance.revision + 1);
+}
+
+// step() copies the instance field by field (its data separately): a field it forgot would come
+// back default-constructed.
+TEST(Step, CopiesEveryFieldOfTheInstance) {
+  const Definition def = load(kOrder);
+  Instance in = start(def, "x-1", {{"trace", "kept"}}, kT0, {}).instance;
+  in.workflow = "order";
+  in.version = 7;
+  in.key = "k-1";
+  in.assignee = "li.na";
+  in.queue = "front";
+  in.priority = Priority::urgent;
+  in.created_at = kT0 - std::chrono::hours(1);
+  SlaClock clock;
+  clock.name = "resolve";
+  clock.status = SlaClock::Status::paused;
+  clock.breached = true;
+  clock.cycle = 2;
+  clock.fired = {1, 0, 3, 0, 5, 6};  // more levels than fit inline
+  in.slas.push_back(clock);
+  PendingTimer timer;
+  timer.id = 4;
+  timer.kind = PendingTimer::Kind::escalation;
+  timer.sla = "resolve";
+  timer.state = "a";
+  timer.index = 2;
+  timer.cycle = 2;
+  in.timers.push_back(timer);
+  in.incidents.push_back({kT0, "something", true});
+  in.next_timer_id = 5;
+  in.ended = false;
+  const Outcome out = step(def, in, event("finish"), kT0 + std::chrono::hours(1), {});
+  ASSERT_EQ(out.result, Outcome::Result::not_handled);
+  Instance expected = in;
+  expected.revision += 1;
+  expected.updated_at = kT0 + std::chrono::hours(1);
+  EXPECT_EQ(out.instance, expected);
+  EXPECT_EQ(boost::json::serialize(to_json(out.instance)),
+            boost::json::serialize(to_json(expected)));
 }
 
 TEST(Step, FinalStateEndsTheCaseAndLaterEventsAreRejected) {
@@ -502,6 +544,35 @@ TEST(Instance, RoundTripsThroughJson) {
   const auto back = instance_from_json(to_json(in), &error);
   ASSERT_TRUE(back.has_value()) << error;
   EXPECT_EQ(*back, in);
+}
+
+TEST(FiredCounts, BehavesLikeAVectorInlineAndOnTheHeap) {
+  FiredCounts counts;
+  counts.assign(3, 0);
+  counts[1] = 2;
+  EXPECT_EQ(counts, (FiredCounts{0, 2, 0}));
+  counts.resize(6, 7);  // past the inline capacity
+  EXPECT_EQ(counts, (FiredCounts{0, 2, 0, 7, 7, 7}));
+  counts.push_back(9);
+  FiredCounts copy = counts;
+  FiredCounts moved = std::move(counts);
+  EXPECT_EQ(copy, moved);
+  EXPECT_EQ(moved.size(), 7u);
+  EXPECT_EQ(moved[6], 9);
+  moved = FiredCounts{1};
+  EXPECT_EQ(moved, (FiredCounts{1}));
+  EXPECT_NE(moved, copy);
+}
+
+TEST(InternedName, EqualTextsAreEqualNames) {
+  const InternedName a = std::string("waiting_customer");
+  const InternedName b = "waiting_customer";
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(&a.str(), &b.str());
+  EXPECT_EQ(a, std::string("waiting_customer"));
+  EXPECT_NE(a, InternedName("investigating"));
+  EXPECT_TRUE(InternedName().empty());
+  EXPECT_EQ(InternedName(), InternedName(""));
 }
 
 }  // namespace
