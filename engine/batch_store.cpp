@@ -24,6 +24,24 @@ CommitResult BatchStore::flush() {
   return result;
 }
 
+void BatchStore::prefetch(std::span<const std::string> ids) {
+  std::vector<std::string> wanted;
+  for (const std::string& id : ids) {
+    if (id.empty() || instances_.count(id) > 0 || recent_.count(id) > 0 || older_.count(id) > 0 ||
+        prefetched_.count(id) > 0) {
+      continue;
+    }
+    wanted.push_back(id);
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  if (wanted.empty()) return;
+  for (Instance& in : base_.load_many(wanted)) {
+    std::string id = in.id;
+    prefetched_.insert_or_assign(std::move(id), std::move(in));
+  }
+}
+
 void BatchStore::remember_committed(std::size_t capacity) {
   capacity_ = capacity;
   if (capacity_ == 0) forget_committed();
@@ -48,6 +66,7 @@ void BatchStore::discard() {
   commits_.clear();
   instances_.clear();
   loaded_.clear();
+  prefetched_.clear();
   counters_.clear();
   idempotency_.clear();
   keys_used_.clear();
@@ -70,6 +89,9 @@ std::optional<Instance> BatchStore::load(const std::string& id) const {
   } else if (auto old = older_.find(id); old != older_.end()) {
     found = old->second;
     keep(std::move(old->second));  // still in use: keep it in the recent generation
+  } else if (auto read = prefetched_.find(id); read != prefetched_.end()) {
+    found = std::move(read->second);
+    prefetched_.erase(read);
   } else {
     found = base_.load(id);
   }

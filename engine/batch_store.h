@@ -39,6 +39,9 @@ class BatchStore final : public Store {
   void discard();
   // The earliest due time among the timers the collected commits arm.
   std::optional<Timestamp> earliest_armed() const { return earliest_armed_; }
+  // Reads the instances among `ids` that the batch does not hold yet in one go, for the steps
+  // about to run: load() then takes them from here.
+  void prefetch(std::span<const std::string> ids);
   // Keep up to about `capacity` committed instances in memory (0: none, the default).
   void remember_committed(std::size_t capacity);
   // Drops every kept instance (after a conflict, or when someone else may have written).
@@ -128,6 +131,7 @@ class BatchStore final : public Store {
   // of each instance's latest commit.
   std::map<std::string, std::size_t, std::less<>> instances_;
   mutable std::map<std::string, Loaded, std::less<>> loaded_;
+  mutable std::map<std::string, Instance, std::less<>> prefetched_;
   std::map<std::string, std::int64_t, std::less<>> counters_;
   std::map<std::string, boost::json::object> idempotency_;
   std::set<std::pair<std::string, std::string>> keys_used_;

@@ -1,8 +1,15 @@
 #include "engine/memory_store.h"
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 
 namespace ombud {
+
+std::optional<std::string> Store::load_document(const std::string& id) const {
+  auto in = load(id);
+  if (!in) return std::nullopt;
+  return boost::json::serialize(to_json(*in));
+}
 
 bool sla_matches(const InstanceFilter& f, const Instance& in) {
   if (f.sla == InstanceFilter::Sla::any) return true;

@@ -150,6 +150,18 @@ struct StoredHistory {
 class Store : public Counters {
  public:
   virtual std::optional<Instance> load(const std::string& id) const = 0;
+  // The instance as its JSON document (to_json, serialized), for callers that only pass it on:
+  // a store that keeps the document hands it out as it is, without parsing it.
+  virtual std::optional<std::string> load_document(const std::string& id) const;
+  // The instances among `ids` that exist, in no particular order: one read for many where a
+  // read is a round trip (the worker reads a batch's instances before stepping them).
+  virtual std::vector<Instance> load_many(std::span<const std::string> ids) const {
+    std::vector<Instance> out;
+    for (const std::string& id : ids) {
+      if (auto in = load(id)) out.push_back(std::move(*in));
+    }
+    return out;
+  }
   // The open (not ended) instance of `workflow` with business key `key`, if any.
   virtual std::optional<std::string> find_open_by_key(const std::string& workflow,
                                                       const std::string& key) const = 0;

@@ -230,6 +230,16 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
   std::optional<Timestamp> armed_soon;
   try {
     batch_store_.discard();
+    // The instances the batch is about to step, read in one go (an event by business key is
+    // found, and read, by its step).
+    std::vector<std::string> ids;
+    ids.reserve(batch.size() + timers.size());
+    for (const auto& p : batch) {
+      if (const auto* e = std::get_if<EventRequest>(&p.request)) ids.push_back(e->instance_id);
+      if (const auto* a = std::get_if<AssignRequest>(&p.request)) ids.push_back(a->instance_id);
+    }
+    for (const auto& t : timers) ids.push_back(t.instance_id);
+    batch_store_.prefetch(ids);
     for (const auto& p : batch) results.push_back(run_one(batch_runtime_, p));
     for (const auto& t : timers) {
       if (auto r = batch_runtime_.fire_timer(t)) fired.push_back(std::move(*r));

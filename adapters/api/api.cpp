@@ -375,10 +375,11 @@ struct Api::Impl {
   HttpResponse get_instance(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kStaff);
     if (!caller) return deny(caller.error());
-    auto in = node.store().load(std::string(m.param("id")));
-    if (!in)
+    // The stored document as it is: no parse and serialize on the way through.
+    auto document = node.store().load_document(std::string(m.param("id")));
+    if (!document)
       return error_response(404, "not_found", "no case '" + std::string(m.param("id")) + "'");
-    return HttpResponse::json(200, to_json(*in));
+    return HttpResponse::text(200, std::move(*document), "application/json");
   }
 
   HttpResponse instance_history(const HttpRequest& req, const RouteMatch& m) {

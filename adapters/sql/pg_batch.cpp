@@ -66,6 +66,14 @@ constexpr const char* kInstanceArrays =
 
 }  // namespace
 
+std::string pg_text_array(std::span<const std::string> texts) {
+  std::string a;
+  begin_array(a);
+  for (const std::string& t : texts) add(a, t);
+  end_array(a);
+  return a;
+}
+
 // Each instance of the batch once, with its revision before the batch and its last commit.
 struct PgBatchWriter::Rows {
   struct Instance {

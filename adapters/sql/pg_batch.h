@@ -26,6 +26,9 @@ struct HistoryTail {
   long long last_seq = 0;
 };
 
+// A PostgreSQL array literal of `texts` ({"a","b \\"c\\""}), to bind as text and cast.
+std::string pg_text_array(std::span<const std::string> texts);
+
 class PgBatchWriter {
  public:
   // Prepares its statements on `session`, which must stay open while the writer is used.

@@ -213,6 +213,18 @@ struct Prepared {
   soci::statement& update_changed(unsigned changed);
   std::map<unsigned, soci::statement> updates;
 
+  // PostgreSQL: many instances in one read (made on first use; SQLite reads them one by one).
+  soci::statement& load_many() {
+    if (!load_many_statement) {
+      load_many_statement = std::make_unique<soci::statement>(
+          (session.prepare << "SELECT body FROM instances WHERE id = ANY(CAST(:ids AS text[]))",
+           soci::into(load_body, load_ind), soci::use(load_ids)));
+    }
+    return *load_many_statement;
+  }
+  std::string load_ids;
+  std::unique_ptr<soci::statement> load_many_statement;
+
   // PostgreSQL: the whole group commit in a few statements (made on first use).
   PgBatchWriter& pg_batch() {
     if (!pg_batch_writer) pg_batch_writer = std::make_unique<PgBatchWriter>(session);
@@ -833,6 +845,48 @@ std::optional<Instance> SqlStore::load(const std::string& id) const {
     RowHints read{{in.id, RowHint::of(p.row, -1)}};
     impl_->remember(read);
     return in;
+  });
+}
+
+std::optional<std::string> SqlStore::load_document(const std::string& id) const {
+  // The body column holds exactly to_json(instance), serialized.
+  return impl_->read("load instance", [&](soci::session& s) -> std::optional<std::string> {
+    Prepared& p = impl_->prepared_for(s);
+    p.load_id = id;
+    if (!fetch_one(p.load_instance) || p.load_ind != soci::i_ok) return std::nullopt;
+    return p.load_body;
+  });
+}
+
+std::vector<Instance> SqlStore::load_many(std::span<const std::string> ids) const {
+  if (ids.empty()) return {};
+  return impl_->read("load instances", [&](soci::session& s) {
+    Prepared& p = impl_->prepared_for(s);
+    std::vector<Instance> out;
+    RowHints read;
+    auto take = [&] {
+      if (p.load_ind != soci::i_ok) return;
+      Instance in = instance_from_body(p.load_body);
+      p.row.set_columns(in);
+      read.insert_or_assign(in.id, RowHint::of(p.row, -1));
+      out.push_back(std::move(in));
+    };
+    if (impl_->sqlite()) {
+      for (const std::string& id : ids) {
+        p.load_id = id;
+        if (fetch_one(p.load_instance)) take();
+      }
+    } else {
+      p.load_ids = pg_text_array(ids);
+      soci::statement& st = p.load_many();
+      if (st.execute(true)) {
+        do {
+          take();
+        } while (st.fetch());
+      }
+    }
+    impl_->remember(read);
+    return out;
   });
 }
 

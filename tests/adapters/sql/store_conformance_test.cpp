@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "tests/adapters/sql/store_backends.h"
@@ -254,6 +256,25 @@ TYPED_TEST(StoreConformance, ABatchWithChainsOfStepsKeepsTheirOrder) {
   EXPECT_EQ(this->store().commit_all(std::vector<Commit>{stale, after_stale}),
             CommitResult::conflict);
   EXPECT_EQ(this->store().load("c-1")->revision, fourth.instance.revision);
+}
+
+TYPED_TEST(StoreConformance, ManyInstancesReadInOneGoAndDocumentsAsStored) {
+  Commit a = new_commit("c-1");
+  a.instance.data["note"] = "quote \" and {brace}";
+  ASSERT_EQ(this->store().commit_all(std::vector<Commit>{a, new_commit("c-2")}), CommitResult::ok);
+  const std::vector<std::string> ids{"c-2", "missing", "c-1"};
+  auto many = this->store().load_many(ids);
+  std::sort(many.begin(), many.end(),
+            [](const Instance& x, const Instance& y) { return x.id < y.id; });
+  ASSERT_EQ(many.size(), 2u);
+  EXPECT_EQ(many[0], a.instance);
+  EXPECT_EQ(many[1].id, "c-2");
+  EXPECT_TRUE(this->store().load_many(std::vector<std::string>{}).empty());
+
+  const auto document = this->store().load_document("c-1");
+  ASSERT_TRUE(document);
+  EXPECT_EQ(boost::json::parse(*document), boost::json::value(to_json(a.instance)));
+  EXPECT_FALSE(this->store().load_document("missing"));
 }
 
 TYPED_TEST(StoreConformance, BusinessKeysFindOpenInstancesAndStayUsedAfterTheEnd) {
