@@ -109,13 +109,6 @@ class Transaction {
   bool done_ = false;
 };
 
-std::int64_t fetch_count(soci::session& s, const std::string& query, const std::string& a,
-                         const std::string& b) {
-  long long n = 0;
-  s << query, soci::into(n), soci::use(a), soci::use(b);
-  return n;
-}
-
 Instance instance_from_body(const std::string& body) {
   std::string error;
   auto in = instance_from_json(json_object(body, "instance"), &error);
@@ -193,10 +186,16 @@ struct Prepared {
   std::string payload;  // outbox (with kind and at)
   std::string load_id, load_body;
   soci::indicator load_ind = soci::i_null;
+  // The lookups a step makes (by key, counters, idempotency, open cases): the text parameters,
+  // and what they read back.
+  std::string lookup_a, lookup_b, found_text;
+  soci::indicator found_ind = soci::i_null;
+  long long found_number = 0;
 
   soci::statement insert_instance, update_instance, delete_fired, insert_idempotency,
       insert_used_key, max_history_seq, insert_history, delete_timer, upsert_timer, update_counter,
-      insert_counter, insert_outbox, load_instance;
+      insert_counter, insert_outbox, load_instance, read_counter, count_used_key, read_response,
+      count_open_cases, find_open_by_key;
 
   // The indexed columns an UPDATE may leave alone, as bits of `changed` below.
   enum Column : unsigned {
@@ -333,6 +332,21 @@ Prepared::Prepared(soci::session& s)
            soci::use(row.updated_at))),
       load_instance((s.prepare << "SELECT body FROM instances WHERE id = :id",
                      soci::into(load_body, load_ind), soci::use(load_id))),
+      read_counter((s.prepare << "SELECT value FROM counters WHERE name = :n",
+                    soci::into(found_number, found_ind), soci::use(lookup_a))),
+      count_used_key(
+          (s.prepare << "SELECT COUNT(*) FROM used_keys WHERE workflow = :w AND business_key = :k",
+           soci::into(found_number), soci::use(lookup_a), soci::use(lookup_b))),
+      read_response(
+          (s.prepare << "SELECT response FROM idempotency_keys WHERE idempotency_key = :k",
+           soci::into(found_text, found_ind), soci::use(lookup_a))),
+      count_open_cases(
+          (s.prepare << "SELECT COUNT(*) FROM instances WHERE assignee = :p AND ended = 0",
+           soci::into(found_number), soci::use(lookup_a))),
+      find_open_by_key(
+          (s.prepare << "SELECT id FROM instances WHERE workflow = :w AND business_key = :k AND "
+                        "ended = 0 ORDER BY id LIMIT 1",
+           soci::into(found_text, found_ind), soci::use(lookup_a), soci::use(lookup_b))),
       session(s) {}
 
 struct OutboxRow {
@@ -815,11 +829,10 @@ StoreSettings SqlStore::settings() const {
 
 std::int64_t SqlStore::get(std::string_view counter) const {
   return impl_->read("read counter", [&](soci::session& s) -> std::int64_t {
-    std::string name(counter);
-    long long value = 0;
-    soci::indicator ind = soci::i_null;
-    s << "SELECT value FROM counters WHERE name = :n", soci::into(value, ind), soci::use(name);
-    return s.got_data() && ind == soci::i_ok ? value : 0;
+    Prepared& p = impl_->prepared_for(s);
+    p.lookup_a = counter;
+    const bool got = fetch_one(p.read_counter);
+    return got && p.found_ind == soci::i_ok ? p.found_number : 0;
   });
 }
 
@@ -893,33 +906,34 @@ std::vector<Instance> SqlStore::load_many(std::span<const std::string> ids) cons
 std::optional<std::string> SqlStore::find_open_by_key(const std::string& workflow,
                                                       const std::string& key) const {
   return impl_->read("find open instance", [&](soci::session& s) -> std::optional<std::string> {
-    std::string id;
-    soci::indicator ind = soci::i_null;
-    s << "SELECT id FROM instances WHERE workflow = :w AND business_key = :k AND ended = 0 "
-         "ORDER BY id LIMIT 1",
-        soci::into(id, ind), soci::use(workflow), soci::use(key);
-    if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
-    return id;
+    Prepared& p = impl_->prepared_for(s);
+    p.lookup_a = workflow;
+    p.lookup_b = key;
+    if (!fetch_one(p.find_open_by_key) || p.found_ind != soci::i_ok) return std::nullopt;
+    return p.found_text;
   });
 }
 
 bool SqlStore::key_used(const std::string& workflow, const std::string& key) const {
   return impl_->read("check key", [&](soci::session& s) {
-    return fetch_count(s,
-                       "SELECT COUNT(*) FROM used_keys WHERE workflow = :w AND business_key = :k",
-                       workflow, key) > 0;
+    Prepared& p = impl_->prepared_for(s);
+    p.lookup_a = workflow;
+    p.lookup_b = key;
+    p.found_number = 0;
+    fetch_one(p.count_used_key);
+    return p.found_number > 0;
   });
 }
 
 std::optional<boost::json::object> SqlStore::idempotent_response(const std::string& key) const {
   return impl_->read("read idempotency key",
                      [&](soci::session& s) -> std::optional<boost::json::object> {
-                       std::string response;
-                       soci::indicator ind = soci::i_null;
-                       s << "SELECT response FROM idempotency_keys WHERE idempotency_key = :k",
-                           soci::into(response, ind), soci::use(key);
-                       if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
-                       return json_object(response, "idempotent response");
+                       Prepared& p = impl_->prepared_for(s);
+                       p.lookup_a = key;
+                       if (!fetch_one(p.read_response) || p.found_ind != soci::i_ok) {
+                         return std::nullopt;
+                       }
+                       return json_object(p.found_text, "idempotent response");
                      });
 }
 
@@ -1067,11 +1081,11 @@ std::vector<StoredHistory> SqlStore::history(const std::string& instance_id) con
 int SqlStore::open_cases(std::string_view person) const {
   if (person.empty()) return 0;  // unassigned cases belong to nobody
   return impl_->read("count open cases", [&](soci::session& s) {
-    std::string p(person);
-    long long n = 0;
-    s << "SELECT COUNT(*) FROM instances WHERE assignee = :p AND ended = 0", soci::into(n),
-        soci::use(p);
-    return static_cast<int>(n);
+    Prepared& p = impl_->prepared_for(s);
+    p.lookup_a = person;
+    p.found_number = 0;
+    fetch_one(p.count_open_cases);
+    return static_cast<int>(p.found_number);
   });
 }
 
