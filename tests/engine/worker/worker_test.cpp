@@ -230,27 +230,32 @@ TEST(Worker, TwoNodesRacingForTheSameTimersFireEachOnce) {
   }
 }
 
+WorkerOptions leasing_node(const std::string& name) {
+  WorkerOptions options;
+  options.node = name;
+  options.refill_every = Millis(5);
+  options.lease = std::chrono::seconds(30);
+  return options;
+}
+
+// Starts ticket-1 on `worker` (and stops it); at kT0 + 1h, when the ticket's timer is due,
+// `claimer` leases it for 30 s, as a node that died before firing it leaves it (no release).
+void start_and_leave_claimed(Worker& worker, MemoryStore& store, ManualClock& clock,
+                             const std::string& claimer) {
+  worker.start();
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  worker.stop();
+  clock.set(kT0 + std::chrono::hours(1));
+  const Timestamp lease = clock.now() + std::chrono::seconds(30);
+  ASSERT_EQ(store.claim_timers(claimer, clock.now(), clock.now(), lease, lease, 10).size(), 1u);
+}
+
 TEST(Worker, ADeadNodesTimersMoveToTheLivingWhenTheLeaseExpires) {
   MemoryStore store;
   ManualClock clock(kT0);
-  const auto def = load(kTicket);
-  WorkerOptions options;
-  options.node = "living";
-  options.refill_every = Millis(5);
-  options.lease = std::chrono::seconds(30);
-  Worker living(store, clock, {}, options);
-  living.add_definition(def, 1);
-  living.start();
-  ASSERT_EQ(living.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
-  living.stop();
-  // Another node claimed the timer and died before firing it.
-  clock.set(kT0 + std::chrono::hours(1));
-  ASSERT_EQ(
-      store
-          .claim_timers("dead", clock.now(), clock.now(), clock.now() + std::chrono::seconds(30),
-                        clock.now() + std::chrono::seconds(30), 10)
-          .size(),
-      1u);
+  Worker living(store, clock, {}, leasing_node("living"));
+  living.add_definition(load(kTicket), 1);
+  start_and_leave_claimed(living, store, clock, "dead");
   living.start();
   clock.set(kT0 + std::chrono::hours(1) + std::chrono::seconds(10));
   living.poke();
@@ -267,27 +272,14 @@ TEST(Worker, ANodeRestartedUnderItsNameFiresTheTimersItHeldAtOnce) {
   MemoryStore store;
   ManualClock clock(kT0);
   const auto def = load(kTicket);
-  WorkerOptions options;
-  options.node = "node-1";
-  options.refill_every = Millis(5);
-  options.lease = std::chrono::seconds(30);
   {
-    Worker first(store, clock, {}, options);
+    // The first run claimed the timer just before it died: its lease runs long, past the point
+    // where refills only renew leases about to run out.
+    Worker first(store, clock, {}, leasing_node("node-1"));
     first.add_definition(def, 1);
-    first.start();
-    ASSERT_EQ(first.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
-    first.stop();
+    start_and_leave_claimed(first, store, clock, "node-1");
   }
-  // The first run claimed the timer just before it died (no release on a crash): its lease
-  // runs long, past the point where the refills only renew leases about to run out.
-  clock.set(kT0 + std::chrono::hours(1));
-  ASSERT_EQ(
-      store
-          .claim_timers("node-1", clock.now(), clock.now(), clock.now() + std::chrono::seconds(30),
-                        clock.now() + std::chrono::seconds(30), 10)
-          .size(),
-      1u);
-  Worker again(store, clock, {}, options);
+  Worker again(store, clock, {}, leasing_node("node-1"));
   again.add_definition(def, 1);
   again.start();
   again.poke();
