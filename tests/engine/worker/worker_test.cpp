@@ -230,6 +230,45 @@ TEST(Worker, TwoNodesRacingForTheSameTimersFireEachOnce) {
   }
 }
 
+// A worker that keeps committed instances in memory, and a second writer (another process on
+// the same database) that changes one behind its back: the stale copy must not win.
+TEST(Worker, AKeptInstanceChangedElsewhereIsReadAgainAndNothingIsLost) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  WorkerOptions options;
+  options.remember_instances = 100;
+  Worker worker(store, clock, {}, options);
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  ASSERT_EQ(worker.submit(event("ticket-1", "bump")).get().status, RuntimeResult::Status::ok);
+
+  // Elsewhere: the same case is bumped once more and moves on a revision.
+  Instance changed = *store.load("ticket-1");
+  Commit other;
+  other.expected_revision = changed.revision;
+  changed.revision += 1;
+  changed.data["bumps"] = 2;
+  other.instance = changed;
+  other.actor = "other-node";
+  other.history.push_back({clock.now(), "set", "bumps = 2", {}});
+  ASSERT_EQ(store.commit(other), CommitResult::ok);
+
+  // The worker's kept copy (bumps 1) is stale: its commit conflicts, the batch is redone from
+  // the store, and the bump lands on top of the other writer's.
+  const RuntimeResult r = worker.submit(event("ticket-1", "bump")).get();
+  ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+  EXPECT_EQ(r.instance->data.at("bumps"), 3);
+  EXPECT_EQ(store.load("ticket-1")->data.at("bumps"), 3);
+  EXPECT_EQ(store.load("ticket-1")->revision, changed.revision + 1);
+  EXPECT_EQ(worker.stats().conflicts, 1u);
+  // The stale copy is gone: the next event is stepped on what was committed last, first time.
+  ASSERT_EQ(worker.submit(event("ticket-1", "bump")).get().status, RuntimeResult::Status::ok);
+  worker.stop();
+  EXPECT_EQ(store.load("ticket-1")->data.at("bumps"), 4);
+  EXPECT_EQ(worker.stats().conflicts, 1u);
+}
+
 WorkerOptions leasing_node(const std::string& name) {
   WorkerOptions options;
   options.node = name;
