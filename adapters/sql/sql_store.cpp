@@ -164,6 +164,9 @@ bool fetch_one(soci::statement& st) {
   return got;
 }
 
+struct RowHint;
+using RowHints = std::unordered_map<std::string, RowHint>;
+
 // The statements of every commit and every load, prepared once per pooled connection and bound
 // to the members below, which each call fills before it executes a statement. Preparing anew
 // per step cost SQLite a parse and PostgreSQL two more round trips (prepare, deallocate) for
@@ -192,10 +195,10 @@ struct Prepared {
   soci::indicator found_ind = soci::i_null;
   long long found_number = 0;
 
-  soci::statement insert_instance, update_instance, delete_fired, insert_idempotency,
-      insert_used_key, max_history_seq, insert_history, delete_timer, upsert_timer, update_counter,
-      insert_counter, insert_outbox, load_instance, read_counter, count_used_key, read_response,
-      count_open_cases, find_open_by_key;
+  soci::statement insert_instance, delete_fired, insert_idempotency, insert_used_key,
+      max_history_seq, insert_history, delete_timer, upsert_timer, update_counter, insert_counter,
+      insert_outbox, load_instance, read_counter, count_used_key, read_response, count_open_cases,
+      find_open_by_key;
 
   // The indexed columns an UPDATE may leave alone, as bits of `changed` below.
   enum Column : unsigned {
@@ -205,11 +208,16 @@ struct Prepared {
     kQueue = 8,
     kEnded = 16,
     kSlaDue = 32,
+    kAllIndexed = 63,  // what a commit with nothing known of the row sets
   };
   // An UPDATE of the instance row that sets the always-changing columns (revision, body, ...)
   // and of the indexed ones only those in `changed`: SQLite rewrites the index entries of
   // every column an UPDATE sets, changed or not. Prepared on first use of each combination.
+  // Optimistic concurrency: the row changes only if nobody committed since it was loaded. (An
+  // instance's workflow and creation time never change, so no UPDATE sets them.)
   soci::statement& update_changed(unsigned changed);
+  // The instance in load_body, with a hint of its row (columns, history tail unknown) in `read`.
+  Instance take_loaded(RowHints& read);
   std::map<unsigned, soci::statement> updates;
 
   // PostgreSQL: many instances in one read (made on first use; SQLite reads them one by one).
@@ -263,7 +271,13 @@ struct RowHint {
     return bits;
   }
 };
-using RowHints = std::unordered_map<std::string, RowHint>;
+
+Instance Prepared::take_loaded(RowHints& read) {
+  Instance in = instance_from_body(load_body);
+  row.set_columns(in);  // the row's columns, derived as a commit of it derives them
+  read.insert_or_assign(in.id, RowHint::of(row, -1));
+  return in;
+}
 
 Prepared::Prepared(soci::session& s)
     // A new instance. ON CONFLICT DO NOTHING rather than catching a unique violation: on
@@ -279,20 +293,6 @@ Prepared::Prepared(soci::session& s)
            soci::use(row.revision), soci::use(row.created_at), soci::use(row.updated_at),
            soci::use(row.sla_due_at, row.sla_due_ind), soci::use(row.sla_breached),
            soci::use(row.body))),
-      // Optimistic concurrency: the row changes only if nobody committed since it was loaded.
-      // On PostgreSQL a concurrent writer of the same row makes this wait, then match nothing.
-      update_instance(
-          (s.prepare << "UPDATE instances SET workflow = :workflow, version = :version, "
-                        "state = :state, business_key = :key, assignee = :assignee, "
-                        "queue = :queue, ended = :ended, revision = :revision, "
-                        "created_at = :created, updated_at = :updated, sla_due_at = :sla_due, "
-                        "sla_breached = :breached, body = :body "
-                        "WHERE id = :id AND revision = :expected",
-           soci::use(row.workflow), soci::use(row.version), soci::use(row.state),
-           soci::use(row.key), soci::use(row.assignee), soci::use(row.queue), soci::use(row.ended),
-           soci::use(row.revision), soci::use(row.created_at), soci::use(row.updated_at),
-           soci::use(row.sla_due_at, row.sla_due_ind), soci::use(row.sla_breached),
-           soci::use(row.body), soci::use(row.id), soci::use(row.expected))),
       // Exactly once: whoever deletes the row fires the timer; everyone else conflicts.
       delete_fired((s.prepare << "DELETE FROM timers WHERE instance_id = :i AND timer_id = :t "
                                  "AND due_at = :d",
@@ -674,9 +674,10 @@ bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending)
   r.assign(c);
   std::optional<RowHint> hint;
   if (c.expected_revision != 0) hint = hint_for(r.id, r.expected, pending);
-  soci::statement& write_instance = c.expected_revision == 0 ? p.insert_instance
-                                    : hint                   ? p.update_changed(hint->changed(r))
-                                                             : p.update_instance;
+  soci::statement& write_instance =
+      c.expected_revision == 0
+          ? p.insert_instance
+          : p.update_changed(hint ? hint->changed(r) : unsigned{Prepared::kAllIndexed});
   write_instance.execute(true);
   if (write_instance.get_affected_rows() != 1) return false;
   long long last_seq = c.expected_revision == 0 ? 0 : hint ? hint->last_seq : -1;
@@ -853,9 +854,8 @@ std::optional<Instance> SqlStore::load(const std::string& id) const {
     Prepared& p = impl_->prepared_for(s);
     p.load_id = id;
     if (!fetch_one(p.load_instance) || p.load_ind != soci::i_ok) return std::nullopt;
-    Instance in = instance_from_body(p.load_body);
-    p.row.set_columns(in);  // the row's columns, derived as a commit of it derives them
-    RowHints read{{in.id, RowHint::of(p.row, -1)}};
+    RowHints read;
+    Instance in = p.take_loaded(read);
     impl_->remember(read);
     return in;
   });
@@ -878,11 +878,7 @@ std::vector<Instance> SqlStore::load_many(std::span<const std::string> ids) cons
     std::vector<Instance> out;
     RowHints read;
     auto take = [&] {
-      if (p.load_ind != soci::i_ok) return;
-      Instance in = instance_from_body(p.load_body);
-      p.row.set_columns(in);
-      read.insert_or_assign(in.id, RowHint::of(p.row, -1));
-      out.push_back(std::move(in));
+      if (p.load_ind == soci::i_ok) out.push_back(p.take_loaded(read));
     };
     if (impl_->sqlite()) {
       for (const std::string& id : ids) {
