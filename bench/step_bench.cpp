@@ -12,10 +12,10 @@
 //   - chain: a 50-state ring loaded from YAML text, one event per state and no actions (the
 //     shape of the Boost.SML "complex" benchmark): the interpreter's raw ceiling.
 //   - idle: 100,000 complaints parked in waiting_customer (two state timers armed, the resolve
-//     clock paused). Bytes per instance = growth of glibc's mallinfo2() uordblks + hblkhd (bytes
-//     in allocated arena chunks, headers included, plus mmap'ed blocks) across creating them,
-//     the vector that holds them included, divided by the count. The size of
-//     serialize(to_json(instance)) is printed for reference.
+//     clock paused). Bytes per instance = growth of the heap in use (bench/heap_meter.h:
+//     jemalloc's stats.allocated, or glibc's mallinfo2() in a build without jemalloc) across
+//     creating them, the vector that holds them included, divided by the count. The growth of
+//     resident memory and the size of serialize(to_json(instance)) are printed for reference.
 //
 // Every transition is counted (history entries of kind "transition"), and a call that is not
 // handled, or a lifecycle that does not end in `closed`, aborts the run: the figures are for
@@ -30,8 +30,6 @@
 //                                [--only complaint|chain|idle]
 // --scale multiplies the number of lifecycles and steps; --only runs one part and prints no JSON
 // (for profiling under perf or callgrind).
-#include <malloc.h>
-
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -48,6 +46,7 @@
 #include <vector>
 
 #include "adapters/yaml/config_loader.h"
+#include "bench/heap_meter.h"
 #include "adapters/yaml/workflow_files.h"
 #include "adapters/yaml/workflow_loader.h"
 #include "engine/calendar.h"
@@ -74,10 +73,12 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-std::size_t heap_bytes() {
-  const struct mallinfo2 m = mallinfo2();
-  return m.uordblks + m.hblkhd;
+const bench::HeapMeter& heap() {
+  static const bench::HeapMeter meter;
+  return meter;
 }
+
+std::size_t heap_bytes() { return heap().in_use(); }
 
 void print_diagnostics(const Diagnostics& diags) {
   for (const auto& d : diags.items()) std::fprintf(stderr, "%s\n", d.to_string().c_str());
@@ -318,6 +319,7 @@ Throughput run_chain(const Definition& def, std::size_t instances, std::size_t s
 struct IdleFigures {
   std::size_t count = 0;
   double bytes_per_instance = 0;
+  double resident_per_instance = 0;  // growth of VmRSS, for reference
   double json_bytes = 0;
   // Where the bytes go, per instance: the same parts copied on their own.
   double data_bytes = 0;
@@ -343,11 +345,15 @@ IdleFigures measure_idle(ComplaintLifecycle& lifecycle, std::size_t count) {
   IdleFigures f;
   f.count = count;
   const std::size_t before = heap_bytes();
+  const std::size_t resident_before = bench::HeapMeter::resident();
   {
     std::vector<Instance> parked;
     parked.reserve(count);
     for (std::size_t i = 0; i < count; ++i) parked.push_back(lifecycle.park(i, 3));
     f.bytes_per_instance = static_cast<double>(heap_bytes() - before) / static_cast<double>(count);
+    f.resident_per_instance =
+        (static_cast<double>(bench::HeapMeter::resident()) - static_cast<double>(resident_before)) /
+        static_cast<double>(count);
     const Instance& first = parked.front();
     if (first.state != "waiting_customer") die("idle: not parked in waiting_customer");
     f.data_fields = first.data.size();
@@ -487,8 +493,8 @@ int run(int argc, char** argv) {
   const IdleFigures idle = measure_idle(lifecycle, o.idle);
   std::printf(
       "idle complaint (waiting_customer), %zu instances: %.0f bytes/instance "
-      "(mallinfo2 uordblks+hblkhd growth; sizeof(Instance) = %zu)\n",
-      idle.count, idle.bytes_per_instance, sizeof(Instance));
+      "(%s growth; sizeof(Instance) = %zu)\n",
+      idle.count, idle.bytes_per_instance, heap().measure(), sizeof(Instance));
   std::printf(
       "  shape: data %zu fields (capacity %zu), %zu SLA clocks (capacity %zu, sizeof %zu), "
       "%zu timers (capacity %zu, sizeof %zu), %zu incidents\n",
@@ -498,6 +504,8 @@ int run(int argc, char** argv) {
       "  copied on their own (exact capacity, inline size included): data %.0f B, slas %.0f B, "
       "timers %.0f B\n",
       idle.data_bytes, idle.slas_bytes, idle.timers_bytes);
+  std::printf("  resident memory (VmRSS) grew by %.0f bytes/instance\n",
+              idle.resident_per_instance);
   std::printf("idle complaint, serialize(to_json(instance)): %.0f bytes/instance\n",
               idle.json_bytes);
   if (!o.only.empty()) return 0;

@@ -3,13 +3,11 @@
 // of live keys, where cancel only forgets the key and the stale heap entry is skipped when it
 // surfaces ("lazy cancel").
 //
-// Memory is the change in glibc's mallinfo2() (uordblks + hblkhd: bytes in allocated arena
-// chunks, headers included, plus mmap'ed blocks) across building the structure, so it counts
-// what the process really pays: allocator overhead per node and the arrays' growth slack.
+// Memory is the change in the heap in use across building the structure (bench/heap_meter.h:
+// jemalloc's stats.allocated, or glibc's mallinfo2() in a build without jemalloc), so it counts
+// what the process really pays: allocator rounding per node and the arrays' growth slack.
 //
 // Run from a Release build: build/bench/timer_queue_bench [timers] [runs]
-#include <malloc.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -24,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/heap_meter.h"
 #include "engine/timer_queue.h"
 
 namespace ombud {
@@ -96,10 +95,12 @@ class LazyCancelQueue {
   std::uint64_t next_seq_ = 0;
 };
 
-std::size_t heap_in_use() {
-  const struct mallinfo2 m = mallinfo2();
-  return m.uordblks + m.hblkhd;
+const bench::HeapMeter& heap() {
+  static const bench::HeapMeter meter;
+  return meter;
 }
+
+std::size_t heap_in_use() { return heap().in_use(); }
 
 struct Workload {
   std::vector<Timestamp> dues;         // within a 10-minute window, in insertion order
@@ -240,7 +241,7 @@ int run(int argc, char** argv) {
   row("pop all (batches of 256), ns/op", ours, base, &Run::pop_ns, "");
   std::printf("%-36s %12s %12.1f %11s  %s\n", "pop of cancelled entries, ns/op", "-",
               median(base, &Run::stale_ns), "", "(what lazy cancel defers; TimerQueue has none)");
-  std::printf("\nmemory (mallinfo2 uordblks+hblkhd delta)\n");
+  std::printf("\nmemory (%s delta)\n", heap().measure());
   row("bytes/timer, 1M queued", ours, base, &Run::bytes_full, "(>1 = we are smaller)");
   row("bytes/timer, after cancelling all", ours, base, &Run::bytes_cancelled,
       "(the baseline's heap still holds every entry)");

@@ -14,6 +14,7 @@ packages=(
   libhowardhinnant-date-dev tzdata
   libssl-dev
   libcli11-dev
+  libjemalloc-dev                     # the allocator every executable links (decision 0008)
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-yaml python3-jsonschema   # JSON Schema check of the shipped workflows
   postgresql postgresql-client        # PostgreSQL 15 server the SQL store tests start themselves
