@@ -46,9 +46,9 @@
 #include <vector>
 
 #include "adapters/yaml/config_loader.h"
-#include "bench/heap_meter.h"
 #include "adapters/yaml/workflow_files.h"
 #include "adapters/yaml/workflow_loader.h"
+#include "bench/heap_meter.h"
 #include "engine/calendar.h"
 #include "engine/directory.h"
 #include "engine/instance.h"

@@ -67,6 +67,24 @@ void Definition::index_states() {
   state_index.reserve(states.size());
   // The first of two states with the same name wins, as in the scan (the checker rejects those).
   for (std::size_t i = 0; i < states.size(); ++i) state_index.try_emplace(states[i].name, i);
+  interned_states.clear();
+  interned_states.reserve(states.size());
+  for (const State& s : states) interned_states.emplace_back(s.name);
+}
+
+const State* Definition::find_state(const InternedName& state) const {
+  if (interned_states.size() == states.size()) {
+    for (std::size_t i = 0; i < interned_states.size(); ++i) {
+      if (interned_states[i] == state && states[i].name == state.str()) return &states[i];
+    }
+  }
+  return find_state(std::string_view(state.str()));
+}
+
+InternedName Definition::interned_name_of(const State& state) const {
+  const auto i = static_cast<std::size_t>(&state - states.data());
+  if (i < interned_states.size() && interned_states[i] == state.name) return interned_states[i];
+  return InternedName(state.name);  // a definition put together by hand, or a stale index
 }
 
 const State* Definition::find_state(std::string_view state) const {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "engine/cron.h"
 #include "engine/diagnostics.h"
 #include "engine/expr/expression.h"
+#include "engine/interned_name.h"
 #include "engine/schema.h"
 #include "engine/time.h"
 
@@ -58,7 +60,7 @@ struct ValueSpec {
 using ExprEvaluator = std::function<std::optional<boost::json::value>(const Expr&)>;
 std::optional<boost::json::value> resolve_value(const ValueSpec& spec, const ExprEvaluator& eval);
 
-enum class Priority { low, normal, high, urgent };
+enum class Priority : std::uint8_t { low, normal, high, urgent };
 std::optional<Priority> priority_from_name(std::string_view name);
 std::string_view priority_name(Priority p);
 
@@ -243,9 +245,20 @@ struct Definition {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> state_index;
+  // The states' names as instances keep them, in the order of `states` (index_states() fills
+  // it), so that entering a state does not look its name up in the process-wide table.
+  std::vector<InternedName> interned_states;
 
   void index_states();
   const State* find_state(std::string_view name) const;
+  const State* find_state(const std::string& name) const {
+    return find_state(std::string_view(name));
+  }
+  const State* find_state(const char* name) const { return find_state(std::string_view(name)); }
+  // The same, for a name as instances keep it: compares addresses, no hashing.
+  const State* find_state(const InternedName& name) const;
+  // The name of `state` (one of `states`) as an instance keeps it.
+  InternedName interned_name_of(const State& state) const;
   const Schema* event_schema(std::string_view event) const;
   std::vector<std::string> state_names() const;
 };

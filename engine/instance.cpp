@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <mutex>
-#include <unordered_set>
 
 namespace ombud {
 
@@ -62,39 +60,7 @@ struct Reader {
   }
 };
 
-struct TextHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-// The process-wide table behind InternedName. Its nodes never move, so the pointers handed out
-// stay valid; it is never shrunk, and is deliberately leaked so that names stay usable while
-// static objects are destroyed.
-struct NameTable {
-  std::mutex mutex;
-  std::unordered_set<std::string, TextHash, std::equal_to<>> names;
-};
-
-NameTable& name_table() {
-  static NameTable* const table = new NameTable();
-  return *table;
-}
-
 }  // namespace
-
-const std::string InternedName::kEmpty;
-
-InternedName::InternedName(std::string_view text) {
-  if (text.empty()) {
-    text_ = &kEmpty;
-    return;
-  }
-  NameTable& table = name_table();
-  const std::lock_guard<std::mutex> lock(table.mutex);
-  auto it = table.names.find(text);
-  if (it == table.names.end()) it = table.names.emplace(text).first;
-  text_ = &*it;
-}
 
 FiredCounts::FiredCounts(std::initializer_list<int> counts) : inline_{} {
   reserve(counts.size());
@@ -217,13 +183,13 @@ boost::json::object to_json(const Instance& in) {
         boost::json::object{{"at", ms(i.at)}, {"message", i.message}, {"resolved", i.resolved}});
   }
   return {{"id", in.id},
-          {"workflow", in.workflow},
+          {"workflow", in.workflow.str()},
           {"version", in.version},
-          {"state", in.state},
-          {"data", in.data},
+          {"state", in.state.str()},
+          {"data", in.data.to_object()},
           {"key", in.key},
           {"assignee", in.assignee},
-          {"queue", in.queue},
+          {"queue", in.queue.str()},
           {"priority", priority_name(in.priority)},
           {"created_at", ms(in.created_at)},
           {"updated_at", ms(in.updated_at)},

@@ -14,46 +14,11 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/data.h"
 #include "engine/definition.h"
 #include "engine/time.h"
 
 namespace ombud {
-
-// A state or SLA name as an instance's clocks and timers keep it: a pointer to one copy of the
-// text shared by the whole process. Every instance repeats the same few names, and idle
-// instances are most of the engine's memory, so a clock or timer holds 8 bytes instead of a
-// std::string (32 bytes, plus a heap block for a name longer than 15 characters), and copying
-// one allocates nothing. The table only grows: it holds the state and SLA names of the loaded
-// workflows (and of stored instances), which are few. Creating a name from text looks it up
-// under a mutex, so any thread may do it; reading one is a plain pointer dereference.
-class InternedName {
- public:
-  InternedName() noexcept : text_(&kEmpty) {}
-  InternedName(std::string_view text);  // NOLINT(google-explicit-constructor): a string is a name
-  InternedName(const std::string& text) : InternedName(std::string_view(text)) {}  // NOLINT
-  InternedName(const char* text) : InternedName(std::string_view(text)) {}         // NOLINT
-
-  const std::string& str() const noexcept { return *text_; }
-  operator const std::string&() const noexcept { return *text_; }  // NOLINT
-  bool empty() const noexcept { return text_->empty(); }
-
-  // Equal texts share one copy, so names compare by address.
-  friend bool operator==(const InternedName& a, const InternedName& b) noexcept {
-    return a.text_ == b.text_;
-  }
-  friend bool operator==(const InternedName& a, const std::string& b) noexcept {
-    return *a.text_ == b;
-  }
-  friend bool operator==(const InternedName& a, std::string_view b) noexcept {
-    return *a.text_ == b;
-  }
-  friend bool operator==(const InternedName& a, const char* b) noexcept { return *a.text_ == b; }
-
- private:
-  static const std::string kEmpty;  // the empty name, without a look-up
-
-  const std::string* text_;
-};
 
 // Per escalation level of an SLA, how often the level fired in the clock's current cycle. Up to
 // kInline levels are kept inside the clock (the shipped workflows have at most four); a clock
@@ -151,18 +116,20 @@ struct Incident {
 };
 
 struct Instance {
+  // Ordered to pack: idle instances are most of the engine's memory. The workflow, state and
+  // queue names are interned (a workflow's few names, shared by all of its instances).
   std::string id;
-  std::string workflow;
-  int version = 1;
-  std::string state;
-  boost::json::object data;
+  InternedName workflow;
+  InternedName state;
+  InternedName queue;    // the queue it waits in while unassigned
   std::string key;       // business key, "" when the workflow has none
   std::string assignee;  // person id, "" when unassigned
-  std::string queue;     // the queue it waits in while unassigned
+  Data data;
+  int version = 1;
   Priority priority = Priority::normal;
+  bool ended = false;  // reached a final state
   Timestamp created_at{};
   Timestamp updated_at{};
-  bool ended = false;  // reached a final state
   std::vector<SlaClock> slas;
   std::vector<PendingTimer> timers;
   std::vector<Incident> incidents;

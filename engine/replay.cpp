@@ -19,7 +19,8 @@ void compare(const Instance& stored, const Instance& replayed, std::vector<std::
   }
   if (stored.ended != replayed.ended) out.push_back("ended differs");
   if (stored.data != replayed.data) {
-    out.push_back("data: stored " + text(stored.data) + ", replayed " + text(replayed.data));
+    out.push_back("data: stored " + text(stored.data.to_object()) + ", replayed " +
+                  text(replayed.data.to_object()));
   }
   if (stored.timers != replayed.timers) {
     out.push_back("pending timers differ (stored " + std::to_string(stored.timers.size()) +

@@ -65,14 +65,14 @@ class Machine {
   // `data_source`: the data of the instance being stepped, when out.instance does not have it
   // yet (see step()): the machine reads it there and copies it on the first write.
   Machine(const Definition& def, const StepContext& ctx, Timestamp now, Outcome& out,
-          const boost::json::object* data_source = nullptr)
+          const Data* data_source = nullptr)
       : def_(def), ctx_(ctx), now_(now), out_(out), inst_(out.instance), data_source_(data_source) {
     out_.history.reserve(8);  // a step writes 2 to 15 entries: grow once or twice, not 4 times
   }
 
   // ---- entry points -----------------------------------------------------------------------
 
-  void begin(boost::json::object data) {
+  void begin(Data data) {
     inst_.workflow = def_.name;
     inst_.created_at = now_;
     inst_.data = std::move(data);
@@ -116,21 +116,16 @@ class Machine {
  private:
   // ---- small helpers ----------------------------------------------------------------------
 
-  const boost::json::object& data() const {
-    return data_source_ != nullptr ? *data_source_ : inst_.data;
-  }
+  const Data& data() const { return data_source_ != nullptr ? *data_source_ : inst_.data; }
 
-  // The instance's data, to change. The first call copies it from the source into a table with
+  // The instance's data, to change. The first call copies it from the source into an array with
   // room for exactly `added` more fields: idle instances are most of memory, so `data` holds no
-  // slack, and copying once into the right size spares copying the table and then rebuilding it
-  // larger (which allocated every key a second time).
-  boost::json::object& writable_data(std::size_t added) {
+  // slack, and copying once into the right size spares copying and then growing it.
+  Data& writable_data(std::size_t added) {
     if (data_source_ != nullptr && added == 0) {
-      inst_.data = *data_source_;  // the copy constructor's table is exact, and it is the fastest
+      inst_.data = *data_source_;  // the copy is exact
     } else if (data_source_ != nullptr) {
-      boost::json::object copy(data_source_->size() + added, inst_.data.storage());
-      copy.insert(data_source_->begin(), data_source_->end());
-      inst_.data = std::move(copy);
+      inst_.data = Data(*data_source_, added);
     }
     data_source_ = nullptr;
     return inst_.data;
@@ -287,19 +282,13 @@ class Machine {
       if (!v) continue;
       values.emplace_back(&field, std::move(*v));
     }
-    // Idle instances are most of memory, so `data` grows to exactly the fields it will hold, not
-    // by half again as boost::json::object::reserve does. Usually the first write of the step
-    // makes the table of the right size; otherwise a fresh table of the exact size, with the
-    // values moved over (only the keys are copied).
+    // Idle instances are most of memory, so `data` grows to exactly the fields it will hold.
+    // Usually the first write of the step makes the array of the right size; otherwise it moves
+    // to one of the exact size.
     std::size_t added = 0;
     for (const auto& [field, v] : values) added += !v.is_null() && !data().contains(*field);
-    boost::json::object& stored = writable_data(added);
-    if (stored.size() + added > stored.capacity()) {
-      boost::json::object grown(stored.storage());
-      grown.reserve(stored.size() + added);  // exact from empty
-      for (auto& kv : stored) grown.emplace(kv.key(), std::move(kv.value()));
-      stored = std::move(grown);
-    }
+    Data& stored = writable_data(added);
+    if (stored.size() + added > stored.capacity()) stored.reserve(stored.size() + added);
     boost::json::object changed;
     for (auto& [field, v] : values) {
       const FieldSchema* schema = def_.data.find(*field);
@@ -588,7 +577,7 @@ class Machine {
       incident("unknown state '" + name + "'");
       return;
     }
-    inst_.state = name;
+    inst_.state = def_.interned_name_of(*s);
     run_actions(s->entry, ev);
     if (s->final) {
       inst_.ended = true;
@@ -737,7 +726,7 @@ class Machine {
       fire_escalation(timer, lateness);
       return;
     }
-    const State* s = def_.find_state(timer.state.str());
+    const State* s = def_.find_state(timer.state);
     if (s == nullptr || inst_.state != timer.state ||
         timer.index >= static_cast<int>(s->timers.size())) {
       history("not_handled", "timer #" + std::to_string(id) + " belongs to a state the case left");
@@ -1027,8 +1016,8 @@ class Machine {
   Timestamp now_;
   Outcome& out_;
   Instance& inst_;
-  const boost::json::object* data_source_;  // not null: inst_.data is not filled in yet
-  std::vector<Event> raised_;               // events raised and not yet handled, oldest first
+  const Data* data_source_;    // not null: inst_.data is not filled in yet
+  std::vector<Event> raised_;  // events raised and not yet handled, oldest first
   mutable std::array<std::pair<const std::string*, const BusinessCalendar*>, 4> calendar_cache_{};
   mutable std::size_t calendars_seen_ = 0;
   bool schema_known_ = false;       // event_schema(): the last event name asked about...
@@ -1097,12 +1086,13 @@ Outcome start(const Definition& def, std::string id, const boost::json::object& 
     out.error = "data: " + problem;
     return out;
   }
-  // The start data with the schema's defaults, in a table of exactly its size (idle instances
+  // The start data with the schema's defaults, in an array of exactly its size (idle instances
   // are most of memory); the machine takes it over without another copy.
   std::size_t absent = 0;
   for (const auto& f : def.data.fields) absent += f.default_value && !data.contains(f.name);
-  boost::json::object with_defaults(data.size() + absent);
-  for (const auto& kv : data) with_defaults.emplace(kv.key(), kv.value());
+  Data with_defaults;
+  with_defaults.reserve(data.size() + absent);
+  for (const auto& kv : data) with_defaults.emplace(std::string_view(kv.key()), kv.value());
   for (const auto& f : def.data.fields) {
     if (f.default_value &&
         (!with_defaults.contains(f.name) || with_defaults.at(f.name).is_null())) {

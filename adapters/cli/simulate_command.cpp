@@ -154,19 +154,19 @@ bool same_value(const boost::json::value& expected, const boost::json::value& fo
   return expected == found;
 }
 
-const boost::json::value* walk(const boost::json::object& data, const std::string& path) {
-  const boost::json::object* at = &data;
-  std::size_t from = 0;
-  while (true) {
+const boost::json::value* walk(const Data& data, const std::string& path) {
+  const auto first_dot = path.find('.');
+  const boost::json::value* at = data.if_contains(std::string_view(path).substr(0, first_dot));
+  std::size_t from = first_dot;
+  while (at != nullptr && from != std::string::npos) {
+    if (!at->is_object()) return nullptr;
+    ++from;
     const auto dot = path.find('.', from);
-    const std::string part = path.substr(from, dot == std::string::npos ? dot : dot - from);
-    auto it = at->find(part);
-    if (it == at->end()) return nullptr;
-    if (dot == std::string::npos) return &it->value();
-    if (!it->value().is_object()) return nullptr;
-    at = &it->value().as_object();
-    from = dot + 1;
+    at = at->as_object().if_contains(
+        std::string_view(path).substr(from, dot == std::string::npos ? dot : dot - from));
+    from = dot;
   }
+  return at;
 }
 
 std::string count(int n, const std::string& noun) {

@@ -87,10 +87,10 @@ int run_verify(const VerifyOptions& o) {
       }
       if (o.format == "json") {
         instances.push_back({{"id", in.id},
-                             {"workflow", in.workflow},
-                             {"state", in.state},
+                             {"workflow", in.workflow.str()},
+                             {"state", in.state.str()},
                              {"revision", in.revision},
-                             {"data", in.data},
+                             {"data", in.data.to_object()},
                              {"inputs", std::move(inputs)}});
       }
     }

@@ -210,22 +210,28 @@ class Evaluator {
     if (n.name == "now") return ok(Value{ctx_.now});
     if (is_root(n)) {
       const Root root = root_of(n.name);
-      if (root.object == nullptr) return fail(n, n.name + " fields are not available here");
-      return ok(Value{*root.object});
+      if (!root.available()) return fail(n, n.name + " fields are not available here");
+      return ok(Value{root.data != nullptr ? root.data->to_object() : *root.object});
     }
     return fail(n, "unknown identifier '" + n.name + "'");
   }
 
   struct Root {
     const boost::json::object* object = nullptr;
+    const Data* data = nullptr;  // instead of `object`, for `data`
     const Schema* schema = nullptr;
+
+    bool available() const { return object != nullptr || data != nullptr; }
+    const boost::json::value* find(std::string_view key) const {
+      return data != nullptr ? data->if_contains(key) : object->if_contains(key);
+    }
   };
 
   Root root_of(std::string_view name) const {
-    if (name == "data") return {ctx_.data, ctx_.data_schema};
-    if (name == "event") return {ctx_.event, ctx_.event_schema};
-    if (name == "body") return {ctx_.body, nullptr};
-    return {ctx_.instance, nullptr};
+    if (name == "data") return {nullptr, ctx_.data, ctx_.data_schema};
+    if (name == "event") return {ctx_.event, nullptr, ctx_.event_schema};
+    if (name == "body") return {ctx_.body, nullptr, nullptr};
+    return {ctx_.instance, nullptr, nullptr};
   }
 
   static bool is_root(const Node& n) {
@@ -241,7 +247,7 @@ class Evaluator {
   // Finds the JSON behind `data.f`, `event.f` or `instance.f`, or the error that it cannot exist.
   std::variant<FieldSlot, EvalResult> root_field(const Node& root, const Node& n) const {
     const Root r = root_of(root.name);
-    if (r.object == nullptr) return fail(root, root.name + " fields are not available here");
+    if (!r.available()) return fail(root, root.name + " fields are not available here");
     FieldSlot slot;
     if (root.name == "instance") {
       const InstanceField* field = find_instance_field(n.name);
@@ -252,7 +258,7 @@ class Evaluator {
       if (field == nullptr) return fail(n, root.name + " has no field '" + n.name + "'");
       slot.type = field->type;
     }
-    slot.json = r.object->if_contains(n.name);
+    slot.json = r.find(n.name);
     return slot;
   }
 

@@ -52,6 +52,7 @@
 #include <variant>
 #include <vector>
 
+#include "engine/data.h"
 #include "engine/schema.h"
 #include "engine/time.h"
 
@@ -137,7 +138,7 @@ Type check(const Node& root, const CheckScope& scope, std::vector<Error>& errors
 // ---- Evaluate ---------------------------------------------------------------------------------
 
 struct EvalContext {
-  const boost::json::object* data = nullptr;
+  const Data* data = nullptr;  // the instance's
   const Schema* data_schema = nullptr;
   const boost::json::object* event = nullptr;
   const Schema* event_schema = nullptr;

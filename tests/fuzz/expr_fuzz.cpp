@@ -92,12 +92,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
 
   const Schema data = data_schema();
   const Schema event = event_schema();
-  const boost::json::object data_json = boost::json::parse(R"({
+  const Data data_json = boost::json::parse(R"({
       "phone": "13800000000", "channel": "agency", "received_at": "2026-11-20T09:00:00Z",
       "score": 4, "ratio": 0.5, "active": true, "goal": "1d4h",
       "tags": ["a", 2, [3.5, null]], "meta": {"k": "v", "n": null, "deep": {"x": 2}}
   })")
-                                            .as_object();
+                             .as_object();
   const boost::json::object event_json =
       boost::json::parse(R"({"score": 2, "agent": "li"})").as_object();
   const boost::json::object instance_json = boost::json::parse(R"({

@@ -85,12 +85,12 @@ class EvaluatorTest : public ::testing::Test {
     s.fields.push_back(field("score", FieldType::int_));
     return s;
   }();
-  boost::json::object data_ = boost::json::parse(R"({
+  Data data_ = boost::json::parse(R"({
       "phone": "13800000000", "channel": "agency", "received_at": "2026-11-20T09:00:00Z",
       "summary": "noisy neighbour", "score": 4, "reopened": 1, "ratio": 0.5, "active": true,
       "goal": "1d4h", "tags": ["a", "b"], "meta": {"k": "v", "n": null, "deep": {"x": 2}}
   })")
-                                  .as_object();
+                   .as_object();
   boost::json::object event_ = boost::json::parse(R"({"score": 2})").as_object();
   boost::json::object instance_ = boost::json::parse(R"({
       "id": "c-1", "state": "in_progress", "workflow": "complaint", "version": 3,
