@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -21,6 +22,7 @@
 #include <csignal>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -99,11 +101,16 @@ struct Server::Impl {
         handler(std::move(h)),
         ioc(std::max(1, options.io_threads)),
         acceptor(asio::make_strand(ioc)),
-        signals(ioc) {}
+        signals(ioc) {
+    if (options.request_threads > 0) {
+      requests.emplace(static_cast<std::size_t>(options.request_threads));
+    }
+  }
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<Session> session);
   asio::awaitable<void> reject_over_cap(tcp::socket socket);
+  HttpResponse handle(HttpRequest&& request) const;
   asio::awaitable<bool> write_error(beast::tcp_stream& stream, const HttpError& error,
                                     unsigned version);
   void begin_stop();
@@ -116,6 +123,7 @@ struct Server::Impl {
   asio::signal_set signals;
   std::uint16_t bound_port = 0;
   std::vector<std::thread> threads;
+  std::optional<asio::thread_pool> requests;  // request_threads > 0
 
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> accepted{0};
@@ -151,6 +159,16 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     active.fetch_add(1);
     auto executor = session->stream.get_executor();
     asio::co_spawn(executor, serve(std::move(session)), asio::detached);
+  }
+}
+
+HttpResponse Server::Impl::handle(HttpRequest&& request) const {
+  try {
+    return handler(std::move(request));
+  } catch (const std::exception&) {
+    // The request handler (RequestHandler) logs and converts its own failures; this is the last
+    // line for a bare RequestFunction.
+    return error_response(500, "internal", "internal error");
   }
 }
 
@@ -227,13 +245,18 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
     }
 
     const bool client_keep_alive = parser.get().keep_alive();
+    HttpRequest request = detail::from_beast(parser.release(), remote);
     HttpResponse response;
-    try {
-      response = handler(detail::from_beast(parser.release(), remote));
-    } catch (const std::exception&) {
-      // The request handler (RequestHandler) logs and converts its own failures; this is the
-      // last line for a bare RequestFunction.
-      response = error_response(500, "internal", "internal error");
+    if (requests && !(options.runs_inline && options.runs_inline(request))) {
+      // On a request thread; this coroutine resumes on the session's strand with the answer.
+      response = co_await asio::co_spawn(
+          requests->get_executor(),
+          [this, &request]() -> asio::awaitable<HttpResponse> {
+            co_return handle(std::move(request));
+          },
+          asio::use_awaitable);
+    } else {
+      response = handle(std::move(request));
     }
     const bool keep_alive = client_keep_alive && !stopping.load() &&
                             !iequals(response.headers.get("Connection").value_or(""), "close");
@@ -339,6 +362,8 @@ void Server::wait() {
   for (auto& thread : impl_->threads) {
     if (thread.joinable()) thread.join();
   }
+  // Every connection has ended, so no request is left on the request threads.
+  if (impl_->requests) impl_->requests->join();
 }
 
 ServerStats Server::stats() const {

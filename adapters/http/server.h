@@ -38,9 +38,19 @@ struct ListenAddress {
 // sets *error to what is wrong, e.g. "listen address 'x:99999': port must be 0-65535".
 std::optional<ListenAddress> parse_listen_address(std::string_view text, std::string* error);
 
+// Called on the session's thread before its request is handled: true runs the request right
+// there on the I/O thread, false hands it to the request threads (ServerOptions).
+using RunsInline = std::function<bool(const HttpRequest&)>;
+
 struct ServerOptions {
   ListenAddress listen;
   int io_threads = 2;
+  // Threads for requests that may wait (for a commit, a database round trip). 0: every request
+  // runs on the I/O thread that read it. Otherwise a request runs on an I/O thread only when
+  // `runs_inline` says so (a quick read), and on one of these threads else; its connection's
+  // coroutine resumes when the answer is ready, so a waiting request holds no I/O thread.
+  int request_threads = 0;
+  RunsInline runs_inline;
   std::size_t body_limit = 1024 * 1024;
   std::size_t header_limit = 16 * 1024;
   std::chrono::milliseconds header_timeout{10'000};
@@ -51,8 +61,9 @@ struct ServerOptions {
   bool handle_signals = false;
 };
 
-// Called on an I/O thread, concurrently for different connections; must be thread-safe. Slow
-// work here holds one of the io_threads, not the connection's timeouts.
+// Called on an I/O thread or a request thread (ServerOptions::request_threads), concurrently for
+// different connections; must be thread-safe. Slow work holds the thread it runs on, not the
+// connection's timeouts.
 using RequestFunction = std::function<HttpResponse(HttpRequest&&)>;
 
 struct ServerStats {

@@ -148,6 +148,15 @@ class ServerTest : public ::testing::Test {
     return *server_;
   }
 
+  // The /slow request in flight when the server stopped: answered, and told the connection ends.
+  static void expect_slow_answered_and_closed(Client& busy) {
+    const auto response = busy.read_response();
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "finished");
+    EXPECT_TRUE(response->has_header("Connection: close"));
+  }
+
   // Waits for the server's threads, failing (not hanging) if shutdown does not complete.
   void expect_shutdown_completes() {
     auto done = std::async(std::launch::async, [this] { server_->wait(); });
@@ -313,16 +322,56 @@ TEST_F(ServerTest, GracefulShutdownFinishesTheRequestInFlight) {
   EXPECT_TRUE(idle.closed_by_server());
   release_.set_value();
 
-  const auto response = busy.read_response();
-  ASSERT_TRUE(response.has_value());
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->body, "finished");
-  EXPECT_TRUE(response->has_header("Connection: close"));
+  expect_slow_answered_and_closed(busy);
   EXPECT_TRUE(busy.closed_by_server());
   expect_shutdown_completes();
   Client late(port);
   EXPECT_FALSE(late.connected());
   EXPECT_EQ(late.connect_errno(), ECONNREFUSED);
+}
+
+// Sends one request and returns the answer's body; "(no answer)" when none came in time.
+std::string body_of(Client& client, std::string_view method, std::string_view target,
+                    std::string_view body = {}) {
+  client.send(client.request(method, target, body));
+  const auto response = client.read_response();
+  return response ? response->body : "(no answer)";
+}
+
+// With request threads, a request that waits (here /slow, sent with POST semantics: not inline)
+// holds no I/O thread: with a single I/O thread, a quick GET is still answered meanwhile.
+TEST_F(ServerTest, AWaitingRequestOnARequestThreadHoldsNoIoThread) {
+  options_.io_threads = 1;
+  options_.request_threads = 2;
+  options_.runs_inline = [](const HttpRequest& r) { return r.target != "/slow"; };
+  Server& server = start();
+  Client busy(server.port());
+  busy.send(busy.request("GET", "/slow"));
+  entered_.get_future().wait();
+
+  Client quick(server.port());
+  EXPECT_EQ(body_of(quick, "GET", "/v1/instances/a"), "instance a");
+
+  release_.set_value();
+  const auto finished = busy.read_response();
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->body, "finished");
+  // The same connection goes on after a request thread answered it.
+  EXPECT_EQ(body_of(busy, "POST", "/v1/echo", "again"), "again");
+}
+
+// Without the inline rule every request runs on a request thread, and graceful shutdown still
+// lets the one in flight finish.
+TEST_F(ServerTest, GracefulShutdownWaitsForARequestOnARequestThread) {
+  options_.request_threads = 1;
+  Server& server = start();
+  Client busy(server.port());
+  busy.send(busy.request("GET", "/slow"));
+  entered_.get_future().wait();
+  server.stop();
+  release_.set_value();
+  expect_slow_answered_and_closed(busy);
+  expect_shutdown_completes();
 }
 
 TEST_F(ServerTest, SigtermStopsTheServer) {
