@@ -146,8 +146,7 @@ int serve(const ServeOptions& o) {
   // is a round trip, so it goes to the request threads too.
   server_options.io_threads = o.io_threads;
   server_options.request_threads = o.request_threads;
-  if (!options.store_url.starts_with("postgresql:") &&
-      !options.store_url.starts_with("postgres:")) {
+  if (!node->store_is_shared()) {
     server_options.runs_inline = [](const http::HttpRequest& r) {
       return r.method == "GET" || r.method == "HEAD";
     };

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "adapters/sql/sql_store.h"
+#include "adapters/sql/store_url.h"
 #include "adapters/yaml/config_loader.h"
 #include "adapters/yaml/workflow_files.h"
 #include "adapters/yaml/workflow_loader.h"
@@ -60,11 +61,14 @@ std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags)
     diags.error(options.store_url, {}, e.what());
     return nullptr;
   }
+  // Opened above, so valid; nullopt for "memory:", which is no SQL store.
+  const auto url = sql::parse_store_url(options.store_url, nullptr);
+  node->store_is_shared_ = url && url->dialect == sql::Dialect::postgresql;
   WorkerOptions worker_options = options.worker;
   if (!worker_options.remember_instances) {
     // SQLite is written by this node alone, so committed instances can stay in memory; a
     // PostgreSQL store is shared by nodes, and each step reads the instance afresh.
-    const bool sqlite = options.store_url.rfind("sqlite:", 0) == 0;
+    const bool sqlite = url && url->dialect == sql::Dialect::sqlite;
     worker_options.remember_instances = sqlite ? 10'000 : 0;
   }
   node->worker_ = std::make_unique<Worker>(*node->store_, *node->clock_, node->context_,

@@ -38,6 +38,10 @@ class Node {
   ~Node();
 
   Store& store() { return *store_; }
+  // True for a PostgreSQL store, which several nodes may share: every read is a round trip and
+  // what this node holds in memory may be stale. False for SQLite and memory, which this node
+  // alone writes.
+  bool store_is_shared() const { return store_is_shared_; }
   Worker& worker() { return *worker_; }
   const Config* config() const { return config_ ? &*config_ : nullptr; }
   const StepContext& context() const { return context_; }
@@ -64,6 +68,7 @@ class Node {
   std::unique_ptr<ConfigCalendars> calendars_;
   std::unique_ptr<ConfigDirectory> directory_;
   std::unique_ptr<Store> store_;
+  bool store_is_shared_ = false;
   std::unique_ptr<Clock> own_clock_;
   const Clock* clock_ = nullptr;
   StepContext context_;
