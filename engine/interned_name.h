@@ -1,6 +1,5 @@
 #pragma once
 
-#include <boost/json/value.hpp>
 #include <string>
 #include <string_view>
 
@@ -50,12 +49,6 @@ class InternedName {
   }
   friend std::string operator+(const InternedName& a, const char* b) {
     return a + std::string_view(b);
-  }
-
-  // A name is written to JSON as its text.
-  friend void tag_invoke(const boost::json::value_from_tag&, boost::json::value& json,
-                         const InternedName& name) {
-    json = boost::json::string(*name.text_);
   }
 
   // Equal texts share one copy, so names compare by address.
