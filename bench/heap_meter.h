@@ -69,4 +69,10 @@ class HeapMeter {
   Mallctl mallctl_;
 };
 
+// The process's one meter (it looks jemalloc up once).
+inline const HeapMeter& heap() {
+  static const HeapMeter meter;
+  return meter;
+}
+
 }  // namespace ombud::bench

@@ -73,12 +73,7 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-const bench::HeapMeter& heap() {
-  static const bench::HeapMeter meter;
-  return meter;
-}
-
-std::size_t heap_bytes() { return heap().in_use(); }
+std::size_t heap_bytes() { return bench::heap().in_use(); }
 
 void print_diagnostics(const Diagnostics& diags) {
   for (const auto& d : diags.items()) std::fprintf(stderr, "%s\n", d.to_string().c_str());
@@ -494,7 +489,7 @@ int run(int argc, char** argv) {
   std::printf(
       "idle complaint (waiting_customer), %zu instances: %.0f bytes/instance "
       "(%s growth; sizeof(Instance) = %zu)\n",
-      idle.count, idle.bytes_per_instance, heap().measure(), sizeof(Instance));
+      idle.count, idle.bytes_per_instance, bench::heap().measure(), sizeof(Instance));
   std::printf(
       "  shape: data %zu fields (capacity %zu), %zu SLA clocks (capacity %zu, sizeof %zu), "
       "%zu timers (capacity %zu, sizeof %zu), %zu incidents\n",

@@ -95,12 +95,7 @@ class LazyCancelQueue {
   std::uint64_t next_seq_ = 0;
 };
 
-const bench::HeapMeter& heap() {
-  static const bench::HeapMeter meter;
-  return meter;
-}
-
-std::size_t heap_in_use() { return heap().in_use(); }
+std::size_t heap_in_use() { return bench::heap().in_use(); }
 
 struct Workload {
   std::vector<Timestamp> dues;         // within a 10-minute window, in insertion order
@@ -241,7 +236,7 @@ int run(int argc, char** argv) {
   row("pop all (batches of 256), ns/op", ours, base, &Run::pop_ns, "");
   std::printf("%-36s %12s %12.1f %11s  %s\n", "pop of cancelled entries, ns/op", "-",
               median(base, &Run::stale_ns), "", "(what lazy cancel defers; TimerQueue has none)");
-  std::printf("\nmemory (%s delta)\n", heap().measure());
+  std::printf("\nmemory (%s delta)\n", bench::heap().measure());
   row("bytes/timer, 1M queued", ours, base, &Run::bytes_full, "(>1 = we are smaller)");
   row("bytes/timer, after cancelling all", ours, base, &Run::bytes_cancelled,
       "(the baseline's heap still holds every entry)");
