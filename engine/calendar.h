@@ -97,7 +97,8 @@ class BusinessCalendar {
                 std::span<std::optional<Timestamp>> out) const;
 
   // The open time within [a, b); zero when b <= a. Exact to the millisecond, for any span
-  // (the cost grows with the number of open days in it).
+  // (the cost grows with the number of holidays, make-up days and offset changes in it, not with
+  // its length: whole days and weeks of weekly hours are summed, not walked).
   Millis working_time(Timestamp a, Timestamp b) const;
 
  private:

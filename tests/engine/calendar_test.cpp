@@ -5,6 +5,7 @@
 #include <date/tz.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -691,6 +692,216 @@ TEST(BusinessCalendar, IsOpenAndNextOpenAgreeWithWorkingTime) {
       EXPECT_GE(*open, t);
       EXPECT_TRUE(c.cal.is_open(*open));
       EXPECT_EQ(c.cal.working_time(t, *open), Millis(0));
+    }
+  }
+}
+
+// ---- Against a reference: the fast paths over whole days and weeks
+// --------------------------------
+
+// A straightforward model of a calendar over a window of time, minute by minute, written only from
+// the spec and date/tz: every offset change and every shift boundary falls on a whole minute, so
+// a UTC minute is open or closed as a whole. From it, open time is a prefix sum and every answer
+// is a search, with none of the calendar's shortcuts (skipping whole days and weeks, counting
+// open days by the week, the tables of special days and offsets).
+class MinuteModel {
+ public:
+  MinuteModel(const CalendarSpec& spec, Timestamp first, Timestamp last)
+      : first_ms_(first.time_since_epoch().count()) {
+    const date::time_zone* zone = date::locate_zone(spec.timezone);
+    const auto minutes_total = static_cast<std::size_t>((last - first).count() / kMinute);
+    open_before_.assign(minutes_total + 1, 0);
+    offset_.resize(minutes_total);
+    date::sys_info info = zone->get_info(first);
+    for (std::size_t m = 0; m < minutes_total; ++m) {
+      const Timestamp t = first + Millis(static_cast<std::int64_t>(m) * kMinute);
+      if (t >= info.end) info = zone->get_info(t);
+      offset_[m] = std::chrono::duration_cast<Millis>(info.offset).count();
+      const std::int64_t local = t.time_since_epoch().count() + offset_[m];
+      const std::int64_t local_day = floor_div(local, kDay);
+      const bool open = open_at(spec, local_day, (local - local_day * kDay) / kMinute);
+      open_before_[m + 1] = open_before_[m] + (open ? 1 : 0);
+      if (open) open_days_.push_back(local_day);  // ascending, with repeats
+    }
+  }
+
+  Millis working_time(Timestamp a, Timestamp b) const {
+    if (b <= a) return Millis(0);
+    return Millis(open_before(ms(b)) - open_before(ms(a)));
+  }
+
+  // The earliest instant by which `open` of open time has passed since t (open > 0).
+  Timestamp add_open(Timestamp t, std::int64_t open) const {
+    const std::int64_t target = open_before(ms(t)) + open;
+    // The minute in which the count reaches the target: the first m with open_before_[m + 1] *
+    // kMinute >= target.
+    const std::int64_t whole = (target + kMinute - 1) / kMinute;
+    const auto it = std::lower_bound(open_before_.begin(), open_before_.end(), whole);
+    EXPECT_NE(it, open_before_.end()) << "the model's window is too short";
+    const auto m = static_cast<std::int64_t>(it - open_before_.begin()) - 1;
+    return at_ms(first_ms_ + m * kMinute + (target - (whole - 1) * kMinute));
+  }
+
+  Timestamp next_open(Timestamp t) const {
+    const std::size_t m = minute(ms(t));
+    if (open_before_[m + 1] > open_before_[m]) return t;
+    const auto it = std::upper_bound(open_before_.begin(), open_before_.end(), open_before_[m]);
+    return at_ms(first_ms_ + static_cast<std::int64_t>(it - open_before_.begin() - 1) * kMinute);
+  }
+
+  // add(start, d) as calendar.h words it.
+  Timestamp add(Timestamp start, Duration d) const {
+    if (d.is_zero()) return start;
+    Timestamp from = start;
+    if (d.days > 0) {
+      const Timestamp open = next_open(start);
+      const std::int64_t local = ms(open) + offset_[minute(ms(open))];
+      std::int64_t day = floor_div(local, kDay);
+      const std::int64_t time_of_day = local - day * kDay;
+      for (std::int64_t counted = 0; counted < d.days; ++counted) {
+        day = *std::upper_bound(open_days_.begin(), open_days_.end(), day);
+      }
+      from = first_instant_at_or_after(day * kDay + time_of_day);
+    }
+    return d.clock.count() == 0 ? next_open(from) : add_open(from, d.clock.count());
+  }
+
+ private:
+  static constexpr std::int64_t kMinute = 60'000;
+  static constexpr std::int64_t kDay = 86'400'000;
+
+  static std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    return a / b - (a % b < 0 ? 1 : 0);
+  }
+  static std::int64_t ms(Timestamp t) { return t.time_since_epoch().count(); }
+  static Timestamp at_ms(std::int64_t v) { return Timestamp(Millis(v)); }
+
+  static bool open_at(const CalendarSpec& spec, std::int64_t local_day, std::int64_t minute) {
+    const date::sys_days day{date::days(local_day)};
+    const std::vector<TimeRange>* hours = nullptr;
+    for (const CalendarSpec::Workday& w : spec.workdays) {
+      if (w.day == day) hours = w.hours.empty() ? &spec.hours[0] : &w.hours;
+    }
+    if (hours == nullptr) {
+      for (const CalendarSpec::DayRange& h : spec.holidays) {
+        if (h.first <= day && day <= h.last) return false;
+      }
+      hours = &spec.hours[date::weekday(day).iso_encoding() - 1];
+    }
+    for (const TimeRange& r : *hours) {
+      if (r.start_minute <= minute && minute < r.end_minute) return true;
+    }
+    return false;
+  }
+
+  std::size_t minute(std::int64_t t) const {
+    const std::int64_t m = floor_div(t - first_ms_, kMinute);
+    EXPECT_TRUE(m >= 0 && static_cast<std::size_t>(m) < offset_.size())
+        << "the model's window is too short";
+    return static_cast<std::size_t>(m);
+  }
+
+  // Open time in [window start, t).
+  std::int64_t open_before(std::int64_t t) const {
+    const std::size_t m = minute(t);
+    const std::int64_t start = first_ms_ + static_cast<std::int64_t>(m) * kMinute;
+    return open_before_[m] * kMinute + (open_before_[m + 1] - open_before_[m]) * (t - start);
+  }
+
+  // The first instant whose wall-clock time is `local` or later: the local time itself, its first
+  // occurrence when repeated, and the instant the clocks jump over it when it does not exist.
+  Timestamp first_instant_at_or_after(std::int64_t local) const {
+    for (std::int64_t m = minute(local - 2 * kDay);; ++m) {
+      const std::int64_t start = first_ms_ + m * kMinute;
+      const std::int64_t t = std::max(start, local - offset_[static_cast<std::size_t>(m)]);
+      if (t < start + kMinute) return at_ms(t);
+    }
+  }
+
+  std::int64_t first_ms_;
+  std::vector<std::int64_t> open_before_;  // open minutes before minute m of the window
+  std::vector<std::int64_t> offset_;       // UTC offset in ms during minute m
+  std::vector<std::int64_t> open_days_;    // the local day of each open minute
+};
+
+struct ModelCase {
+  std::string name;
+  CalendarSpec spec;
+};
+
+std::vector<ModelCase> model_cases() {
+  std::vector<ModelCase> out;
+  // Split shifts, a holiday week and a make-up Saturday, across both DST changes.
+  CalendarSpec ny = spec("ny", "America/New_York");
+  open_weekdays(ny, {range(8, 30, 12, 0), range(13, 0, 17, 30)});
+  ny.holidays.push_back({day(2026, 3, 2), day(2026, 3, 6)});
+  ny.holidays.push_back({day(2026, 10, 26), day(2026, 11, 3)});
+  ny.workdays.push_back({day(2026, 3, 7), {range(10, 0, 14, 0)}});
+  ny.workdays.push_back({day(2026, 11, 1), {}});
+  out.push_back({"new york split shifts", ny});
+  // Hours inside the hours that DST skips or repeats, on every day.
+  out.push_back({"new york nights", every_day("nights", "America/New_York",
+                                              {range(0, 30, 2, 30), range(22, 0, 24, 0)})});
+  out.push_back(
+      {"new york 02:00-03:00", every_day("gap", "America/New_York", {range(2, 0, 3, 0)})});
+  out.push_back({"new york 24h", every_day("24h", "America/New_York", {range(0, 0, 24, 0)})});
+  // Split shifts on weekdays, a short Saturday, the night hours of the change days on Sundays.
+  CalendarSpec berlin = spec("berlin", "Europe/Berlin");
+  open_weekdays(berlin, {range(7, 0, 11, 0), range(12, 0, 16, 0), range(17, 0, 19, 0)});
+  berlin.hours[5] = {range(9, 0, 13, 0)};
+  berlin.hours[6] = {range(1, 0, 4, 0)};
+  berlin.holidays.push_back({day(2026, 3, 30), day(2026, 4, 6)});
+  berlin.workdays.push_back({day(2026, 4, 4), {range(2, 0, 3, 0)}});
+  out.push_back({"berlin", berlin});
+  // The 2026 holidays of the head office with their make-up days, and a long holiday in summer.
+  CalendarSpec office = national_day_spec();
+  office.holidays.push_back({day(2026, 2, 15), day(2026, 2, 23)});
+  office.holidays.push_back({day(2026, 7, 1), day(2026, 8, 31)});
+  office.workdays.push_back({day(2026, 2, 14), {range(9, 0, 12, 0), range(13, 30, 17, 0)}});
+  office.workdays.push_back({day(2026, 2, 28), {}});
+  office.workdays.push_back({day(2026, 8, 5), {range(9, 0, 9, 30)}});
+  out.push_back({"shanghai office", office});
+  return out;
+}
+
+TEST(BusinessCalendar, AgreesWithAMinuteByMinuteModel) {
+  const Timestamp window_start = at("2025-12-01T00:00:00Z");
+  const Timestamp window_end = at("2027-12-01T00:00:00Z");
+  for (const ModelCase& c : model_cases()) {
+    const BusinessCalendar cal = make_ok(c.spec);
+    const MinuteModel model(c.spec, window_start, window_end);
+    Instants random;
+    std::mt19937_64 rng(7);
+    const auto pick = [&](std::int64_t max) {
+      return std::uniform_int_distribution<std::int64_t>(0, max)(rng);
+    };
+    for (int i = 0; i < 400; ++i) {
+      Timestamp a = random.next();
+      // Every fourth start on a whole hour, so that starts on shift boundaries are common.
+      if (i % 4 == 0) a -= Millis(a.time_since_epoch().count() % 3'600'000);
+      const Timestamp b = a + random.span();
+      SCOPED_TRACE(c.name + ": a=" + format_timestamp(a) + " b=" + format_timestamp(b));
+      EXPECT_EQ(cal.working_time(a, b), model.working_time(a, b));
+
+      // Up to about three weeks of open time, on whole minutes or not.
+      std::int64_t open = pick(120LL * 3'600'000);
+      if (i % 2 == 0) open -= open % 60'000;
+      const Duration clock{0, Millis(open)};
+      EXPECT_EQ(cal.add(a, clock), model.add(a, clock)) << "+ " << open << " ms";
+      const Duration days{pick(12), Millis(i % 3 == 0 ? 0 : pick(20LL * 3'600'000))};
+      EXPECT_EQ(cal.add(a, days), model.add(a, days))
+          << "+ " << days.days << " days " << days.clock.count() << " ms";
+
+      std::vector<Millis> open_times;
+      for (std::int64_t k = pick(5); k >= 0; --k) open_times.emplace_back(pick(80LL * 3'600'000));
+      if (i % 3 == 0) open_times.push_back(open_times.front());  // equal ones
+      std::sort(open_times.begin(), open_times.end());
+      std::vector<std::optional<Timestamp>> each(open_times.size());
+      cal.add_each(a, open_times, each);
+      for (std::size_t k = 0; k < open_times.size(); ++k) {
+        EXPECT_EQ(each[k], model.add(a, Duration{0, open_times[k]}))
+            << "add_each + " << open_times[k].count() << " ms";
+      }
     }
   }
 }
