@@ -75,14 +75,18 @@ bool is_integral(const boost::json::value& value) {
   return false;
 }
 
+// `show` spells the amount, and is called only when a bound is broken: most values are checked
+// on every step, and are within bounds.
+template <typename Show>
 std::string check_bounds(const FieldSchema& field, double amount, std::string_view what,
-                         const std::string& shown) {
+                         const Show& show) {
+  const bool below = field.min && amount < *field.min;
+  const bool above = field.max && amount > *field.max;
+  if (!below && !above) return {};
+  const std::string shown = show();
   const std::string subject = what.empty() ? shown : std::string(what) + " " + shown;
-  if (field.min && amount < *field.min)
-    return subject + " is below min " + format_bound(*field.min);
-  if (field.max && amount > *field.max)
-    return subject + " is above max " + format_bound(*field.max);
-  return {};
+  if (below) return subject + " is below min " + format_bound(*field.min);
+  return subject + " is above max " + format_bound(*field.max);
 }
 
 std::string mismatch(const FieldSchema& field, const boost::json::value& value) {
@@ -131,23 +135,25 @@ std::string check_field_value(const FieldSchema& field, const boost::json::value
   // Null is how an optional field is left unset.
   if (value.is_null()) return field.required ? mismatch(field, value) : std::string();
   switch (field.type) {
-    case FieldType::string:
+    case FieldType::string: {
       if (!value.is_string()) return mismatch(field, value);
-      return check_bounds(field, static_cast<double>(code_points(value.get_string())), "size",
-                          std::to_string(code_points(value.get_string())));
+      if (!field.min && !field.max) return {};
+      const std::size_t n = code_points(value.get_string());
+      return check_bounds(field, static_cast<double>(n), "size", [n] { return std::to_string(n); });
+    }
     case FieldType::int_:
       if (value.is_uint64() && !is_integral(value)) {
         return boost::json::serialize(value) + " is out of range for int";
       }
       if (!is_integral(value)) return mismatch(field, value);
-      return check_bounds(
-          field, value.to_number<double>(), "",
-          value.is_double() ? format_bound(value.get_double()) : boost::json::serialize(value));
+      return check_bounds(field, value.to_number<double>(), "", [&value] {
+        return value.is_double() ? format_bound(value.get_double()) : boost::json::serialize(value);
+      });
     case FieldType::number:
       if (!value.is_number()) return mismatch(field, value);
-      return check_bounds(
-          field, value.to_number<double>(), "",
-          value.is_double() ? format_bound(value.get_double()) : boost::json::serialize(value));
+      return check_bounds(field, value.to_number<double>(), "", [&value] {
+        return value.is_double() ? format_bound(value.get_double()) : boost::json::serialize(value);
+      });
     case FieldType::bool_:
       if (!value.is_bool()) return mismatch(field, value);
       return {};
@@ -179,7 +185,7 @@ std::string check_field_value(const FieldSchema& field, const boost::json::value
     case FieldType::list:
       if (!value.is_array()) return mismatch(field, value);
       return check_bounds(field, static_cast<double>(value.get_array().size()), "size",
-                          std::to_string(value.get_array().size()));
+                          [&value] { return std::to_string(value.get_array().size()); });
     case FieldType::object:
       if (!value.is_object()) return mismatch(field, value);
       return {};

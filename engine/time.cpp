@@ -54,16 +54,22 @@ std::optional<Duration> parse_duration(std::string_view text) {
 
 std::string format_duration(const Duration& d) {
   if (d.is_zero()) return "0s";
-  std::string out;
-  if (d.days != 0) out += std::to_string(d.days) + "d";
+  // Into a buffer, then one string: history messages format several durations per step.
+  char buf[128];
+  char* p = buf;
+  const auto put = [&p, &buf](std::int64_t amount, std::string_view symbol) {
+    p = std::to_chars(p, buf + sizeof buf, amount).ptr;
+    for (char c : symbol) *p++ = c;
+  };
+  if (d.days != 0) put(d.days, "d");
   std::int64_t ms = d.clock.count();
   for (std::size_t u = 2; u < kUnits.size(); ++u) {
     const std::int64_t amount = ms / kUnits[u].ms;
-    if (amount != 0) out += std::to_string(amount) + kUnits[u].symbol;
+    if (amount != 0) put(amount, std::string_view(&kUnits[u].symbol, 1));
     ms -= amount * kUnits[u].ms;
   }
-  if (ms != 0) out += std::to_string(ms) + "ms";
-  return out;
+  if (ms != 0) put(ms, "ms");
+  return std::string(buf, p);
 }
 
 namespace {
