@@ -1,52 +1,117 @@
 #include "engine/data.h"
 
+#include <algorithm>
+#include <limits>
+#include <new>
 #include <stdexcept>
 #include <string>
 
 namespace ombud {
+
+namespace {
+
+constexpr std::size_t kSlot = sizeof(boost::json::value) + sizeof(InternedName);
+static_assert(alignof(InternedName) <= alignof(boost::json::value));
+
+}  // namespace
 
 Data::Data(const boost::json::object& object) { *this = object; }
 
 Data::Data(std::initializer_list<std::pair<boost::json::string_view, boost::json::value_ref>> init)
     : Data(boost::json::object(init)) {}
 
+// Fields are built in a local Data and moved in at the end: a copy that throws half way leaves
+// the target as it was, and the local's destructor frees what was built. The name is made
+// before the value is placed, so nothing placed is left uncounted.
 Data& Data::operator=(const boost::json::object& object) {
-  std::vector<Entry> fields;
+  Data fields;
   fields.reserve(object.size());
-  for (const auto& kv : object)
-    fields.emplace_back(InternedName(std::string_view(kv.key())), kv.value());
-  fields_ = std::move(fields);
-  return *this;
+  for (const auto& kv : object) {
+    const InternedName name(std::string_view(kv.key()));
+    ::new (fields.values_ + fields.size_) boost::json::value(kv.value());
+    ::new (fields.names() + fields.size_) InternedName(name);
+    ++fields.size_;
+  }
+  return *this = std::move(fields);
 }
 
 Data::Data(const Data& other, std::size_t spare) {
-  fields_.reserve(other.fields_.size() + spare);
-  fields_.insert(fields_.end(), other.fields_.begin(), other.fields_.end());
+  Data fields;
+  fields.reserve(other.size_ + spare);
+  for (std::size_t i = 0; i < other.size_; ++i) {
+    ::new (fields.values_ + i) boost::json::value(other.values_[i]);
+    ::new (fields.names() + i) InternedName(other.names()[i]);
+    ++fields.size_;
+  }
+  *this = std::move(fields);
 }
 
 Data& Data::operator=(const Data& other) {
+  if (this != &other) *this = Data(other);
+  return *this;
+}
+
+Data::Data(Data&& other) noexcept
+    : values_(std::exchange(other.values_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)) {}
+
+Data& Data::operator=(Data&& other) noexcept {
   if (this != &other) {
-    Data copy(other);
-    fields_ = std::move(copy.fields_);
+    release();
+    values_ = std::exchange(other.values_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
   }
   return *this;
 }
 
-const Data::Entry* Data::find(std::string_view key) const noexcept {
-  for (const Entry& e : fields_) {
-    if (e.key_.str() == key) return &e;
+Data::~Data() { release(); }
+
+void Data::release() noexcept {
+  for (std::size_t i = 0; i < size_; ++i) values_[i].~value();
+  ::operator delete(values_);
+  values_ = nullptr;
+  size_ = 0;
+  capacity_ = 0;
+}
+
+void Data::reserve(std::size_t n) {
+  if (n > capacity_) grow(n);
+}
+
+void Data::grow(std::size_t capacity) {
+  if (capacity > std::numeric_limits<std::uint32_t>::max()) {
+    throw std::length_error("data has too many fields");
   }
-  return nullptr;
+  auto* values = static_cast<boost::json::value*>(::operator new(capacity* kSlot));
+  auto* names = reinterpret_cast<InternedName*>(values + capacity);  // NOLINT: the block's layout
+  for (std::size_t i = 0; i < size_; ++i) {
+    ::new (values + i) boost::json::value(std::move(values_[i]));
+    ::new (names + i) InternedName(this->names()[i]);
+    values_[i].~value();
+  }
+  ::operator delete(values_);
+  values_ = values;
+  capacity_ = static_cast<std::uint32_t>(capacity);
+}
+
+std::size_t Data::find(std::string_view key) const noexcept {
+  const InternedName* n = names();
+  for (std::size_t i = 0; i < size_; ++i) {
+    if (n[i].str() == key) return i;
+  }
+  return kNotFound;
 }
 
 const boost::json::value* Data::if_contains(std::string_view key) const noexcept {
-  const Entry* e = find(key);
-  return e != nullptr ? &e->value_ : nullptr;
+  const std::size_t i = find(key);
+  return i != kNotFound ? values_ + i : nullptr;
 }
 
 boost::json::value* Data::if_contains(std::string_view key) noexcept {
-  const Entry* e = find(key);
-  return e != nullptr ? &const_cast<Entry*>(e)->value_ : nullptr;
+  const std::size_t i = find(key);
+  return i != kNotFound ? values_ + i : nullptr;
 }
 
 const boost::json::value& Data::at(std::string_view key) const {
@@ -62,35 +127,47 @@ boost::json::value& Data::at(std::string_view key) {
 }
 
 boost::json::value& Data::operator[](std::string_view key) {
-  return emplace(key, nullptr).first->value_;
+  return emplace(key, nullptr).first.value();
 }
 
-std::pair<Data::Entry*, bool> Data::emplace(std::string_view key, boost::json::value value) {
-  if (const Entry* e = find(key)) return {const_cast<Entry*>(e), false};
-  fields_.emplace_back(InternedName(key), std::move(value));
-  return {&fields_.back(), true};
+std::pair<Data::Entry, bool> Data::emplace(std::string_view key, boost::json::value value) {
+  std::size_t i = find(key);
+  if (i != kNotFound) return {Entry(names() + i, values_ + i), false};
+  // Named before growing: `key` may be the text of one of these fields, which growing moves.
+  const InternedName name(key);
+  // Grows as a std::vector would, so adding fields one by one stays amortized O(1).
+  if (size_ == capacity_) grow(std::max<std::size_t>(1, std::size_t{capacity_} * 2));
+  i = size_;
+  ::new (values_ + i) boost::json::value(std::move(value));
+  ::new (names() + i) InternedName(name);
+  ++size_;
+  return {Entry(names() + i, values_ + i), true};
 }
 
 std::size_t Data::erase(std::string_view key) {
-  const Entry* e = find(key);
-  if (e == nullptr) return 0;
-  auto it = fields_.begin() + (e - fields_.data());
-  if (it + 1 != fields_.end()) *it = std::move(fields_.back());
-  fields_.pop_back();
+  const std::size_t i = find(key);
+  if (i == kNotFound) return 0;
+  const std::size_t last = size_ - 1U;
+  if (i != last) {
+    values_[i] = std::move(values_[last]);
+    names()[i] = names()[last];
+  }
+  values_[last].~value();
+  --size_;
   return 1;
 }
 
 boost::json::object Data::to_object() const {
-  boost::json::object o(fields_.size());
-  for (const Entry& e : fields_) o.emplace(e.key_.str(), e.value_);
+  boost::json::object o(size_);
+  for (std::size_t i = 0; i < size_; ++i) o.emplace(names()[i].str(), values_[i]);
   return o;
 }
 
 bool operator==(const Data& a, const Data& b) noexcept {
   if (a.size() != b.size()) return false;
-  for (const Data::Entry& e : a) {
-    const Data::Entry* other = b.find(e.key());
-    if (other == nullptr || !(other->value() == e.value())) return false;
+  for (const auto& field : a) {
+    const boost::json::value* other = b.if_contains(field.key());
+    if (other == nullptr || !(*other == field.value())) return false;
   }
   return true;
 }

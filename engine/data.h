@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <string_view>
 #include <utility>
@@ -13,32 +14,60 @@
 namespace ombud {
 
 // An instance's `data`: its fields in the order they were added, each an interned name and a
-// JSON value, in one array of exactly the fields it holds.
+// JSON value, in one heap block of exactly the fields it holds.
 //
 // It behaves as the boost::json::object it replaces (the same look-ups, the same order, and
 // an erase that moves the last field into the gap, as boost::json::object::erase does), and
 // converts to and from one at the edges (JSON documents, the API). What differs is the memory:
 // an object keeps each key in a heap block of its own next to a 32-byte slot per field, so a
-// complaint's nine fields cost about 670 bytes; here a field is 24 bytes (its name is shared by
-// every instance) and the fields one block, about 370 bytes with the long strings.
+// complaint's nine fields cost about 670 bytes. Here the block holds the values (24 bytes each)
+// followed by their names (4 bytes each, shared by every instance): 252 bytes for nine fields,
+// plus the strings too long to sit inside their value.
 class Data {
  public:
-  class Entry {
+  // A field in place: its name and its value. `V` is const for a const Data.
+  template <typename V>
+  class BasicEntry {
    public:
-    Entry(InternedName key, boost::json::value value) : key_(key), value_(std::move(value)) {}
-
-    const std::string& key() const noexcept { return key_.str(); }
-    const InternedName& name() const noexcept { return key_; }
-    const boost::json::value& value() const noexcept { return value_; }
-    boost::json::value& value() noexcept { return value_; }
+    BasicEntry(const InternedName* name, V* value) noexcept : name_(name), value_(value) {}
+    const std::string& key() const noexcept { return name_->str(); }
+    const InternedName& name() const noexcept { return *name_; }
+    V& value() const noexcept { return *value_; }
 
    private:
-    friend class Data;
-    InternedName key_;
-    boost::json::value value_;
+    const InternedName* name_;
+    V* value_;
   };
+  using Entry = BasicEntry<boost::json::value>;
+  using ConstEntry = BasicEntry<const boost::json::value>;
 
-  Data() = default;
+  template <typename V>
+  class BasicIterator {
+   public:
+    BasicIterator(const InternedName* name, V* value) noexcept : name_(name), value_(value) {}
+    BasicEntry<V> operator*() const noexcept { return {name_, value_}; }
+    struct Arrow {
+      BasicEntry<V> entry;
+      const BasicEntry<V>* operator->() const noexcept { return &entry; }
+    };
+    Arrow operator->() const noexcept { return {**this}; }
+    BasicIterator& operator++() noexcept {
+      ++name_;
+      ++value_;
+      return *this;
+    }
+    friend bool operator==(const BasicIterator& a, const BasicIterator& b) noexcept {
+      return a.value_ == b.value_;
+    }
+
+   private:
+    const InternedName* name_;
+    V* value_;
+  };
+  using iterator = BasicIterator<boost::json::value>;
+  using const_iterator = BasicIterator<const boost::json::value>;
+
+  Data() noexcept = default;
   Data(const boost::json::object& object);  // NOLINT(google-explicit-constructor): data is JSON
   Data(std::initializer_list<std::pair<boost::json::string_view, boost::json::value_ref>> init);
   Data& operator=(const boost::json::object& object);
@@ -52,18 +81,19 @@ class Data {
   // A copy with room for `spare` more fields.
   Data(const Data& other, std::size_t spare);
   Data& operator=(const Data& other);
-  Data(Data&&) noexcept = default;
-  Data& operator=(Data&&) noexcept = default;
+  Data(Data&& other) noexcept;
+  Data& operator=(Data&& other) noexcept;
+  ~Data();
 
-  std::size_t size() const noexcept { return fields_.size(); }
-  bool empty() const noexcept { return fields_.empty(); }
-  std::size_t capacity() const noexcept { return fields_.capacity(); }
-  void reserve(std::size_t n) { fields_.reserve(n); }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  void reserve(std::size_t n);
 
-  const Entry* begin() const noexcept { return fields_.data(); }
-  const Entry* end() const noexcept { return fields_.data() + fields_.size(); }
-  Entry* begin() noexcept { return fields_.data(); }
-  Entry* end() noexcept { return fields_.data() + fields_.size(); }
+  const_iterator begin() const noexcept { return {names(), values_}; }
+  const_iterator end() const noexcept { return {names() + size_, values_ + size_}; }
+  iterator begin() noexcept { return {names(), values_}; }
+  iterator end() noexcept { return {names() + size_, values_ + size_}; }
 
   const boost::json::value* if_contains(std::string_view key) const noexcept;
   boost::json::value* if_contains(std::string_view key) noexcept;
@@ -75,7 +105,7 @@ class Data {
   // The field's value, added as null at the end when absent.
   boost::json::value& operator[](std::string_view key);
   // Adds the field at the end unless it is there; returns it and whether it was added.
-  std::pair<Entry*, bool> emplace(std::string_view key, boost::json::value value);
+  std::pair<Entry, bool> emplace(std::string_view key, boost::json::value value);
   // Removes the field, moving the last one into its place. Returns how many were removed.
   std::size_t erase(std::string_view key);
 
@@ -89,9 +119,19 @@ class Data {
   friend bool operator==(const Data& a, const Data& b) noexcept;
 
  private:
-  const Entry* find(std::string_view key) const noexcept;
+  static constexpr std::size_t kNotFound = static_cast<std::size_t>(-1);
 
-  std::vector<Entry> fields_;
+  // The block: capacity_ values, then capacity_ names.
+  InternedName* names() const noexcept {
+    return reinterpret_cast<InternedName*>(values_ + capacity_);  // NOLINT: laid out in grow()
+  }
+  std::size_t find(std::string_view key) const noexcept;
+  void grow(std::size_t capacity);  // moves the fields to a block of exactly `capacity`
+  void release() noexcept;
+
+  boost::json::value* values_ = nullptr;
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = 0;
 };
 
 }  // namespace ombud

@@ -1,5 +1,6 @@
 #include "engine/definition.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -62,6 +63,19 @@ const EventHandlers* State::handlers_for(std::string_view event) const {
   return nullptr;
 }
 
+namespace {
+
+std::uint8_t membership(const Sla& sla, std::string_view state) {
+  const auto in = [&](const std::vector<std::string>& list) {
+    return std::find(list.begin(), list.end(), state) != list.end();
+  };
+  return static_cast<std::uint8_t>((in(sla.start) ? Definition::kSlaStart : 0) |
+                                   (in(sla.pause) ? Definition::kSlaPause : 0) |
+                                   (in(sla.stop) ? Definition::kSlaStop : 0));
+}
+
+}  // namespace
+
 void Definition::index_states() {
   state_index.clear();
   state_index.reserve(states.size());
@@ -70,6 +84,27 @@ void Definition::index_states() {
   interned_states.clear();
   interned_states.reserve(states.size());
   for (const State& s : states) interned_states.emplace_back(s.name);
+  interned_slas.clear();
+  interned_slas.reserve(slas.size());
+  for (const Sla& sla : slas) interned_slas.emplace_back(sla.name);
+  sla_membership.assign(states.size() * slas.size(), 0);
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    for (std::size_t j = 0; j < slas.size(); ++j)
+      sla_membership[i * slas.size() + j] = membership(slas[j], states[i].name);
+  }
+}
+
+InternedName Definition::interned_sla_name(std::size_t sla) const {
+  if (interned_slas.size() == slas.size()) return interned_slas.at(sla);
+  return InternedName(slas.at(sla).name);  // a definition put together by hand
+}
+
+std::uint8_t Definition::sla_membership_of(std::size_t state, std::size_t sla) const {
+  if (sla_membership.size() == states.size() * slas.size() && state < states.size() &&
+      sla < slas.size()) {
+    return sla_membership[state * slas.size() + sla];
+  }
+  return membership(slas.at(sla), states.at(state).name);  // a definition put together by hand
 }
 
 const State* Definition::find_state(const InternedName& state) const {

@@ -248,8 +248,20 @@ struct Definition {
   // The states' names as instances keep them, in the order of `states` (index_states() fills
   // it), so that entering a state does not look its name up in the process-wide table.
   std::vector<InternedName> interned_states;
+  // What entering each state means to each SLA's clock, as bits of SlaMembership: row i is
+  // states[i], column j is slas[j] (index_states() fills it), so that entering a state does not
+  // search the SLAs' lists of state names. Only its size is checked: a definition whose SLA
+  // lists change after loading must call index_states() again.
+  enum SlaMembership : std::uint8_t { kSlaStart = 1, kSlaPause = 2, kSlaStop = 4 };
+  std::vector<std::uint8_t> sla_membership;
+  // The SLAs' names, in the order of `slas`. Like sla_membership, only its size is checked.
+  std::vector<InternedName> interned_slas;
 
   void index_states();
+  // The SlaMembership bits of states[state] in slas[sla].
+  std::uint8_t sla_membership_of(std::size_t state, std::size_t sla) const;
+  // The name of slas[sla] as instances keep it.
+  InternedName interned_sla_name(std::size_t sla) const;
   const State* find_state(std::string_view name) const;
   const State* find_state(const std::string& name) const {
     return find_state(std::string_view(name));

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
 
 namespace ombud {
 
@@ -62,78 +65,124 @@ struct Reader {
 
 }  // namespace
 
-FiredCounts::FiredCounts(std::initializer_list<int> counts) : inline_{} {
-  reserve(counts.size());
-  std::copy(counts.begin(), counts.end(), data());
-  size_ = static_cast<std::uint32_t>(counts.size());
+FiredCounts::FiredCounts(std::initializer_list<int> counts) {
+  FiredCounts built;  // its destructor frees a block if a later push_back throws
+  for (int c : counts) built.push_back(c);
+  *this = std::move(built);
 }
 
-FiredCounts::FiredCounts(const FiredCounts& other) : inline_{} {
-  reserve(other.size_);
-  std::copy(other.begin(), other.end(), data());
-  size_ = other.size_;
-}
+FiredCounts::FiredCounts(const FiredCounts& other) { *this = other; }
 
-FiredCounts::FiredCounts(FiredCounts&& other) noexcept : inline_{} { *this = std::move(other); }
+FiredCounts::FiredCounts(FiredCounts&& other) noexcept { *this = std::move(other); }
 
 FiredCounts& FiredCounts::operator=(const FiredCounts& other) {
   if (this == &other) return *this;
-  reserve(other.size_);
-  std::copy(other.begin(), other.end(), data());
+  if (!other.on_heap() || other.size_ == 0) {
+    release();
+    if (other.on_heap()) {
+      size_ = 0;
+      return *this;
+    }
+    std::memcpy(bytes_, other.bytes_, sizeof bytes_);
+    size_ = other.size_;
+    return *this;
+  }
+  if (!on_heap() || capacity_ < other.size_) {
+    const std::size_t capacity = std::max<std::size_t>(other.size_, kInline * 2);
+    int* block = new int[capacity];
+    release();
+    set_heap(block);
+    capacity_ = static_cast<std::uint16_t>(capacity);
+  }
+  std::copy(other.heap(), other.heap() + other.size_, heap());
   size_ = other.size_;
   return *this;
 }
 
 FiredCounts& FiredCounts::operator=(FiredCounts&& other) noexcept {
   if (this == &other) return *this;
-  if (!other.on_heap()) {
-    // Inline counts are copied; a heap block of our own stays for reuse.
-    std::copy(other.begin(), other.end(), data());
-    size_ = other.size_;
-    return *this;
-  }
-  if (on_heap()) delete[] heap_;
-  heap_ = other.heap_;
+  release();
+  std::memcpy(bytes_, other.bytes_, sizeof bytes_);
   size_ = other.size_;
   capacity_ = other.capacity_;
   other.size_ = 0;
-  other.capacity_ = kInline;
-  std::fill(std::begin(other.inline_), std::end(other.inline_), 0);
+  other.capacity_ = 0;
+  std::memset(other.bytes_, 0, sizeof other.bytes_);
   return *this;
 }
 
-FiredCounts::~FiredCounts() {
-  if (on_heap()) delete[] heap_;
+FiredCounts::~FiredCounts() { release(); }
+
+void FiredCounts::release() noexcept {
+  if (on_heap()) delete[] heap();
+  capacity_ = 0;
+  std::memset(bytes_, 0, sizeof bytes_);
 }
 
-void FiredCounts::reserve(std::size_t n) {
-  if (n <= capacity_) return;
-  int* grown = new int[n]();
-  std::copy(begin(), end(), grown);
-  if (on_heap()) delete[] heap_;
-  heap_ = grown;
-  capacity_ = static_cast<std::uint32_t>(n);
+int* FiredCounts::heap() const noexcept {
+  int* block = nullptr;
+  std::memcpy(&block, bytes_, sizeof block);
+  return block;
+}
+
+void FiredCounts::set_heap(int* block) noexcept { std::memcpy(bytes_, &block, sizeof block); }
+
+int FiredCounts::operator[](std::size_t i) const noexcept {
+  if (on_heap()) return heap()[i];
+  std::uint16_t count = 0;
+  std::memcpy(&count, bytes_ + i * sizeof count, sizeof count);
+  return count;
+}
+
+void FiredCounts::reserve_heap(std::size_t n) {
+  if (n > std::numeric_limits<std::uint16_t>::max()) {
+    throw std::length_error("an SLA has more escalation levels than a clock can count");
+  }
+  n = std::max({n, std::size_t{size_}, kInline * 2});
+  if (on_heap() && capacity_ >= n) return;
+  int* block = new int[n]();
+  for (std::size_t i = 0; i < size_; ++i) block[i] = (*this)[i];
+  release();
+  set_heap(block);
+  capacity_ = static_cast<std::uint16_t>(n);
+}
+
+void FiredCounts::set(std::size_t i, int count) {
+  if (!on_heap() && (count < 0 || count > kInlineMax)) reserve_heap(size_);
+  if (on_heap()) {
+    heap()[i] = count;
+    return;
+  }
+  const auto narrow = static_cast<std::uint16_t>(count);
+  std::memcpy(bytes_ + i * sizeof narrow, &narrow, sizeof narrow);
 }
 
 void FiredCounts::push_back(int count) {
-  if (size_ == capacity_) reserve(std::size_t{capacity_} * 2);
-  data()[size_++] = count;
+  if (on_heap() ? size_ == capacity_ : size_ == kInline) reserve_heap(std::size_t{size_} * 2);
+  // Moves to the heap first if the count does not fit inline, so that a throw changes nothing.
+  if (!on_heap() && (count < 0 || count > kInlineMax)) reserve_heap(std::size_t{size_} + 1);
+  ++size_;
+  set(size_ - 1U, count);
 }
 
 void FiredCounts::resize(std::size_t n, int count) {
-  reserve(n);
-  if (n > size_) std::fill(data() + size_, data() + n, count);
-  size_ = static_cast<std::uint32_t>(n);
+  if (n > (on_heap() ? std::size_t{capacity_} : kInline)) reserve_heap(n);
+  const std::size_t old = size_;
+  size_ = static_cast<std::uint16_t>(n);
+  for (std::size_t i = old; i < n; ++i) set(i, count);
 }
 
 void FiredCounts::assign(std::size_t n, int count) {
-  reserve(n);
-  std::fill(data(), data() + n, count);
-  size_ = static_cast<std::uint32_t>(n);
+  resize(n, count);
+  for (std::size_t i = 0; i < n; ++i) set(i, count);
 }
 
 bool operator==(const FiredCounts& a, const FiredCounts& b) noexcept {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
 }
 
 std::string_view sla_status_name(SlaClock::Status s) {
@@ -151,31 +200,34 @@ boost::json::object to_json(const Instance& in) {
   boost::json::array slas;
   for (const auto& c : in.slas) {
     boost::json::array fired;
-    for (int f : c.fired) fired.push_back(f);
-    slas.push_back(boost::json::object{{"name", c.name.str()},
-                                       {"status", sla_status_name(c.status)},
-                                       {"cycle", c.cycle},
-                                       {"started_at", ms(c.started_at)},
-                                       {"due_at", ms(c.due_at)},
-                                       {"budget_ms", c.budget.count()},
-                                       {"elapsed_ms", c.elapsed.count()},
-                                       {"running_since", ms(c.running_since)},
-                                       {"paused_ms", c.paused_total.count()},
-                                       {"paused_since", ms(c.paused_since)},
-                                       {"stopped_at", ms(c.stopped_at)},
-                                       {"breached", c.breached},
-                                       {"fired", std::move(fired)}});
+    for (std::size_t i = 0; i < c.fired.size(); ++i) fired.push_back(c.fired[i]);
+    using Status = SlaClock::Status;
+    const bool stopped = c.status == Status::met || c.status == Status::breached;
+    slas.push_back(
+        boost::json::object{{"name", c.name.str()},
+                            {"status", sla_status_name(c.status)},
+                            {"cycle", c.cycle},
+                            {"started_at", ms(c.started_at)},
+                            {"due_at", ms(c.due_at)},
+                            {"budget_ms", c.budget.count()},
+                            {"elapsed_ms", c.elapsed.count()},
+                            {"running_since", c.status == Status::running ? ms(c.since) : 0},
+                            {"paused_ms", c.paused_total.count()},
+                            {"paused_since", c.status == Status::paused ? ms(c.since) : 0},
+                            {"stopped_at", stopped ? ms(c.since) : 0},
+                            {"breached", c.breached},
+                            {"fired", std::move(fired)}});
   }
   boost::json::array timers;
   for (const auto& t : in.timers) {
-    timers.push_back(
-        boost::json::object{{"id", t.id},
-                            {"kind", t.kind == PendingTimer::Kind::state ? "state" : "escalation"},
-                            {"due", ms(t.due)},
-                            {"state", t.state.str()},
-                            {"index", t.index},
-                            {"sla", t.sla.str()},
-                            {"cycle", t.cycle}});
+    timers.push_back(boost::json::object{
+        {"id", t.id},
+        {"kind", t.kind == PendingTimer::Kind::state ? "state" : "escalation"},
+        {"due", ms(t.due)},
+        {"state", t.kind == PendingTimer::Kind::state ? std::string_view(t.owner) : ""},
+        {"index", t.index},
+        {"sla", t.kind == PendingTimer::Kind::escalation ? std::string_view(t.owner) : ""},
+        {"cycle", t.cycle}});
   }
   boost::json::array incidents;
   for (const auto& i : in.incidents) {
@@ -240,10 +292,21 @@ std::optional<Instance> instance_from_json(const boost::json::value& json, std::
       c.due_at = at_ms(s.num("due_at"));
       c.budget = Millis(s.num("budget_ms"));
       c.elapsed = Millis(s.num("elapsed_ms"));
-      c.running_since = at_ms(s.num("running_since"));
       c.paused_total = Millis(s.num("paused_ms"));
-      c.paused_since = at_ms(s.num("paused_since"));
-      c.stopped_at = at_ms(s.num("stopped_at"));
+      switch (c.status) {
+        case SlaClock::Status::running:
+          c.since = at_ms(s.num("running_since"));
+          break;
+        case SlaClock::Status::paused:
+          c.since = at_ms(s.num("paused_since"));
+          break;
+        case SlaClock::Status::met:
+        case SlaClock::Status::breached:
+          c.since = at_ms(s.num("stopped_at"));
+          break;
+        case SlaClock::Status::idle:
+          break;
+      }
       c.breached = s.flag("breached");
       if (const auto* fired = s.arr("fired")) {
         for (const auto& f : *fired)
@@ -261,9 +324,8 @@ std::optional<Instance> instance_from_json(const boost::json::value& json, std::
       pt.kind = t.str("kind") == "escalation" ? PendingTimer::Kind::escalation
                                               : PendingTimer::Kind::state;
       pt.due = at_ms(t.num("due"));
-      pt.state = t.str("state");
+      pt.owner = t.str(pt.kind == PendingTimer::Kind::state ? "state" : "sla");
       pt.index = static_cast<int>(t.num("index"));
-      pt.sla = t.str("sla");
       pt.cycle = static_cast<int>(t.num("cycle"));
       in.timers.push_back(std::move(pt));
     }

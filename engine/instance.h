@@ -21,14 +21,14 @@
 namespace ombud {
 
 // Per escalation level of an SLA, how often the level fired in the clock's current cycle. Up to
-// kInline levels are kept inside the clock (the shipped workflows have at most four); a clock
-// with more levels keeps them in one heap block. The interface is the part of std::vector<int>
-// the engine uses.
+// kInline counts below 65,536 are kept inside the clock as 16-bit numbers (the shipped workflows
+// have at most four levels, and a level fires a few times per cycle); a clock with more levels,
+// or a larger count, keeps them all as ints in one heap block. 12 bytes either way.
 class FiredCounts {
  public:
   static constexpr std::size_t kInline = 4;
 
-  FiredCounts() noexcept : inline_{} {}
+  FiredCounts() noexcept = default;
   FiredCounts(std::initializer_list<int> counts);
   FiredCounts(const FiredCounts& other);
   FiredCounts(FiredCounts&& other) noexcept;
@@ -38,12 +38,12 @@ class FiredCounts {
 
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  int* begin() noexcept { return data(); }
-  int* end() noexcept { return data() + size_; }
-  const int* begin() const noexcept { return data(); }
-  const int* end() const noexcept { return data() + size_; }
-  int& operator[](std::size_t i) noexcept { return data()[i]; }
-  const int& operator[](std::size_t i) const noexcept { return data()[i]; }
+  int operator[](std::size_t i) const noexcept;
+  void set(std::size_t i, int count);
+  int bump(std::size_t i) {  // one more firing of level i; returns the new count
+    set(i, (*this)[i] + 1);
+    return (*this)[i];
+  }
 
   void push_back(int count);
   void resize(std::size_t n, int count = 0);  // new levels get `count`
@@ -52,17 +52,19 @@ class FiredCounts {
   friend bool operator==(const FiredCounts& a, const FiredCounts& b) noexcept;
 
  private:
-  bool on_heap() const noexcept { return capacity_ > kInline; }
-  int* data() noexcept { return on_heap() ? heap_ : inline_; }
-  const int* data() const noexcept { return on_heap() ? heap_ : inline_; }
-  void reserve(std::size_t n);
+  static constexpr int kInlineMax = 0xFFFF;
 
-  std::uint32_t size_ = 0;
-  std::uint32_t capacity_ = kInline;
-  union {
-    int inline_[kInline];
-    int* heap_;
-  };
+  bool on_heap() const noexcept { return capacity_ != 0; }
+  int* heap() const noexcept;
+  void set_heap(int* block) noexcept;
+  void reserve_heap(std::size_t n);  // moves every count to a heap block of at least n
+  void release() noexcept;
+
+  std::uint16_t size_ = 0;
+  std::uint16_t capacity_ = 0;  // of the heap block; 0 while the counts are inline
+  // Inline: kInline 16-bit counts. On the heap: the block's address. Bytes, not a union, so the
+  // class needs no 8-byte alignment and packs into the clock.
+  unsigned char bytes_[8] = {};
 };
 
 // One cycle of an SLA clock. A clock starts a cycle when the instance enters one of the SLA's
@@ -71,18 +73,19 @@ struct SlaClock {
   enum class Status : std::uint8_t { idle, running, paused, met, breached };
 
   InternedName name;
+  int cycle = 0;  // 1 for the first cycle; 0 before any
   Status status = Status::idle;
-  bool breached = false;      // the goal was exceeded in this cycle (also while still running)
-  int cycle = 0;              // 1 for the first cycle; 0 before any
-  Timestamp started_at{};     // when the current (or last) cycle started
-  Timestamp due_at{};         // the goal's deadline if the clock ran without pausing from now
-  Millis budget{0};           // the goal as working time in the SLA's calendar
-  Millis elapsed{0};          // working time counted up to `running_since` (or the stop)
-  Timestamp running_since{};  // start of the current running stretch (status running)
-  Millis paused_total{0};     // wall-clock time spent paused in this cycle
-  Timestamp paused_since{};   // status paused
-  Timestamp stopped_at{};     // status met / breached
-  FiredCounts fired;          // per escalation level: how often it fired in this cycle
+  bool breached = false;   // the goal was exceeded in this cycle (also while still running)
+  FiredCounts fired;       // per escalation level: how often it fired in this cycle
+  Timestamp started_at{};  // when the current (or last) cycle started
+  Timestamp due_at{};      // the goal's deadline if the clock ran without pausing from now
+  Millis budget{0};        // the goal as working time in the SLA's calendar
+  Millis elapsed{0};       // working time counted up to `since` (running) or the stop
+  Millis paused_total{0};  // wall-clock time spent paused in this cycle
+  // Depends on the status: running, when the current running stretch began; paused, when the
+  // pause began; met or breached, when the clock stopped. (JSON names each: running_since,
+  // paused_since, stopped_at.)
+  Timestamp since{};
 
   friend bool operator==(const SlaClock&, const SlaClock&) = default;
 };
@@ -96,8 +99,7 @@ struct PendingTimer {
 
   std::uint64_t id = 0;
   Timestamp due{};
-  InternedName state;  // Kind::state: the state that armed it
-  InternedName sla;    // Kind::escalation
+  InternedName owner;  // Kind::state: the state that armed it; Kind::escalation: its SLA
   Kind kind = Kind::state;
   int index = 0;  // Kind::state: position in State::timers; escalation: level index
   int cycle = 0;  // Kind::escalation: the clock cycle it belongs to
@@ -119,13 +121,13 @@ struct Instance {
   // Ordered to pack: idle instances are most of the engine's memory. The workflow, state and
   // queue names are interned (a workflow's few names, shared by all of its instances).
   std::string id;
-  InternedName workflow;
-  InternedName state;
-  InternedName queue;    // the queue it waits in while unassigned
   std::string key;       // business key, "" when the workflow has none
   std::string assignee;  // person id, "" when unassigned
-  Data data;
+  InternedName workflow;
+  InternedName state;
+  InternedName queue;  // the queue it waits in while unassigned
   int version = 1;
+  Data data;
   Priority priority = Priority::normal;
   bool ended = false;  // reached a final state
   Timestamp created_at{};

@@ -2,7 +2,8 @@
 
 #include <functional>
 #include <mutex>
-#include <unordered_set>
+#include <stdexcept>
+#include <unordered_map>
 
 namespace ombud {
 
@@ -13,33 +14,43 @@ struct TextHash {
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// The process-wide table behind InternedName. Its nodes never move, so the pointers handed out
-// stay valid; it is never shrunk, and is deliberately leaked so that names stay usable while
+// Where each text is: its number. Deliberately leaked, so that names can still be created while
 // static objects are destroyed.
-struct NameTable {
+struct NameIndex {
   std::mutex mutex;
-  std::unordered_set<std::string, TextHash, std::equal_to<>> names;
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> numbers;
+  std::uint32_t next = 1;  // 0 is the empty name
 };
 
-NameTable& name_table() {
-  static NameTable* const table = new NameTable();
-  return *table;
+NameIndex& name_index() {
+  static NameIndex* const index = new NameIndex();
+  return *index;
 }
 
 }  // namespace
 
+constinit std::string* InternedName::chunks_[InternedName::kMaxChunks] = {};
 const std::string InternedName::kEmpty;
 
 InternedName::InternedName(std::string_view text) {
-  if (text.empty()) {
-    text_ = &kEmpty;
+  if (text.empty()) return;
+  NameIndex& index = name_index();
+  const std::lock_guard<std::mutex> lock(index.mutex);
+  auto it = index.numbers.find(text);
+  if (it != index.numbers.end()) {
+    id_ = it->second;
     return;
   }
-  NameTable& table = name_table();
-  const std::lock_guard<std::mutex> lock(table.mutex);
-  auto it = table.names.find(text);
-  if (it == table.names.end()) it = table.names.emplace(text).first;
-  text_ = &*it;
+  const std::uint32_t id = index.next;
+  if (id >> kChunkBits >= kMaxChunks) throw std::length_error("too many distinct names");
+  std::string*& chunk = chunks_[id >> kChunkBits];
+  if (chunk == nullptr) chunk = new std::string[kChunkSize];
+  // The text is in place before the number leaves this function; readers reach it only through
+  // a name they were given, so they see it.
+  chunk[id & (kChunkSize - 1)] = std::string(text);
+  index.numbers.emplace(std::string(text), id);
+  index.next = id + 1;
+  id_ = id;
 }
 
 }  // namespace ombud

@@ -40,7 +40,7 @@ boost::json::object history_json(const HistoryEntry& h) {
   return {{"at", format_timestamp(h.at)},
           {"kind", h.kind},
           {"message", h.message},
-          {"details", h.details}};
+          {"details", h.details.object()}};
 }
 
 // A value of `schedule.data`: literals as written, expressions evaluated at the scheduled
@@ -240,11 +240,11 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
   std::string message = "reassigned from " + from + " to " + to;
   if (!request.actor.empty()) message += " by " + request.actor;
   if (!request.reason.empty()) message += ": " + request.reason;
-  out.history.push_back(
-      {now,
-       "assigned",
-       message,
-       {{"from", instance->assignee}, {"to", request.to}, {"reason", request.reason}}});
+  out.history.push_back({now, "assigned", message,
+                         Details()
+                             .add("from", instance->assignee)
+                             .add("to", request.to)
+                             .add("reason", request.reason)});
   return apply(*instance, std::move(out), request.idempotency_key, false, std::nullopt,
                request.actor, {{"assign", request.to}, {"reason", request.reason}});
 }

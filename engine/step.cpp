@@ -25,24 +25,13 @@ std::string millis_text(Millis ms) {
   return format_duration(d);
 }
 
-// History details for the entries every step writes (event, transition): a table of the right
-// size filled by emplace, about half the instructions of the initializer-list constructor with
-// its value_ref conversions.
-boost::json::object transition_details(std::string_view from, std::string_view to) {
-  boost::json::object o;
-  o.reserve(2);
-  o.emplace("from", from);
-  o.emplace("to", to);
-  return o;
+// History details for the entries every step writes (event, transition).
+Details transition_details(std::string_view from, std::string_view to) {
+  return Details().add("from", from).add("to", to);
 }
 
-boost::json::object event_details(const Event& ev) {
-  boost::json::object o;
-  o.reserve(3);
-  o.emplace("event", ev.name);
-  o.emplace("data", ev.data);
-  o.emplace("actor", ev.actor);
-  return o;
+Details event_details(const Event& ev) {
+  return Details().add("event", ev.name).add("data", ev.data).add("actor", ev.actor);
 }
 
 // Joins the parts with one allocation: history messages have five to ten parts, and the chain
@@ -76,10 +65,11 @@ class Machine {
     inst_.workflow = def_.name;
     inst_.created_at = now_;
     inst_.data = std::move(data);
-    for (const auto& sla : def_.slas) {
+    inst_.slas.reserve(def_.slas.size());
+    for (std::size_t i = 0; i < def_.slas.size(); ++i) {
       SlaClock clock;
-      clock.name = sla.name;
-      clock.fired.assign(sla.escalate.size(), 0);
+      clock.name = def_.interned_sla_name(i);
+      clock.fired.assign(def_.slas[i].escalate.size(), 0);
       inst_.slas.push_back(std::move(clock));
     }
     if (def_.key) {
@@ -131,7 +121,7 @@ class Machine {
     return inst_.data;
   }
 
-  void history(std::string kind, std::string message, boost::json::object details = {}) {
+  void history(std::string kind, std::string message, Details details = {}) {
     out_.history.push_back({now_, std::move(kind), std::move(message), std::move(details)});
   }
 
@@ -144,13 +134,14 @@ class Machine {
   const BusinessCalendar& calendar(const std::optional<std::string>& name) const {
     static const BusinessCalendar kWallClock = BusinessCalendar::wall_clock();
     const std::string* n = name ? &*name : (def_.calendar ? &*def_.calendar : nullptr);
-    if (n == nullptr || n->empty() || *n == "none" || ctx_.calendars == nullptr) return kWallClock;
+    if (n == nullptr) return kWallClock;
     // SLA clocks ask for their calendar many times in a step; the names live in the definition,
-    // so the port's answer is remembered by the name's address.
+    // so the answer is remembered by the name's address, and looked up first.
     for (std::size_t i = 0; i < calendars_seen_; ++i) {
       if (calendar_cache_[i].first == n) return *calendar_cache_[i].second;
     }
-    const BusinessCalendar* cal = ctx_.calendars->find(*n);
+    const BusinessCalendar* cal = nullptr;
+    if (!n->empty() && *n != "none" && ctx_.calendars != nullptr) cal = ctx_.calendars->find(*n);
     if (cal == nullptr) cal = &kWallClock;
     if (calendars_seen_ < calendar_cache_.size()) calendar_cache_[calendars_seen_++] = {n, cal};
     return *cal;
@@ -276,7 +267,7 @@ class Machine {
 
   void run(const SetAction& set, const Event* ev) {
     // All values are computed from the data as it was before this `set`.
-    std::vector<std::pair<const std::string*, boost::json::value>> values;
+    boost::container::small_vector<std::pair<const std::string*, boost::json::value>, 4> values;
     for (const auto& [field, spec] : set.fields) {
       auto v = value(spec, ev);
       if (!v) continue;
@@ -289,13 +280,13 @@ class Machine {
     for (const auto& [field, v] : values) added += !v.is_null() && !data().contains(*field);
     Data& stored = writable_data(added);
     if (stored.size() + added > stored.capacity()) stored.reserve(stored.size() + added);
-    boost::json::object changed;
+    Details changed;
     for (auto& [field, v] : values) {
       const FieldSchema* schema = def_.data.find(*field);
       if (schema == nullptr) continue;  // rejected when the definition was checked
       if (v.is_null()) {
         stored.erase(*field);
-        changed[*field] = nullptr;
+        changed.add(*field, v);
         continue;
       }
       const std::string problem = check_field_value(*schema, v);
@@ -303,11 +294,11 @@ class Machine {
         incident("set " + *field + ": " + problem);
         continue;
       }
-      stored[*field] = v;
-      changed[*field] = std::move(v);
+      changed.add(*field, v);
+      stored[*field] = std::move(v);
     }
     if (!changed.empty()) {
-      std::string message = "set " + boost::json::serialize(changed);
+      std::string message = cat({"set ", changed.text()});  // before `changed` moves
       history("set", std::move(message), std::move(changed));
     }
   }
@@ -327,7 +318,7 @@ class Machine {
     history("assigned",
             "assigned to " + inst_.assignee + " (" + how + ")" +
                 (previous.empty() || previous == inst_.assignee ? "" : ", was " + previous),
-            {{"assignee", inst_.assignee}, {"previous", previous}});
+            Details().add("assignee", inst_.assignee).add("previous", previous));
   }
 
   void run(const AssignAction& assign, const Event* ev) {
@@ -474,7 +465,11 @@ class Machine {
     const std::string serial = format_serial(s.format, next);
     writable_data(0)[s.field] = serial;
     history("serial", "serial " + serial + " drawn from sequence '" + s.sequence + "'",
-            {{"field", s.field}, {"value", serial}, {"sequence", s.sequence}, {"seq", next}});
+            Details()
+                .add("field", s.field)
+                .add("value", serial)
+                .add("sequence", s.sequence)
+                .add("seq", next));
   }
 
   std::string format_serial(const std::string& format, std::int64_t seq) const {
@@ -542,12 +537,12 @@ class Machine {
 
   void arm_state_timers(const State& s) {
     if (s.timers.empty()) return;
-    const InternedName state_name = s.name;  // looked up once for all the timers
+    const InternedName state_name = def_.interned_name_of(s);
     for (std::size_t i = 0; i < s.timers.size(); ++i) {
       const StateTimer& st = s.timers[i];
       PendingTimer t;
       t.kind = PendingTimer::Kind::state;
-      t.state = state_name;
+      t.owner = state_name;
       t.index = static_cast<int>(i);
       if (st.kind == StateTimer::Kind::after) {
         auto due = calendar(st.calendar).add(now_, st.delay);
@@ -588,13 +583,14 @@ class Machine {
       return;
     }
     arm_state_timers(*s);
-    sla_react(name);
+    sla_react(static_cast<std::size_t>(s - def_.states.data()));
   }
 
   void leave(const State& s, const Event* ev) {
     run_actions(s.exit, ev);
+    const InternedName name = def_.interned_name_of(s);
     cancel_timers_if([&](const PendingTimer& t) {
-      return t.kind == PendingTimer::Kind::state && t.state == s.name;
+      return t.kind == PendingTimer::Kind::state && t.owner == name;
     });
   }
 
@@ -675,7 +671,7 @@ class Machine {
     const Transition* t = choose(seen);
     if (t == nullptr) {
       history("not_handled", ev.name + ": no transition in '" + inst_.state + "' takes it",
-              {{"event", ev.name}, {"data", ev.data}});
+              Details().add("event", ev.name).add("data", ev.data));
       return;
     }
     if (external && ctx_.enforce_roles && !t->roles.empty()) {
@@ -726,8 +722,8 @@ class Machine {
       fire_escalation(timer, lateness);
       return;
     }
-    const State* s = def_.find_state(timer.state);
-    if (s == nullptr || inst_.state != timer.state ||
+    const State* s = def_.find_state(timer.owner);
+    if (s == nullptr || inst_.state != timer.owner ||
         timer.index >= static_cast<int>(s->timers.size())) {
       history("not_handled", "timer #" + std::to_string(id) + " belongs to a state the case left");
       return;
@@ -737,7 +733,7 @@ class Machine {
                                   ? "after " + format_duration(st.delay)
                                   : "at " + st.time->text;
     history("timer", "timer '" + label + "' in '" + s->name + "' fired" + lateness,
-            {{"late_ms", late.count()}});
+            Details().add("late_ms", late.count()));
     if (!guard_holds(st.guard, nullptr)) {
       history("not_handled", "timer '" + label + "': guard does not hold");
       return;
@@ -750,7 +746,7 @@ class Machine {
 
   // ---- SLA clocks -------------------------------------------------------------------------
 
-  std::size_t sla_index(const std::string& name) const {
+  std::size_t sla_index(const InternedName& name) const {
     for (std::size_t i = 0; i < inst_.slas.size(); ++i) {
       if (inst_.slas[i].name == name) return i;
     }
@@ -758,16 +754,18 @@ class Machine {
   }
 
   SlaClock& clock_for(std::size_t i) {
-    // Instances created before an SLA was added get its clock on first use.
-    const std::string& name = def_.slas[i].name;
-    std::size_t k = sla_index(name);
+    // Clocks are kept in the definition's order, so the i-th is usually the one.
+    const InternedName name = def_.interned_sla_name(i);
+    std::size_t k = i < inst_.slas.size() && inst_.slas[i].name == name ? i : sla_index(name);
     if (k == inst_.slas.size()) {
+      // Instances created before an SLA was added get its clock on first use.
       SlaClock c;
       c.name = name;
       inst_.slas.push_back(c);
     }
     SlaClock& c = inst_.slas[k];
-    c.fired.resize(def_.slas[i].escalate.size(), 0);
+    const std::size_t levels = def_.slas[i].escalate.size();
+    if (c.fired.size() != levels) c.fired.resize(levels, 0);
     return c;
   }
 
@@ -778,17 +776,18 @@ class Machine {
     return end ? cal.working_time(from, *end) : d.clock;
   }
 
-  void sla_react(const std::string& state) {
+  // Entering states[state_index]: each SLA's clock starts, pauses, resumes or stops.
+  void sla_react(std::size_t state_index) {
     for (std::size_t i = 0; i < def_.slas.size(); ++i) {
-      const Sla& sla = def_.slas[i];
+      const std::uint8_t in = def_.sla_membership_of(state_index, i);
       SlaClock& c = clock_for(i);
       const bool running = c.status == SlaClock::Status::running;
       const bool paused = c.status == SlaClock::Status::paused;
-      if (contains(sla.stop, state)) {
+      if ((in & Definition::kSlaStop) != 0) {
         if (running || paused) stop_clock(i);
-      } else if (contains(sla.start, state) && !running && !paused) {
+      } else if ((in & Definition::kSlaStart) != 0 && !running && !paused) {
         start_clock(i);
-      } else if (contains(sla.pause, state)) {
+      } else if ((in & Definition::kSlaPause) != 0) {
         if (running) pause_clock(i);
       } else if (paused) {
         resume_clock(i);
@@ -814,21 +813,17 @@ class Machine {
     c.cycle += 1;
     c.status = SlaClock::Status::running;
     c.started_at = now_;
-    c.running_since = now_;
+    c.since = now_;
     c.elapsed = Millis(0);
     c.paused_total = Millis(0);
     c.breached = false;
-    c.stopped_at = Timestamp{};
-    std::fill(c.fired.begin(), c.fired.end(), 0);
+    c.fired.assign(c.fired.size(), 0);
     auto due = cal.add(now_, goal);
     c.budget = due ? cal.working_time(now_, *due) : goal.wall_clock();
     c.due_at = breach_instant(c, cal) - Millis(1);
     const std::string due_text = format_timestamp(c.due_at);
-    boost::json::object details;
-    details.reserve(3);
-    details.emplace("sla", sla.name);
-    details.emplace("cycle", c.cycle);
-    details.emplace("due", due_text);
+    Details details;
+    details.add("sla", sla.name).add("cycle", c.cycle).add("due", due_text);
     history("sla",
             cat({"SLA ", sla.name, " started (cycle ", std::to_string(c.cycle), ", goal ",
                  format_duration(goal), ", due ", due_text, ")"}),
@@ -839,9 +834,9 @@ class Machine {
   void pause_clock(std::size_t i) {
     SlaClock& c = clock_for(i);
     const BusinessCalendar& cal = calendar(def_.slas[i].calendar);
-    c.elapsed += cal.working_time(c.running_since, now_);
+    c.elapsed += cal.working_time(c.since, now_);
     c.status = SlaClock::Status::paused;
-    c.paused_since = now_;
+    c.since = now_;
     cancel_escalations(c.name);
     history("sla", cat({"SLA ", c.name.str(), " paused (", millis_text(c.elapsed), " of ",
                         millis_text(c.budget), " used)"}));
@@ -850,9 +845,9 @@ class Machine {
   void resume_clock(std::size_t i) {
     SlaClock& c = clock_for(i);
     const BusinessCalendar& cal = calendar(def_.slas[i].calendar);
-    c.paused_total += now_ - c.paused_since;
+    c.paused_total += now_ - c.since;
     c.status = SlaClock::Status::running;
-    c.running_since = now_;
+    c.since = now_;
     c.due_at = breach_instant(c, cal) - Millis(1);
     history("sla", cat({"SLA ", c.name.str(), " resumed (due ", format_timestamp(c.due_at), ")"}));
     arm_escalations(i);
@@ -862,19 +857,18 @@ class Machine {
     SlaClock& c = clock_for(i);
     if (c.status != SlaClock::Status::running && c.status != SlaClock::Status::paused) return;
     const BusinessCalendar& cal = calendar(def_.slas[i].calendar);
-    if (c.status == SlaClock::Status::running) c.elapsed += cal.working_time(c.running_since, now_);
-    if (c.status == SlaClock::Status::paused) c.paused_total += now_ - c.paused_since;
+    if (c.status == SlaClock::Status::running) c.elapsed += cal.working_time(c.since, now_);
+    if (c.status == SlaClock::Status::paused) c.paused_total += now_ - c.since;
     c.breached = c.breached || c.elapsed > c.budget;
     c.status = c.breached ? SlaClock::Status::breached : SlaClock::Status::met;
-    c.stopped_at = now_;
+    c.since = now_;
     cancel_escalations(c.name);
-    boost::json::object details;
-    details.reserve(5);
-    details.emplace("sla", c.name.str());
-    details.emplace("cycle", c.cycle);
-    details.emplace("met", !c.breached);
-    details.emplace("elapsed_ms", c.elapsed.count());
-    details.emplace("paused_ms", c.paused_total.count());
+    Details details;
+    details.add("sla", c.name.str())
+        .add("cycle", c.cycle)
+        .add("met", !c.breached)
+        .add("elapsed_ms", c.elapsed.count())
+        .add("paused_ms", c.paused_total.count());
     history("sla",
             cat({"SLA ", c.name.str(), c.breached ? " breached" : " met", " (",
                  millis_text(c.elapsed), " of ", millis_text(c.budget), " working time, paused ",
@@ -882,9 +876,9 @@ class Machine {
             std::move(details));
   }
 
-  void cancel_escalations(const std::string& sla) {
+  void cancel_escalations(const InternedName& sla) {
     cancel_timers_if([&](const PendingTimer& t) {
-      return t.kind == PendingTimer::Kind::escalation && t.sla == sla;
+      return t.kind == PendingTimer::Kind::escalation && t.owner == sla;
     });
   }
 
@@ -892,7 +886,7 @@ class Machine {
   // millisecond of open time past it, so a level never fires in closed time (a goal used up at
   // Friday 18:00 is exceeded at Monday 09:00:00.001) and "100%" is the moment of the breach.
   Timestamp passing(const SlaClock& c, const BusinessCalendar& cal, Millis threshold) const {
-    const Millis used = c.elapsed + cal.working_time(c.running_since, now_);
+    const Millis used = c.elapsed + cal.working_time(c.since, now_);
     if (threshold < used) return now_;
     auto due = cal.add(now_, Duration{0, threshold - used + Millis(1)});
     return due ? *due : Timestamp::max();
@@ -905,7 +899,7 @@ class Machine {
   // The working time after the cycle's start at which level `level` fires for the n-th time.
   Millis threshold(std::size_t sla_i, std::size_t level, int n) const {
     const Sla& sla = def_.slas[sla_i];
-    const SlaClock& c = inst_.slas[sla_index(sla.name)];
+    const SlaClock& c = inst_.slas[sla_index(def_.interned_sla_name(sla_i))];
     const BusinessCalendar& cal = calendar(sla.calendar);
     const EscalationLevel& l = sla.escalate[level];
     Millis first = l.kind == EscalationLevel::Kind::percent
@@ -923,11 +917,11 @@ class Machine {
     const Sla& sla = def_.slas[i];
     SlaClock& c = clock_for(i);
     const BusinessCalendar& cal = calendar(sla.calendar);
-    const InternedName sla_name = sla.name;  // looked up once for all the timers
+    const InternedName sla_name = def_.interned_sla_name(i);
     if (!c.breached) {
       PendingTimer goal;
       goal.kind = PendingTimer::Kind::escalation;
-      goal.sla = sla_name;
+      goal.owner = sla_name;
       goal.cycle = c.cycle;
       goal.index = -1;
       goal.due = c.due_at + Millis(1);  // = breach_instant(c, cal)
@@ -936,7 +930,7 @@ class Machine {
     // Each level fires at passing(c, cal, its threshold). The instants come from one walk over
     // the calendar, in order of the open time still to go, instead of one walk from now_ per
     // level; the timers are armed in level order as before.
-    const Millis used = c.elapsed + cal.working_time(c.running_since, now_);
+    const Millis used = c.elapsed + cal.working_time(c.since, now_);
     boost::container::small_vector<std::pair<Millis, std::size_t>, 8> to_go;  // (open time, level)
     boost::container::small_vector<Timestamp, 8> due(sla.escalate.size(), now_);
     boost::container::small_vector<bool, 8> armed(sla.escalate.size(), false);
@@ -961,7 +955,7 @@ class Machine {
       if (!armed[level]) continue;
       PendingTimer t;
       t.kind = PendingTimer::Kind::escalation;
-      t.sla = sla_name;
+      t.owner = sla_name;
       t.cycle = c.cycle;
       t.index = static_cast<int>(level);
       t.due = due[level];
@@ -971,7 +965,7 @@ class Machine {
 
   void fire_escalation(const PendingTimer& timer, const std::string& lateness) {
     std::size_t i = 0;
-    while (i < def_.slas.size() && def_.slas[i].name != timer.sla) ++i;
+    while (i < def_.slas.size() && def_.interned_sla_name(i) != timer.owner) ++i;
     if (i == def_.slas.size()) return;
     const Sla& sla = def_.slas[i];
     SlaClock& c = clock_for(i);
@@ -984,28 +978,27 @@ class Machine {
       history("sla",
               "SLA " + sla.name + " breached: goal exceeded at " + format_timestamp(c.due_at) +
                   lateness,
-              {{"sla", sla.name}, {"cycle", c.cycle}});
+              Details().add("sla", sla.name).add("cycle", c.cycle));
       return;
     }
     const auto level = static_cast<std::size_t>(timer.index);
     if (level >= sla.escalate.size()) return;
     const EscalationLevel& l = sla.escalate[level];
-    c.fired[level] += 1;
+    const int count = c.fired.bump(level);
     const std::string at = l.kind == EscalationLevel::Kind::percent
                                ? std::to_string(static_cast<int>(l.percent)) + "%"
                                : format_duration(l.elapsed);
     history("escalation",
             "SLA " + sla.name + " escalation level " + std::to_string(level + 1) + " (" + at + ")" +
-                (c.fired[level] > 1 ? " repeat " + std::to_string(c.fired[level] - 1) : "") +
-                lateness,
-            {{"sla", sla.name}, {"level", level + 1}, {"count", c.fired[level]}});
+                (count > 1 ? " repeat " + std::to_string(count - 1) : "") + lateness,
+            Details().add("sla", sla.name).add("level", level + 1).add("count", count));
     if (l.repeat) {
       PendingTimer next;
       next.kind = PendingTimer::Kind::escalation;
-      next.sla = sla.name;
+      next.owner = def_.interned_sla_name(i);
       next.cycle = c.cycle;
       next.index = timer.index;
-      next.due = passing(c, calendar(sla.calendar), threshold(i, level, c.fired[level]));
+      next.due = passing(c, calendar(sla.calendar), threshold(i, level, count));
       arm(std::move(next));
     }
     run_actions(l.actions, nullptr);
@@ -1131,8 +1124,7 @@ Outcome step(const Definition& def, const Instance& instance, const Event& event
 SlaClock::Status sla_status_at(const SlaClock& clock, Timestamp now, const BusinessCalendar& cal) {
   switch (clock.status) {
     case SlaClock::Status::running:
-      if (clock.breached ||
-          clock.elapsed + cal.working_time(clock.running_since, now) > clock.budget) {
+      if (clock.breached || clock.elapsed + cal.working_time(clock.since, now) > clock.budget) {
         return SlaClock::Status::breached;
       }
       return SlaClock::Status::running;

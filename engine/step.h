@@ -38,6 +38,7 @@
 
 #include "engine/calendar.h"
 #include "engine/definition.h"
+#include "engine/details.h"
 #include "engine/directory.h"
 #include "engine/instance.h"
 
@@ -84,7 +85,7 @@ struct HistoryEntry {
   std::string kind;     // started, event, transition, not_handled, timer, sla, escalation,
                         // assigned, notify, priority, set, incident, ended, ...
   std::string message;  // one readable line: "visited: return_visit → closed"
-  boost::json::object details;
+  Details details;
 };
 
 struct Notification {

@@ -193,7 +193,7 @@ json::object history_json(const StoredHistory& h) {
           {"at", format_timestamp(h.entry.at)},
           {"kind", h.entry.kind},
           {"message", h.entry.message},
-          {"details", h.entry.details},
+          {"details", h.entry.details.object()},
           {"actor", h.actor}};
 }
 
@@ -796,23 +796,25 @@ struct Api::Impl {
           transitions.labels({wf}).inc();
         } else if (h.kind == "timer") {
           timers_fired.labels({wf}).inc();
-          if (auto it = h.details.find("late_ms");
-              it != h.details.end() && it->value().is_int64()) {
+          const json::object details = h.details.object();
+          if (auto it = details.find("late_ms"); it != details.end() && it->value().is_int64()) {
             lateness.labels({}).observe(static_cast<double>(it->value().as_int64()) / 1000.0);
           }
         } else if (h.kind == "escalation") {
           timers_fired.labels({wf}).inc();  // an escalation level is a timer coming due
-          const auto sla = h.details.find("sla");
-          const auto level = h.details.find("level");
-          if (sla != h.details.end() && level != h.details.end() && sla->value().is_string()) {
+          const json::object details = h.details.object();
+          const auto sla = details.find("sla");
+          const auto level = details.find("level");
+          if (sla != details.end() && level != details.end() && sla->value().is_string()) {
             escalations
                 .labels({wf, std::string_view(sla->value().as_string()),
                          json::serialize(level->value())})
                 .inc();
           }
         } else if (h.kind == "sla" && h.message.find(" breached: ") != std::string::npos) {
-          const auto sla = h.details.find("sla");
-          if (sla != h.details.end() && sla->value().is_string()) {
+          const json::object details = h.details.object();
+          const auto sla = details.find("sla");
+          if (sla != details.end() && sla->value().is_string()) {
             breaches.labels({wf, std::string_view(sla->value().as_string())}).inc();
           }
         }

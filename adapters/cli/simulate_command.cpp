@@ -398,7 +398,7 @@ class Simulation {
                                   {"at", format_timestamp(h.at)},
                                   {"kind", h.kind},
                                   {"message", h.message},
-                                  {"details", h.details}};
+                                  {"details", h.details.object()}};
         if (h.kind == "notify") {
           bool delivered = false;
           for (std::size_t k = 0; k < deliveries.size() && !delivered; ++k) {
@@ -758,8 +758,7 @@ class Simulation {
     std::string status(sla_status_name(sla_status_at(c, clock_.now(), cal)));
     if (c.status == SlaClock::Status::idle) return status;
     Millis used = c.elapsed;
-    if (c.status == SlaClock::Status::running)
-      used += cal.working_time(c.running_since, clock_.now());
+    if (c.status == SlaClock::Status::running) used += cal.working_time(c.since, clock_.now());
     // To the second, like the times: levels firing 1 ms past a threshold would show as 29m59s999ms.
     auto hours = [](Millis m) {
       return format_duration(Duration{0, std::chrono::round<std::chrono::seconds>(m)});
@@ -767,9 +766,9 @@ class Simulation {
     std::string out = status + ", cycle " + std::to_string(c.cycle) + ", " + hours(used) + " of " +
                       hours(c.budget) + " used";
     if (c.status == SlaClock::Status::running) out += ", due " + show(c.due_at);
-    if (c.status == SlaClock::Status::paused) out += ", paused since " + show(c.paused_since);
+    if (c.status == SlaClock::Status::paused) out += ", paused since " + show(c.since);
     if (c.status == SlaClock::Status::met || c.status == SlaClock::Status::breached) {
-      out += ", stopped " + show(c.stopped_at);
+      out += ", stopped " + show(c.since);
     }
     return out;
   }

@@ -365,7 +365,7 @@ bool PgBatchWriter::write_history(std::span<const Commit> commits, Rows& rows,
       add(params_[2], to_ms(h.at));
       add(params_[3], h.kind);
       add(params_[4], h.message);
-      add(params_[5], boost::json::serialize(h.details));
+      add(params_[5], h.details.text());
       add(params_[6], c.actor);
       // What caused the step rides on its first row (replay reads it back).
       add(params_[7], first && !c.input.empty() ? boost::json::serialize(c.input) : "");

@@ -45,6 +45,12 @@ boost::json::object json_object(const std::string& text, std::string_view what) 
   return std::move(v.as_object());
 }
 
+// A history row's details, checked to be a JSON object as every other stored document is.
+Details stored_details(const std::string& text) {
+  json_object(text, "history details");
+  return Details::from_text(text);
+}
+
 // FNV-1a: a lock key that is the same in every process and every build (std::hash is not
 // promised to be), for PostgreSQL advisory locks.
 long long lock_key(std::string_view scope, std::string_view name) {
@@ -714,7 +720,7 @@ bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending)
       p.at = to_ms(h.at);
       p.kind = h.kind;
       p.message = h.message;
-      p.details = json_text(h.details);
+      p.details = std::string(h.details.text());
       // What caused the step rides on its first row (replay reads it back).
       if (first && !c.input.empty()) {
         p.input = json_text(c.input);
@@ -1067,7 +1073,7 @@ std::vector<StoredHistory> SqlStore::history(const std::string& instance_id) con
     st.execute();
     while (st.fetch()) {
       out.push_back({static_cast<std::uint64_t>(seq), actor,
-                     HistoryEntry{from_ms(at), kind, message, json_object(details, "history")},
+                     HistoryEntry{from_ms(at), kind, message, stored_details(details)},
                      input.empty() ? boost::json::object{} : json_object(input, "history input")});
     }
     return out;

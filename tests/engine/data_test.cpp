@@ -54,7 +54,7 @@ TEST(Data, LooksUpAndAddsLikeAnObject) {
   EXPECT_EQ(d.size(), 3U);
   auto [field, added] = d.emplace("score", 1);  // there already: left alone
   EXPECT_FALSE(added);
-  EXPECT_EQ(field->value(), 5);
+  EXPECT_EQ(field.value(), 5);
 }
 
 TEST(Data, ComparesFieldsInAnyOrder) {
@@ -96,6 +96,32 @@ TEST(Data, CopiesHoldExactlyTheirFieldsOrTheRoomAskedFor) {
   EXPECT_EQ(assigned.capacity(), 2U);
   d["b"] = "changed";
   EXPECT_NE(copy, d);  // the copy owns its values
+}
+
+TEST(Data, AssignsMovesAndErasesDownToEmpty) {
+  Data d{{"a", 1}, {"b", "a long string that lives on the heap, kept by its field"}};
+  const Data original = d;
+  d = *&d;  // self-assignment keeps the fields
+  EXPECT_EQ(d, original);
+  Data target{{"x", "overwritten: its own long string is freed by the move"}};
+  target = std::move(d);
+  EXPECT_EQ(target, original);
+  EXPECT_TRUE(d.empty());            // NOLINT(bugprone-use-after-move): a moved-from Data is empty
+  EXPECT_EQ(target.erase("b"), 1U);  // the last field
+  EXPECT_EQ(target.erase("a"), 1U);  // the only field
+  EXPECT_TRUE(target.empty());
+  target["again"] = 2;
+  EXPECT_EQ(boost::json::serialize(target.to_object()), R"({"again":2})");
+}
+
+// The new field's name is taken before the array grows: here it is the text of a field of the
+// same Data, which growing moves.
+TEST(Data, AddsAFieldNamedByOneOfItsOwnValues) {
+  Data d;
+  d["k"] = "short";  // kept inside the value, so it moves with the array
+  ASSERT_EQ(d.capacity(), 1U);
+  d[std::string_view(d.at("k").as_string())] = 1;
+  EXPECT_EQ(boost::json::serialize(d.to_object()), R"({"k":"short","short":1})");
 }
 
 TEST(Data, KeysAreSharedAcrossInstances) {

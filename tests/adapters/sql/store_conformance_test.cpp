@@ -41,7 +41,7 @@ Commit new_commit(const std::string& id) {
   c.instance = make_instance(id);
   c.expected_revision = 0;
   c.actor = "api";
-  c.history.push_back({at(0), "started", "started in intake", {{"via", "phone"}}});
+  c.history.push_back({at(0), "started", "started in intake", Details().add("via", "phone")});
   return c;
 }
 
@@ -78,7 +78,7 @@ TYPED_TEST(StoreConformance, CommitThenLoadGivesTheSameInstance) {
   clock.name = "resolve";
   clock.status = SlaClock::Status::running;
   clock.cycle = 1;
-  clock.started_at = clock.running_since = at(0);
+  clock.started_at = clock.since = at(0);
   clock.due_at = at(3600);
   clock.budget = Millis(3600000);
   clock.fired = {1, 0};
@@ -87,7 +87,7 @@ TYPED_TEST(StoreConformance, CommitThenLoadGivesTheSameInstance) {
   timer.id = 2;
   timer.kind = PendingTimer::Kind::escalation;
   timer.due = at(1800);
-  timer.sla = "resolve";
+  timer.owner = "resolve";
   c.instance.timers.push_back(timer);
   c.instance.incidents.push_back({at(5), "nobody to assign", false});
   ASSERT_EQ(this->store().commit(c), CommitResult::ok);
@@ -217,7 +217,8 @@ TYPED_TEST(StoreConformance, ABatchWithChainsOfStepsKeepsTheirOrder) {
   second.cancelled.push_back({"c-1", 1, at(60)});
   second.armed.push_back({"c-1", 2, at(120)});
   second.counters = {{"serial", 1, 2}};
-  second.history.push_back({at(2), "assigned", "to \"wang.fang\" {a,b} \\ NULL", {{"q", "x\"y"}}});
+  second.history.push_back(
+      {at(2), "assigned", "to \"wang.fang\" {a,b} \\ NULL", Details().add("q", "x\"y")});
   Commit third = next_commit(second.instance);
   third.instance.data["note"] = "comma, brace } quote \" backslash \\";
   third.history.push_back({at(3), "set", "note", {}});
@@ -237,7 +238,7 @@ TYPED_TEST(StoreConformance, ABatchWithChainsOfStepsKeepsTheirOrder) {
   ASSERT_EQ(history.size(), 4u);
   for (std::size_t i = 0; i < history.size(); ++i) EXPECT_EQ(history[i].seq, i + 1);
   EXPECT_EQ(history[1].entry.message, "to \"wang.fang\" {a,b} \\ NULL");
-  EXPECT_EQ(history[1].entry.details, (boost::json::object{{"q", "x\"y"}}));
+  EXPECT_EQ(history[1].entry.details.object(), (boost::json::object{{"q", "x\"y"}}));
   EXPECT_EQ(history[3].entry.kind, "transition");
   InstanceFilter by_assignee;
   by_assignee.assignee = "wang.fang";
@@ -407,11 +408,11 @@ TYPED_TEST(StoreConformance, TimerLeasesKeepNodesApartUntilTheyExpireOrAreReleas
 
 TYPED_TEST(StoreConformance, HistoryKeepsOrderActorsAndDetails) {
   Commit a = new_commit("c-1");
-  a.history.push_back({at(0), "assigned", "assigned to li.wei", {{"to", "li.wei"}}});
+  a.history.push_back({at(0), "assigned", "assigned to li.wei", Details().add("to", "li.wei")});
   ASSERT_EQ(this->store().commit(a), CommitResult::ok);
   Commit b = next_commit(a.instance);
   b.actor = "timer";
-  b.history = {{at(60), "timer", "reminder fired 2s late", {{"late_ms", 2000}}}};
+  b.history = {{at(60), "timer", "reminder fired 2s late", Details().add("late_ms", 2000)}};
   ASSERT_EQ(this->store().commit(b), CommitResult::ok);
 
   const auto h = this->store().history("c-1");
@@ -421,7 +422,7 @@ TYPED_TEST(StoreConformance, HistoryKeepsOrderActorsAndDetails) {
   EXPECT_EQ(h[2].seq, 3u);
   EXPECT_EQ(h[0].entry.kind, "started");
   EXPECT_EQ(h[1].entry.kind, "assigned");
-  EXPECT_EQ(h[1].entry.details, (boost::json::object{{"to", "li.wei"}}));
+  EXPECT_EQ(h[1].entry.details.object(), (boost::json::object{{"to", "li.wei"}}));
   EXPECT_EQ(h[0].actor, "api");
   EXPECT_EQ(h[2].actor, "timer");
   EXPECT_EQ(h[2].entry.at, at(60));

@@ -106,8 +106,7 @@ TEST(Step, CopiesEveryFieldOfTheInstance) {
   PendingTimer timer;
   timer.id = 4;
   timer.kind = PendingTimer::Kind::escalation;
-  timer.sla = "resolve";
-  timer.state = "a";
+  timer.owner = "resolve";
   timer.index = 2;
   timer.cycle = 2;
   in.timers.push_back(timer);
@@ -277,7 +276,7 @@ states:
   EXPECT_EQ(defaulted.instance.data.at("score").as_int64(), 3);
   // The event entry records the payload as it was sent.
   ASSERT_EQ(defaulted.history.at(0).kind, "event");
-  EXPECT_TRUE(defaulted.history.at(0).details.at("data").as_object().empty());
+  EXPECT_TRUE(defaulted.history.at(0).details.object().at("data").as_object().empty());
   EXPECT_EQ(step(def, in, event("rate", {{"score", 1}}), kT0, {}).instance.state, "bad");
 }
 
@@ -549,10 +548,13 @@ TEST(Instance, RoundTripsThroughJson) {
 TEST(FiredCounts, BehavesLikeAVectorInlineAndOnTheHeap) {
   FiredCounts counts;
   counts.assign(3, 0);
-  counts[1] = 2;
+  counts.set(1, 2);
   EXPECT_EQ(counts, (FiredCounts{0, 2, 0}));
+  EXPECT_EQ(counts.bump(1), 3);
+  EXPECT_EQ(counts.bump(0), 1);
+  EXPECT_EQ(counts, (FiredCounts{1, 3, 0}));
   counts.resize(6, 7);  // past the inline capacity
-  EXPECT_EQ(counts, (FiredCounts{0, 2, 0, 7, 7, 7}));
+  EXPECT_EQ(counts, (FiredCounts{1, 3, 0, 7, 7, 7}));
   counts.push_back(9);
   FiredCounts copy = counts;
   FiredCounts moved = std::move(counts);
@@ -562,6 +564,39 @@ TEST(FiredCounts, BehavesLikeAVectorInlineAndOnTheHeap) {
   moved = FiredCounts{1};
   EXPECT_EQ(moved, (FiredCounts{1}));
   EXPECT_NE(moved, copy);
+  moved = copy;  // inline from the heap
+  EXPECT_EQ(moved, copy);
+  moved = *&moved;  // self-assignment
+  EXPECT_EQ(moved, copy);
+  copy.resize(0);  // on the heap with no counts
+  moved = copy;
+  EXPECT_TRUE(moved.empty());
+  moved.push_back(4);
+  EXPECT_EQ(moved, (FiredCounts{4}));
+}
+
+// Inline counts are 16-bit: a count past 65,535 (or a negative one read from a document) moves
+// them all to the heap, unchanged.
+TEST(FiredCounts, CountsOutsideSixteenBitsMoveToTheHeap) {
+  FiredCounts counts{3, 65535};
+  counts.set(0, 65536);
+  EXPECT_EQ(counts[0], 65536);
+  EXPECT_EQ(counts[1], 65535);
+  EXPECT_EQ(counts.bump(1), 65536);
+  EXPECT_EQ(counts, (FiredCounts{65536, 65536}));
+  const FiredCounts negative{-1, 2};
+  EXPECT_EQ(negative[0], -1);
+  EXPECT_EQ(negative[1], 2);
+  FiredCounts small{0, 2};
+  EXPECT_NE(small, negative);
+  small.set(0, -1);
+  EXPECT_EQ(small, negative);  // equal counts, one inline and one on the heap
+}
+
+TEST(FiredCounts, PacksIntoTwelveBytes) {
+  EXPECT_EQ(sizeof(FiredCounts), 12u);
+  EXPECT_EQ(sizeof(SlaClock), 72u);
+  EXPECT_EQ(sizeof(PendingTimer), 32u);
 }
 
 TEST(InternedName, EqualTextsAreEqualNames) {
@@ -569,6 +604,7 @@ TEST(InternedName, EqualTextsAreEqualNames) {
   const InternedName b = "waiting_customer";
   EXPECT_EQ(a, b);
   EXPECT_EQ(&a.str(), &b.str());
+  EXPECT_EQ(sizeof(InternedName), 4u);
   EXPECT_EQ(a, std::string("waiting_customer"));
   EXPECT_NE(a, InternedName("investigating"));
   EXPECT_TRUE(InternedName().empty());
