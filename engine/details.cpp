@@ -191,16 +191,69 @@ void Details::put_uint(DetailsKey key, std::uint64_t value) {
 }
 
 void Details::put(DetailsKey key, const boost::json::value& value) {
-  if (const auto* s = value.if_string()) return put(key, std::string_view(*s));
   open(key);
-  write(boost::json::serialize(value));
+  write_value(value);
   close();
 }
 
 void Details::put(DetailsKey key, const boost::json::object& value) {
   open(key);
-  write(boost::json::serialize(value));
+  write_object(value);
   close();
+}
+
+// As boost::json::serialize writes them, without its serializer's set-up and its own string:
+// an event's data goes into every event entry. (Parsed JSON is at most 32 levels deep, so the
+// recursion is bounded.)
+void Details::write_value(const boost::json::value& value) {
+  char buf[24];
+  switch (value.kind()) {
+    case boost::json::kind::null:
+      write("null");
+      return;
+    case boost::json::kind::bool_:
+      write(value.get_bool() ? "true" : "false");
+      return;
+    case boost::json::kind::int64:
+      write(std::string_view(buf, std::to_chars(buf, buf + sizeof buf, value.get_int64()).ptr));
+      return;
+    case boost::json::kind::uint64:
+      write(std::string_view(buf, std::to_chars(buf, buf + sizeof buf, value.get_uint64()).ptr));
+      return;
+    case boost::json::kind::double_:
+      write(boost::json::serialize(value));  // its own spelling of doubles
+      return;
+    case boost::json::kind::string:
+      write_string(value.get_string());
+      return;
+    case boost::json::kind::array: {
+      write("[");
+      bool first = true;
+      for (const auto& item : value.get_array()) {
+        if (!first) write(",");
+        first = false;
+        write_value(item);
+      }
+      write("]");
+      return;
+    }
+    case boost::json::kind::object:
+      write_object(value.get_object());
+      return;
+  }
+}
+
+void Details::write_object(const boost::json::object& object) {
+  write("{");
+  bool first = true;
+  for (const auto& field : object) {
+    if (!first) write(",");
+    first = false;
+    write_string(field.key());
+    write(":");
+    write_value(field.value());
+  }
+  write("}");
 }
 
 boost::json::object Details::object() const {

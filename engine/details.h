@@ -120,6 +120,8 @@ class Details {
     if (!s.empty()) std::memcpy(extend(s.size()), s.data(), s.size());
   }
   void write_string(std::string_view s);  // quoted and escaped
+  void write_value(const boost::json::value& value);
+  void write_object(const boost::json::object& object);
 
   std::unique_ptr<char[]> text_;  // empty, or a whole object
   std::uint32_t size_ = 0;

@@ -121,8 +121,8 @@ class Machine {
     return inst_.data;
   }
 
-  void history(std::string kind, std::string message, Details details = {}) {
-    out_.history.push_back({now_, std::move(kind), std::move(message), std::move(details)});
+  void history(std::string_view kind, std::string message, Details details = {}) {
+    out_.history.emplace_back(now_, std::string(kind), std::move(message), std::move(details));
   }
 
   void incident(std::string message) {
@@ -1062,9 +1062,9 @@ std::string validate_payload(const Schema& schema, const boost::json::object& da
     if (!problem.empty()) return "field '" + f->name + "': " + problem;
   }
   for (const auto& f : schema.fields) {
-    if (f.required && !f.default_value && (!data.contains(f.name) || data.at(f.name).is_null())) {
-      return "field '" + f.name + "' is required";
-    }
+    if (!f.required || f.default_value) continue;
+    const boost::json::value* v = data.if_contains(f.name);
+    if (v == nullptr || v->is_null()) return "field '" + f.name + "' is required";
   }
   return "";
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdint>
 #include <limits>
@@ -39,6 +40,18 @@ TEST(Details, WritesTheTextSerializeGivesForTheSameObject) {
                                  {"note", "say \"hi\"\n\tto 中文\\ \x01\x1f\x7f"}};
   EXPECT_EQ(d.text(), boost::json::serialize(same));
   EXPECT_EQ(d.object(), same);
+}
+
+// Objects and arrays (an event's data) are written field by field, not through serialize.
+TEST(Details, WritesNestedValuesAsSerializeDoes) {
+  const boost::json::object data =
+      boost::json::parse(
+          R"({"a":[1,2.5,-3,18446744073709551615,true,false,null,"x\"y",{"k":[]},{}],)"
+          R"("b":{"c":{"d":"\u4e2d\n"}},"e":1e300,"f":-0.0,"g":[],"h":{}})")
+          .as_object();
+  const Details d = Details().add("data", data).add("same", boost::json::value(data));
+  EXPECT_EQ(d.text(), boost::json::serialize(boost::json::object{{"data", data}, {"same", data}}));
+  EXPECT_EQ(d.object().at("data"), data);
 }
 
 TEST(Details, EscapesEveryByteAsSerializeDoes) {
