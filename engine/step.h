@@ -85,7 +85,7 @@ struct HistoryEntry {
   std::string kind;     // started, event, transition, not_handled, timer, sla, escalation,
                         // assigned, notify, priority, set, incident, ended, ...
   std::string message;  // one readable line: "visited: return_visit → closed"
-  Details details;
+  Details details;      // a JSON object as text: {"from":"return_visit","to":"closed"}
 };
 
 struct Notification {
