@@ -122,7 +122,7 @@ class Machine {
   }
 
   void history(std::string_view kind, std::string message, Details details = {}) {
-    out_.history.emplace_back(now_, std::string(kind), std::move(message), std::move(details));
+    out_.history.push_back({now_, std::string(kind), std::move(message), std::move(details)});
   }
 
   void incident(std::string message) {
