@@ -8,8 +8,8 @@
 //
 // On a store without any API token it makes an admin token and writes it to --token-file
 // (0600): that is how the first admin gets in. `ombud token create` makes more.
-#include <spdlog/sinks/stdout_sinks.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <filesystem>
@@ -23,6 +23,7 @@
 #include "adapters/cli/diagnostics_output.h"
 #include "adapters/http/api_token.h"
 #include "adapters/http/json_log.h"
+#include "adapters/http/log_sink.h"
 #include "adapters/http/request_handler.h"
 #include "adapters/http/server.h"
 #include "adapters/yaml/config_loader.h"
@@ -62,7 +63,9 @@ void bootstrap_admin_token(Store& store, const std::string& file, spdlog::logger
 }
 
 int serve(const ServeOptions& o) {
-  auto log = http::make_json_logger("ombud", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  // Lines are written to stderr in blocks (adapters/http/log_sink.h): warnings at once.
+  auto log =
+      http::make_json_logger("ombud", std::make_shared<http::BufferedLogSink>(STDERR_FILENO));
   Diagnostics diags;
   std::optional<Config> config = yaml::load_config_file(o.config, diags);
   if (!config || diags.has_errors()) {
