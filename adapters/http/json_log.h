@@ -10,10 +10,12 @@
 
 #include <spdlog/formatter.h>
 #include <spdlog/logger.h>
-#include <boost/json/object.hpp>
+#include <concepts>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace ombud::http {
 
@@ -28,9 +30,40 @@ class JsonLogFormatter final : public spdlog::formatter {
 // A logger writing JSON lines to `sink` (all levels from info up by default).
 std::shared_ptr<spdlog::logger> make_json_logger(std::string name, spdlog::sink_ptr sink);
 
+// One member of a log line: a name and a text, integer, number or boolean value. Texts are
+// viewed, not copied: a field lives only as long as the log_fields() call that it is written in.
+class LogField {
+ public:
+  LogField(std::string_view name, std::string_view text)
+      : name_(name), kind_(Kind::text), text_(text) {}
+  LogField(std::string_view name, const char* text) : LogField(name, std::string_view(text)) {}
+  LogField(std::string_view name, const std::string& text)
+      : LogField(name, std::string_view(text)) {}
+  LogField(std::string_view name, bool value)
+      : name_(name), kind_(Kind::boolean), integer_(value) {}
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) LogField(std::string_view name, T value)
+      : name_(name),
+        kind_(std::is_signed_v<T> ? Kind::integer : Kind::unsigned_integer),
+        integer_(static_cast<long long>(value)) {}
+  template <std::floating_point T>
+  LogField(std::string_view name, T value) : name_(name), kind_(Kind::number), number_(value) {}
+
+  // Appends `,"name":value`.
+  void append_to(std::string& out) const;
+
+ private:
+  enum class Kind { text, integer, unsigned_integer, number, boolean };
+  std::string_view name_;
+  Kind kind_;
+  std::string_view text_;
+  long long integer_ = 0;
+  double number_ = 0;
+};
+
 // Logs `message` with `fields` as top-level JSON members. Cheap when the level is disabled: the
 // fields are not serialised.
 void log_fields(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view message,
-                const boost::json::object& fields);
+                std::initializer_list<LogField> fields);
 
 }  // namespace ombud::http

@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <spdlog/sinks/ostream_sink.h>
 #include <boost/json/parse.hpp>
 #include <sstream>
 
 #include "adapters/http/json_log.h"
+#include "engine/time.h"
 
 namespace ombud::http {
 namespace {
@@ -126,6 +129,44 @@ TEST(JsonLog, FieldsBecomeMembersAndBracesStayLiteral) {
   EXPECT_EQ(line.at("msg").as_string(), "started {x}");
   EXPECT_EQ(line.at("port").as_int64(), 8080);
   EXPECT_EQ(line.at("path").as_string(), "{a}");
+}
+
+TEST(JsonLog, EveryKindOfFieldIsValidJson) {
+  std::ostringstream out;
+  auto logger = make_json_logger("core", std::make_shared<spdlog::sinks::ostream_sink_st>(out));
+  const std::string text = "tab\there \"quoted\" \\ back, \x01 control, 中文";
+  log_fields(*logger, spdlog::level::info, "kinds",
+             {{"text", text},
+              {"view", std::string_view("v")},
+              {"negative", -42},
+              {"big", std::numeric_limits<std::uint64_t>::max()},
+              {"smallest", std::numeric_limits<std::int64_t>::min()},
+              {"ratio", 0.125},
+              {"tiny", 1e-7},
+              {"infinite", std::numeric_limits<double>::infinity()},
+              {"yes", true},
+              {"no", false},
+              {"key \"odd\"", 1}});
+  const auto line = boost::json::parse(out.str()).as_object();
+  EXPECT_EQ(line.at("text").as_string(), text);
+  EXPECT_EQ(line.at("view").as_string(), "v");
+  EXPECT_EQ(line.at("negative").as_int64(), -42);
+  EXPECT_EQ(line.at("big").as_uint64(), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(line.at("smallest").as_int64(), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(line.at("ratio").as_double(), 0.125);
+  EXPECT_DOUBLE_EQ(line.at("tiny").to_number<double>(), 1e-7);
+  EXPECT_TRUE(line.at("infinite").is_null());
+  EXPECT_EQ(line.at("yes").as_bool(), true);
+  EXPECT_EQ(line.at("no").as_bool(), false);
+  EXPECT_EQ(line.at("key \"odd\"").as_int64(), 1);
+  // The time: UTC with milliseconds.
+  const std::string ts(line.at("ts").as_string());
+  ASSERT_EQ(ts.size(), 24u) << ts;
+  EXPECT_EQ(ts[4], '-');
+  EXPECT_EQ(ts[10], 'T');
+  EXPECT_EQ(ts[19], '.');
+  EXPECT_EQ(ts.back(), 'Z');
+  EXPECT_TRUE(parse_timestamp(ts).has_value()) << ts;
 }
 
 TEST(JsonLog, DisabledLevelsWriteNothing) {
