@@ -258,10 +258,12 @@ struct RowHint {
   long long sla_due_at = 0;
   soci::indicator sla_due_ind = soci::i_null;
   long long last_seq = -1;
+  // The row's body, when the store keeps documents (SQLite) and this hint comes from a commit.
+  std::shared_ptr<const std::string> document;
 
   static RowHint of(const InstanceRow& r, long long last_seq) {
     return {r.revision, r.state,      r.key,         r.assignee, r.queue,
-            r.ended,    r.sla_due_at, r.sla_due_ind, last_seq};
+            r.ended,    r.sla_due_at, r.sla_due_ind, last_seq,   nullptr};
   }
   unsigned changed(const InstanceRow& r) const {
     unsigned bits = 0;
@@ -573,8 +575,46 @@ struct SqlStore::Impl {
     if (it == hints.end() || it->second.revision != revision) return std::nullopt;
     return it->second;
   }
+  // The documents of the instances this store committed last (SQLite, decision 0007): two
+  // generations, so that the ones read or written lately stay and the others age out without
+  // bookkeeping per access. Filled only by commits, in commit order (the writer mutex), so a
+  // kept document is always the row's current body; a read never puts one back, since it could
+  // race with a commit and keep an older revision.
+  struct Documents {
+    std::mutex mutex;
+    std::size_t capacity = 0;
+    std::unordered_map<std::string, std::shared_ptr<const std::string>> recent, older;
+
+    std::shared_ptr<const std::string> find(const std::string& id) {
+      const std::lock_guard lock(mutex);
+      if (auto it = recent.find(id); it != recent.end()) return it->second;
+      auto it = older.find(id);
+      if (it == older.end()) return nullptr;
+      std::shared_ptr<const std::string> document = it->second;  // still in use: keep it
+      keep(id, document);
+      return document;
+    }
+    void put(const std::string& id, std::shared_ptr<const std::string> document) {
+      const std::lock_guard lock(mutex);
+      keep(id, std::move(document));
+    }
+    void keep(const std::string& id, std::shared_ptr<const std::string> document) {
+      if (recent.size() >= std::max<std::size_t>(1, capacity / 2) && recent.count(id) == 0) {
+        older = std::move(recent);
+        recent.clear();
+      }
+      older.erase(id);
+      recent.insert_or_assign(id, std::move(document));
+    }
+  } documents;
+
   // Keeps hints of committed rows (never of a transaction that may still roll back).
   void remember(RowHints& committed) {
+    if (documents.capacity > 0) {
+      for (auto& [id, hint] : committed) {
+        if (hint.document) documents.put(id, std::move(hint.document));
+      }
+    }
     const std::lock_guard lock(hints_mutex);
     if (hints.size() + committed.size() > kMaxHints) hints.clear();
     for (auto& [id, hint] : committed) {
@@ -597,6 +637,7 @@ struct SqlStore::Impl {
 
 void SqlStore::Impl::open() {
   pool_size = std::max<std::size_t>(1, options.pool_size);
+  documents.capacity = sqlite() ? options.cached_documents : 0;
   pool = std::make_unique<soci::connection_pool>(pool_size);
   prepared.resize(pool_size);
   if (sqlite()) {
@@ -732,7 +773,11 @@ bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending)
     }
     last_seq = p.seq;
   }
-  pending.insert_or_assign(r.id, RowHint::of(r, last_seq));
+  RowHint written = RowHint::of(r, last_seq);
+  // The body was bound for the statement above only; the next assign() refills it.
+  if (documents.capacity > 0)
+    written.document = std::make_shared<const std::string>(std::move(r.body));
+  pending.insert_or_assign(r.id, std::move(written));
 
   for (const DueTimer& t : c.cancelled) {
     p.timer_instance = t.instance_id;
@@ -869,6 +914,7 @@ std::optional<Instance> SqlStore::load(const std::string& id) const {
 
 std::optional<std::string> SqlStore::load_document(const std::string& id) const {
   // The body column holds exactly to_json(instance), serialized.
+  if (auto kept = impl_->documents.find(id)) return *kept;
   return impl_->read("load instance", [&](soci::session& s) -> std::optional<std::string> {
     Prepared& p = impl_->prepared_for(s);
     p.load_id = id;

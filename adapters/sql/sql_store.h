@@ -52,6 +52,11 @@ struct StoreOptions {
   std::size_t pool_size = 4;
   // Apply pending migrations at open. `ombud migrate` opens with false, then calls migrate().
   bool migrate = true;
+  // SQLite: how many instance documents this store keeps from its own commits, so that
+  // load_document() (GET /v1/instances/{id}) answers recently written cases without a read
+  // (0: none). Right because one process writes an SQLite file (decision 0007); PostgreSQL,
+  // shared by nodes, always reads.
+  std::size_t cached_documents = 10'000;
 };
 
 std::optional<StoreOptions::Synchronous> parse_synchronous(std::string_view text);

@@ -77,6 +77,56 @@ TEST_F(SqliteStore, DataSurvivesCloseAndReopen) {
   EXPECT_EQ(store->get("complaint.serial"), 1);
 }
 
+// A document kept from a commit is the row's body: the next commit replaces it, a batch that
+// conflicts leaves it as it was, and an instance that aged out is read from the file.
+TEST_F(SqliteStore, DocumentsKeptFromCommitsAreTheStoredRows) {
+  auto store = backend_.open_sql(testing::options([](StoreOptions& o) { o.cached_documents = 2; }));
+  auto stored_body = [&](const std::string& id) {
+    return query_file(file(), "SELECT body FROM instances WHERE id = '" + id + "'");
+  };
+  Commit first = started("c-1");
+  ASSERT_EQ(store->commit(first), CommitResult::ok);
+  EXPECT_EQ(store->load_document("c-1"), stored_body("c-1"));
+
+  Commit second;
+  second.instance = first.instance;
+  second.instance.state = "assigned";
+  second.instance.revision = 2;
+  second.expected_revision = 1;
+  second.history.push_back({kT0, "assigned", "assigned", {}});
+  ASSERT_EQ(store->commit(second), CommitResult::ok);
+  ASSERT_THAT(stored_body("c-1"), HasSubstr("\"assigned\""));
+  EXPECT_EQ(store->load_document("c-1"), stored_body("c-1"));
+
+  // Revision 3 of c-1 is written, then c-1 again at the stale revision 2: the batch conflicts,
+  // nothing of it is kept.
+  Commit third = second;
+  third.instance.state = "resolved";
+  third.instance.revision = 3;
+  third.expected_revision = 2;
+  Commit stale = second;
+  stale.instance.id = "c-2";
+  stale.expected_revision = 0;
+  stale.instance.revision = 1;
+  Commit conflicting = third;
+  conflicting.expected_revision = 1;
+  EXPECT_EQ(store->commit_all(std::vector<Commit>{stale, third, conflicting}),
+            CommitResult::conflict);
+  EXPECT_EQ(store->load_document("c-1"), stored_body("c-1"));
+  EXPECT_THAT(*store->load_document("c-1"), HasSubstr("\"assigned\""));
+  EXPECT_FALSE(store->load_document("c-2"));
+
+  // Three more instances with room for two: every one still reads as stored.
+  for (const char* id : {"c-3", "c-4", "c-5"}) {
+    Commit c = started(id);
+    c.counters.clear();
+    ASSERT_EQ(store->commit(c), CommitResult::ok);
+  }
+  for (const char* id : {"c-1", "c-3", "c-4", "c-5"}) {
+    EXPECT_EQ(store->load_document(id), stored_body(id)) << id;
+  }
+}
+
 TEST_F(SqliteStore, CreatesTheParentDirectory) {
   ASSERT_FALSE(std::filesystem::exists(file().parent_path()));
   backend_.open_sql();
