@@ -5,6 +5,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace ombud {
 
@@ -12,6 +13,15 @@ namespace {
 
 constexpr std::size_t kSlot = sizeof(boost::json::value) + sizeof(InternedName);
 static_assert(alignof(InternedName) <= alignof(boost::json::value));
+
+// Builds field `i` in room reserved for it: the value first, then its name, so that a value
+// whose copy throws leaves nothing behind. The caller counts the field once this returns.
+template <class V>
+void place(boost::json::value* values, InternedName* names, std::size_t i, InternedName name,
+           V&& value) {
+  ::new (values + i) boost::json::value(std::forward<V>(value));
+  ::new (names + i) InternedName(name);
+}
 
 }  // namespace
 
@@ -27,9 +37,8 @@ Data& Data::operator=(const boost::json::object& object) {
   Data fields;
   fields.reserve(object.size());
   for (const auto& kv : object) {
-    const InternedName name(std::string_view(kv.key()));
-    ::new (fields.values_ + fields.size_) boost::json::value(kv.value());
-    ::new (fields.names() + fields.size_) InternedName(name);
+    place(fields.values_, fields.names(), fields.size_, InternedName(std::string_view(kv.key())),
+          kv.value());
     ++fields.size_;
   }
   return *this = std::move(fields);
@@ -39,8 +48,7 @@ Data::Data(const Data& other, std::size_t spare) {
   Data fields;
   fields.reserve(other.size_ + spare);
   for (std::size_t i = 0; i < other.size_; ++i) {
-    ::new (fields.values_ + i) boost::json::value(other.values_[i]);
-    ::new (fields.names() + i) InternedName(other.names()[i]);
+    place(fields.values_, fields.names(), i, other.names()[i], other.values_[i]);
     ++fields.size_;
   }
   *this = std::move(fields);
@@ -138,8 +146,7 @@ std::pair<Data::Entry, bool> Data::emplace(std::string_view key, boost::json::va
   // Grows as a std::vector would, so adding fields one by one stays amortized O(1).
   if (size_ == capacity_) grow(std::max<std::size_t>(1, std::size_t{capacity_} * 2));
   i = size_;
-  ::new (values_ + i) boost::json::value(std::move(value));
-  ::new (names() + i) InternedName(name);
+  place(values_, names(), i, name, std::move(value));
   ++size_;
   return {Entry(names() + i, values_ + i), true};
 }

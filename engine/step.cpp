@@ -284,18 +284,19 @@ class Machine {
     for (auto& [field, v] : values) {
       const FieldSchema* schema = def_.data.find(*field);
       if (schema == nullptr) continue;  // rejected when the definition was checked
-      if (v.is_null()) {
-        stored.erase(*field);
-        changed.add(*field, v);
-        continue;
-      }
-      const std::string problem = check_field_value(*schema, v);
-      if (!problem.empty()) {
-        incident("set " + *field + ": " + problem);
-        continue;
+      if (!v.is_null()) {               // null removes the field, whatever its type
+        const std::string problem = check_field_value(*schema, v);
+        if (!problem.empty()) {
+          incident("set " + *field + ": " + problem);
+          continue;
+        }
       }
       changed.add(*field, v);
-      stored[*field] = std::move(v);
+      if (v.is_null()) {
+        stored.erase(*field);
+      } else {
+        stored[*field] = std::move(v);
+      }
     }
     if (!changed.empty()) {
       std::string message = cat({"set ", changed.text()});  // before `changed` moves
