@@ -18,8 +18,11 @@ CommitResult BatchStore::flush() {
   }
   if (result == CommitResult::conflict) {
     forget_committed();
-  } else if (capacity_ > 0) {
-    for (Commit& c : commits) keep(std::move(c.instance));  // later commits of one id win
+  } else {
+    for (Commit& c : commits) {  // later commits of one id win
+      const std::string id = c.instance.id;
+      committed_.put(id, std::move(c.instance));
+    }
   }
   return result;
 }
@@ -27,7 +30,7 @@ CommitResult BatchStore::flush() {
 void BatchStore::prefetch(std::span<const std::string> ids) {
   std::vector<std::string> wanted;
   for (const std::string& id : ids) {
-    if (id.empty() || instances_.count(id) > 0 || recent_.count(id) > 0 || older_.count(id) > 0 ||
+    if (id.empty() || instances_.count(id) > 0 || committed_.contains(id) ||
         prefetched_.count(id) > 0) {
       continue;
     }
@@ -42,25 +45,9 @@ void BatchStore::prefetch(std::span<const std::string> ids) {
   }
 }
 
-void BatchStore::remember_committed(std::size_t capacity) {
-  capacity_ = capacity;
-  if (capacity_ == 0) forget_committed();
-}
+void BatchStore::remember_committed(std::size_t capacity) { committed_.set_capacity(capacity); }
 
-void BatchStore::forget_committed() {
-  recent_.clear();
-  older_.clear();
-}
-
-void BatchStore::keep(Instance instance) const {
-  if (recent_.size() >= std::max<std::size_t>(1, capacity_ / 2)) {
-    older_ = std::move(recent_);
-    recent_.clear();
-  }
-  older_.erase(instance.id);
-  std::string id = instance.id;
-  recent_.insert_or_assign(std::move(id), std::move(instance));
-}
+void BatchStore::forget_committed() { committed_.clear(); }
 
 void BatchStore::discard() {
   commits_.clear();
@@ -84,11 +71,8 @@ std::optional<Instance> BatchStore::load(const std::string& id) const {
   auto it = instances_.find(id);
   if (it != instances_.end()) return commits_[it->second].instance;
   std::optional<Instance> found;
-  if (auto kept = recent_.find(id); kept != recent_.end()) {
-    found = kept->second;
-  } else if (auto old = older_.find(id); old != older_.end()) {
-    found = old->second;
-    keep(std::move(old->second));  // still in use: keep it in the recent generation
+  if (const Instance* kept = committed_.find(id)) {
+    found = *kept;
   } else if (auto read = prefetched_.find(id); read != prefetched_.end()) {
     found = std::move(read->second);
     prefetched_.erase(read);

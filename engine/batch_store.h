@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/generations.h"
 #include "engine/store.h"
 
 namespace ombud {
@@ -139,13 +140,8 @@ class BatchStore final : public Store {
   std::map<std::string, int, std::less<>> open_cases_delta_;
   std::optional<Timestamp> earliest_armed_;
 
-  // Committed instances: two generations, so that the ones in use stay and the others age out
-  // without bookkeeping per access. A lookup moves an entry to `recent_`; when `recent_` holds
-  // half the capacity, it becomes `older_` and the old `older_` is dropped.
-  std::size_t capacity_ = 0;
-  mutable std::map<std::string, Instance, std::less<>> recent_;
-  mutable std::map<std::string, Instance, std::less<>> older_;
-  void keep(Instance instance) const;
+  // Committed instances, by id: the ones in use stay, the others age out.
+  mutable Generations<Instance> committed_;
 };
 
 }  // namespace ombud

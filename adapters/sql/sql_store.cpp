@@ -20,6 +20,7 @@
 #include "adapters/sql/instance_row.h"
 #include "adapters/sql/migrations.h"
 #include "adapters/sql/pg_batch.h"
+#include "engine/generations.h"
 
 namespace ombud::sql {
 
@@ -575,42 +576,28 @@ struct SqlStore::Impl {
     if (it == hints.end() || it->second.revision != revision) return std::nullopt;
     return it->second;
   }
-  // The documents of the instances this store committed last (SQLite, decision 0007): two
-  // generations, so that the ones read or written lately stay and the others age out without
-  // bookkeeping per access. Filled only by commits, in commit order (the writer mutex), so a
-  // kept document is always the row's current body; a read never puts one back, since it could
-  // race with a commit and keep an older revision.
+  // The documents of the instances this store committed last (SQLite, decision 0007). Filled
+  // only by commits, in commit order (the writer mutex), so a kept document is always the row's
+  // current body; a read never puts one back, since it could race with a commit and keep an
+  // older revision.
   struct Documents {
     std::mutex mutex;
-    std::size_t capacity = 0;
-    std::unordered_map<std::string, std::shared_ptr<const std::string>> recent, older;
+    Generations<std::shared_ptr<const std::string>> kept;
 
     std::shared_ptr<const std::string> find(const std::string& id) {
       const std::lock_guard lock(mutex);
-      if (auto it = recent.find(id); it != recent.end()) return it->second;
-      auto it = older.find(id);
-      if (it == older.end()) return nullptr;
-      std::shared_ptr<const std::string> document = it->second;  // still in use: keep it
-      keep(id, document);
-      return document;
+      const auto* document = kept.find(id);
+      return document != nullptr ? *document : nullptr;
     }
     void put(const std::string& id, std::shared_ptr<const std::string> document) {
       const std::lock_guard lock(mutex);
-      keep(id, std::move(document));
-    }
-    void keep(const std::string& id, std::shared_ptr<const std::string> document) {
-      if (recent.size() >= std::max<std::size_t>(1, capacity / 2) && recent.count(id) == 0) {
-        older = std::move(recent);
-        recent.clear();
-      }
-      older.erase(id);
-      recent.insert_or_assign(id, std::move(document));
+      kept.put(id, std::move(document));
     }
   } documents;
 
   // Keeps hints of committed rows (never of a transaction that may still roll back).
   void remember(RowHints& committed) {
-    if (documents.capacity > 0) {
+    if (documents.kept.capacity() > 0) {
       for (auto& [id, hint] : committed) {
         if (hint.document) documents.put(id, std::move(hint.document));
       }
@@ -637,7 +624,7 @@ struct SqlStore::Impl {
 
 void SqlStore::Impl::open() {
   pool_size = std::max<std::size_t>(1, options.pool_size);
-  documents.capacity = sqlite() ? options.cached_documents : 0;
+  documents.kept.set_capacity(sqlite() ? options.cached_documents : 0);
   pool = std::make_unique<soci::connection_pool>(pool_size);
   prepared.resize(pool_size);
   if (sqlite()) {
@@ -775,7 +762,7 @@ bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending)
   }
   RowHint written = RowHint::of(r, last_seq);
   // The body was bound for the statement above only; the next assign() refills it.
-  if (documents.capacity > 0)
+  if (documents.kept.capacity() > 0)
     written.document = std::make_shared<const std::string>(std::move(r.body));
   pending.insert_or_assign(r.id, std::move(written));
 
