@@ -286,24 +286,23 @@ struct Api::Impl {
 
   // ---- authentication ----
 
-  // The row of a presented token. Kept for `token_cache_ttl` by the token itself, so that a
-  // caller's next request is neither hashed nor read (SHA-256 through OpenSSL cost more than the
-  // rest of a GET's handling); the tokens are kept only in this process's memory, where every
-  // request's headers pass anyway, and the store still holds hashes only.
+  // The row of a presented token, kept for `token_cache_ttl` by the token's hash: the cache,
+  // like the store, never holds a token itself.
   std::optional<ApiTokenRow> lookup_token(std::string_view token) {
+    const std::string hash = http::hash_api_token(token);
     const auto now = std::chrono::steady_clock::now();
     {
       const std::lock_guard lock(token_mutex);
-      auto it = token_cache.find(token);
+      auto it = token_cache.find(hash);
       if (it != token_cache.end() && now - it->second.second < options.token_cache_ttl) {
         return it->second.first;
       }
     }
-    std::optional<ApiTokenRow> row = node.store().find_api_token(http::hash_api_token(token));
+    std::optional<ApiTokenRow> row = node.store().find_api_token(hash);
     if (!row) return row;  // not cached: a token created a moment later works at once
     const std::lock_guard lock(token_mutex);
     if (token_cache.size() > 10'000) token_cache.clear();
-    token_cache.insert_or_assign(std::string(token), std::pair{row, now});
+    token_cache.insert_or_assign(hash, std::pair{row, now});
     return row;
   }
 
@@ -844,14 +843,9 @@ struct Api::Impl {
   http::MetricFamily<http::Histogram>& commit_latency;
   std::map<std::string, std::string> hook_secrets;  // by source; read once at start-up
   std::mutex token_mutex;
-  // By the token as presented (lookup_token), found by a string_view without a copy.
-  struct TokenHash : std::hash<std::string_view> {
-    using is_transparent = void;
-  };
   std::unordered_map<std::string,
-                     std::pair<std::optional<ApiTokenRow>, std::chrono::steady_clock::time_point>,
-                     TokenHash, std::equal_to<>>
-      token_cache;
+                     std::pair<std::optional<ApiTokenRow>, std::chrono::steady_clock::time_point>>
+      token_cache;  // by the token's hash (lookup_token)
 };
 
 Api::Api(Node& node, http::MetricsRegistry& metrics, ApiOptions options)

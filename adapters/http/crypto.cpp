@@ -4,8 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
+#include <memory>
 #include <stdexcept>
 
 namespace ombud::http {
@@ -31,9 +31,19 @@ std::string hmac(const EVP_MD* md, std::string_view key, std::string_view data) 
 }  // namespace
 
 std::string sha256(std::string_view data) {
-  unsigned char out[SHA256_DIGEST_LENGTH];
-  SHA256(bytes_of(data), data.size(), out);
-  return std::string(reinterpret_cast<const char*>(out), sizeof out);
+  // Fetched once, and one context per thread: OpenSSL 3 looks an algorithm up in its provider
+  // tables on every implicit use (SHA256(), EVP_sha256()), which cost more than hashing a token.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(),
+                                                                            &EVP_MD_CTX_free);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (md == nullptr || !ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out, &size) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return std::string(reinterpret_cast<const char*>(out), size);
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
