@@ -39,6 +39,8 @@ class LogField {
   LogField(std::string_view name, const char* text) : LogField(name, std::string_view(text)) {}
   LogField(std::string_view name, const std::string& text)
       : LogField(name, std::string_view(text)) {}
+  template <class T>
+  LogField(std::string_view name, T* pointer) = delete;  // not a bool: say what to log
   LogField(std::string_view name, bool value)
       : name_(name), kind_(Kind::boolean), integer_(value) {}
   template <std::integral T>

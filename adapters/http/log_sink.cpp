@@ -1,10 +1,12 @@
 #include "adapters/http/log_sink.h"
 
-#include <spdlog/pattern_formatter.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <stdexcept>
 #include <utility>
+
+#include "adapters/http/json_log.h"
 
 namespace ombud::http {
 
@@ -14,7 +16,7 @@ BufferedLogSink::BufferedLogSink(int fd, std::chrono::milliseconds interval, std
       interval_(interval),
       capacity_(capacity),
       flush_level_(flush_level),
-      formatter_(std::make_shared<spdlog::pattern_formatter>()) {
+      formatter_(std::make_shared<JsonLogFormatter>()) {
   buffer_.reserve(capacity_);
   flusher_ = std::thread([this] { flush_periodically(); });
 }
@@ -32,7 +34,7 @@ BufferedLogSink::~BufferedLogSink() {
 void BufferedLogSink::log(const spdlog::details::log_msg& msg) {
   // Formatted outside the lock: only the append is serialised.
   spdlog::memory_buf_t line;
-  formatter_->format(msg, line);
+  formatter_.load()->format(msg, line);
   bool full = false;
   {
     const std::lock_guard lock(mutex_);
@@ -54,12 +56,12 @@ void BufferedLogSink::flush() {
   write_out(out);
 }
 
-void BufferedLogSink::set_pattern(const std::string& pattern) {
-  formatter_ = std::make_shared<spdlog::pattern_formatter>(pattern);
+void BufferedLogSink::set_pattern(const std::string& /*pattern*/) {
+  throw std::logic_error("BufferedLogSink writes JSON lines; it takes no pattern");
 }
 
 void BufferedLogSink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
-  formatter_ = std::move(formatter);
+  formatter_.store(std::shared_ptr<spdlog::formatter>(std::move(formatter)));
 }
 
 void BufferedLogSink::write_out(const std::string& text) const {

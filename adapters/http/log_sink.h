@@ -16,6 +16,7 @@
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/sink.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -37,7 +38,9 @@ class BufferedLogSink final : public spdlog::sinks::sink {
 
   void log(const spdlog::details::log_msg& msg) override;
   void flush() override;
+  // Throws std::logic_error: this sink writes JSON lines (see formatter_).
   void set_pattern(const std::string& pattern) override;
+  // `formatter` must keep no state between calls.
   void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override;
 
  private:
@@ -50,9 +53,10 @@ class BufferedLogSink final : public spdlog::sinks::sink {
   const std::chrono::milliseconds interval_;
   const std::size_t capacity_;
   const spdlog::level::level_enum flush_level_;
-  // The formatter must be safe to call from several threads at once (JsonLogFormatter is); it
-  // is set before the logger is shared.
-  std::shared_ptr<spdlog::formatter> formatter_;
+  // Called from several threads at once, so it must keep no state between calls:
+  // JsonLogFormatter (the default) keeps none; spdlog's pattern formatter does, which is why
+  // set_pattern() is refused.
+  std::atomic<std::shared_ptr<spdlog::formatter>> formatter_;
 
   std::mutex mutex_;  // buffer_
   std::string buffer_;

@@ -48,7 +48,7 @@ class Pipe {
 
 constexpr auto kLong = std::chrono::hours(1);  // no periodic flush within a test
 
-TEST(BufferedLogSink, HoldsInfoLinesAndWritesThemBeforeAWarning) {
+TEST(BufferedLogSink, HoldsInfoLinesAndWritesThemBeforeAWarningOrError) {
   Pipe pipe;
   auto sink = std::make_shared<BufferedLogSink>(pipe.write_end(), kLong);
   auto log = make_json_logger("t", sink);
@@ -61,6 +61,10 @@ TEST(BufferedLogSink, HoldsInfoLinesAndWritesThemBeforeAWarning) {
   EXPECT_LT(out.find("first"), out.find("second"));
   EXPECT_LT(out.find("second"), out.find("third"));
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
+  log->info("held");
+  log->error("failed");
+  EXPECT_THAT(pipe.read_all(), HasSubstr("\"msg\":\"failed\""));
+  EXPECT_THROW(sink->set_pattern("%v"), std::logic_error);  // it writes JSON lines only
 }
 
 TEST(BufferedLogSink, WritesWhenFullOnFlushAndWhenDestroyed) {

@@ -169,6 +169,19 @@ TEST(JsonLog, EveryKindOfFieldIsValidJson) {
   EXPECT_TRUE(parse_timestamp(ts).has_value()) << ts;
 }
 
+TEST(JsonLog, ALineIsExactlyTimeLevelLoggerAndMessage) {
+  using namespace std::chrono;
+  const auto at =
+      sys_days{year{2026} / 5 / 1} + hours(8) + minutes(7) + seconds(9) + milliseconds(123);
+  const spdlog::details::log_msg msg(time_point_cast<spdlog::log_clock::duration>(at),
+                                     spdlog::source_loc{}, "core", spdlog::level::err, "x \"y\"");
+  spdlog::memory_buf_t out;
+  JsonLogFormatter().format(msg, out);
+  EXPECT_EQ(std::string(out.data(), out.size()),
+            R"({"ts":"2026-05-01T08:07:09.123Z","level":"error","logger":"core","msg":"x \"y\""})"
+            "\n");
+}
+
 TEST(JsonLog, DisabledLevelsWriteNothing) {
   std::ostringstream out;
   auto logger = make_json_logger("core", std::make_shared<spdlog::sinks::ostream_sink_st>(out));
