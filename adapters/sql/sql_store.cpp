@@ -576,32 +576,58 @@ struct SqlStore::Impl {
     if (it == hints.end() || it->second.revision != revision) return std::nullopt;
     return it->second;
   }
-  // The documents of the instances this store committed last (SQLite, decision 0007). Filled
-  // only by commits, in commit order (the writer mutex), so a kept document is always the row's
-  // current body; a read never puts one back, since it could race with a commit and keep an
-  // older revision.
+  // The documents of the instances this store committed or read last (SQLite, decision 0007).
+  // Commits put theirs in commit order (under the writer mutex), so while this process is the
+  // only writer of the file a kept document is the row's current body. A read puts its document
+  // only if no commit was kept meanwhile (`epoch` unchanged): a read that raced with a commit
+  // could otherwise keep an older revision over the newer one. A conflict may mean that someone
+  // else wrote the file: every kept document is dropped.
   struct Documents {
     std::mutex mutex;
-    Generations<std::shared_ptr<const std::string>> kept;
+    Generations<std::shared_ptr<const std::string>> kept;  // capacity set once, at open
+    std::uint64_t epoch = 0;  // changes whenever commits' documents are kept or all are dropped
 
     std::shared_ptr<const std::string> find(const std::string& id) {
+      if (kept.capacity() == 0) return nullptr;
       const std::lock_guard lock(mutex);
       const auto* document = kept.find(id);
       return document != nullptr ? *document : nullptr;
     }
-    void put(const std::string& id, std::shared_ptr<const std::string> document) {
+    std::uint64_t now() {
       const std::lock_guard lock(mutex);
-      kept.put(id, std::move(document));
+      return epoch;
+    }
+    // A document read from the file, by a read that began at epoch `began`.
+    void put_read(const std::string& id, const std::string& document, std::uint64_t began) {
+      if (kept.capacity() == 0) return;
+      auto shared = std::make_shared<const std::string>(document);
+      const std::lock_guard lock(mutex);
+      if (epoch == began) kept.put(id, std::move(shared));
+    }
+    // Keeps the documents of a committed transaction; if that fails half way, keeps none.
+    void put_all(RowHints& committed) {
+      if (kept.capacity() == 0) return;
+      const std::lock_guard lock(mutex);
+      ++epoch;
+      try {
+        for (auto& [id, hint] : committed) {
+          if (hint.document) kept.put(id, std::move(hint.document));
+        }
+      } catch (...) {
+        kept.clear();
+        throw;
+      }
+    }
+    void forget() {
+      const std::lock_guard lock(mutex);
+      ++epoch;
+      kept.clear();
     }
   } documents;
 
   // Keeps hints of committed rows (never of a transaction that may still roll back).
   void remember(RowHints& committed) {
-    if (documents.kept.capacity() > 0) {
-      for (auto& [id, hint] : committed) {
-        if (hint.document) documents.put(id, std::move(hint.document));
-      }
-    }
+    documents.put_all(committed);
     const std::lock_guard lock(hints_mutex);
     if (hints.size() + committed.size() > kMaxHints) hints.clear();
     for (auto& [id, hint] : committed) {
@@ -902,12 +928,15 @@ std::optional<Instance> SqlStore::load(const std::string& id) const {
 std::optional<std::string> SqlStore::load_document(const std::string& id) const {
   // The body column holds exactly to_json(instance), serialized.
   if (auto kept = impl_->documents.find(id)) return *kept;
-  return impl_->read("load instance", [&](soci::session& s) -> std::optional<std::string> {
+  const std::uint64_t began = impl_->documents.now();  // before the read
+  auto document = impl_->read("load instance", [&](soci::session& s) -> std::optional<std::string> {
     Prepared& p = impl_->prepared_for(s);
     p.load_id = id;
     if (!fetch_one(p.load_instance) || p.load_ind != soci::i_ok) return std::nullopt;
     return p.load_body;
   });
+  if (document) impl_->documents.put_read(id, *document, began);
+  return document;
 }
 
 std::vector<Instance> SqlStore::load_many(std::span<const std::string> ids) const {
@@ -982,8 +1011,10 @@ CommitResult SqlStore::commit_all(std::span<const Commit> commits) {
       if (impl_->sqlite()) {
         // No round trips: row by row, with statements prepared once.
         for (const Commit& c : commits) {
-          if (!impl_->apply(s, c, written))
+          if (!impl_->apply(s, c, written)) {
+            impl_->documents.forget();      // perhaps someone else wrote the file
             return CommitResult::conflict;  // ~Transaction rolls back
+          }
         }
       } else {
         const RowHints none;

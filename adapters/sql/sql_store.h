@@ -52,10 +52,11 @@ struct StoreOptions {
   std::size_t pool_size = 4;
   // Apply pending migrations at open. `ombud migrate` opens with false, then calls migrate().
   bool migrate = true;
-  // SQLite: how many instance documents this store keeps from its own commits, so that
-  // load_document() (GET /v1/instances/{id}) answers recently written cases without a read
-  // (0: none). Right because one process writes an SQLite file (decision 0007); PostgreSQL,
-  // shared by nodes, always reads.
+  // SQLite: how many instance documents this store keeps from its own commits and reads, so
+  // that load_document() (GET /v1/instances/{id}) answers recently used cases without a read
+  // (0: none; between half of this and this many are kept). Right while one process writes the
+  // SQLite file (decision 0007: a second node needs PostgreSQL); a conflict drops them all.
+  // PostgreSQL, shared by nodes, always reads.
   std::size_t cached_documents = 10'000;
 };
 

@@ -41,6 +41,17 @@ Commit started(const std::string& id) {
   return c;
 }
 
+// The commit that moves `before` on by one revision, into `state`.
+Commit moved(const Instance& before, const std::string& state) {
+  Commit c;
+  c.instance = before;
+  c.instance.state = state;
+  c.instance.revision = before.revision + 1;
+  c.expected_revision = before.revision;
+  c.history.push_back({kT0, state, state, {}});
+  return c;
+}
+
 // One text value from the database file, read without the store.
 std::string query_file(const std::filesystem::path& file, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -88,22 +99,14 @@ TEST_F(SqliteStore, DocumentsKeptFromCommitsAreTheStoredRows) {
   ASSERT_EQ(store->commit(first), CommitResult::ok);
   EXPECT_EQ(store->load_document("c-1"), stored_body("c-1"));
 
-  Commit second;
-  second.instance = first.instance;
-  second.instance.state = "assigned";
-  second.instance.revision = 2;
-  second.expected_revision = 1;
-  second.history.push_back({kT0, "assigned", "assigned", {}});
+  const Commit second = moved(first.instance, "assigned");
   ASSERT_EQ(store->commit(second), CommitResult::ok);
   ASSERT_THAT(stored_body("c-1"), HasSubstr("\"assigned\""));
   EXPECT_EQ(store->load_document("c-1"), stored_body("c-1"));
 
   // Revision 3 of c-1 is written, then c-1 again at the stale revision 2: the batch conflicts,
   // nothing of it is kept.
-  Commit third = second;
-  third.instance.state = "resolved";
-  third.instance.revision = 3;
-  third.expected_revision = 2;
+  const Commit third = moved(second.instance, "resolved");
   Commit stale = second;
   stale.instance.id = "c-2";
   stale.expected_revision = 0;
@@ -116,6 +119,12 @@ TEST_F(SqliteStore, DocumentsKeptFromCommitsAreTheStoredRows) {
   EXPECT_THAT(*store->load_document("c-1"), HasSubstr("\"assigned\""));
   EXPECT_FALSE(store->load_document("c-2"));
 
+  // Two commits of one instance in one batch: the later one is kept.
+  const Commit fourth = moved(third.instance, "closed");
+  ASSERT_EQ(store->commit_all(std::vector<Commit>{third, fourth}), CommitResult::ok);
+  ASSERT_THAT(stored_body("c-1"), HasSubstr("\"closed\""));
+  EXPECT_EQ(store->load_document("c-1"), stored_body("c-1"));
+
   // Three more instances with room for two: every one still reads as stored.
   for (const char* id : {"c-3", "c-4", "c-5"}) {
     Commit c = started(id);
@@ -125,6 +134,48 @@ TEST_F(SqliteStore, DocumentsKeptFromCommitsAreTheStoredRows) {
   for (const char* id : {"c-1", "c-3", "c-4", "c-5"}) {
     EXPECT_EQ(store->load_document(id), stored_body(id)) << id;
   }
+}
+
+// One process writes an SQLite file (decision 0007). If another one wrote it all the same, a
+// kept document is stale until this store's next conflict, which drops every kept document.
+TEST_F(SqliteStore, AConflictDropsTheKeptDocuments) {
+  auto store = backend_.open_sql();
+  Commit first = started("c-1");
+  ASSERT_EQ(store->commit(first), CommitResult::ok);
+  const std::string kept = *store->load_document("c-1");
+
+  const Commit elsewhere = moved(first.instance, "assigned");
+  ASSERT_EQ(backend_.open_sql()->commit(elsewhere), CommitResult::ok);
+  EXPECT_EQ(store->load_document("c-1"), kept);  // stale: the documented limit
+
+  const Commit stale = moved(first.instance, "resolved");  // still at revision 1 here
+  ASSERT_EQ(store->commit(stale), CommitResult::conflict);
+  EXPECT_EQ(store->load_document("c-1"),
+            query_file(file(), "SELECT body FROM instances WHERE id = 'c-1'"));
+  EXPECT_THAT(*store->load_document("c-1"), HasSubstr("\"assigned\""));
+}
+
+// A document read from the file is kept too (shown here by a write from elsewhere that it does
+// not see), and this store's next commit of the instance replaces it.
+TEST_F(SqliteStore, ADocumentReadIsKeptUntilItsNextCommit) {
+  Commit first = started("c-1");
+  ASSERT_EQ(backend_.open_sql()->commit(first), CommitResult::ok);
+  auto store = backend_.open_sql();  // keeps nothing yet
+  auto stored_body = [&] {
+    return query_file(file(), "SELECT body FROM instances WHERE id = 'c-1'");
+  };
+  const std::string read = stored_body();
+  EXPECT_EQ(store->load_document("c-1"), read);
+
+  const Commit elsewhere = moved(first.instance, "assigned");
+  ASSERT_EQ(backend_.open_sql()->commit(elsewhere), CommitResult::ok);
+  EXPECT_EQ(store->load_document("c-1"), read);  // kept from the read
+
+  const Commit next = moved(elsewhere.instance, "resolved");
+  ASSERT_EQ(store->commit(next), CommitResult::ok);
+  EXPECT_THAT(*store->load_document("c-1"), HasSubstr("\"resolved\""));
+  EXPECT_EQ(store->load_document("c-1"), stored_body());
+  EXPECT_FALSE(store->load_document("missing"));
 }
 
 TEST_F(SqliteStore, CreatesTheParentDirectory) {
