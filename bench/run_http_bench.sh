@@ -7,7 +7,11 @@
 # The store is an SQLite file (synchronous=FULL) in a temporary directory, or STORE=postgresql://…
 #
 #   bench/run_http_bench.sh [BUILD_DIR]       (a Release build: cmake -DCMAKE_BUILD_TYPE=Release)
-#   DURATION=10s CONNECTIONS=64 THREADS=2
+#   DURATION=10s CONNECTIONS=64 THREADS=2 ROUNDS=3
+# hello and GET take turns for ROUNDS rounds, and the GET ratio is the best GET rate over the best
+# hello rate: this VM's speed drifts by tens of percent over minutes, so a single pair of runs
+# compares two different machines. Every round's own ratio is printed too. Webhook intake runs
+# once, after the rounds.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -15,6 +19,7 @@ build=${1:-$root/build-bench}
 duration=${DURATION:-10s}
 connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
+rounds=${ROUNDS:-3}
 command -v wrk > /dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 cmake --build "$build" -j"$(nproc)" --target ombud hello_server > /dev/null
 
@@ -64,7 +69,6 @@ echo "wrk -t$threads -c$connections -d$duration on $(nproc) cores, $(date -u +%Y
 pids+=($!)
 for _ in $(seq 50); do grep -q listening "$work/hello.out" 2> /dev/null && break; sleep 0.1; done
 hello_port=$(awk '{print $3}' "$work/hello.out")
-run_wrk hello "http://127.0.0.1:$hello_port/"
 
 # 2./3. The server, with a webhook source using a shared token (wrk cannot sign).
 mkdir -p "$work/config"
@@ -92,12 +96,21 @@ id=$(curl -s -H "Authorization: Bearer $token" -H "Content-Type: application/jso
   -d '{"workflow": "complaint", "data": {"phone": "13800000000", "channel": "phone"}}' \
   "$url/v1/instances" | python3 -c 'import json,sys; print(json.load(sys.stdin)["instance"]["id"])')
 
-run_wrk get_instance -H "Authorization: Bearer $token" "$url/v1/instances/$id"
+best_hello=0
+best_get=0
+for round in $(seq "$rounds"); do
+  run_wrk hello "http://127.0.0.1:$hello_port/"
+  run_wrk get_instance -H "Authorization: Bearer $token" "$url/v1/instances/$id"
+  awk -v r="$round" -v g="$get_instance_rps" -v h="$hello_rps" \
+    'BEGIN {printf "  round %d: GET / hello %.2fx\n", r, g / h}'
+  best_hello=$(awk -v a="$best_hello" -v b="$hello_rps" 'BEGIN {print (b > a ? b : a)}')
+  best_get=$(awk -v a="$best_get" -v b="$get_instance_rps" 'BEGIN {print (b > a ? b : a)}')
+done
 run_wrk webhook_intake -s "$here/http/hook.lua" "$url/" -- bench-token
 
 echo
-awk -v g="$get_instance_rps" -v h="$hello_rps" -v w="$webhook_intake_rps" 'BEGIN {
-  printf "GET /v1/instances/{id} / hello: %.2fx (goal >= 0.6x)\n", g / h
+awk -v g="$best_get" -v h="$best_hello" -v w="$webhook_intake_rps" -v n="$rounds" 'BEGIN {
+  printf "GET /v1/instances/{id} / hello, best of %d each: %.0f / %.0f = %.2fx (goal >= 0.6x)\n", n, g, h, g / h
   printf "durable webhook intake: %.0f req/s (goal >= 10000 at p99 <= 20 ms)\n", w
 }'
 echo "store: $store"
