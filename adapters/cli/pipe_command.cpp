@@ -21,6 +21,7 @@
 
 #include "adapters/cli/commands.h"
 #include "adapters/cli/diagnostics_output.h"
+#include "adapters/cli/node_lock.h"
 #include "adapters/node/node.h"
 
 namespace ombud::cli {
@@ -94,6 +95,12 @@ int run_pipe(const PipeOptions& o) {
   options.store_url = o.store;
   options.worker.node = o.node;
   options.worker.lease = Millis(o.lease_ms);
+  std::string lock_error;
+  const auto node_lock = NodeLock::take(options.store_url, &lock_error);  // outlives the node
+  if (!node_lock) {
+    std::cerr << "ombud pipe: " << lock_error << "\n";
+    return 1;
+  }
   Diagnostics diags;
   std::unique_ptr<Node> node = Node::open(options, diags);
   if (!node) {

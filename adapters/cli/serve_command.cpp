@@ -21,6 +21,7 @@
 #include "adapters/api/api.h"
 #include "adapters/cli/commands.h"
 #include "adapters/cli/diagnostics_output.h"
+#include "adapters/cli/node_lock.h"
 #include "adapters/http/api_token.h"
 #include "adapters/http/json_log.h"
 #include "adapters/http/log_sink.h"
@@ -89,6 +90,12 @@ int serve(const ServeOptions& o) {
   options.published_by = "ombud serve";
   options.worker.node = o.node;
   options.worker.lease = std::chrono::milliseconds(o.lease_ms);
+  std::string lock_error;
+  const auto node_lock = NodeLock::take(options.store_url, &lock_error);  // outlives the node
+  if (!node_lock) {
+    std::cerr << "ombud serve: " << lock_error << "\n";
+    return 1;
+  }
   std::unique_ptr<Node> node = Node::open(options, diags);
   if (!node) {
     diags.sort();

@@ -97,5 +97,34 @@ check "migrate again applies nothing" $?
 [ $? -eq 1 ] && grep -q "unsupported scheme 'mysql'" "$tmp/err"
 check "migrate with a bad store URL exits 1 and says why" $?
 
+# One node per SQLite file: while `ombud serve` runs on a file, a second serve and a pipe on it
+# refuse to start and say why; once it stopped, the next one starts.
+serve_on_file() {  # serve_on_file OUT ERR — in the background, on $tmp/node/ombud.db
+  "$ombud" serve --config "$root/config/ombud.yaml" --listen 127.0.0.1:0 \
+    --store "sqlite:$tmp/node/ombud.db" --token-file "$tmp/node/admin.token" > "$1" 2> "$2" &
+}
+serve_on_file "$tmp/serve1.out" "$tmp/serve1.err"
+first=$!
+for _ in $(seq 100); do grep -q "serving on" "$tmp/serve1.out" 2> /dev/null && break; sleep 0.1; done
+grep -q "serving on" "$tmp/serve1.out"; check "a first serve starts on the SQLite file" $?
+timeout 20 "$ombud" serve --config "$root/config/ombud.yaml" --listen 127.0.0.1:0 \
+  --store "sqlite:$tmp/node/ombud.db" --token-file "$tmp/node/admin.token" > "$tmp/out" 2> "$tmp/err"
+[ $? -eq 1 ] && grep -q "another ombud node (serve or pipe) is running on sqlite:$tmp/node/ombud.db" "$tmp/err"
+check "a second serve on the same SQLite file exits 1 and says why" $?
+echo '{"ref": 1, "start": {"workflow": "complaint", "data": {"phone": "1", "channel": "phone"}}}' |
+  timeout 20 "$ombud" pipe --config "$root/config/ombud.yaml" --store "sqlite:$tmp/node/ombud.db" \
+    "$root/workflows" > "$tmp/out" 2> "$tmp/err"
+[ $? -eq 1 ] && grep -q "another ombud node" "$tmp/err" && [ ! -s "$tmp/out" ]
+check "a pipe on the same SQLite file exits 1 and answers nothing" $?
+kill -TERM "$first"
+wait "$first"
+check "the first serve stops on SIGTERM" $?
+serve_on_file "$tmp/serve2.out" "$tmp/serve2.err"
+second=$!
+for _ in $(seq 100); do grep -q "serving on" "$tmp/serve2.out" 2> /dev/null && break; sleep 0.1; done
+grep -q "serving on" "$tmp/serve2.out"; check "once it stopped, the next serve starts" $?
+kill -TERM "$second"
+wait "$second"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
