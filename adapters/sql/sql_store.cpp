@@ -1005,6 +1005,17 @@ CommitResult SqlStore::commit(const Commit& c) { return commit_all({&c, 1}); }
 
 CommitResult SqlStore::commit_all(std::span<const Commit> commits) {
   if (commits.empty()) return CommitResult::ok;
+  try {
+    return write_all(commits);
+  } catch (...) {
+    // A commit that failed may or may not be in the file (a failure at COMMIT itself): no kept
+    // document is trusted any more.
+    impl_->documents.forget();
+    throw;
+  }
+}
+
+CommitResult SqlStore::write_all(std::span<const Commit> commits) {
   return impl_->write("commit", [&](soci::session& s, Transaction& tx) {
     try {
       RowHints written;

@@ -140,6 +140,7 @@ class SqlStore final : public Store {
  private:
   struct Impl;
   explicit SqlStore(std::unique_ptr<Impl> impl);
+  CommitResult write_all(std::span<const Commit> commits);
   friend std::unique_ptr<SqlStore> open_store(const std::string& url, const StoreOptions& options);
 
   std::unique_ptr<Impl> impl_;
