@@ -11,17 +11,24 @@ namespace {
 //   {serial}  an auto-assigned id that is never reused, even after deletes
 //   {key}     text that is compared and ordered byte by byte; PostgreSQL would otherwise use
 //             the database's locale, and ids must sort the same on every store (cursors)
-// A statement that starts with {sqlite} is run on SQLite only (spelled as "" elsewhere).
+//   {clustered}  after a table read and written by its primary key: SQLite then stores the rows
+//             in the key's B-tree (WITHOUT ROWID) instead of a rowid table plus an index
+// A statement that starts with {sqlite} or {postgresql} runs on that database only (spelled as
+// "" on the other).
 std::string spell(std::string_view text, Dialect d) {
-  constexpr std::string_view kSqliteOnly = "{sqlite}";
-  if (text.starts_with(kSqliteOnly)) {
-    if (d != Dialect::sqlite) return {};
-    text.remove_prefix(kSqliteOnly.size());
+  for (const auto& [prefix, only] :
+       {std::pair{std::string_view("{sqlite}"), Dialect::sqlite},
+        std::pair{std::string_view("{postgresql}"), Dialect::postgresql}}) {
+    if (!text.starts_with(prefix)) continue;
+    if (d != only) return {};
+    text.remove_prefix(prefix.size());
   }
   static constexpr std::pair<std::string_view, std::string_view> kSqlite[] = {
-      {"{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT"}, {"{key}", "TEXT"}};
+      {"{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT"},
+      {"{key}", "TEXT"},
+      {"{clustered}", " WITHOUT ROWID"}};
   static constexpr std::pair<std::string_view, std::string_view> kPostgres[] = {
-      {"{serial}", "BIGSERIAL PRIMARY KEY"}, {"{key}", "TEXT COLLATE \"C\""}};
+      {"{serial}", "BIGSERIAL PRIMARY KEY"}, {"{key}", "TEXT COLLATE \"C\""}, {"{clustered}", ""}};
   std::string out(text);
   for (const auto& [from, to] : d == Dialect::sqlite ? std::span(kSqlite) : std::span(kPostgres)) {
     for (auto pos = out.find(from); pos != std::string::npos; pos = out.find(from, pos)) {
@@ -208,6 +215,40 @@ const std::vector<MigrationText>& texts() {
            "created_at FROM idempotency_keys",
            "{sqlite}DROP TABLE idempotency_keys",
            "{sqlite}ALTER TABLE idempotency_keys_clustered RENAME TO idempotency_keys",
+       }},
+      {4,
+       "history_row_per_step",
+       {
+           // A step's history entries become one row, keyed by the revision the step committed,
+           // instead of a row per entry (docs/decisions/0010): a step writes one history row and
+           // one index entry, and needs no "last seq" of the instance to number its entries.
+           R"(CREATE TABLE history_steps (
+  instance_id {key} NOT NULL,
+  revision BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  input TEXT NOT NULL,
+  entries TEXT NOT NULL,
+  PRIMARY KEY (instance_id, revision)){clustered})",
+           // Rows written before: their step boundaries were not recorded, so each entry becomes
+           // a step of its own, numbered -n .. -1 in its old order (before every new revision,
+           // which is at least 1).
+           "{sqlite}INSERT INTO history_steps SELECT instance_id, "
+           "seq - MAX(seq) OVER (PARTITION BY instance_id) - 1, at, actor, input, "
+           "json_array(json_object('at', at, 'kind', kind, 'message', message, 'details', "
+           "json(details))) FROM history",
+           "{postgresql}INSERT INTO history_steps SELECT instance_id, "
+           "seq - MAX(seq) OVER (PARTITION BY instance_id) - 1, at, actor, input, "
+           "CAST(json_build_array(json_build_object('at', at, 'kind', kind, 'message', message, "
+           "'details', CAST(details AS json))) AS text) FROM history",
+           "DROP TABLE history",
+           "ALTER TABLE history_steps RENAME TO history",
+           // Nothing looks instances up by queue; and only assigned cases by their assignee
+           // (open_cases, ?assignee=), so unassigned ones need no index entry.
+           "DROP INDEX instances_by_queue",
+           "DROP INDEX instances_by_assignee",
+           "CREATE INDEX instances_by_assignee ON instances (assignee, ended) "
+           "WHERE assignee <> ''",
        }},
   };
   return list;

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "adapters/sql/history_row.h"
 #include "adapters/sql/instance_row.h"
 #include "engine/instance.h"
 
@@ -82,7 +83,6 @@ struct PgBatchWriter::Rows {
   };
   std::vector<std::string> order;  // ids in order of first commit
   std::map<std::string, Instance, std::less<>> instances;
-  std::map<std::string, long long, std::less<>> tails;  // instance id → last history seq
 };
 
 PgBatchWriter::PgBatchWriter(soci::session& s)
@@ -91,7 +91,6 @@ PgBatchWriter::PgBatchWriter(soci::session& s)
       delete_fired_(s),
       insert_idempotency_(s),
       insert_used_keys_(s),
-      read_tails_(s),
       insert_history_(s),
       delete_timers_(s),
       upsert_timers_(s),
@@ -133,16 +132,11 @@ PgBatchWriter::PgBatchWriter(soci::session& s)
   prepare(insert_used_keys_, 2,
           "INSERT INTO used_keys (workflow, business_key) SELECT * FROM unnest(CAST(:w AS "
           "text[]), CAST(:k AS text[])) ON CONFLICT DO NOTHING");
-  read_tails_.exchange(soci::into(tail_id_));
-  read_tails_.exchange(soci::into(tail_seq_));
-  prepare(read_tails_, 1,
-          "SELECT instance_id, MAX(seq) FROM history WHERE instance_id = ANY(CAST(:i AS text[])) "
-          "GROUP BY instance_id");
-  prepare(insert_history_, 8,
-          "INSERT INTO history (instance_id, seq, at, kind, message, details, actor, input) "
-          "SELECT * FROM unnest(CAST(:i AS text[]), CAST(:s AS bigint[]), CAST(:a AS bigint[]), "
-          "CAST(:k AS text[]), CAST(:m AS text[]), CAST(:d AS text[]), CAST(:actor AS text[]), "
-          "CAST(:input AS text[]))");
+  // One row per step, keyed by the revision it committed (schema 4).
+  prepare(insert_history_, 6,
+          "INSERT INTO history (instance_id, revision, at, actor, input, entries) SELECT * FROM "
+          "unnest(CAST(:i AS text[]), CAST(:r AS bigint[]), CAST(:a AS bigint[]), CAST(:actor AS "
+          "text[]), CAST(:input AS text[]), CAST(:entries AS text[]))");
   prepare(delete_timers_, 2,
           "DELETE FROM timers AS t USING unnest(CAST(:i AS text[]), CAST(:t AS bigint[])) AS "
           "v(instance_id, timer_id) WHERE t.instance_id = v.instance_id AND t.timer_id = "
@@ -170,8 +164,7 @@ PgBatchWriter::PgBatchWriter(soci::session& s)
           "a)");
 }
 
-bool PgBatchWriter::write(std::span<const Commit> commits, const KnownTail& known_tail,
-                          std::vector<HistoryTail>& tails) {
+bool PgBatchWriter::write(std::span<const Commit> commits) {
   Rows rows;
   for (const Commit& c : commits) {
     const long long expected = static_cast<long long>(c.expected_revision);
@@ -232,7 +225,7 @@ bool PgBatchWriter::write(std::span<const Commit> commits, const KnownTail& know
     insert_used_keys_.execute(true);
   }
 
-  if (!write_history(commits, rows, known_tail, tails)) return false;
+  write_history(commits);
 
   // Timers armed and cancelled: only what the batch leaves behind, the last word per timer.
   std::map<std::pair<std::string, std::uint64_t>, std::optional<Timestamp>> timers;
@@ -326,61 +319,22 @@ bool PgBatchWriter::write_instances(const Rows& rows) {
   return true;
 }
 
-bool PgBatchWriter::write_history(std::span<const Commit> commits, Rows& rows,
-                                  const KnownTail& known_tail, std::vector<HistoryTail>& tails) {
-  // Where each instance's history goes on: known (new, or from an earlier commit of this
-  // store), else read. The instance rows are locked by now, so no other commit can number
-  // history for them until this transaction ends.
-  std::size_t unknown = 0;
-  begin_array(params_[0]);
-  for (const std::string& id : rows.order) {
-    const Rows::Instance& r = rows.instances.find(id)->second;
-    const long long tail = r.expected == 0 ? 0 : known_tail(id, r.expected);
-    if (tail >= 0) {
-      rows.tails[id] = tail;
-      continue;
-    }
-    rows.tails[id] = 0;  // no history rows at all, unless the query below finds some
-    add(params_[0], id);
-    ++unknown;
-  }
-  if (unknown > 0) {
-    end_array(params_[0]);
-    if (read_tails_.execute(true)) {
-      do {
-        rows.tails[tail_id_] = tail_seq_;
-      } while (read_tails_.fetch());
-    }
-  }
-
+void PgBatchWriter::write_history(std::span<const Commit> commits) {
   std::size_t n = 0;
   for (auto& p : params_) begin_array(p);
   for (const Commit& c : commits) {
-    long long& seq = rows.tails[c.instance.id];
-    bool first = true;
-    for (const HistoryEntry& h : c.history) {
-      ++n;
-      add(params_[0], c.instance.id);
-      add(params_[1], ++seq);
-      add(params_[2], to_ms(h.at));
-      add(params_[3], h.kind);
-      add(params_[4], h.message);
-      add(params_[5], h.details.text());
-      add(params_[6], c.actor);
-      // What caused the step rides on its first row (replay reads it back).
-      add(params_[7], first && !c.input.empty() ? boost::json::serialize(c.input) : "");
-      first = false;
-    }
+    if (c.history.empty()) continue;
+    ++n;
+    add(params_[0], c.instance.id);
+    add(params_[1], static_cast<long long>(c.instance.revision));
+    add(params_[2], to_ms(c.history.front().at));
+    add(params_[3], c.actor);
+    add(params_[4], c.input.empty() ? std::string() : boost::json::serialize(c.input));
+    add(params_[5], history_entries_text(c.history));
   }
-  if (n > 0) {
-    for (std::size_t i = 0; i < 8; ++i) end_array(params_[i]);
-    insert_history_.execute(true);
-  }
-  for (const std::string& id : rows.order) {
-    const Rows::Instance& r = rows.instances.find(id)->second;
-    tails.push_back({id, static_cast<long long>(r.last->revision), rows.tails[id]});
-  }
-  return true;
+  if (n == 0) return;
+  for (std::size_t i = 0; i < 6; ++i) end_array(params_[i]);
+  insert_history_.execute(true);
 }
 
 bool PgBatchWriter::write_counters(std::span<const Commit> commits) {

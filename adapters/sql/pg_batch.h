@@ -10,7 +10,6 @@
 #include <soci/soci.h>
 
 #include <array>
-#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,13 +17,6 @@
 #include "engine/store.h"
 
 namespace ombud::sql {
-
-// The last history seq of an instance row as of one revision, after a batch wrote it.
-struct HistoryTail {
-  std::string instance_id;
-  long long revision = 0;
-  long long last_seq = 0;
-};
 
 // A PostgreSQL array literal of `texts` ({"a","b \\"c\\""}), to bind as text and cast.
 std::string pg_text_array(std::span<const std::string> texts);
@@ -36,34 +28,24 @@ class PgBatchWriter {
   PgBatchWriter(const PgBatchWriter&) = delete;
   PgBatchWriter& operator=(const PgBatchWriter&) = delete;
 
-  // The last history seq of `instance_id` when its row is at `revision`, or -1 when unknown.
-  using KnownTail = std::function<long long(const std::string& instance_id, long long revision)>;
-
   // Writes `commits`, in order, inside the caller's open transaction. False: a conflict (an
   // instance's revision moved, a new id exists, a fired timer is gone, an idempotency key is
-  // taken, a counter moved); the caller must roll back. `tails` gets each written instance's
-  // last history seq at its new revision.
-  bool write(std::span<const Commit> commits, const KnownTail& known_tail,
-             std::vector<HistoryTail>& tails);
+  // taken, a counter moved); the caller must roll back.
+  bool write(std::span<const Commit> commits);
 
  private:
   struct Rows;
   bool write_instances(const Rows& rows);
-  bool write_history(std::span<const Commit> commits, Rows& rows, const KnownTail& known_tail,
-                     std::vector<HistoryTail>& tails);
+  void write_history(std::span<const Commit> commits);
   bool write_counters(std::span<const Commit> commits);
 
   // The bound parameters: PostgreSQL array literals, one per column, refilled for each batch
   // (statements run one after the other, so they share them). Bound by address: never resized.
   std::array<std::string, 15> params_;
 
-  // History seqs read back for instances whose tail is not known.
-  std::string tail_id_;
-  long long tail_seq_ = 0;
-
   soci::statement insert_instances_, update_instances_, delete_fired_, insert_idempotency_,
-      insert_used_keys_, read_tails_, insert_history_, delete_timers_, upsert_timers_,
-      update_counters_, insert_counters_, insert_outbox_;
+      insert_used_keys_, insert_history_, delete_timers_, upsert_timers_, update_counters_,
+      insert_counters_, insert_outbox_;
   std::string counter_name_;  // the names a counter statement returns
 };
 

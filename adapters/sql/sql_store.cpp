@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "adapters/sql/history_row.h"
 #include "adapters/sql/instance_row.h"
 #include "adapters/sql/migrations.h"
 #include "adapters/sql/pg_batch.h"
@@ -44,12 +45,6 @@ boost::json::object json_object(const std::string& text, std::string_view what) 
                      " is not a JSON object: " + (ec ? ec.message() : std::string("wrong type")));
   }
   return std::move(v.as_object());
-}
-
-// A history row's details, checked to be a JSON object as every other stored document is.
-Details stored_details(const std::string& text) {
-  json_object(text, "history details");
-  return Details::from_text(text);
 }
 
 // FNV-1a: a lock key that is the same in every process and every build (std::hash is not
@@ -187,10 +182,8 @@ struct Prepared {
   std::string timer_instance;  // timers: the fired, cancelled and armed ones
   long long timer_id = 0, timer_due = 0;
   std::string idempotency_key, response;
-  long long seq = 0;  // history
-  soci::indicator seq_ind = soci::i_null;
-  long long at = 0;
-  std::string kind, message, details, actor, input;
+  long long at = 0;  // history: one row per step
+  std::string kind, actor, input, entries;
   std::string counter;  // counters
   long long counter_value = 0, counter_expected = 0;
   std::string payload;  // outbox (with kind and at)
@@ -203,8 +196,8 @@ struct Prepared {
   long long found_number = 0;
 
   soci::statement insert_instance, delete_fired, insert_idempotency, insert_used_key,
-      max_history_seq, insert_history, delete_timer, upsert_timer, update_counter, insert_counter,
-      insert_outbox, load_instance, read_counter, count_used_key, read_response, count_open_cases,
+      insert_history, delete_timer, upsert_timer, update_counter, insert_counter, insert_outbox,
+      load_instance, read_counter, count_used_key, read_response, count_open_cases,
       find_open_by_key;
 
   // The indexed columns an UPDATE may leave alone, as bits of `changed` below.
@@ -223,7 +216,7 @@ struct Prepared {
   // Optimistic concurrency: the row changes only if nobody committed since it was loaded. (An
   // instance's workflow and creation time never change, so no UPDATE sets them.)
   soci::statement& update_changed(unsigned changed);
-  // The instance in load_body, with a hint of its row (columns, history tail unknown) in `read`.
+  // The instance in load_body, with a hint of its row's columns in `read`.
   Instance take_loaded(RowHints& read);
   std::map<unsigned, soci::statement> updates;
 
@@ -248,23 +241,21 @@ struct Prepared {
   soci::session& session;  // the pooled session the statements belong to
 };
 
-// What a store knows of an instance row at one revision: its indexed columns and the last
-// history seq (-1: not known). A commit expecting exactly that revision finds exactly these
-// values in the row (its UPDATE's WHERE makes sure), so it writes only the columns that differ
-// and numbers its history on without reading the last seq back.
+// What a store knows of an instance row at one revision: its indexed columns. A commit
+// expecting exactly that revision finds exactly these values in the row (its UPDATE's WHERE
+// makes sure), so it writes only the columns that differ.
 struct RowHint {
   long long revision = 0;
   std::string state, key, assignee, queue;
   int ended = 0;
   long long sla_due_at = 0;
   soci::indicator sla_due_ind = soci::i_null;
-  long long last_seq = -1;
   // The row's body, when the store keeps documents (SQLite) and this hint comes from a commit.
   std::shared_ptr<const std::string> document;
 
-  static RowHint of(const InstanceRow& r, long long last_seq) {
+  static RowHint of(const InstanceRow& r) {
     return {r.revision, r.state,      r.key,         r.assignee, r.queue,
-            r.ended,    r.sla_due_at, r.sla_due_ind, last_seq,   nullptr};
+            r.ended,    r.sla_due_at, r.sla_due_ind, nullptr};
   }
   unsigned changed(const InstanceRow& r) const {
     unsigned bits = 0;
@@ -284,7 +275,7 @@ struct RowHint {
 Instance Prepared::take_loaded(RowHints& read) {
   Instance in = instance_from_body(load_body);
   row.set_columns(in);  // the row's columns, derived as a commit of it derives them
-  read.insert_or_assign(in.id, RowHint::of(row, -1));
+  read.insert_or_assign(in.id, RowHint::of(row));
   return in;
 }
 
@@ -313,13 +304,12 @@ Prepared::Prepared(soci::session& s)
       insert_used_key((s.prepare << "INSERT INTO used_keys (workflow, business_key) "
                                     "VALUES (:w, :k) ON CONFLICT DO NOTHING",
                        soci::use(row.workflow), soci::use(row.key))),
-      max_history_seq((s.prepare << "SELECT MAX(seq) FROM history WHERE instance_id = :i",
-                       soci::into(seq, seq_ind), soci::use(row.id))),
+      // A step's entries in one row, keyed by the revision the step committed (schema 4).
       insert_history(
-          (s.prepare << "INSERT INTO history (instance_id, seq, at, kind, message, details, "
-                        "actor, input) VALUES (:i, :s, :a, :k, :m, :d, :actor, :input)",
-           soci::use(row.id), soci::use(seq), soci::use(at), soci::use(kind), soci::use(message),
-           soci::use(details), soci::use(actor), soci::use(input))),
+          (s.prepare << "INSERT INTO history (instance_id, revision, at, actor, input, entries) "
+                        "VALUES (:i, :r, :a, :actor, :input, :entries)",
+           soci::use(row.id), soci::use(row.revision), soci::use(at), soci::use(actor),
+           soci::use(input), soci::use(entries))),
       delete_timer((s.prepare << "DELETE FROM timers WHERE instance_id = :i AND timer_id = :t",
                     soci::use(timer_instance), soci::use(timer_id))),
       // Timer ids are never reused within an instance; arming one again moves it and drops its
@@ -350,7 +340,8 @@ Prepared::Prepared(soci::session& s)
           (s.prepare << "SELECT response FROM idempotency_keys WHERE idempotency_key = :k",
            soci::into(found_text, found_ind), soci::use(lookup_a))),
       count_open_cases(
-          (s.prepare << "SELECT COUNT(*) FROM instances WHERE assignee = :p AND ended = 0",
+          (s.prepare << "SELECT COUNT(*) FROM instances WHERE assignee = :p AND assignee <> '' "
+                        "AND ended = 0",
            soci::into(found_number), soci::use(lookup_a))),
       find_open_by_key(
           (s.prepare << "SELECT id FROM instances WHERE workflow = :w AND business_key = :k AND "
@@ -634,10 +625,6 @@ struct SqlStore::Impl {
       auto it = hints.find(id);
       // A row read or written meanwhile at a later revision keeps the later hint.
       if (it != hints.end() && it->second.revision > hint.revision) continue;
-      // A read of the row does not know its history tail; what a commit learnt stays.
-      if (it != hints.end() && it->second.revision == hint.revision && hint.last_seq < 0) {
-        hint.last_seq = it->second.last_seq;
-      }
       hints.insert_or_assign(id, std::move(hint));
     }
   }
@@ -740,7 +727,6 @@ bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending)
           : p.update_changed(hint ? hint->changed(r) : unsigned{Prepared::kAllIndexed});
   write_instance.execute(true);
   if (write_instance.get_affected_rows() != 1) return false;
-  long long last_seq = c.expected_revision == 0 ? 0 : hint ? hint->last_seq : -1;
 
   if (c.fired) {
     p.timer_instance = c.fired->instance_id;
@@ -760,33 +746,14 @@ bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending)
   if (!r.key.empty()) p.insert_used_key.execute(true);
 
   if (!c.history.empty()) {
-    // The instance row was written above, so on PostgreSQL this transaction holds its lock and
-    // no other commit can take the same sequence numbers.
-    if (last_seq >= 0) {
-      p.seq = last_seq;
-    } else if (!fetch_one(p.max_history_seq) || p.seq_ind != soci::i_ok) {
-      p.seq = 0;
-    }
+    // One row: the step's entries, who caused it and what (replay reads the input back).
+    p.at = to_ms(c.history.front().at);
     p.actor = c.actor;
-    bool first = true;
-    for (const HistoryEntry& h : c.history) {
-      ++p.seq;
-      p.at = to_ms(h.at);
-      p.kind = h.kind;
-      p.message = h.message;
-      p.details = std::string(h.details.text());
-      // What caused the step rides on its first row (replay reads it back).
-      if (first && !c.input.empty()) {
-        p.input = json_text(c.input);
-      } else {
-        p.input.clear();
-      }
-      first = false;
-      p.insert_history.execute(true);
-    }
-    last_seq = p.seq;
+    p.input = c.input.empty() ? std::string() : json_text(c.input);
+    p.entries = history_entries_text(c.history);
+    p.insert_history.execute(true);
   }
-  RowHint written = RowHint::of(r, last_seq);
+  RowHint written = RowHint::of(r);
   // The body was bound for the statement above only; the next assign() refills it.
   if (documents.kept.capacity() > 0)
     written.document = std::make_shared<const std::string>(std::move(r.body));
@@ -1028,21 +995,8 @@ CommitResult SqlStore::write_all(std::span<const Commit> commits) {
           }
         }
       } else {
-        const RowHints none;
-        auto known_tail = [&](const std::string& id, long long revision) {
-          const std::optional<RowHint> hint = impl_->hint_for(id, revision, none);
-          return hint ? hint->last_seq : -1;
-        };
-        std::vector<HistoryTail> tails;
-        if (!impl_->prepared_for(s).pg_batch().write(commits, known_tail, tails)) {
-          return CommitResult::conflict;
-        }
-        for (HistoryTail& t : tails) {
-          RowHint hint;  // PostgreSQL writes rows whole: only the history tail is used
-          hint.revision = t.revision;
-          hint.last_seq = t.last_seq;
-          written.insert_or_assign(std::move(t.instance_id), std::move(hint));
-        }
+        // PostgreSQL writes rows whole: it needs no hints.
+        if (!impl_->prepared_for(s).pg_batch().write(commits)) return CommitResult::conflict;
       }
       tx.commit();
       impl_->remember(written);
@@ -1137,19 +1091,24 @@ std::size_t SqlStore::pending_timers() const {
 
 std::vector<StoredHistory> SqlStore::history(const std::string& instance_id) const {
   return impl_->read("read history", [&](soci::session& s) {
+    // A row per step (schema 4), in the order the steps committed; its entries are numbered on
+    // from the step before, 1, 2, 3, ... per instance.
     std::vector<StoredHistory> out;
-    long long seq = 0, at = 0;
-    std::string kind, message, details, actor, input;
+    std::string actor, input, entries;
     soci::statement st =
-        (s.prepare << "SELECT seq, at, kind, message, details, actor, input FROM history "
-                      "WHERE instance_id = :i ORDER BY seq",
-         soci::into(seq), soci::into(at), soci::into(kind), soci::into(message),
-         soci::into(details), soci::into(actor), soci::into(input), soci::use(instance_id));
+        (s.prepare << "SELECT actor, input, entries FROM history WHERE instance_id = :i "
+                      "ORDER BY revision",
+         soci::into(actor), soci::into(input), soci::into(entries), soci::use(instance_id));
     st.execute();
     while (st.fetch()) {
-      out.push_back({static_cast<std::uint64_t>(seq), actor,
-                     HistoryEntry{from_ms(at), kind, message, stored_details(details)},
-                     input.empty() ? boost::json::object{} : json_object(input, "history input")});
+      bool first = true;
+      for (HistoryEntry& h : history_entries_from_text(entries)) {
+        // What caused the step rides on its first entry, as Store::history promises.
+        boost::json::object cause;
+        if (first && !input.empty()) cause = json_object(input, "history input");
+        first = false;
+        out.push_back({out.size() + 1, actor, std::move(h), std::move(cause)});
+      }
     }
     return out;
   });
@@ -1178,6 +1137,8 @@ std::vector<Instance> SqlStore::find_instances(const InstanceFilter& f) const {
   filter("workflow", f.workflow);
   filter("state", f.state);
   filter("assignee", f.assignee);
+  // Lets the planner use the index of assigned cases (migration 4), which has no others.
+  if (!f.assignee.empty()) query += " AND assignee <> ''";
   filter("business_key", f.key);
   if (f.open_only) query += " AND ended = 0";
   // The same conditions as sla_matches(), on the deadline columns.

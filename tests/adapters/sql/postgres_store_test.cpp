@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "tests/adapters/sql/legacy_history.h"
 #include "tests/adapters/sql/store_backends.h"
 
 namespace ombud {
@@ -48,6 +49,19 @@ TEST_F(PostgresStore, NodesStartingTogetherMigrateOnce) {
   ASSERT_TRUE(nodes[0]);
   EXPECT_EQ(nodes[0]->applied_migrations().size(),
             static_cast<std::size_t>(sql::SqlStore::latest_schema_version()));
+}
+
+// A database written before schema 4 (a row per history entry): the PostgreSQL spelling of
+// migration 4 keeps every entry as the SQLite one does.
+TEST_F(PostgresStore, UpgradingToARowPerStepKeepsEveryHistoryEntry) {
+  for (const std::string& statement : testing::legacy_store(sql::Dialect::postgresql, 3)) {
+    testing::postgres_exec(backend_.url(), statement);
+  }
+  auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
+  const auto applied = store->migrate();
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_EQ(applied[0].version, 4);
+  testing::expect_legacy_history_kept(*store);
 }
 
 // Nodes claiming at the same moment never get the same timer (SKIP LOCKED skips rows another

@@ -7,6 +7,7 @@
 
 #include "adapters/sql/instance_row.h"
 #include "adapters/sql/migrations.h"
+#include "tests/adapters/sql/legacy_history.h"
 #include "tests/adapters/sql/store_backends.h"
 
 namespace ombud {
@@ -204,10 +205,11 @@ TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   EXPECT_THROW(store->load("c-1"), StoreError);
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 3u);
+  ASSERT_EQ(applied.size(), 4u);
   EXPECT_EQ(applied[0].name, "create_schema");
   EXPECT_EQ(applied[1].name, "api_tokens_and_inbox_dedup");
   EXPECT_EQ(applied[2].name, "sqlite_clustered_keys");
+  EXPECT_EQ(applied[3].name, "history_row_per_step");
   EXPECT_FALSE(store->load("c-1"));
 }
 
@@ -245,8 +247,9 @@ TEST_F(SqliteStore, UpgradingToClusteredTablesKeepsEveryRow) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 1u);
+  ASSERT_EQ(applied.size(), 2u);
   EXPECT_EQ(applied[0].version, 3);
+  EXPECT_EQ(applied[1].version, 4);
   for (const char* table : {"history", "timers", "used_keys", "idempotency_keys"}) {
     EXPECT_THAT(query_file(file(), std::string("SELECT sql FROM sqlite_master WHERE name = '") +
                                        table + "'"),
@@ -265,6 +268,38 @@ TEST_F(SqliteStore, UpgradingToClusteredTablesKeepsEveryRow) {
   EXPECT_TRUE(store->key_used("complaint", "k-1"));
   ASSERT_TRUE(store->idempotent_response("call-1"));
   EXPECT_EQ(store->idempotent_response("call-1")->at("instance"), "c-1");
+}
+
+// A database written before schema 4 (a row per history entry): migration 4 makes each old
+// entry a step of its own and keeps what it said, and new steps go on after them.
+TEST_F(SqliteStore, UpgradingToARowPerStepKeepsEveryHistoryEntry) {
+  std::filesystem::create_directories(file().parent_path());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+    for (const std::string& statement : testing::legacy_store(sql::Dialect::sqlite, 3)) {
+      char* error = nullptr;
+      EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+          << statement << ": " << (error != nullptr ? error : "");
+      sqlite3_free(error);
+    }
+    sqlite3_close(db);
+  }
+  auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
+  const auto applied = store->migrate();
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_EQ(applied[0].version, 4);
+  EXPECT_THAT(query_file(file(), "SELECT sql FROM sqlite_master WHERE name = 'history'"),
+              HasSubstr("WITHOUT ROWID"));
+  EXPECT_EQ(query_file(file(),
+                       "SELECT group_concat(revision) FROM history WHERE instance_id = "
+                       "'c-1' ORDER BY revision"),
+            "-3,-2,-1");
+  testing::expect_legacy_history_kept(*store);
+  EXPECT_EQ(query_file(file(),
+                       "SELECT COUNT(*) FROM history WHERE instance_id = 'c-1' AND "
+                       "revision = 3"),
+            "1");
 }
 
 TEST_F(SqliteStore, UsesWalAndFullSynchronousByDefault) {
