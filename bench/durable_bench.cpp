@@ -315,9 +315,12 @@ int run_timers(const Args& args, const std::string& workflows) {
               url.c_str(), count, arm_s, static_cast<double>(count) / arm_s, slack_ms,
               slack_ms < 0 ? " (arming overran: the first timers start late)" : "");
 
-  // Written on the worker thread only; read after stop() joined it.
+  // Written by on_commit (one call at a time); read after stop() joined the worker.
   std::vector<double> lateness;
   lateness.reserve(count);
+  // The worst lateness among the timers due in each second of the window: where a tail comes
+  // from (a slow start, a stall, falling behind towards the end).
+  std::vector<double> worst_by_second(static_cast<std::size_t>(within_s) + 2, 0.0);
   double last_fire_ms = 0;
   std::atomic<std::size_t> fired{0};
   ombud::Worker& worker = node->worker();
@@ -329,6 +332,10 @@ int run_timers(const Args& args, const std::string& workflows) {
       auto it = due_ms.find(r.instance->id);
       if (it == due_ms.end()) continue;
       lateness.push_back(now - it->second);
+      const double second = std::max(0.0, (it->second - first_due_ms) / 1000);
+      double& worst =
+          worst_by_second[std::min(static_cast<std::size_t>(second), worst_by_second.size() - 1)];
+      worst = std::max(worst, now - it->second);
       ++n;
     }
     if (n > 0) last_fire_ms = now;
@@ -356,6 +363,9 @@ int run_timers(const Args& args, const std::string& workflows) {
       "lateness p50 %.1f ms p99 %.1f ms max %.1f ms (%llu commits)\n",
       url.c_str(), n, count, window_s, per_s, p50, p99, max,
       static_cast<unsigned long long>(stats.batches));
+  std::printf("timers  worst lateness by second of due time (ms):");
+  for (double w : worst_by_second) std::printf(" %.0f", w);
+  std::printf("\n");
   print_json({{"mode", "timers"},
               {"count", count},
               {"fired", n},

@@ -1,13 +1,15 @@
 #include "engine/batch_store.h"
 
 #include <algorithm>
+#include <cassert>
 #include <iterator>
 
 namespace ombud {
 
 CommitResult BatchStore::flush() {
-  if (commits_.empty()) return CommitResult::ok;
-  std::vector<Commit> commits = std::move(commits_);
+  assert(!sealed_);
+  if (current_.commits.empty()) return CommitResult::ok;
+  std::vector<Commit> commits = std::move(current_.commits);
   discard();
   CommitResult result = CommitResult::conflict;
   try {
@@ -27,10 +29,39 @@ CommitResult BatchStore::flush() {
   return result;
 }
 
+std::span<const Commit> BatchStore::seal() {
+  assert(!sealed_);
+  sealed_ = std::make_unique<Layer>(std::move(current_));
+  sealed_settled_ = false;
+  discard();
+  return sealed_->commits;
+}
+
+void BatchStore::landed(bool written) {
+  if (!sealed_) return;
+  if (written) {
+    // Nobody else reads the sealed commits any more: their instances move into the kept ones.
+    for (Commit& c : sealed_->commits) {  // later commits of one id win
+      const std::string id = c.instance.id;
+      committed_.put(id, std::move(c.instance));
+    }
+  } else {
+    forget_committed();  // the database may or may not hold it: trust nothing kept
+    discard();           // stepped on top of what was not written
+  }
+  sealed_.reset();
+  sealed_settled_ = false;
+}
+
+const Instance* BatchStore::layered(std::string_view id) const {
+  if (const Instance* in = current_.instance(id)) return in;
+  return sealed_ ? sealed_->instance(id) : nullptr;
+}
+
 void BatchStore::prefetch(std::span<const std::string> ids) {
   std::vector<std::string> wanted;
   for (const std::string& id : ids) {
-    if (id.empty() || instances_.count(id) > 0 || committed_.contains(id) ||
+    if (id.empty() || layered(id) != nullptr || committed_.contains(id) ||
         prefetched_.count(id) > 0) {
       continue;
     }
@@ -50,26 +81,23 @@ void BatchStore::remember_committed(std::size_t capacity) { committed_.set_capac
 void BatchStore::forget_committed() { committed_.clear(); }
 
 void BatchStore::discard() {
-  commits_.clear();
-  instances_.clear();
+  current_ = Layer{};
   loaded_.clear();
   prefetched_.clear();
-  counters_.clear();
-  idempotency_.clear();
-  keys_used_.clear();
-  fired_.clear();
-  open_cases_delta_.clear();
-  earliest_armed_.reset();
 }
 
 std::int64_t BatchStore::get(std::string_view counter) const {
-  auto it = counters_.find(counter);
-  return it != counters_.end() ? it->second : base_.get(counter);
+  if (auto it = current_.counters.find(counter); it != current_.counters.end()) return it->second;
+  if (sealed_) {
+    if (auto it = sealed_->counters.find(counter); it != sealed_->counters.end()) {
+      return it->second;
+    }
+  }
+  return base_.get(counter);
 }
 
 std::optional<Instance> BatchStore::load(const std::string& id) const {
-  auto it = instances_.find(id);
-  if (it != instances_.end()) return commits_[it->second].instance;
+  if (const Instance* in = layered(id)) return *in;
   std::optional<Instance> found;
   if (const Instance* kept = committed_.find(id)) {
     found = *kept;
@@ -85,43 +113,75 @@ std::optional<Instance> BatchStore::load(const std::string& id) const {
 
 std::optional<std::string> BatchStore::find_open_by_key(const std::string& workflow,
                                                         const std::string& key) const {
-  // An instance this batch touched is judged by its batch version; the batch holds few.
-  for (const auto& [id, index] : instances_) {
-    const Instance& in = commits_[index].instance;
-    if (!in.ended && in.workflow == workflow && in.key == key) return id;
+  // An instance the batches touched is judged by its latest version; they hold few.
+  auto open_with_key = [&](const Instance& in) {
+    return !in.ended && in.workflow == workflow && in.key == key;
+  };
+  for (const auto& [id, index] : current_.instances) {
+    if (open_with_key(current_.commits[index].instance)) return id;
+  }
+  if (sealed_) {
+    for (const auto& [id, index] : sealed_->instances) {
+      if (current_.instances.count(id) == 0 && open_with_key(sealed_->commits[index].instance)) {
+        return id;
+      }
+    }
   }
   auto found = base_.find_open_by_key(workflow, key);
-  if (found && instances_.count(*found) > 0) return std::nullopt;  // ended within the batch
+  if (found && layered(*found) != nullptr) return std::nullopt;  // no longer open, or re-keyed
   return found;
 }
 
 bool BatchStore::key_used(const std::string& workflow, const std::string& key) const {
-  return keys_used_.count({workflow, key}) > 0 || base_.key_used(workflow, key);
+  return current_.keys_used.count({workflow, key}) > 0 ||
+         (sealed_ && sealed_->keys_used.count({workflow, key}) > 0) ||
+         base_.key_used(workflow, key);
 }
 
 std::optional<boost::json::object> BatchStore::idempotent_response(const std::string& key) const {
-  auto it = idempotency_.find(key);
-  if (it != idempotency_.end()) return it->second;
+  if (auto it = current_.idempotency.find(key); it != current_.idempotency.end()) {
+    return it->second;
+  }
+  if (sealed_) {
+    if (auto it = sealed_->idempotency.find(key); it != sealed_->idempotency.end()) {
+      return it->second;
+    }
+  }
   return base_.idempotent_response(key);
 }
 
 int BatchStore::open_cases(std::string_view person) const {
-  auto it = open_cases_delta_.find(person);
-  return base_.open_cases(person) + (it == open_cases_delta_.end() ? 0 : it->second);
+  int delta = 0;
+  if (auto it = current_.open_cases_delta.find(person); it != current_.open_cases_delta.end()) {
+    delta += it->second;
+  }
+  if (sealed_ && !sealed_settled_) {
+    auto it = sealed_->open_cases_delta.find(person);
+    if (it != sealed_->open_cases_delta.end() && it->second != 0) {
+      if (wait_for_sealed) {
+        // Written or not, the store beneath now holds the whole truth about the sealed batch
+        // (and if it was not written, what is stepped now is dropped anyway).
+        wait_for_sealed();
+        sealed_settled_ = true;
+      } else {
+        delta += it->second;
+      }
+    }
+  }
+  return base_.open_cases(person) + delta;
 }
 
 CommitResult BatchStore::commit(const Commit& c) { return commit_owned(Commit(c)); }
 
 CommitResult BatchStore::commit_owned(Commit&& c) {
-  // The checks the store beneath would make, against what this batch knows; the flush makes
-  // them again against the database. An instance is judged by its latest commit in this batch,
-  // else by what the batch loaded. A new instance is not looked up: an id taken already makes
-  // the flush conflict.
+  // The checks the store beneath would make, against what the batches know; the flush makes
+  // them again against the database. An instance is judged by its latest commit in the
+  // batches, else by what the batch loaded. A new instance is not looked up: an id taken
+  // already makes the flush conflict.
   Loaded current;
   bool exists = false;
-  if (auto it = instances_.find(c.instance.id); it != instances_.end()) {
-    const Instance& in = commits_[it->second].instance;
-    current = {in.revision, in.ended, in.assignee};
+  if (const Instance* in = layered(c.instance.id)) {
+    current = {in->revision, in->ended, in->assignee};
     exists = true;
   } else if (auto seen = loaded_.find(c.instance.id); seen != loaded_.end()) {
     current = seen->second;
@@ -135,8 +195,11 @@ CommitResult BatchStore::commit_owned(Commit&& c) {
     exists = true;
   }
   if ((exists ? current.revision : 0) != c.expected_revision) return CommitResult::conflict;
-  if (c.fired && fired_.count({c.fired->instance_id, c.fired->timer_id}) > 0) {
-    return CommitResult::conflict;
+  if (c.fired) {
+    const std::pair<std::string, std::uint64_t> timer{c.fired->instance_id, c.fired->timer_id};
+    if (current_.fired.count(timer) > 0 || (sealed_ && sealed_->fired.count(timer) > 0)) {
+      return CommitResult::conflict;
+    }
   }
   if (!c.idempotency_key.empty() && idempotent_response(c.idempotency_key)) {
     return CommitResult::conflict;
@@ -144,33 +207,34 @@ CommitResult BatchStore::commit_owned(Commit&& c) {
   for (const auto& w : c.counters) {
     if (get(w.name) != w.expected) return CommitResult::conflict;
   }
+  Layer& layer = current_;
   if (exists && !current.ended && !current.assignee.empty()) {
-    open_cases_delta_[current.assignee] -= 1;
+    layer.open_cases_delta[current.assignee] -= 1;
   }
   if (!c.instance.ended && !c.instance.assignee.empty()) {
-    open_cases_delta_[c.instance.assignee] += 1;
+    layer.open_cases_delta[c.instance.assignee] += 1;
   }
-  for (const auto& u : c.counters) counters_[u.name] = u.value;
-  if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = c.response;
-  if (!c.instance.key.empty()) keys_used_.insert({c.instance.workflow, c.instance.key});
-  if (c.fired) fired_.insert({c.fired->instance_id, c.fired->timer_id});
+  for (const auto& u : c.counters) layer.counters[u.name] = u.value;
+  if (!c.idempotency_key.empty()) layer.idempotency[c.idempotency_key] = c.response;
+  if (!c.instance.key.empty()) layer.keys_used.insert({c.instance.workflow, c.instance.key});
+  if (c.fired) layer.fired.insert({c.fired->instance_id, c.fired->timer_id});
   for (const auto& t : c.armed) {
-    if (!earliest_armed_ || t.due < *earliest_armed_) earliest_armed_ = t.due;
+    if (!layer.earliest_armed || t.due < *layer.earliest_armed) layer.earliest_armed = t.due;
   }
-  instances_[c.instance.id] = commits_.size();
-  commits_.push_back(std::move(c));
+  layer.instances[c.instance.id] = layer.commits.size();
+  layer.commits.push_back(std::move(c));
   return CommitResult::ok;
 }
 
 CommitResult BatchStore::commit_all(std::span<const Commit> commits) {
   // Used by nobody inside a batch; kept atomic all the same.
-  const std::size_t before = commits_.size();
+  const std::size_t before = current_.commits.size();
   for (const auto& c : commits) {
     if (commit(c) == CommitResult::conflict) {
       // Rebuild the overlay from the commits that stay (what was loaded stays known).
       std::vector<Commit> keep(
-          std::make_move_iterator(commits_.begin()),
-          std::make_move_iterator(commits_.begin() + static_cast<long>(before)));
+          std::make_move_iterator(current_.commits.begin()),
+          std::make_move_iterator(current_.commits.begin() + static_cast<long>(before)));
       auto loaded = std::move(loaded_);
       discard();
       loaded_ = std::move(loaded);

@@ -12,12 +12,20 @@
 // one writing them; a copy gone stale (another process committed the instance) fails the
 // flush's revision check, and the worker then forgets every copy and redoes the batch.
 //
+// Pipelining (seal/landed): the worker may hand a batch's commits to another thread to write
+// and step the next batch meanwhile. A sealed batch stays visible to the steps that follow, as
+// if committed, until the worker reports how its write ended (landed). If it was not written,
+// everything stepped on top of it is dropped too and must be stepped again.
+//
 // Reads of things a batch does not track (history, timers, outbox, inbox, definitions) go to
 // the store beneath; writes to them outside commits (claims, inbox, publishing) pass straight
-// through. Not thread-safe: one batch belongs to one thread.
+// through. Not thread-safe: one batch belongs to one thread. The only exception is a sealed
+// batch's commits, which one other thread may read (to write them) until landed().
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,15 +39,28 @@ class BatchStore final : public Store {
  public:
   explicit BatchStore(Store& base) : base_(base) {}
 
-  // Commits collected since the last flush or discard.
-  std::size_t pending() const { return commits_.size(); }
+  // Commits collected since the last flush, seal or discard.
+  std::size_t pending() const { return current_.commits.size(); }
   // Writes the collected commits in one transaction; forgets them either way. Throws what the
-  // store beneath throws (then nothing was written).
+  // store beneath throws (then nothing was written). Not while a batch is sealed.
   CommitResult flush();
-  // Forgets the collected commits without writing them.
+  // Forgets the collected commits without writing them (a sealed batch stays).
   void discard();
   // The earliest due time among the timers the collected commits arm.
-  std::optional<Timestamp> earliest_armed() const { return earliest_armed_; }
+  std::optional<Timestamp> earliest_armed() const { return current_.earliest_armed; }
+
+  // Seals the collected commits for another thread to write (with the store beneath's
+  // commit_all): they stay readable by the steps that follow until landed(). The span stays
+  // valid and unchanged until then. At most one batch is sealed at a time.
+  std::span<const Commit> seal();
+  bool sealed() const { return sealed_ != nullptr; }
+  // How the sealed batch's write ended. Written: it is in the store (and its instances are kept
+  // when remembering). Not written: it is dropped, and so is everything collected since.
+  void landed(bool written);
+  // open_cases() of a person whose count the sealed batch changes cannot be read from the store
+  // while the write may land at any moment (it would be counted twice or not at all): it calls
+  // this to wait for the write to end, then reads the store as it is. Set by the worker.
+  std::function<void()> wait_for_sealed;
   // Reads the instances among `ids` that the batch does not hold yet in one go, for the steps
   // about to run: load() then takes them from here.
   void prefetch(std::span<const std::string> ids);
@@ -127,18 +148,32 @@ class BatchStore final : public Store {
     std::string assignee;
   };
 
-  std::vector<Commit> commits_;
-  // What the collected commits changed, read before the store beneath: the index in commits_
-  // of each instance's latest commit.
-  std::map<std::string, std::size_t, std::less<>> instances_;
+  // A batch's commits and what they changed, read before the store beneath.
+  struct Layer {
+    std::vector<Commit> commits;
+    // The index in `commits` of each instance's latest commit.
+    std::map<std::string, std::size_t, std::less<>> instances;
+    std::map<std::string, std::int64_t, std::less<>> counters;
+    std::map<std::string, boost::json::object> idempotency;
+    std::set<std::pair<std::string, std::string>> keys_used;
+    std::set<std::pair<std::string, std::uint64_t>> fired;
+    std::map<std::string, int, std::less<>> open_cases_delta;
+    std::optional<Timestamp> earliest_armed;
+
+    const Instance* instance(std::string_view id) const {
+      auto it = instances.find(id);
+      return it != instances.end() ? &commits[it->second].instance : nullptr;
+    }
+  };
+  // The instance as the collected commits, then the sealed ones, left it (nullptr: neither).
+  const Instance* layered(std::string_view id) const;
+
+  Layer current_;
+  std::unique_ptr<Layer> sealed_;  // not changed from seal() until landed()
+  // wait_for_sealed() returned: the sealed batch's write has ended.
+  mutable bool sealed_settled_ = false;
   mutable std::map<std::string, Loaded, std::less<>> loaded_;
   mutable std::map<std::string, Instance, std::less<>> prefetched_;
-  std::map<std::string, std::int64_t, std::less<>> counters_;
-  std::map<std::string, boost::json::object> idempotency_;
-  std::set<std::pair<std::string, std::string>> keys_used_;
-  std::set<std::pair<std::string, std::uint64_t>> fired_;
-  std::map<std::string, int, std::less<>> open_cases_delta_;
-  std::optional<Timestamp> earliest_armed_;
 
   // Committed instances, by id: the ones in use stay, the others age out.
   mutable Generations<Instance> committed_;

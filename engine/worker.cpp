@@ -31,6 +31,7 @@ Worker::Worker(Store& store, const Clock& clock, StepContext context, WorkerOpti
       batch_runtime_(batch_store_, clock, context),
       direct_runtime_(store, clock, std::move(context)) {
   batch_store_.remember_committed(options_.remember_instances.value_or(0));
+  batch_store_.wait_for_sealed = [this] { wait_flight_finished(); };
 }
 
 Worker::~Worker() { stop(); }
@@ -62,6 +63,11 @@ void Worker::start() {
   }
   outbox_stopping_ = false;
   renew_all_ = true;
+  {
+    const std::lock_guard lock(flight_mutex_);
+    committer_stopping_ = false;
+  }
+  committer_thread_ = std::thread([this] { commit_loop(); });
   thread_ = std::thread([this] { loop(); });
   if (sink_ != nullptr) outbox_thread_ = std::thread([this] { outbox_loop(); });
 }
@@ -72,7 +78,13 @@ void Worker::stop() {
     stopping_ = true;
   }
   wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) thread_.join();  // settles the batch in flight before it returns
+  {
+    const std::lock_guard lock(flight_mutex_);
+    committer_stopping_ = true;
+  }
+  flight_cv_.notify_all();
+  if (committer_thread_.joinable()) committer_thread_.join();
   {
     const std::lock_guard lock(outbox_mutex_);
     outbox_stopping_ = true;
@@ -223,70 +235,179 @@ RuntimeResult Worker::run_one(Runtime& runtime, const Pending& p) {
   }
 }
 
+void Worker::step_batch(std::vector<Pending>& batch, std::vector<DueTimer>& timers, Flight& out) {
+  batch_store_.discard();
+  out.results.clear();
+  out.fired.clear();
+  // The instances the batch is about to step, read in one go (an event by business key is
+  // found, and read, by its step).
+  std::vector<std::string> ids;
+  ids.reserve(batch.size() + timers.size());
+  for (const auto& p : batch) {
+    if (const auto* e = std::get_if<EventRequest>(&p.request)) ids.push_back(e->instance_id);
+    if (const auto* a = std::get_if<AssignRequest>(&p.request)) ids.push_back(a->instance_id);
+  }
+  for (const auto& t : timers) ids.push_back(t.instance_id);
+  batch_store_.prefetch(ids);
+  out.results.reserve(batch.size());
+  for (const auto& p : batch) out.results.push_back(run_one(batch_runtime_, p));
+  for (const auto& t : timers) {
+    if (auto r = batch_runtime_.fire_timer(t)) out.fired.push_back(std::move(*r));
+  }
+  out.armed_soon = batch_store_.earliest_armed();
+}
+
 void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers) {
-  std::vector<RuntimeResult> results;
-  results.reserve(batch.size());
-  std::vector<RuntimeResult> fired;
-  std::optional<Timestamp> armed_soon;
+  auto f = std::make_unique<Flight>();
+  for (;;) {
+    std::optional<std::string> failure;
+    try {
+      step_batch(batch, timers, *f);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    // Only a batch whose predecessor is written may be written: settle that one first. If it
+    // was not written, this batch saw things that never happened; step it again.
+    if (!settle_flight() && !failure) continue;
+    if (failure) {
+      batch_store_.discard();
+      {
+        const std::lock_guard lock(mutex_);
+        stats_.store_errors += 1;
+      }
+      for (auto& p : batch) p.done(store_error(*failure));
+      // The timers stay claimed in the database; forget them here and claim them again.
+      for (const auto& t : timers) forget_claim(t);
+      refill_soon_ = true;
+      renew_all_ = true;
+      return;
+    }
+    break;
+  }
+  f->commits = batch_store_.seal();
+  f->batch = std::move(batch);
+  f->timers = std::move(timers);
+  flight_ = std::move(f);
+  bool more_waiting = false;
+  {
+    const std::lock_guard lock(mutex_);
+    more_waiting = !queue_.empty();
+  }
+  if (const auto next = timers_.next_due()) more_waiting = more_waiting || *next <= clock_.now();
+  if (!more_waiting) {
+    // Nothing to step meanwhile: write it here and save its callers two thread hand-overs.
+    commit_flight(*flight_);
+    {
+      const std::lock_guard lock(flight_mutex_);
+      flight_->finished = true;
+    }
+    settle_flight();
+    return;
+  }
+  {
+    const std::lock_guard lock(flight_mutex_);
+    to_commit_ = flight_.get();
+  }
+  flight_cv_.notify_all();
+}
+
+void Worker::commit_loop() {
+  for (;;) {
+    Flight* f = nullptr;
+    {
+      std::unique_lock lock(flight_mutex_);
+      flight_cv_.wait(lock, [&] { return committer_stopping_ || to_commit_ != nullptr; });
+      if (to_commit_ == nullptr) return;  // stopping, and the worker settled its last batch
+      f = std::exchange(to_commit_, nullptr);
+    }
+    commit_flight(*f);
+    // The loop's flag first: settle_flight() clears it after it saw `finished`, so a flag left
+    // set never makes the loop wait for the next batch's write. `f` may be gone once finished.
+    {
+      const std::lock_guard lock(mutex_);
+      flight_landed_ = true;
+    }
+    wake_.notify_one();
+    {
+      const std::lock_guard lock(flight_mutex_);
+      f->finished = true;
+    }
+    flight_cv_.notify_all();
+  }
+}
+
+void Worker::commit_flight(Flight& f) {
+  const auto started = std::chrono::steady_clock::now();
   try {
-    batch_store_.discard();
-    // The instances the batch is about to step, read in one go (an event by business key is
-    // found, and read, by its step).
-    std::vector<std::string> ids;
-    ids.reserve(batch.size() + timers.size());
-    for (const auto& p : batch) {
-      if (const auto* e = std::get_if<EventRequest>(&p.request)) ids.push_back(e->instance_id);
-      if (const auto* a = std::get_if<AssignRequest>(&p.request)) ids.push_back(a->instance_id);
-    }
-    for (const auto& t : timers) ids.push_back(t.instance_id);
-    batch_store_.prefetch(ids);
-    for (const auto& p : batch) results.push_back(run_one(batch_runtime_, p));
-    for (const auto& t : timers) {
-      if (auto r = batch_runtime_.fire_timer(t)) fired.push_back(std::move(*r));
-    }
-    armed_soon = batch_store_.earliest_armed();
-    const auto flush_started = std::chrono::steady_clock::now();
-    const CommitResult flushed = batch_store_.flush();
-    if (on_flush) on_flush(std::chrono::steady_clock::now() - flush_started);
-    if (flushed == CommitResult::conflict) {
+    const CommitResult result = f.commits.empty() ? CommitResult::ok : store_.commit_all(f.commits);
+    if (on_flush && !f.commits.empty()) on_flush(std::chrono::steady_clock::now() - started);
+    f.outcome = result == CommitResult::ok ? Flight::Outcome::written : Flight::Outcome::conflict;
+  } catch (const std::exception& e) {
+    f.outcome = Flight::Outcome::failed;
+    f.error = e.what();
+    return;
+  }
+  if (f.outcome != Flight::Outcome::written) return;  // the worker redoes it one by one
+  {
+    const std::lock_guard lock(mutex_);
+    stats_.batches += 1;
+    stats_.requests += f.batch.size();
+    stats_.timers_fired += f.fired.size();
+  }
+  if (on_commit) {
+    on_commit(f.results);
+    if (!f.fired.empty()) on_commit(f.fired);
+  }
+  for (std::size_t i = 0; i < f.batch.size(); ++i) f.batch[i].done(std::move(f.results[i]));
+}
+
+void Worker::wait_flight_finished() {
+  if (!flight_) return;
+  std::unique_lock lock(flight_mutex_);
+  flight_cv_.wait(lock, [&] { return flight_->finished; });
+}
+
+bool Worker::settle_flight() {
+  if (!flight_) return true;
+  wait_flight_finished();
+  std::unique_ptr<Flight> f = std::move(flight_);
+  {
+    const std::lock_guard lock(mutex_);
+    flight_landed_ = false;
+  }
+  switch (f->outcome) {
+    case Flight::Outcome::written:
+      batch_store_.landed(true);
+      for (const auto& t : f->timers) forget_claim(t);
+      // A timer this batch armed that comes due before the next periodic refill is claimed on
+      // the next turn; the others wait for the refill (claiming after every batch would
+      // re-lease the whole window each time).
+      if (f->armed_soon && *f->armed_soon <= next_refill_) refill_soon_ = true;
+      return true;
+    case Flight::Outcome::conflict:
       // Another node changed something this batch read. Nothing was written: redo each request
       // on its own, reloading what changed.
+      batch_store_.landed(false);
       {
         const std::lock_guard lock(mutex_);
         stats_.conflicts += 1;
       }
-      redo_one_by_one(batch, timers);
-      return;
-    }
-  } catch (const std::exception& e) {
-    batch_store_.discard();
-    {
-      const std::lock_guard lock(mutex_);
-      stats_.store_errors += 1;
-    }
-    for (auto& p : batch) p.done(store_error(e.what()));
-    // The timers stay claimed in the database; forget them here and claim them again.
-    for (const auto& t : timers) forget_claim(t);
-    refill_soon_ = true;
-    renew_all_ = true;
-    return;
+      redo_one_by_one(f->batch, f->timers);
+      return false;
+    case Flight::Outcome::failed:
+      batch_store_.landed(false);
+      {
+        const std::lock_guard lock(mutex_);
+        stats_.store_errors += 1;
+      }
+      for (auto& p : f->batch) p.done(store_error(f->error));
+      // The timers stay claimed in the database; forget them here and claim them again.
+      for (const auto& t : f->timers) forget_claim(t);
+      refill_soon_ = true;
+      renew_all_ = true;
+      return false;
   }
-  for (const auto& t : timers) forget_claim(t);
-  {
-    const std::lock_guard lock(mutex_);
-    stats_.batches += 1;
-    stats_.requests += batch.size();
-    stats_.timers_fired += fired.size();
-  }
-  // A timer this batch armed that comes due before the next periodic refill is claimed on the
-  // next turn; the others wait for the refill (claiming after every batch would re-lease the
-  // whole window each time).
-  if (armed_soon && *armed_soon <= next_refill_) refill_soon_ = true;
-  if (on_commit) {
-    on_commit(results);
-    if (!fired.empty()) on_commit(fired);
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+  return false;
 }
 
 void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>& timers) {
@@ -332,12 +453,14 @@ void Worker::loop() {
   std::vector<DueEntry> due;
   for (;;) {
     std::vector<Pending> batch;
+    bool landed = false;
     {
       std::unique_lock lock(mutex_);
       const Timestamp now = clock_.now();
       Timestamp wake_at = refill_soon_ ? now : next_refill_;
       if (auto next = timers_.next_due()) wake_at = std::min(wake_at, *next);
-      if (queue_.empty() && !stopping_ && !poked_ && new_definitions_.empty() && wake_at > now) {
+      if (queue_.empty() && !stopping_ && !poked_ && !flight_landed_ && new_definitions_.empty() &&
+          wake_at > now) {
         // The clock may be a ManualClock: a wait is bounded by the refill period either way.
         wake_.wait_for(lock, std::min<Millis>(wake_at - now, options_.refill_every));
       }
@@ -352,8 +475,10 @@ void Worker::loop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      landed = flight_landed_;
       if (stopping_ && batch.empty() && queue_.empty()) break;
     }
+    if (landed) settle_flight();
     const Timestamp now = clock_.now();
     if (refill_soon_ || now >= next_refill_) refill(now);
     due.clear();
@@ -363,6 +488,7 @@ void Worker::loop() {
     for (const auto& d : due) timers.push_back({handle_ids_[d.key.instance], d.key.timer, d.due});
     if (!batch.empty() || !timers.empty()) process(batch, timers);
   }
+  settle_flight();
   try {
     store_.release_timers(options_.node);
   } catch (const std::exception&) {

@@ -7,6 +7,11 @@
 // its commit, and one fsync acknowledges many callers. Requests for one instance are applied in
 // the order they were submitted.
 //
+// Pipelined: a second thread (the committer) writes a batch while the worker thread steps the
+// next one on top of it, as if it were committed. The next batch is handed over only once the
+// one before is written; if that one was not written (a conflict, a store failure), the batch
+// stepped on top of it is dropped and stepped again. At most one batch is being written.
+//
 // Timers: the database is the source of truth. The worker claims (leases) the timers due within
 // `lookahead` into an in-memory queue, refills it every `refill_every`, and fires each when due;
 // the timer's row is deleted by the commit of the step it causes, so it fires exactly once even
@@ -53,8 +58,10 @@ struct WorkerOptions {
   std::string node = "ombud-1";  // this node's name in timer leases; unique per node
   Millis lookahead{10'000};      // timers due this far ahead are claimed into memory
   Millis lease{30'000};          // how long a claim holds; a dead node's timers move after it
-  Millis refill_every{1'000};    // how often the claim is renewed and refilled
-  std::size_t max_batch = 512;   // requests per group commit
+  // How often the claim is renewed and refilled. Small steps: a claim runs on the worker thread,
+  // and at 10,000 timers/s a claim once a second leased 10,000 rows while nothing fired.
+  Millis refill_every{200};
+  std::size_t max_batch = 512;  // requests per group commit
   std::size_t claim_limit = 50'000;
   int conflict_retries = 8;  // reload-and-retry on a revision conflict (other nodes)
   Millis outbox_poll{500};
@@ -110,11 +117,13 @@ class Worker {
 
   WorkerStats stats() const;
 
-  // Called on the worker thread after every committed batch with the results committed in it,
-  // requests and fired timers (possibly in two calls), for metrics and logs. Set before start().
+  // Called after every committed batch with the results committed in it, requests and fired
+  // timers (possibly in two calls), for metrics and logs, before the callers are answered. Set
+  // before start(). Called on the committer thread (or the worker thread for a batch redone
+  // one by one), one call at a time.
   std::function<void(std::span<const RuntimeResult>)> on_commit;
-  // Called on the worker thread with how long each group commit's transaction took (written or
-  // conflicted), for the store latency metric. Set before start().
+  // Called with how long each group commit's transaction took (written or conflicted), for the
+  // store latency metric. Set before start(). Same threads as on_commit, one call at a time.
   std::function<void(std::chrono::nanoseconds)> on_flush;
 
  private:
@@ -129,7 +138,30 @@ class Worker {
   void refill(Timestamp now);
   std::uint64_t acquire_handle(const std::string& instance_id);
   void forget_claim(const DueTimer& timer);
+  // A batch stepped and sealed, on its way to the store.
+  struct Flight {
+    std::span<const Commit> commits;  // sealed in batch_store_
+    std::vector<Pending> batch;
+    std::vector<RuntimeResult> results;  // one per request of `batch`
+    std::vector<RuntimeResult> fired;
+    std::vector<DueTimer> timers;
+    std::optional<Timestamp> armed_soon;
+    // Set by the committer.
+    enum class Outcome { written, conflict, failed } outcome = Outcome::failed;
+    std::string error;
+    bool finished = false;  // guarded by flight_mutex_
+  };
   void process(std::vector<Pending>& batch, std::vector<DueTimer>& timers);
+  // Steps `batch` and `timers` into batch_store_ (on top of a sealed batch, if one is in
+  // flight). Throws what the store throws.
+  void step_batch(std::vector<Pending>& batch, std::vector<DueTimer>& timers, Flight& out);
+  // Waits until the batch in flight (if any) is written or not, and finishes it: the kept
+  // instances, the claims, a redo after a conflict, the errors after a failure. False: it was
+  // not written, so what was stepped on top of it is gone and must be stepped again.
+  bool settle_flight();
+  void wait_flight_finished();
+  void commit_loop();
+  void commit_flight(Flight& f);
   RuntimeResult run_one(Runtime& runtime, const Pending& p);
   void redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>& timers);
 
@@ -162,11 +194,20 @@ class Worker {
   bool refill_soon_ = false;
   bool renew_all_ = true;  // the next refill renews (and returns) every lease this node holds
 
+  // The batch in flight (owned by the worker thread; the committer writes it), and the hand-over.
+  std::unique_ptr<Flight> flight_;
+  std::mutex flight_mutex_;
+  std::condition_variable flight_cv_;
+  Flight* to_commit_ = nullptr;  // guarded by flight_mutex_
+  bool committer_stopping_ = false;
+  bool flight_landed_ = false;  // guarded by mutex_: wakes the loop to settle it
+
   std::mutex outbox_mutex_;
   std::condition_variable outbox_wake_;
   bool outbox_stopping_ = false;
 
   std::thread thread_;
+  std::thread committer_thread_;
   std::thread outbox_thread_;
 };
 

@@ -6,7 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <thread>
 
 #include "adapters/yaml/workflow_loader.h"
@@ -328,14 +331,21 @@ TEST(Worker, ANodeRestartedUnderItsNameFiresTheTimersItHeldAtOnce) {
   EXPECT_EQ(count_kind(store, "ticket-1", "timer"), 1);
 }
 
-// Fails commit_all on demand: the database went away mid-batch.
+// Fails commit_all on demand: the database went away mid-batch. Tests may also hold a write at
+// its start (on_commit_all runs on the thread that writes).
 class FailingStore final : public Store {
  public:
   explicit FailingStore(Store& base) : base_(base) {}
-  bool fail = false;
+  std::atomic<bool> fail{false};
+  std::atomic<int> fail_times{0};  // the next n writes fail
+  std::function<void()> on_commit_all;
   std::int64_t get(std::string_view c) const override { return base_.get(c); }
   std::int64_t reserve(std::string_view c, std::int64_t n) override { return base_.reserve(c, n); }
-  std::optional<Instance> load(const std::string& id) const override { return base_.load(id); }
+  mutable std::atomic<int> loads{0};  // instances read through this store
+  std::optional<Instance> load(const std::string& id) const override {
+    ++loads;
+    return base_.load(id);
+  }
   std::optional<std::string> find_open_by_key(const std::string& w,
                                               const std::string& k) const override {
     return base_.find_open_by_key(w, k);
@@ -348,7 +358,8 @@ class FailingStore final : public Store {
   }
   CommitResult commit(const Commit& c) override { return commit_all({&c, 1}); }
   CommitResult commit_all(std::span<const Commit> cs) override {
-    if (fail) throw std::runtime_error("disk I/O error");
+    if (on_commit_all) on_commit_all();
+    if (fail || fail_times.fetch_sub(1) > 0) throw std::runtime_error("disk I/O error");
     return base_.commit_all(cs);
   }
   std::vector<DueTimer> due_timers(Timestamp u, std::size_t l) const override {
@@ -432,6 +443,86 @@ TEST(Worker, AFailedCommitAnswersUnavailableAndLeavesNothingBehind) {
   EXPECT_EQ(retried.status, RuntimeResult::Status::ok);
   EXPECT_EQ(base.load("ticket-1")->data.at("bumps").as_int64(), 1);
   worker.stop();
+}
+
+// Holds the first write until released, so that the test can queue requests behind it.
+struct HeldFirstWrite {
+  explicit HeldFirstWrite(FailingStore& store) {
+    store.on_commit_all = [this] {
+      if (writes.fetch_add(1) != 0) return;
+      entered.set_value();
+      released.wait();
+    };
+  }
+  std::atomic<int> writes{0};
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+};
+
+// Pipelining, one request per batch so that the first batch is handed to the committer (more
+// is queued behind it) and held there while the worker steps the next ones on top of it.
+class PipelinedWorker : public ::testing::Test {
+ protected:
+  PipelinedWorker() : worker_(store_, clock_, {}, one_per_batch()) {
+    worker_.add_definition(load(kTicket), 1);
+  }
+  static WorkerOptions one_per_batch() {
+    WorkerOptions o;
+    o.max_batch = 1;
+    return o;
+  }
+  MemoryStore base_;
+  FailingStore store_{base_};
+  HeldFirstWrite held_{store_};
+  ManualClock clock_{kT0};
+  Worker worker_;
+};
+
+// The event for a case that exists only in the batch being written is stepped on that batch
+// (nothing is read from the store for it), and answered only after it was written.
+TEST_F(PipelinedWorker, TheNextBatchIsSteppedOnTheOneBeingWrittenAndAnsweredAfterIt) {
+  auto started = worker_.submit(start_ticket("a"));
+  auto bumped = worker_.submit(event("ticket-1", "bump"));
+  worker_.start();
+  held_.entered.get_future().wait();
+  EXPECT_EQ(bumped.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(started.wait_for(0ms), std::future_status::timeout);
+  EXPECT_FALSE(base_.load("ticket-1"));
+  held_.release.set_value();
+  EXPECT_EQ(started.get().status, RuntimeResult::Status::ok);
+  const RuntimeResult r = bumped.get();
+  ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+  worker_.stop();
+  EXPECT_EQ(store_.loads, 0);
+  EXPECT_EQ(base_.load("ticket-1")->revision, 2u);
+  EXPECT_EQ(base_.load("ticket-1")->data.at("bumps").as_int64(), 1);
+  EXPECT_EQ(worker_.stats().batches, 2u);
+}
+
+// A batch stepped on one that then fails to be written saw things that never happened: it is
+// stepped again against the store, and its callers get the answers of that second step.
+TEST_F(PipelinedWorker, ABatchSteppedOnOneThatFailsIsSteppedAgain) {
+  store_.fail_times = 1;
+  auto started = worker_.submit(start_ticket("a"));
+  auto bumped = worker_.submit(event("ticket-1", "bump"));
+  auto other = worker_.submit(start_ticket("b"));
+  auto again = worker_.submit(start_ticket("a"));  // one_open: refused while "a" seems open
+  worker_.start();
+  held_.entered.get_future().wait();
+  std::this_thread::sleep_for(50ms);  // the event is stepped on the held batch meanwhile
+  held_.release.set_value();
+  EXPECT_EQ(started.get().status, RuntimeResult::Status::unavailable);
+  EXPECT_EQ(bumped.get().status, RuntimeResult::Status::not_found);
+  EXPECT_EQ(other.get().status, RuntimeResult::Status::ok);
+  const RuntimeResult a = again.get();
+  EXPECT_EQ(a.status, RuntimeResult::Status::ok) << a.error;
+  worker_.stop();
+  EXPECT_GE(store_.loads, 1);  // the second step of the event read the store
+  ASSERT_TRUE(a.instance);
+  EXPECT_EQ(base_.load(a.instance->id)->data.at("ref"), "a");
+  EXPECT_EQ(base_.instance_ids().size(), 2u);
+  EXPECT_EQ(worker_.stats().store_errors, 1u);
 }
 
 class FlakySink final : public OutboxSink {
