@@ -340,13 +340,14 @@ void Worker::commit_flight(Flight& f) {
   const auto started = std::chrono::steady_clock::now();
   try {
     const CommitResult result = f.commits.empty() ? CommitResult::ok : store_.commit_all(f.commits);
-    if (on_flush && !f.commits.empty()) on_flush(std::chrono::steady_clock::now() - started);
     f.outcome = result == CommitResult::ok ? Flight::Outcome::written : Flight::Outcome::conflict;
   } catch (const std::exception& e) {
     f.outcome = Flight::Outcome::failed;
     f.error = e.what();
     return;
   }
+  // Outside the try: what the metric does must not turn a written batch into a failed one.
+  if (on_flush && !f.commits.empty()) on_flush(std::chrono::steady_clock::now() - started);
   if (f.outcome != Flight::Outcome::written) return;  // the worker redoes it one by one
   {
     const std::lock_guard lock(mutex_);

@@ -18,7 +18,7 @@
 // when two nodes race for it. Timers overdue at start-up fire at once, late, with the lateness
 // in history. A dead node's leases expire after `lease` and the living claim its timers.
 //
-// Outbox: a second thread claims undelivered notifications and webhooks, hands them to the
+// Outbox: a third thread claims undelivered notifications and webhooks, hands them to the
 // OutboxSink, and marks them delivered or failed (retried with exponential backoff). A slow or
 // failing sink never delays a step.
 #pragma once
@@ -105,8 +105,9 @@ class Worker {
 
   std::future<RuntimeResult> submit(StartRequest request);
   std::future<RuntimeResult> submit(EventRequest request);
-  // The same, calling `done` on the worker thread once the answer is known (after the commit).
-  // `done` must be quick and must not block: the server posts the answer to the connection.
+  // The same, calling `done` once the answer is known (after the commit), on the committer
+  // thread or the worker thread. `done` must be quick and must not block (the next batch's
+  // write waits for it): the server posts the answer to the connection.
   using Done = std::function<void(RuntimeResult)>;
   void submit(StartRequest request, Done done);
   void submit(EventRequest request, Done done);
@@ -118,8 +119,9 @@ class Worker {
   WorkerStats stats() const;
 
   // Called after every committed batch with the results committed in it, requests and fired
-  // timers (possibly in two calls), for metrics and logs, before the callers are answered. Set
-  // before start(). Called on the committer thread (or the worker thread for a batch redone
+  // timers (possibly in two calls), for metrics and logs: before the callers of a group commit
+  // are answered, after those of a batch redone one by one. Set before start(). Called on the
+  // committer thread or the worker thread (a batch written while nothing else waited, or redone
   // one by one), one call at a time.
   std::function<void(std::span<const RuntimeResult>)> on_commit;
   // Called with how long each group commit's transaction took (written or conflicted), for the
