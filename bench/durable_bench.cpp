@@ -465,9 +465,10 @@ void check_sqlite(int rc, sqlite3* db, const char* what) {
   }
 }
 
-// The ceiling for the SQLite store on this disk: rows shaped like the store's history table
-// inserted with a prepared statement, WAL and synchronous=FULL (the store's durable default),
-// `rows-per-txn` rows per BEGIN IMMEDIATE … COMMIT, one writer (SQLite has only one).
+// The ceiling for the SQLite store on this disk: rows shaped like the store's history table of
+// schema 3 (a row per entry), inserted with a prepared statement, WAL and synchronous=FULL (the
+// store's durable default), `rows-per-txn` rows per BEGIN IMMEDIATE … COMMIT, one writer
+// (SQLite has only one).
 int run_raw_sqlite(const Args& args) {
   const std::string path = args.str("path");
   if (path.empty()) throw std::runtime_error("--mode raw-sqlite needs --path FILE");

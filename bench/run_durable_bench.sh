@@ -138,7 +138,7 @@ pgb_url="$(pg_db pgbench)"
 "$pgbin/psql" -q "$pgb_url" -c "CREATE TABLE history (instance_id TEXT NOT NULL, seq BIGINT NOT NULL,
   at BIGINT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL,
   actor TEXT NOT NULL, PRIMARY KEY (instance_id, seq))"
-# One autocommitted INSERT per transaction, the row shaped like the store's history rows.
+# One autocommitted INSERT per transaction, the row shaped like the store's history rows before schema 4 (a row per entry).
 cat >"$work/insert.sql" <<'EOF'
 \set seq random(1, 4000000000000000)
 INSERT INTO history VALUES ('pgbench-' || :client_id, :seq, :seq, 'transition', 'ping: ping_side → pong_side', '{"from":"ping_side","to":"pong_side","event":"ping","data":{},"actor":"durable_bench"}', 'durable_bench');
