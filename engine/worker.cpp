@@ -271,15 +271,7 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
     if (!settle_flight() && !failure) continue;
     if (failure) {
       batch_store_.discard();
-      {
-        const std::lock_guard lock(mutex_);
-        stats_.store_errors += 1;
-      }
-      for (auto& p : batch) p.done(store_error(*failure));
-      // The timers stay claimed in the database; forget them here and claim them again.
-      for (const auto& t : timers) forget_claim(t);
-      refill_soon_ = true;
-      renew_all_ = true;
+      fail_batch(batch, timers, *failure);
       return;
     }
     break;
@@ -397,18 +389,23 @@ bool Worker::settle_flight() {
       return false;
     case Flight::Outcome::failed:
       batch_store_.landed(false);
-      {
-        const std::lock_guard lock(mutex_);
-        stats_.store_errors += 1;
-      }
-      for (auto& p : f->batch) p.done(store_error(f->error));
-      // The timers stay claimed in the database; forget them here and claim them again.
-      for (const auto& t : f->timers) forget_claim(t);
-      refill_soon_ = true;
-      renew_all_ = true;
+      fail_batch(f->batch, f->timers, f->error);
       return false;
   }
   return false;
+}
+
+void Worker::fail_batch(std::vector<Pending>& batch, const std::vector<DueTimer>& timers,
+                        const std::string& error) {
+  {
+    const std::lock_guard lock(mutex_);
+    stats_.store_errors += 1;
+  }
+  for (auto& p : batch) p.done(store_error(error));
+  // The timers stay claimed in the database; forget them here and claim them again.
+  for (const auto& t : timers) forget_claim(t);
+  refill_soon_ = true;
+  renew_all_ = true;
 }
 
 void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>& timers) {

@@ -164,6 +164,10 @@ class Worker {
   void wait_flight_finished();
   void commit_loop();
   void commit_flight(Flight& f);
+  // A batch nothing of which was written (the store failed): its callers get `unavailable`,
+  // its timers are claimed again.
+  void fail_batch(std::vector<Pending>& batch, const std::vector<DueTimer>& timers,
+                  const std::string& error);
   RuntimeResult run_one(Runtime& runtime, const Pending& p);
   void redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>& timers);
 
