@@ -86,10 +86,8 @@ class BatchStore final : public Store {
     return base_.due_timers(until, limit);
   }
   std::optional<Timestamp> next_timer_due() const override { return base_.next_timer_due(); }
-  std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until, Timestamp now,
-                                     Timestamp lease_until, Timestamp renew_before,
-                                     std::size_t limit) override {
-    return base_.claim_timers(node, until, now, lease_until, renew_before, limit);
+  std::vector<DueTimer> claim_timers(const TimerClaim& claim) override {
+    return base_.claim_timers(claim);
   }
   void release_timers(const std::string& node) override { base_.release_timers(node); }
   std::size_t pending_timers() const override { return base_.pending_timers(); }

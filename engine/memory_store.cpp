@@ -182,19 +182,18 @@ std::optional<Timestamp> MemoryStore::next_timer_due() const {
   return std::get<0>(*timers_.begin());
 }
 
-std::vector<DueTimer> MemoryStore::claim_timers(const std::string& node, Timestamp until,
-                                                Timestamp now, Timestamp lease_until,
-                                                Timestamp renew_before, std::size_t limit) {
+std::vector<DueTimer> MemoryStore::claim_timers(const TimerClaim& claim) {
   const std::lock_guard lock(mutex_);
   std::vector<DueTimer> out;
   for (const auto& [due, id, timer] : timers_) {
-    if (due > until || out.size() >= limit) break;
+    if (due > claim.until || out.size() >= claim.limit) break;
+    if (due <= claim.after) continue;
     auto lease = leases_.find({id, timer});
-    if (lease != leases_.end() && lease->second.until > now &&
-        (lease->second.node != node || lease->second.until > renew_before)) {
+    if (lease != leases_.end() && lease->second.until > claim.now &&
+        (lease->second.node != claim.node || lease->second.until > claim.renew_before)) {
       continue;
     }
-    leases_[{id, timer}] = {node, lease_until};
+    leases_[{id, timer}] = {claim.node, claim.lease_until};
     out.push_back({id, timer, due});
   }
   return out;

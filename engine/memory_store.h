@@ -28,9 +28,7 @@ class MemoryStore : public Store {
   std::int64_t reserve(std::string_view counter, std::int64_t count) override;
   std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const override;
   std::optional<Timestamp> next_timer_due() const override;
-  std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until, Timestamp now,
-                                     Timestamp lease_until, Timestamp renew_before,
-                                     std::size_t limit) override;
+  std::vector<DueTimer> claim_timers(const TimerClaim& claim) override;
   void release_timers(const std::string& node) override;
   std::size_t pending_timers() const override;
   std::vector<StoredHistory> history(const std::string& instance_id) const override;

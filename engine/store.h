@@ -30,6 +30,20 @@ struct DueTimer {
   friend bool operator==(const DueTimer&, const DueTimer&) = default;
 };
 
+// What a node asks for when it leases timers (Store::claim_timers).
+struct TimerClaim {
+  std::string node;
+  // Only timers due after `after` and at or before `until`. A refill that already holds what
+  // was due up to some point asks for the slice beyond it; Timestamp::min() asks for all (a
+  // sweep: expired leases of dead nodes, renewals).
+  Timestamp after = Timestamp::min();
+  Timestamp until{};
+  Timestamp now{};
+  Timestamp lease_until{};
+  Timestamp renew_before{};
+  std::size_t limit = 0;
+};
+
 // A named counter (serial, round-robin cursor, id sequence) moving from the value the step read
 // to a new one. A stored value other than `expected` is a conflict: two nodes never hand out the
 // same serial.
@@ -183,16 +197,14 @@ class Store : public Counters {
   // Timers due at or before `until`, earliest first, at most `limit` (one process: simulate).
   virtual std::vector<DueTimer> due_timers(Timestamp until, std::size_t limit) const = 0;
   virtual std::optional<Timestamp> next_timer_due() const = 0;
-  // Several nodes: leases up to `limit` timers due at or before `until` to `node` until
+  // Several nodes: leases up to `limit` timers due in (`after`, `until`] to `node` until
   // `lease_until`, earliest first — timers nobody holds, whose lease expired at `now`, or that
   // `node` holds with a lease ending at or before `renew_before` (renewing them). Timers `node`
   // holds for longer are left as they are and not returned: a node that keeps its claims in
   // memory renews them only when they run short, instead of rewriting every row it holds on
   // every refill. A lease only keeps nodes from firing the same timer at the same time; the row
   // is deleted by the commit of the step the timer causes.
-  virtual std::vector<DueTimer> claim_timers(const std::string& node, Timestamp until,
-                                             Timestamp now, Timestamp lease_until,
-                                             Timestamp renew_before, std::size_t limit) = 0;
+  virtual std::vector<DueTimer> claim_timers(const TimerClaim& claim) = 0;
   // Gives up `node`'s leases (on shutdown), so other nodes take its timers at once.
   virtual void release_timers(const std::string& node) = 0;
   virtual std::size_t pending_timers() const = 0;

@@ -60,14 +60,22 @@ void Worker::start() {
   {
     const std::lock_guard lock(mutex_);
     stopping_ = false;
+    claimer_stopping_ = false;
+    claim_order_.reset();
+    claimed_answer_.reset();
   }
   outbox_stopping_ = false;
   renew_all_ = true;
+  claiming_ = false;
+  forgotten_while_claiming_.clear();
+  claimed_through_ = Timestamp::min();
+  armed_since_claim_.reset();
   {
     const std::lock_guard lock(flight_mutex_);
     committer_stopping_ = false;
   }
   committer_thread_ = std::thread([this] { commit_loop(); });
+  claimer_thread_ = std::thread([this] { claim_loop(); });
   thread_ = std::thread([this] { loop(); });
   if (sink_ != nullptr) outbox_thread_ = std::thread([this] { outbox_loop(); });
 }
@@ -79,6 +87,7 @@ void Worker::stop() {
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();  // settles the batch in flight before it returns
+  if (claimer_thread_.joinable()) claimer_thread_.join();  // the worker thread stopped it
   {
     const std::lock_guard lock(flight_mutex_);
     committer_stopping_ = true;
@@ -151,29 +160,82 @@ WorkerStats Worker::stats() const {
   return stats_;
 }
 
-void Worker::refill(Timestamp now) {
+void Worker::request_claim(Timestamp now) {
   // Takes new leases and renews the ones this node holds that run out within half a lease; a
-  // timer already in memory keeps its place (insert only moves it if its due time changed,
-  // which it cannot). After a start or a failure every lease this node holds is renewed and
-  // returned: timers it held before are not in memory (any more).
-  const Timestamp renew_before = renew_all_ ? Timestamp::max() : now + options_.lease / 2;
-  std::vector<DueTimer> claimed;
-  try {
-    claimed = store_.claim_timers(options_.node, now + options_.lookahead, now,
-                                  now + options_.lease, renew_before, options_.claim_limit);
-  } catch (const std::exception&) {
-    const std::lock_guard lock(mutex_);
-    stats_.store_errors += 1;
-    next_refill_ = now + options_.refill_every;
-    return;
-  }
-  for (const auto& t : claimed) {
-    if (!claimed_.insert({t.instance_id, t.timer_id}).second) continue;
-    timers_.insert(t.due, {acquire_handle(t.instance_id), t.timer_id});
-  }
+  // timer already in memory keeps its place. After a start or a failure every lease this node
+  // holds is renewed and returned: timers it held before are not in memory (any more).
+  if (claiming_) return;  // one at a time; asked again once this one is taken
+  claiming_ = true;
   next_refill_ = now + options_.refill_every;
   refill_soon_ = false;
+  TimerClaim claim{.node = options_.node,
+                   .until = now + options_.lookahead,
+                   .now = now,
+                   .lease_until = now + options_.lease,
+                   .renew_before = renew_all_ ? Timestamp::max() : now + options_.lease / 2,
+                   .limit = options_.claim_limit};
+  if (renew_all_ || sweep_soon_ || now >= next_sweep_) {
+    next_sweep_ = now + std::min<Millis>(options_.sweep_every, options_.lease / 4);
+    sweep_soon_ = false;
+  } else {
+    // The slice beyond what was claimed, and from just before what this node armed since.
+    claim.after = claimed_through_;
+    if (armed_since_claim_) claim.after = std::min(claim.after, *armed_since_claim_ - Millis(1));
+  }
+  armed_since_claim_.reset();
   renew_all_ = false;
+  {
+    const std::lock_guard lock(mutex_);
+    claim_order_ = std::move(claim);
+  }
+  claim_cv_.notify_one();
+}
+
+void Worker::claim_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    claim_cv_.wait(lock, [&] { return claimer_stopping_ || claim_order_.has_value(); });
+    if (!claim_order_) return;
+    Claimed answer;
+    answer.asked = *std::exchange(claim_order_, std::nullopt);
+    lock.unlock();
+    // On a thread of its own: a claim writes each row it leases, and the worker steps meanwhile.
+    try {
+      answer.timers = store_.claim_timers(answer.asked);
+    } catch (const std::exception&) {
+      answer.failed = true;
+    }
+    lock.lock();
+    claimed_answer_ = std::move(answer);
+    wake_.notify_one();
+  }
+}
+
+void Worker::take_claim(Claimed claimed) {
+  claiming_ = false;
+  if (claimed.failed) {
+    // Asked again at the next refill, for the whole look-ahead; a renewal of every lease is
+    // still owed if this one was to give it.
+    if (claimed.asked.renew_before == Timestamp::max()) renew_all_ = true;
+    sweep_soon_ = true;
+    forgotten_while_claiming_.clear();
+    const std::lock_guard lock(mutex_);
+    stats_.store_errors += 1;
+    return;
+  }
+  // A claim cut short by its limit covered the look-ahead only up to its last timer.
+  claimed_through_ = claimed.timers.size() >= claimed.asked.limit && !claimed.timers.empty()
+                         ? claimed.timers.back().due - Millis(1)
+                         : claimed.asked.until;
+  for (const auto& t : claimed.timers) {
+    const std::pair<std::string, std::uint64_t> key{t.instance_id, t.timer_id};
+    // Fired (its row deleted) after the claim read it, or let go by a failed batch (claimed
+    // again by the renewal that failure asked for).
+    if (forgotten_while_claiming_.contains(key)) continue;
+    if (!claimed_.insert(key).second) continue;
+    timers_.insert(t.due, {acquire_handle(t.instance_id), t.timer_id});
+  }
+  forgotten_while_claiming_.clear();
   const std::lock_guard lock(mutex_);
   stats_.timers_in_memory = timers_.size();
 }
@@ -197,6 +259,7 @@ std::uint64_t Worker::acquire_handle(const std::string& instance_id) {
 
 void Worker::forget_claim(const DueTimer& t) {
   if (claimed_.erase({t.instance_id, t.timer_id}) == 0) return;
+  if (claiming_) forgotten_while_claiming_.insert({t.instance_id, t.timer_id});
   auto it = handles_.find(t.instance_id);
   if (it == handles_.end()) return;
   // A handle no claimed timer refers to is reused, so memory follows the claimed window, not
@@ -239,22 +302,72 @@ void Worker::step_batch(std::vector<Pending>& batch, std::vector<DueTimer>& time
   batch_store_.discard();
   out.results.clear();
   out.fired.clear();
-  // The instances the batch is about to step, read in one go (an event by business key is
-  // found, and read, by its step).
+  step_into(batch, timers, out);
+}
+
+void Worker::step_into(std::span<const Pending> requests, std::span<const DueTimer> timers,
+                       Flight& out) {
+  // The instances about to be stepped, read in one go (an event by business key is found, and
+  // read, by its step).
   std::vector<std::string> ids;
-  ids.reserve(batch.size() + timers.size());
-  for (const auto& p : batch) {
+  ids.reserve(requests.size() + timers.size());
+  for (const auto& p : requests) {
     if (const auto* e = std::get_if<EventRequest>(&p.request)) ids.push_back(e->instance_id);
     if (const auto* a = std::get_if<AssignRequest>(&p.request)) ids.push_back(a->instance_id);
   }
   for (const auto& t : timers) ids.push_back(t.instance_id);
   batch_store_.prefetch(ids);
-  out.results.reserve(batch.size());
-  for (const auto& p : batch) out.results.push_back(run_one(batch_runtime_, p));
+  out.results.reserve(out.results.size() + requests.size());
+  for (const auto& p : requests) out.results.push_back(run_one(batch_runtime_, p));
   for (const auto& t : timers) {
     if (auto r = batch_runtime_.fire_timer(t)) out.fired.push_back(std::move(*r));
   }
   out.armed_soon = batch_store_.earliest_armed();
+}
+
+void Worker::pop_due(Timestamp now, std::size_t limit, std::vector<DueTimer>& out) {
+  due_.clear();
+  timers_.pop_due(now, limit, due_);
+  out.reserve(out.size() + due_.size());
+  for (const auto& d : due_) out.push_back({handle_ids_[d.key.instance], d.key.timer, d.due});
+}
+
+void Worker::absorb(std::vector<Pending>& batch, std::vector<DueTimer>& timers, Flight& out) {
+  // Until the batch below is written, what arrives or comes due is stepped into this one: it
+  // leaves with everything that was ready when the store became free, instead of leaving that
+  // for the batch after it, a whole write later.
+  if (!flight_) return;
+  for (;;) {
+    const std::size_t requests_before = batch.size();
+    const std::size_t timers_before = timers.size();
+    {
+      std::unique_lock lock(mutex_);
+      const auto ready = [&] { return flight_landed_ || stopping_ || !queue_.empty(); };
+      const Timestamp now = clock_.now();
+      const auto next = timers_.next_due();
+      if (!ready() && (!next || *next > now)) {
+        const Millis wait =
+            next ? std::min<Millis>(*next - now, options_.refill_every) : options_.refill_every;
+        wake_.wait_for(lock, wait, ready);
+      }
+      if (flight_landed_ || stopping_) return;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (timers.size() < options_.max_batch) {
+      pop_due(clock_.now(), options_.max_batch - timers.size(), timers);
+    }
+    if (batch.size() == requests_before && timers.size() == timers_before) {
+      // Full, or woken for nothing: the write below is awaited by settle_flight().
+      if (batch.size() >= options_.max_batch || timers.size() >= options_.max_batch) return;
+      continue;
+    }
+    // In the batch before they are stepped: if a step throws, fail_batch answers them too.
+    step_into(std::span(batch).subspan(requests_before), std::span(timers).subspan(timers_before),
+              out);
+  }
 }
 
 void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers) {
@@ -263,6 +376,7 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
     std::optional<std::string> failure;
     try {
       step_batch(batch, timers, *f);
+      absorb(batch, timers, *f);
     } catch (const std::exception& e) {
       failure = e.what();
     }
@@ -375,7 +489,11 @@ bool Worker::settle_flight() {
       // A timer this batch armed that comes due before the next periodic refill is claimed on
       // the next turn; the others wait for the refill (claiming after every batch would
       // re-lease the whole window each time).
-      if (f->armed_soon && *f->armed_soon <= next_refill_) refill_soon_ = true;
+      if (f->armed_soon) {
+        if (*f->armed_soon <= next_refill_) refill_soon_ = true;
+        armed_since_claim_ =
+            std::min(armed_since_claim_.value_or(Timestamp::max()), *f->armed_soon);
+      }
       return true;
     case Flight::Outcome::conflict:
       // Another node changed something this batch read. Nothing was written: redo each request
@@ -437,6 +555,7 @@ void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>&
     }
   }
   refill_soon_ = true;
+  sweep_soon_ = true;  // what the steps armed is not known here
   {
     const std::lock_guard lock(mutex_);
     stats_.batches += 1;
@@ -447,18 +566,19 @@ void Worker::redo_one_by_one(std::vector<Pending>& batch, std::vector<DueTimer>&
 }
 
 void Worker::loop() {
-  refill(clock_.now());
-  std::vector<DueEntry> due;
+  request_claim(clock_.now());
   for (;;) {
     std::vector<Pending> batch;
     bool landed = false;
+    std::optional<Claimed> claimed;
     {
       std::unique_lock lock(mutex_);
       const Timestamp now = clock_.now();
-      Timestamp wake_at = refill_soon_ ? now : next_refill_;
+      // While a claim is under way its answer wakes the loop; the next one is asked after it.
+      Timestamp wake_at = claiming_ ? Timestamp::max() : refill_soon_ ? now : next_refill_;
       if (auto next = timers_.next_due()) wake_at = std::min(wake_at, *next);
       if (queue_.empty() && !stopping_ && !poked_ && !flight_landed_ && new_definitions_.empty() &&
-          wake_at > now) {
+          !claimed_answer_ && wake_at > now) {
         // The clock may be a ManualClock: a wait is bounded by the refill period either way.
         wake_.wait_for(lock, std::min<Millis>(wake_at - now, options_.refill_every));
       }
@@ -474,19 +594,26 @@ void Worker::loop() {
         queue_.pop_front();
       }
       landed = flight_landed_;
+      claimed = std::exchange(claimed_answer_, std::nullopt);
       if (stopping_ && batch.empty() && queue_.empty()) break;
     }
     if (landed) settle_flight();
+    if (claimed) take_claim(std::move(*claimed));
     const Timestamp now = clock_.now();
-    if (refill_soon_ || now >= next_refill_) refill(now);
-    due.clear();
-    timers_.pop_due(now, options_.max_batch, due);
+    if (refill_soon_ || now >= next_refill_) request_claim(now);
     std::vector<DueTimer> timers;
-    timers.reserve(due.size());
-    for (const auto& d : due) timers.push_back({handle_ids_[d.key.instance], d.key.timer, d.due});
+    pop_due(now, options_.max_batch, timers);
     if (!batch.empty() || !timers.empty()) process(batch, timers);
   }
   settle_flight();
+  // The claimer first: a claim finishing after the release would lease timers again.
+  {
+    const std::lock_guard lock(mutex_);
+    claimer_stopping_ = true;
+    claim_order_.reset();
+  }
+  claim_cv_.notify_one();
+  if (claimer_thread_.joinable()) claimer_thread_.join();
   try {
     store_.release_timers(options_.node);
   } catch (const std::exception&) {

@@ -13,7 +13,8 @@
 // stepped on top of it is dropped and stepped again. At most one batch is being written.
 //
 // Timers: the database is the source of truth. The worker claims (leases) the timers due within
-// `lookahead` into an in-memory queue, refills it every `refill_every`, and fires each when due;
+// `lookahead` into an in-memory queue, refills it every `refill_every`, and fires each when due.
+// A claim runs on a thread of its own (the claimer), so the worker steps while it leases;
 // the timer's row is deleted by the commit of the step it causes, so it fires exactly once even
 // when two nodes race for it. Timers overdue at start-up fire at once, late, with the lateness
 // in history. A dead node's leases expire after `lease` and the living claim its timers.
@@ -58,9 +59,14 @@ struct WorkerOptions {
   std::string node = "ombud-1";  // this node's name in timer leases; unique per node
   Millis lookahead{10'000};      // timers due this far ahead are claimed into memory
   Millis lease{30'000};          // how long a claim holds; a dead node's timers move after it
-  // How often the claim is renewed and refilled. Small steps: a claim runs on the worker thread,
-  // and at 10,000 timers/s a claim once a second leased 10,000 rows while nothing fired.
+  // How often the claim is renewed and refilled. Small steps: a timer armed to come due within
+  // the look-ahead is in memory after at most this long, and each claim leases fewer rows.
   Millis refill_every{200};
+  // A refill asks only for the slice of the look-ahead it has not claimed yet (and for what this
+  // node armed inside it). This often it looks at every timer due within the look-ahead
+  // instead: a dead node's expired leases move here, and this node's leases are renewed before
+  // they run short. At most a quarter of `lease`.
+  Millis sweep_every{2'000};
   std::size_t max_batch = 512;  // requests per group commit
   std::size_t claim_limit = 50'000;
   int conflict_retries = 8;  // reload-and-retry on a revision conflict (other nodes)
@@ -137,7 +143,12 @@ class Worker {
 
   void loop();
   void outbox_loop();
-  void refill(Timestamp now);
+  // Asks the claimer for a claim (refill and renewal), unless one is under way.
+  void request_claim(Timestamp now);
+  // Takes a claim's timers into memory (worker thread).
+  struct Claimed;
+  void take_claim(Claimed claimed);
+  void claim_loop();
   std::uint64_t acquire_handle(const std::string& instance_id);
   void forget_claim(const DueTimer& timer);
   // A batch stepped and sealed, on its way to the store.
@@ -157,6 +168,13 @@ class Worker {
   // Steps `batch` and `timers` into batch_store_ (on top of a sealed batch, if one is in
   // flight). Throws what the store throws.
   void step_batch(std::vector<Pending>& batch, std::vector<DueTimer>& timers, Flight& out);
+  // Steps more into the batch being built, on top of what it holds.
+  void step_into(std::span<const Pending> requests, std::span<const DueTimer> timers, Flight& out);
+  // While a batch is in flight: takes what arrives or comes due into `batch` and `timers` and
+  // steps it, until that batch is written (or this one is full).
+  void absorb(std::vector<Pending>& batch, std::vector<DueTimer>& timers, Flight& out);
+  // Takes up to `limit` timers due at `now` out of memory.
+  void pop_due(Timestamp now, std::size_t limit, std::vector<DueTimer>& out);
   // Waits until the batch in flight (if any) is written or not, and finishes it: the kept
   // instances, the claims, a redo after a conflict, the errors after a failure. False: it was
   // not written, so what was stepped on top of it is gone and must be stepped again.
@@ -191,6 +209,7 @@ class Worker {
 
   // Worker thread only.
   TimerQueue timers_;
+  std::vector<DueEntry> due_;                     // pop_due's scratch
   std::map<std::string, std::uint64_t> handles_;  // instance id → TimerKey::instance
   std::vector<std::string> handle_ids_;           // TimerKey::instance → instance id
   std::vector<std::uint32_t> handle_refs_;        // claimed timers per handle
@@ -198,7 +217,28 @@ class Worker {
   std::set<std::pair<std::string, std::uint64_t>> claimed_;
   Timestamp next_refill_{};
   bool refill_soon_ = false;
-  bool renew_all_ = true;  // the next refill renews (and returns) every lease this node holds
+  bool renew_all_ = true;    // the next refill renews (and returns) every lease this node holds
+  bool claiming_ = false;    // a claim was asked for and not yet taken
+  bool sweep_soon_ = false;  // the next claim looks at the whole look-ahead
+  Timestamp next_sweep_{};
+  // Every timer due up to here that nobody held was claimed; a refill asks for what lies beyond.
+  Timestamp claimed_through_ = Timestamp::min();
+  // The earliest timer this node armed (committed) since the last claim was asked for.
+  std::optional<Timestamp> armed_since_claim_;
+  // Timers forgotten while a claim was under way: fired (or failed) after it may have read
+  // them, so it must not put them back into memory.
+  std::set<std::pair<std::string, std::uint64_t>> forgotten_while_claiming_;
+
+  // The claimer's order and answer, guarded by mutex_.
+  struct Claimed {
+    TimerClaim asked;
+    std::vector<DueTimer> timers;
+    bool failed = false;
+  };
+  std::optional<TimerClaim> claim_order_;
+  std::optional<Claimed> claimed_answer_;
+  bool claimer_stopping_ = false;
+  std::condition_variable claim_cv_;
 
   // The batch in flight (owned by the worker thread; the committer writes it), and the hand-over.
   std::unique_ptr<Flight> flight_;
@@ -214,6 +254,7 @@ class Worker {
 
   std::thread thread_;
   std::thread committer_thread_;
+  std::thread claimer_thread_;
   std::thread outbox_thread_;
 };
 

@@ -1037,28 +1037,37 @@ std::optional<Timestamp> SqlStore::next_timer_due() const {
   });
 }
 
-std::vector<DueTimer> SqlStore::claim_timers(const std::string& node, Timestamp until,
-                                             Timestamp now, Timestamp lease_until,
-                                             Timestamp renew_before, std::size_t limit) {
-  // One statement picks and leases. On PostgreSQL, SKIP LOCKED lets nodes claiming at the same
-  // moment take different timers instead of queueing behind each other's row locks; on SQLite
-  // the writer mutex already makes claims one at a time.
+std::vector<DueTimer> SqlStore::claim_timers(const TimerClaim& claim) {
+  // One statement picks and leases, the pick walking the due index over the asked slice only.
+  // On PostgreSQL, SKIP LOCKED lets nodes claiming at the same moment take different timers
+  // instead of queueing behind each other's row locks, and the picked rows are updated by their
+  // ctid (locked by the pick, so it cannot move): matched by key, the planner hashed the whole
+  // table on every claim. On SQLite the writer mutex already makes claims one at a time, and
+  // the key lookup is a search of the primary key.
+  static constexpr std::string_view kPick =
+      "SELECT {what} FROM timers WHERE due_at > :after AND due_at <= :until AND "
+      "(lease_owner IS NULL OR lease_until <= :now OR (lease_owner = :node AND lease_until <= "
+      ":renew)) ORDER BY due_at, instance_id, timer_id LIMIT :n";
+  const auto pick = [](std::string_view what) {
+    std::string q(kPick);
+    q.replace(q.find("{what}"), 6, what);
+    return q;
+  };
   const std::string query =
-      "UPDATE timers SET lease_owner = :owner, lease_until = :lease "
-      "WHERE (instance_id, timer_id) IN (SELECT instance_id, timer_id FROM timers "
-      "WHERE due_at <= :until AND (lease_owner IS NULL OR lease_until <= :now OR "
-      "(lease_owner = :node AND lease_until <= :renew)) ORDER BY due_at, instance_id, timer_id "
-      "LIMIT :n" +
-      impl_->skip_locked() + ") RETURNING instance_id, timer_id, due_at";
+      "UPDATE timers SET lease_owner = :owner, lease_until = :lease WHERE " +
+      (impl_->sqlite() ? "(instance_id, timer_id) IN (" + pick("instance_id, timer_id") + ")"
+                       : "ctid = ANY(ARRAY(" + pick("ctid") + impl_->skip_locked() + "))") +
+      " RETURNING instance_id, timer_id, due_at";
   return impl_->write("claim timers", [&](soci::session& s, Transaction& tx) {
     std::vector<DueTimer> out;
-    std::string owner = node, node2 = node, id;
-    long long lease = to_ms(lease_until), before = to_ms(until), at = to_ms(now),
-              renew = to_ms(renew_before), n = to_limit(limit), timer = 0, due = 0;
+    std::string owner = claim.node, node = claim.node, id;
+    long long lease = to_ms(claim.lease_until), after = to_ms(claim.after),
+              until = to_ms(claim.until), at = to_ms(claim.now), renew = to_ms(claim.renew_before),
+              n = to_limit(claim.limit), timer = 0, due = 0;
     {
       soci::statement st = (s.prepare << query, soci::into(id), soci::into(timer), soci::into(due),
-                            soci::use(owner), soci::use(lease), soci::use(before), soci::use(at),
-                            soci::use(node2), soci::use(renew), soci::use(n));
+                            soci::use(owner), soci::use(lease), soci::use(after), soci::use(until),
+                            soci::use(at), soci::use(node), soci::use(renew), soci::use(n));
       st.execute();
       while (st.fetch()) out.push_back({id, static_cast<std::uint64_t>(timer), from_ms(due)});
     }

@@ -93,9 +93,12 @@ TEST_F(PostgresStore, ConcurrentClaimsFromSeveralNodesAreDisjoint) {
     threads.emplace_back([&, n] {
       ++ready;
       while (ready < kNodes) std::this_thread::yield();  // start together
-      got[n] =
-          nodes[n]->claim_timers("node-" + std::to_string(n), kT0 + std::chrono::seconds(1), kT0,
-                                 kT0 + std::chrono::minutes(1), kT0 + std::chrono::minutes(1), 60);
+      got[n] = nodes[n]->claim_timers({.node = "node-" + std::to_string(n),
+                                       .until = kT0 + std::chrono::seconds(1),
+                                       .now = kT0,
+                                       .lease_until = kT0 + std::chrono::minutes(1),
+                                       .renew_before = kT0 + std::chrono::minutes(1),
+                                       .limit = 60});
     });
   }
   for (auto& t : threads) t.join();

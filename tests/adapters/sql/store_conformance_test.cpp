@@ -369,6 +369,18 @@ TYPED_TEST(StoreConformance, DueTimersComeEarliestFirstAndCancelledOnesGo) {
                           DueTimer{"c-b", 2, at(90)}));
 }
 
+// `node` asks at t=`now` for the timers due by t=60, leasing them until t=`lease` and renewing
+// its own leases that end by t=`renew`.
+std::vector<DueTimer> claim(Store& s, const std::string& node, int now, int lease, int renew,
+                            std::size_t limit = 10) {
+  return s.claim_timers({.node = node,
+                         .until = at(60),
+                         .now = at(now),
+                         .lease_until = at(lease),
+                         .renew_before = at(renew),
+                         .limit = limit});
+}
+
 TYPED_TEST(StoreConformance, TimerLeasesKeepNodesApartUntilTheyExpireOrAreReleased) {
   Commit a = new_commit("c-a");
   a.armed = {{"c-a", 1, at(10)}, {"c-a", 2, at(20)}, {"c-a", 3, at(30)}, {"c-a", 4, at(500)}};
@@ -376,25 +388,24 @@ TYPED_TEST(StoreConformance, TimerLeasesKeepNodesApartUntilTheyExpireOrAreReleas
   Store& s = this->store();
 
   // node-1 leases the two earliest until t=100; node-2 gets only what is left and due.
-  EXPECT_THAT(s.claim_timers("node-1", at(60), at(0), at(100), at(100), 2),
+  EXPECT_THAT(claim(s, "node-1", 0, 100, 100, 2),
               ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)}));
-  EXPECT_THAT(s.claim_timers("node-2", at(60), at(0), at(100), at(100), 10),
-              ElementsAre(DueTimer{"c-a", 3, at(30)}));
-  EXPECT_THAT(s.claim_timers("node-2", at(60), at(50), at(150), at(150), 10),
+  EXPECT_THAT(claim(s, "node-2", 0, 100, 100), ElementsAre(DueTimer{"c-a", 3, at(30)}));
+  EXPECT_THAT(claim(s, "node-2", 50, 150, 150),
               ElementsAre(DueTimer{"c-a", 3, at(30)}));  // renews its own
   // A lease of its own that runs long enough is left alone: neither rewritten nor returned.
-  EXPECT_THAT(s.claim_timers("node-1", at(60), at(50), at(120), at(99), 10), IsEmpty());
+  EXPECT_THAT(claim(s, "node-1", 50, 120, 99), IsEmpty());
 
   // node-1 renews its own; a lease that expired (at t=100) goes to whoever asks.
-  EXPECT_THAT(s.claim_timers("node-1", at(60), at(50), at(120), at(120), 10),
+  EXPECT_THAT(claim(s, "node-1", 50, 120, 120),
               ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)}));
-  EXPECT_THAT(s.claim_timers("node-2", at(60), at(120), at(200), at(200), 10),
+  EXPECT_THAT(claim(s, "node-2", 120, 200, 200),
               ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)},
                           DueTimer{"c-a", 3, at(30)}));
 
   // node-2 shuts down: node-1 takes its timers at once, long before the leases would expire.
   s.release_timers("node-2");
-  EXPECT_THAT(s.claim_timers("node-1", at(60), at(121), at(300), at(300), 10),
+  EXPECT_THAT(claim(s, "node-1", 121, 300, 300),
               ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 2, at(20)},
                           DueTimer{"c-a", 3, at(30)}));
 
@@ -402,8 +413,32 @@ TYPED_TEST(StoreConformance, TimerLeasesKeepNodesApartUntilTheyExpireOrAreReleas
   Commit fire = next_commit(a.instance);
   fire.fired = DueTimer{"c-a", 1, at(10)};
   ASSERT_EQ(s.commit(fire), CommitResult::ok);
-  EXPECT_THAT(s.claim_timers("node-2", at(60), at(400), at(500), at(500), 10),
+  EXPECT_THAT(claim(s, "node-2", 400, 500, 500),
               ElementsAre(DueTimer{"c-a", 2, at(20)}, DueTimer{"c-a", 3, at(30)}));
+}
+
+TYPED_TEST(StoreConformance, AClaimAsksForASliceOfDueTimes) {
+  Commit a = new_commit("c-a");
+  a.armed = {{"c-a", 1, at(10)}, {"c-a", 2, at(20)}, {"c-a", 3, at(30)}, {"c-a", 4, at(40)}};
+  ASSERT_EQ(this->store().commit(a), CommitResult::ok);
+  Store& s = this->store();
+  const auto slice = [&](const std::string& node, int after, int until) {
+    return s.claim_timers({.node = node,
+                           .after = at(after),
+                           .until = at(until),
+                           .now = at(0),
+                           .lease_until = at(100),
+                           .renew_before = at(0),
+                           .limit = 10});
+  };
+
+  // Due after `after` (not at it), up to and including `until`.
+  EXPECT_THAT(slice("node-1", 10, 30),
+              ElementsAre(DueTimer{"c-a", 2, at(20)}, DueTimer{"c-a", 3, at(30)}));
+  // What lies before the slice was not leased: another node still gets it.
+  EXPECT_THAT(slice("node-2", 0, 60),
+              ElementsAre(DueTimer{"c-a", 1, at(10)}, DueTimer{"c-a", 4, at(40)}));
+  EXPECT_THAT(slice("node-1", 0, 60), IsEmpty());
 }
 
 TYPED_TEST(StoreConformance, HistoryKeepsOrderActorsAndDetails) {

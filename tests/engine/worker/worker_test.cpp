@@ -291,7 +291,15 @@ void start_and_leave_claimed(Worker& worker, MemoryStore& store, ManualClock& cl
   worker.stop();
   clock.set(kT0 + std::chrono::hours(1));
   const Timestamp lease = clock.now() + std::chrono::seconds(30);
-  ASSERT_EQ(store.claim_timers(claimer, clock.now(), clock.now(), lease, lease, 10).size(), 1u);
+  ASSERT_EQ(store
+                .claim_timers({.node = claimer,
+                               .until = clock.now(),
+                               .now = clock.now(),
+                               .lease_until = lease,
+                               .renew_before = lease,
+                               .limit = 10})
+                .size(),
+            1u);
 }
 
 TEST(Worker, ADeadNodesTimersMoveToTheLivingWhenTheLeaseExpires) {
@@ -344,6 +352,7 @@ class FailingStore final : public Store {
   std::function<void()> on_commit_all;
   // Called with each idempotency key a step looks up (tests learn that a step ran).
   std::function<void(const std::string&)> on_key_lookup;
+  std::function<void(const TimerClaim&)> on_claim;  // each claim the worker asks for
   std::int64_t get(std::string_view c) const override { return base_.get(c); }
   std::int64_t reserve(std::string_view c, std::int64_t n) override { return base_.reserve(c, n); }
   mutable std::atomic<int> loads{0};  // instances read through this store
@@ -373,9 +382,9 @@ class FailingStore final : public Store {
     return base_.due_timers(u, l);
   }
   std::optional<Timestamp> next_timer_due() const override { return base_.next_timer_due(); }
-  std::vector<DueTimer> claim_timers(const std::string& n, Timestamp u, Timestamp now, Timestamp lu,
-                                     Timestamp rb, std::size_t l) override {
-    return base_.claim_timers(n, u, now, lu, rb, l);
+  std::vector<DueTimer> claim_timers(const TimerClaim& c) override {
+    if (on_claim) on_claim(c);
+    return base_.claim_timers(c);
   }
   void release_timers(const std::string& n) override { base_.release_timers(n); }
   std::size_t pending_timers() const override { return base_.pending_timers(); }
@@ -588,6 +597,136 @@ TEST_F(PipelinedWorker, AConflictRedoesTheBatchAndStepsTheNextAgain) {
   EXPECT_EQ(base_.load(a.instance->id)->data.at("bumps").as_int64(), 1);
   EXPECT_EQ(count_kind(base_, a.instance->id, "event"), 1);
   EXPECT_EQ(worker_.stats().conflicts, 1u);
+}
+
+// While a batch is being written, what arrives is stepped into the batch on top of it and leaves
+// with it, instead of waiting for a batch of its own a whole write later.
+TEST(Worker, WhatArrivesDuringAWriteJoinsTheBatchSteppedOnTopOfIt) {
+  MemoryStore base;
+  FailingStore store{base};
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> writes{0};
+  store.on_commit_all = [&] {
+    if (writes.fetch_add(1) != 0) return;
+    entered.set_value();
+    released.wait();
+  };
+  // Each start looks its key up when it is stepped.
+  std::mutex mutex;
+  std::map<std::string, std::promise<void>> stepped;
+  std::future<void> c_stepped = stepped["c-1"].get_future();
+  std::future<void> d_stepped = stepped["d-1"].get_future();
+  store.on_key_lookup = [&](const std::string& key) {
+    const std::lock_guard lock(mutex);
+    if (auto it = stepped.find(key); it != stepped.end()) {
+      it->second.set_value();
+      stepped.erase(it);
+    }
+  };
+  bool released_once = false;
+  const auto release_once = [&] {
+    if (!std::exchange(released_once, true)) release.set_value();
+  };
+  struct Guard {  // a failed assertion must not leave the write held
+    std::function<void()> f;
+    ~Guard() { f(); }
+  } guard{release_once};
+
+  ManualClock clock{kT0};
+  WorkerOptions options;
+  options.max_batch = 2;
+  Worker worker(store, clock, {}, options);
+  worker.add_definition(load(kTicket), 1);
+  const auto start_keyed = [](const std::string& ref, const std::string& key) {
+    StartRequest r = start_ticket(ref);
+    r.idempotency_key = key;
+    return r;
+  };
+  auto a = worker.submit(start_ticket("a"));
+  auto b = worker.submit(start_ticket("b"));
+  auto c = worker.submit(start_keyed("c", "c-1"));  // queued behind: {a, b} go to the committer
+  worker.start();
+  entered.get_future().wait();
+  ASSERT_EQ(c_stepped.wait_for(10s), std::future_status::ready);
+  // {c} is stepped and the first write still held: d arrives now.
+  auto d = worker.submit(start_keyed("d", "d-1"));
+  ASSERT_EQ(d_stepped.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(d.wait_for(0ms), std::future_status::timeout);
+  release_once();
+  for (auto* f : {&a, &b, &c, &d}) EXPECT_EQ(f->get().status, RuntimeResult::Status::ok);
+  worker.stop();
+  EXPECT_EQ(worker.stats().batches, 2u);  // {a, b}, then {c, d}
+  EXPECT_EQ(writes.load(), 2);
+  EXPECT_EQ(base.instance_ids().size(), 4u);
+}
+
+// A refill asks only for the slice of the look-ahead beyond what it claimed, and for what this
+// node armed inside the part it already covered; every `sweep_every` it asks for all of it.
+TEST(Worker, RefillsClaimNewSlicesAndSweepTheLookAheadNowAndThen) {
+  MemoryStore base;
+  FailingStore store{base};
+  std::mutex mutex;
+  std::vector<TimerClaim> claims;
+  store.on_claim = [&](const TimerClaim& c) {
+    const std::lock_guard lock(mutex);
+    claims.push_back(c);
+  };
+  const auto claim = [&](std::size_t i) -> std::optional<TimerClaim> {
+    if (!eventually([&] {
+          const std::lock_guard lock(mutex);
+          return claims.size() > i;
+        })) {
+      return std::nullopt;
+    }
+    const std::lock_guard lock(mutex);
+    return claims[i];
+  };
+  ManualClock clock{kT0};
+  WorkerOptions options;
+  options.lookahead = 2h;  // the ticket's 1h timer lies inside it
+  options.refill_every = 200ms;
+  options.sweep_every = 5s;
+  options.lease = 60s;
+  Worker worker(store, clock, {}, options);
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+
+  const auto first = claim(0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->after, Timestamp::min());  // at start: everything, renewing every lease
+  EXPECT_EQ(first->until, kT0 + 2h);
+  // Arms a timer due at kT0 + 1h, in the part already covered.
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+
+  clock.set(kT0 + 200ms);
+  worker.poke();
+  const auto second = claim(1);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->after, kT0 + 1h - 1ms);  // from just before what it armed
+  EXPECT_EQ(second->until, kT0 + 200ms + 2h);
+
+  clock.set(kT0 + 400ms);
+  worker.poke();
+  const auto third = claim(2);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->after, kT0 + 200ms + 2h);  // only the new slice
+  EXPECT_EQ(third->renew_before, kT0 + 400ms + 30s);
+
+  clock.set(kT0 + 5s);
+  worker.poke();
+  const auto fourth = claim(3);
+  ASSERT_TRUE(fourth);
+  EXPECT_EQ(fourth->after, Timestamp::min());  // a sweep
+
+  // The timer the slice claimed fires once when due.
+  clock.set(kT0 + 1h);
+  worker.poke();
+  EXPECT_TRUE(eventually([&] { return worker.stats().timers_fired == 1; }));
+  worker.stop();
+  EXPECT_EQ(base.load("ticket-1")->state, "expired");
+  EXPECT_EQ(count_kind(base, "ticket-1", "timer"), 1);
 }
 
 class FlakySink final : public OutboxSink {
