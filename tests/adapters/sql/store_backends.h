@@ -78,8 +78,9 @@ inline std::string postgres_test_url() {
   return url;
 }
 
-// Runs one SQL command on the test cluster through libpq, independently of the store under test.
-inline void postgres_exec(const std::string& url, const std::string& sql) {
+// Runs one SQL command on the test cluster through libpq, independently of the store under test,
+// and returns the first column of its first row ("" if none, or NULL).
+inline std::string postgres_query(const std::string& url, const std::string& sql) {
   PGconn* conn = PQconnectdb(url.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string error = PQerrorMessage(conn);
@@ -89,9 +90,15 @@ inline void postgres_exec(const std::string& url, const std::string& sql) {
   PGresult* res = PQexec(conn, sql.c_str());
   const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
   std::string error = ok ? "" : PQerrorMessage(conn);
+  std::string first = ok && PQntuples(res) > 0 && PQnfields(res) > 0 ? PQgetvalue(res, 0, 0) : "";
   PQclear(res);
   PQfinish(conn);
   if (!ok) throw std::runtime_error(sql + ": " + error);
+  return first;
+}
+
+inline void postgres_exec(const std::string& url, const std::string& sql) {
+  postgres_query(url, sql);
 }
 
 class PostgresBackend {
