@@ -185,9 +185,13 @@ std::optional<Timestamp> MemoryStore::next_timer_due() const {
 std::vector<DueTimer> MemoryStore::claim_timers(const TimerClaim& claim) {
   const std::lock_guard lock(mutex_);
   std::vector<DueTimer> out;
-  for (const auto& [due, id, timer] : timers_) {
+  // The first timer due after `after` (an empty id sorts before every other).
+  const auto first = claim.after == Timestamp::min()
+                         ? timers_.begin()
+                         : timers_.lower_bound({claim.after + Millis(1), std::string(), 0});
+  for (auto it = first; it != timers_.end(); ++it) {
+    const auto& [due, id, timer] = *it;
     if (due > claim.until || out.size() >= claim.limit) break;
-    if (due <= claim.after) continue;
     auto lease = leases_.find({id, timer});
     if (lease != leases_.end() && lease->second.until > claim.now &&
         (lease->second.node != claim.node || lease->second.until > claim.renew_before)) {

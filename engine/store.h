@@ -205,7 +205,8 @@ class Store : public Counters {
   // every refill. A lease only keeps nodes from firing the same timer at the same time; the row
   // is deleted by the commit of the step the timer causes.
   virtual std::vector<DueTimer> claim_timers(const TimerClaim& claim) = 0;
-  // Gives up `node`'s leases (on shutdown), so other nodes take its timers at once.
+  // Gives up `node`'s leases (on shutdown), so other nodes take its timers at their next claim
+  // of the whole look-ahead instead of after the leases ran out.
   virtual void release_timers(const std::string& node) = 0;
   virtual std::size_t pending_timers() const = 0;
 

@@ -44,15 +44,19 @@ void Worker::add_definition(std::shared_ptr<const Definition> def, int version) 
   }
   if (!thread_.joinable()) {
     // Not running yet: register now so the first requests see it.
-    for (auto& [d, v] : new_definitions_) {
-      batch_runtime_.add_definition(*d, v);
-      direct_runtime_.add_definition(*d, v);
-      definitions_.push_back(d);
-    }
-    new_definitions_.clear();
+    register_new_definitions();
     return;
   }
   wake_.notify_one();
+}
+
+void Worker::register_new_definitions() {
+  for (auto& [d, v] : new_definitions_) {
+    batch_runtime_.add_definition(*d, v);
+    direct_runtime_.add_definition(*d, v);
+    definitions_.push_back(d);
+  }
+  new_definitions_.clear();
 }
 
 void Worker::start() {
@@ -175,6 +179,7 @@ void Worker::request_claim(Timestamp now) {
                    .renew_before = renew_all_ ? Timestamp::max() : now + options_.lease / 2,
                    .limit = options_.claim_limit};
   if (renew_all_ || sweep_soon_ || now >= next_sweep_) {
+    // A lease under 4 ms (tests) makes every claim a sweep.
     next_sweep_ = now + std::min<Millis>(options_.sweep_every, options_.lease / 4);
     sweep_soon_ = false;
   } else {
@@ -351,6 +356,8 @@ void Worker::absorb(std::vector<Pending>& batch, std::vector<DueTimer>& timers, 
         wake_.wait_for(lock, wait, ready);
       }
       if (flight_landed_ || stopping_) return;
+      // A request submitted after its workflow was published must find it.
+      register_new_definitions();
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -583,12 +590,7 @@ void Worker::loop() {
         wake_.wait_for(lock, std::min<Millis>(wake_at - now, options_.refill_every));
       }
       poked_ = false;
-      for (auto& [d, v] : new_definitions_) {
-        batch_runtime_.add_definition(*d, v);
-        direct_runtime_.add_definition(*d, v);
-        definitions_.push_back(d);
-      }
-      new_definitions_.clear();
+      register_new_definitions();
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();

@@ -59,8 +59,9 @@ struct WorkerOptions {
   std::string node = "ombud-1";  // this node's name in timer leases; unique per node
   Millis lookahead{10'000};      // timers due this far ahead are claimed into memory
   Millis lease{30'000};          // how long a claim holds; a dead node's timers move after it
-  // How often the claim is renewed and refilled. Small steps: a timer armed to come due within
-  // the look-ahead is in memory after at most this long, and each claim leases fewer rows.
+  // How often the claim is renewed and refilled. Small steps: a timer this node armed to come
+  // due within the look-ahead is in memory after at most this long (one armed by another node,
+  // after at most `sweep_every`), and each claim leases fewer rows.
   Millis refill_every{200};
   // A refill asks only for the slice of the look-ahead it has not claimed yet (and for what this
   // node armed inside it). This often it looks at every timer due within the look-ahead
@@ -148,6 +149,8 @@ class Worker {
   // Takes a claim's timers into memory (worker thread).
   struct Claimed;
   void take_claim(Claimed claimed);
+  // Registers what add_definition queued (worker thread, mutex_ held).
+  void register_new_definitions();
   void claim_loop();
   std::uint64_t acquire_handle(const std::string& instance_id);
   void forget_claim(const DueTimer& timer);
@@ -221,7 +224,9 @@ class Worker {
   bool claiming_ = false;    // a claim was asked for and not yet taken
   bool sweep_soon_ = false;  // the next claim looks at the whole look-ahead
   Timestamp next_sweep_{};
-  // Every timer due up to here that nobody held was claimed; a refill asks for what lies beyond.
+  // Every timer due up to here that nobody held was claimed, except rows another transaction
+  // held locked at the time (SKIP LOCKED): those wait for the next sweep. A refill asks for
+  // what lies beyond.
   Timestamp claimed_through_ = Timestamp::min();
   // The earliest timer this node armed (committed) since the last claim was asked for.
   std::optional<Timestamp> armed_since_claim_;

@@ -1041,9 +1041,12 @@ std::vector<DueTimer> SqlStore::claim_timers(const TimerClaim& claim) {
   // One statement picks and leases, the pick walking the due index over the asked slice only.
   // On PostgreSQL, SKIP LOCKED lets nodes claiming at the same moment take different timers
   // instead of queueing behind each other's row locks, and the picked rows are updated by their
-  // ctid (locked by the pick, so it cannot move): matched by key, the planner hashed the whole
-  // table on every claim. On SQLite the writer mutex already makes claims one at a time, and
-  // the key lookup is a search of the primary key.
+  // ctid: matched by key, the planner hashed the whole table on every claim. A row another
+  // transaction changed after this statement began and left claimable (a release racing this
+  // claim) is locked by the pick at a ctid the update cannot see, and is left for the next
+  // sweep (Worker: at most `sweep_every` later), as are rows SKIP LOCKED passed over. On SQLite
+  // the writer mutex already makes claims one at a time, and the key lookup is a search of the
+  // primary key.
   static constexpr std::string_view kPick =
       "SELECT {what} FROM timers WHERE due_at > :after AND due_at <= :until AND "
       "(lease_owner IS NULL OR lease_until <= :now OR (lease_owner = :node AND lease_until <= "

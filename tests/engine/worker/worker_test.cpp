@@ -706,6 +706,8 @@ TEST(Worker, RefillsClaimNewSlicesAndSweepTheLookAheadNowAndThen) {
   ASSERT_TRUE(second);
   EXPECT_EQ(second->after, kT0 + 1h - 1ms);  // from just before what it armed
   EXPECT_EQ(second->until, kT0 + 200ms + 2h);
+  // That slice leased it: it is in memory before any sweep.
+  EXPECT_TRUE(eventually([&] { return worker.stats().timers_in_memory == 1; }));
 
   clock.set(kT0 + 400ms);
   worker.poke();
