@@ -629,15 +629,15 @@ TEST(Worker, WhatArrivesDuringAWriteJoinsTheBatchSteppedOnTopOfIt) {
   const auto release_once = [&] {
     if (!std::exchange(released_once, true)) release.set_value();
   };
-  struct Guard {  // a failed assertion must not leave the write held
-    std::function<void()> f;
-    ~Guard() { f(); }
-  } guard{release_once};
 
   ManualClock clock{kT0};
   WorkerOptions options;
   options.max_batch = 2;
   Worker worker(store, clock, {}, options);
+  struct Guard {  // a failed assertion must not leave the write held while the worker stops
+    std::function<void()> f;
+    ~Guard() { f(); }
+  } guard{release_once};  // destroyed before the worker
   worker.add_definition(load(kTicket), 1);
   const auto start_keyed = [](const std::string& ref, const std::string& key) {
     StartRequest r = start_ticket(ref);
@@ -650,12 +650,21 @@ TEST(Worker, WhatArrivesDuringAWriteJoinsTheBatchSteppedOnTopOfIt) {
   worker.start();
   entered.get_future().wait();
   ASSERT_EQ(c_stepped.wait_for(10s), std::future_status::ready);
-  // {c} is stepped and the first write still held: d arrives now.
-  auto d = worker.submit(start_keyed("d", "d-1"));
+  // {c} is stepped and the first write still held: a workflow is published and d, a case of
+  // it, arrives now. It is stepped on the definition published before it was submitted.
+  std::string other = kTicket;
+  other.replace(other.find("workflow: ticket"), 16, "workflow: other");
+  worker.add_definition(load(other), 1);
+  StartRequest d_request = start_keyed("d", "d-1");
+  d_request.workflow = "other";
+  auto d = worker.submit(d_request);
   ASSERT_EQ(d_stepped.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(d.wait_for(0ms), std::future_status::timeout);
   release_once();
-  for (auto* f : {&a, &b, &c, &d}) EXPECT_EQ(f->get().status, RuntimeResult::Status::ok);
+  for (auto* f : {&a, &b, &c, &d}) {
+    const RuntimeResult r = f->get();
+    EXPECT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+  }
   worker.stop();
   EXPECT_EQ(worker.stats().batches, 2u);  // {a, b}, then {c, d}
   EXPECT_EQ(writes.load(), 2);
