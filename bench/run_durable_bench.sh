@@ -13,7 +13,8 @@
 # This script builds nothing. Build durable_bench first (a Release build):
 #   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release
 #   cmake --build build-bench -j2 --target durable_bench
-# Sizes can be lowered for a quick look: SECONDS_PER_RUN (10), CLIENTS ("1 256"), TIMERS
+# PARTS picks what runs (default "sqlite pg timers restart"), e.g. PARTS=timers for the timer
+# runs alone. Sizes can be lowered for a quick look: SECONDS_PER_RUN (10), CLIENTS ("1 256"), TIMERS
 # (100000), WITHIN (10), RESTART_TIMERS (1000000), RESTART_PG_TIMERS (= RESTART_TIMERS; 0 skips
 # it: arming runs through the engine at ~460 starts/s on PostgreSQL today, so 1M takes ~36 min).
 # Stores the build cannot open yet
@@ -44,6 +45,8 @@ timers="${TIMERS:-100000}"
 within="${WITHIN:-10}"
 restart_timers="${RESTART_TIMERS:-1000000}"
 restart_pg_timers="${RESTART_PG_TIMERS:-$restart_timers}"
+parts=" ${PARTS:-sqlite pg timers restart} "
+part() { [[ $parts == *" $1 "* ]]; }
 
 queues_dir="$here/pgqueues"
 if [[ ! -f "$queues_dir/node_modules/pg-boss/package.json" || ! -f "$queues_dir/node_modules/graphile-worker/package.json" ]]; then
@@ -86,6 +89,11 @@ pg_start() {
     if [[ $tries -ge 5 ]]; then cat "$work/pg_ctl.log" "$pgdata/server.log" >&2 || true; exit 1; fi
   done
 }
+# A checkpoint before each timer run, so that none starts while the cluster still flushes what
+# the part before it wrote. Each run still pays for the writes of its own arming.
+pg_checkpoint() {
+  "$pgbin/psql" -q -h 127.0.0.1 -p "$pgport" -U ombud -d postgres -c "CHECKPOINT" >/dev/null
+}
 # A fresh database per part, so no part sees another's rows, timers or queue tables.
 pg_db() {
   "$pgbin/psql" -q -h 127.0.0.1 -p "$pgport" -U ombud -d postgres -c "CREATE DATABASE $1" >/dev/null
@@ -127,13 +135,17 @@ sqlite_url() { if [[ $sqlite_url_ok = 1 ]]; then echo "sqlite:$work/$1.db"; else
 pg_url() { if [[ $pg_url_ok = 1 ]]; then pg_db "$1"; else echo "memory:"; fi; }
 
 # --- SQLite: raw baseline, then ombud ----------------------------------------------------------
+if part sqlite; then
 run raw_sqlite_1 "$bench" --mode raw-sqlite --path "$work/raw1.db" --rows-per-txn 1 --seconds "$seconds"
 run raw_sqlite_100 "$bench" --mode raw-sqlite --path "$work/raw100.db" --rows-per-txn 100 --seconds "$seconds"
 for c in $clients_list; do
   run "sqlite_transitions_$c" "$bench" --mode transitions --store "$(sqlite_url "t$c")" --clients "$c" --seconds "$seconds"
 done
 
+fi
+
 # --- PostgreSQL: pgbench single-row inserts, then ombud ----------------------------------------
+if part pg; then
 pgb_url="$(pg_db pgbench)"
 "$pgbin/psql" -q "$pgb_url" -c "CREATE TABLE history (instance_id TEXT NOT NULL, seq BIGINT NOT NULL,
   at BIGINT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL,
@@ -153,17 +165,27 @@ for c in $clients_list; do
   run "pg_transitions_$c" "$bench" --mode transitions --store "$(pg_url "t$c")" --clients "$c" --seconds "$seconds"
 done
 
+fi
+
 # --- 100k timers due within 10 s ------------------------------------------------------------------
+if part timers; then
+pg_checkpoint
 run timers_ombud "$bench" --mode timers --store "$(pg_url timers)" --count "$timers" --within "$within"
+pg_checkpoint
 run timers_pgboss node "$queues_dir/timers.mjs" pg-boss "$(pg_db pgboss)" "$timers" "$within"
 # pg-boss's ceiling is workers x batchSize per 0.5 s poll: the same with 10x larger batches.
+pg_checkpoint
 PGBOSS_BATCH=1000 run timers_pgboss_big node "$queues_dir/timers.mjs" pg-boss "$(pg_db pgboss_big)" "$timers" "$within"
+pg_checkpoint
 run timers_graphile node "$queues_dir/timers.mjs" graphile-worker "$(pg_db graphile)" "$timers" "$within"
+fi
 
 # --- restart with 1M pending timers ---------------------------------------------------------------
+if part restart; then
 run restart_sqlite "$bench" --mode restart --store "$(sqlite_url restart)" --count "$restart_timers"
 if [[ $pg_url_ok = 1 && $restart_pg_timers -gt 0 ]]; then
   run restart_pg "$bench" --mode restart --store "$(pg_url restart)" --count "$restart_pg_timers"
+fi
 fi
 
 echo
