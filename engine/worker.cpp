@@ -59,6 +59,15 @@ void Worker::register_new_definitions() {
   new_definitions_.clear();
 }
 
+void Worker::take_queued(std::vector<Pending>& batch) {
+  // A request submitted after its workflow was published must find it.
+  register_new_definitions();
+  while (!queue_.empty() && batch.size() < options_.max_batch) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+}
+
 void Worker::start() {
   if (thread_.joinable()) return;
   {
@@ -356,12 +365,7 @@ void Worker::absorb(std::vector<Pending>& batch, std::vector<DueTimer>& timers, 
         wake_.wait_for(lock, wait, ready);
       }
       if (flight_landed_ || stopping_) return;
-      // A request submitted after its workflow was published must find it.
-      register_new_definitions();
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      take_queued(batch);
     }
     if (timers.size() < options_.max_batch) {
       pop_due(clock_.now(), options_.max_batch - timers.size(), timers);
@@ -590,11 +594,7 @@ void Worker::loop() {
         wake_.wait_for(lock, std::min<Millis>(wake_at - now, options_.refill_every));
       }
       poked_ = false;
-      register_new_definitions();
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      take_queued(batch);
       landed = flight_landed_;
       claimed = std::exchange(claimed_answer_, std::nullopt);
       if (stopping_ && batch.empty() && queue_.empty()) break;

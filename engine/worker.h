@@ -151,6 +151,9 @@ class Worker {
   void take_claim(Claimed claimed);
   // Registers what add_definition queued (worker thread, mutex_ held).
   void register_new_definitions();
+  // Registers new definitions, then moves queued requests into `batch` up to max_batch (worker
+  // thread, mutex_ held).
+  void take_queued(std::vector<Pending>& batch);
   void claim_loop();
   std::uint64_t acquire_handle(const std::string& instance_id);
   void forget_claim(const DueTimer& timer);
