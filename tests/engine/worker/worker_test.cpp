@@ -74,6 +74,12 @@ StartRequest start_ticket(const std::string& ref) {
   return r;
 }
 
+StartRequest start_keyed(const std::string& ref, const std::string& key) {
+  StartRequest r = start_ticket(ref);
+  r.idempotency_key = key;
+  return r;
+}
+
 EventRequest event(const std::string& id, const std::string& name, std::string key = "") {
   EventRequest r;
   r.instance_id = id;
@@ -473,7 +479,18 @@ struct HeldFirstWrite {
     store.on_key_lookup = [this](const std::string& key) {
       const std::lock_guard lock(mutex);
       if (waiting.erase(key) > 0 && waiting.empty()) stepped.set_value();
+      if (auto it = each.find(key); it != each.end()) {
+        it->second.set_value();
+        each.erase(it);
+      }
     };
+  }
+  // A failed assertion must not leave the write held while the worker stops.
+  ~HeldFirstWrite() { release_once(); }
+  // Before the worker starts: ready once the step with `key` ran.
+  std::future<void> step_of(const std::string& key) {
+    const std::lock_guard lock(mutex);
+    return each[key].get_future();
   }
   // Before the worker starts: the steps with these keys are to be waited for.
   void expect_steps(std::set<std::string> keys) {
@@ -495,6 +512,7 @@ struct HeldFirstWrite {
   std::set<std::string> waiting;
   std::promise<void> stepped;
   std::future<void> done = stepped.get_future();
+  std::map<std::string, std::promise<void>> each;
 };
 
 // Pipelining, one request per batch so that the first batch is handed to the committer (more
@@ -509,11 +527,6 @@ class PipelinedWorker : public ::testing::Test {
     WorkerOptions o;
     o.max_batch = 1;
     return o;
-  }
-  StartRequest start_with_key(const std::string& ref, const std::string& key) {
-    StartRequest r = start_ticket(ref);
-    r.idempotency_key = key;
-    return r;
   }
   MemoryStore base_;
   FailingStore store_{base_};
@@ -551,7 +564,7 @@ TEST_F(PipelinedWorker, TheNextBatchIsSteppedOnTheOneBeingWrittenAndAnsweredAfte
 TEST_F(PipelinedWorker, ABatchSteppedOnOneThatFailsIsSteppedAgain) {
   store_.fail_times = 1;
   auto started = worker_.submit(start_ticket("a"));
-  auto again = worker_.submit(start_with_key("a", "again-1"));  // one_open: refused on top
+  auto again = worker_.submit(start_keyed("a", "again-1"));  // one_open: refused on top
   auto other = worker_.submit(start_ticket("b"));
   held_.expect_steps({"again-1"});
   worker_.start();
@@ -604,51 +617,20 @@ TEST_F(PipelinedWorker, AConflictRedoesTheBatchAndStepsTheNextAgain) {
 TEST(Worker, WhatArrivesDuringAWriteJoinsTheBatchSteppedOnTopOfIt) {
   MemoryStore base;
   FailingStore store{base};
-  std::promise<void> entered;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::atomic<int> writes{0};
-  store.on_commit_all = [&] {
-    if (writes.fetch_add(1) != 0) return;
-    entered.set_value();
-    released.wait();
-  };
-  // Each start looks its key up when it is stepped.
-  std::mutex mutex;
-  std::map<std::string, std::promise<void>> stepped;
-  std::future<void> c_stepped = stepped["c-1"].get_future();
-  std::future<void> d_stepped = stepped["d-1"].get_future();
-  store.on_key_lookup = [&](const std::string& key) {
-    const std::lock_guard lock(mutex);
-    if (auto it = stepped.find(key); it != stepped.end()) {
-      it->second.set_value();
-      stepped.erase(it);
-    }
-  };
-  bool released_once = false;
-  const auto release_once = [&] {
-    if (!std::exchange(released_once, true)) release.set_value();
-  };
-
   ManualClock clock{kT0};
   WorkerOptions options;
   options.max_batch = 2;
   Worker worker(store, clock, {}, options);
-  struct Guard {  // a failed assertion must not leave the write held while the worker stops
-    std::function<void()> f;
-    ~Guard() { f(); }
-  } guard{release_once};  // destroyed before the worker
+  HeldFirstWrite held{store};  // destroyed (and released) before the worker
+  // Each start looks its key up when it is stepped.
+  std::future<void> c_stepped = held.step_of("c-1");
+  std::future<void> d_stepped = held.step_of("d-1");
   worker.add_definition(load(kTicket), 1);
-  const auto start_keyed = [](const std::string& ref, const std::string& key) {
-    StartRequest r = start_ticket(ref);
-    r.idempotency_key = key;
-    return r;
-  };
   auto a = worker.submit(start_ticket("a"));
   auto b = worker.submit(start_ticket("b"));
   auto c = worker.submit(start_keyed("c", "c-1"));  // queued behind: {a, b} go to the committer
   worker.start();
-  entered.get_future().wait();
+  held.entered.get_future().wait();
   ASSERT_EQ(c_stepped.wait_for(10s), std::future_status::ready);
   // {c} is stepped and the first write still held: a workflow is published and d, a case of
   // it, arrives now. It is stepped on the definition published before it was submitted.
@@ -660,14 +642,14 @@ TEST(Worker, WhatArrivesDuringAWriteJoinsTheBatchSteppedOnTopOfIt) {
   auto d = worker.submit(d_request);
   ASSERT_EQ(d_stepped.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(d.wait_for(0ms), std::future_status::timeout);
-  release_once();
+  held.release_once();
   for (auto* f : {&a, &b, &c, &d}) {
     const RuntimeResult r = f->get();
     EXPECT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
   }
   worker.stop();
   EXPECT_EQ(worker.stats().batches, 2u);  // {a, b}, then {c, d}
-  EXPECT_EQ(writes.load(), 2);
+  EXPECT_EQ(held.writes.load(), 2);
   EXPECT_EQ(base.instance_ids().size(), 4u);
 }
 
