@@ -19,7 +19,7 @@
 // when two nodes race for it. Timers overdue at start-up fire at once, late, with the lateness
 // in history. A dead node's leases expire after `lease` and the living claim its timers.
 //
-// Outbox: a third thread claims undelivered notifications and webhooks, hands them to the
+// Outbox: a fourth thread claims undelivered notifications and webhooks, hands them to the
 // OutboxSink, and marks them delivered or failed (retried with exponential backoff). A slow or
 // failing sink never delays a step.
 #pragma once
