@@ -107,12 +107,20 @@ StepContext Runtime::context_for(const StepContext* overrides) const {
 
 std::int64_t Runtime::next_instance_number(const std::string& workflow) {
   // Blocks rather than one counter bumped per start: nodes sharing a database would otherwise
-  // all contend on that row. A block left unused when a process stops leaves a gap.
-  constexpr std::int64_t kBlock = 32;
+  // all contend on that row. A block left unused when a process stops leaves a gap. Each
+  // reservation is a commit of its own (an fsync, and a wait for the writer on SQLite), so a
+  // block used up within a second is followed by one twice its size, up to kMaxBlock; one that
+  // lasted longer, by the smallest again.
+  constexpr std::int64_t kMinBlock = 32;
+  constexpr std::int64_t kMaxBlock = 512;
   IdBlock& block = id_blocks_[workflow];
   if (block.next > block.last) {
-    block.last = store_.reserve("ids:" + workflow, kBlock);
-    block.next = block.last - kBlock + 1;
+    const auto now = std::chrono::steady_clock::now();
+    const bool busy = block.size > 0 && now - block.reserved_at < std::chrono::seconds(1);
+    block.size = busy ? std::min(block.size * 2, kMaxBlock) : kMinBlock;
+    block.last = store_.reserve("ids:" + workflow, block.size);
+    block.next = block.last - block.size + 1;
+    block.reserved_at = now;
   }
   return block.next++;
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -124,6 +125,8 @@ class Runtime {
   struct IdBlock {
     std::int64_t next = 1;
     std::int64_t last = 0;
+    std::int64_t size = 0;  // of the last reservation
+    std::chrono::steady_clock::time_point reserved_at{};
   };
   std::map<std::string, IdBlock> id_blocks_;  // workflow → the ids this runtime may hand out
 };

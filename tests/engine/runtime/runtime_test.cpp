@@ -285,6 +285,34 @@ TEST_F(RuntimeTest, TwoRuntimesOnOneStoreNeverHandOutTheSameId) {
   EXPECT_EQ(ids.size(), 100U);
 }
 
+// Each block of instance ids is a commit of its own: a runtime starting cases quickly reserves
+// bigger blocks (32, 64, 128, ... up to 512), so that it commits fewer of them.
+class ReserveCountingStore final : public MemoryStore {
+ public:
+  std::int64_t reserve(std::string_view counter, std::int64_t count) override {
+    blocks.push_back(count);
+    return MemoryStore::reserve(counter, count);
+  }
+  std::vector<std::int64_t> blocks;
+};
+
+TEST_F(RuntimeTest, InstanceIdsComeInBlocksThatGrowWhileCasesArriveQuickly) {
+  ReserveCountingStore store;
+  StepContext ctx;
+  ctx.directory = directory_.get();
+  Runtime rt(store, clock_, ctx);
+  rt.add_definition(def_);
+  for (int i = 1; i <= 2000; ++i) {
+    const RuntimeResult r = start(rt, "p" + std::to_string(i));
+    ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+    ASSERT_EQ(r.instance->id, "complaint-" + std::to_string(i));  // no gaps within one process
+  }
+  // 2,000 starts take well under a second each block here, so every block doubles the last:
+  // 32 + 64 + 128 + 256 + 512 + 512 + 512 = 2,016 ids in 7 commits, where blocks of 32 would
+  // take 63.
+  EXPECT_EQ(store.blocks, (std::vector<std::int64_t>{32, 64, 128, 256, 512, 512, 512}));
+}
+
 // Another node draws serials between this step's read of the sequence and its commit.
 class RacingStore final : public MemoryStore {
  public:
