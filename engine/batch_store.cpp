@@ -51,6 +51,14 @@ void BatchStore::landed(bool written) {
   }
   sealed_.reset();
   sealed_settled_ = false;
+  forget_below();
+}
+
+void BatchStore::forget_below() const {
+  base_open_cases_.clear();
+  responses_below_.clear();
+  keys_not_below_.clear();
+  open_below_.clear();
 }
 
 const Instance* BatchStore::layered(std::string_view id) const {
@@ -58,21 +66,63 @@ const Instance* BatchStore::layered(std::string_view id) const {
   return sealed_ ? sealed_->instance(id) : nullptr;
 }
 
-void BatchStore::prefetch(std::span<const std::string> ids) {
-  std::vector<std::string> wanted;
-  for (const std::string& id : ids) {
+namespace {
+
+template <class T>
+void sort_unique(std::vector<T>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+}  // namespace
+
+void BatchStore::prefetch(const ReadAhead& ask) {
+  // Only what the batches and the earlier answers cannot tell.
+  ReadAhead wanted;
+  for (const std::string& id : ask.instances) {
     if (id.empty() || layered(id) != nullptr || committed_.contains(id) ||
         prefetched_.count(id) > 0) {
       continue;
     }
-    wanted.push_back(id);
+    wanted.instances.push_back(id);
   }
-  std::sort(wanted.begin(), wanted.end());
-  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  if (wanted.empty()) return;
-  for (Instance& in : base_.load_many(wanted)) {
+  const auto in_layers = [&](const std::string& key) {
+    return current_.idempotency.count(key) > 0 || (sealed_ && sealed_->idempotency.count(key) > 0);
+  };
+  for (const std::string& key : ask.idempotency_keys) {
+    if (key.empty() || in_layers(key) || keys_not_below_.count(key) > 0 ||
+        responses_below_.count(key) > 0) {
+      continue;
+    }
+    wanted.idempotency_keys.push_back(key);
+  }
+  for (const auto& workflow_key : ask.open_keys) {
+    if (workflow_key.second.empty() || open_below_.count(workflow_key) > 0) continue;
+    wanted.open_keys.push_back(workflow_key);
+  }
+  sort_unique(wanted.instances);
+  sort_unique(wanted.idempotency_keys);
+  sort_unique(wanted.open_keys);
+  if (wanted.instances.empty() && wanted.idempotency_keys.empty() && wanted.open_keys.empty()) {
+    return;
+  }
+  ReadAheadAnswers answers = base_.read_ahead(wanted);
+  for (Instance& in : answers.instances) {
     std::string id = in.id;
     prefetched_.insert_or_assign(std::move(id), std::move(in));
+  }
+  for (const std::string& key : wanted.idempotency_keys) {
+    if (auto found = answers.responses.find(key); found != answers.responses.end()) {
+      responses_below_.insert_or_assign(key, std::move(found->second));
+    } else {
+      keys_not_below_.insert(key);
+    }
+  }
+  for (const auto& workflow_key : wanted.open_keys) {
+    auto found = answers.open.find(workflow_key);
+    open_below_[workflow_key] = found != answers.open.end()
+                                    ? std::optional<std::string>(std::move(found->second))
+                                    : std::nullopt;
   }
 }
 
@@ -84,6 +134,7 @@ void BatchStore::discard() {
   current_ = Layer{};
   loaded_.clear();
   prefetched_.clear();
+  forget_below();
 }
 
 std::int64_t BatchStore::get(std::string_view counter) const {
@@ -127,7 +178,12 @@ std::optional<std::string> BatchStore::find_open_by_key(const std::string& workf
       }
     }
   }
-  auto found = base_.find_open_by_key(workflow, key);
+  std::optional<std::string> found;
+  if (auto read = open_below_.find(std::pair(workflow, key)); read != open_below_.end()) {
+    found = read->second;
+  } else {
+    found = base_.find_open_by_key(workflow, key);
+  }
   if (found && layered(*found) != nullptr) return std::nullopt;  // no longer open, or re-keyed
   return found;
 }
@@ -140,14 +196,21 @@ bool BatchStore::key_used(const std::string& workflow, const std::string& key) c
 
 std::optional<boost::json::object> BatchStore::idempotent_response(const std::string& key) const {
   if (auto it = current_.idempotency.find(key); it != current_.idempotency.end()) {
-    return it->second;
+    return current_.commits[it->second].response;
   }
   if (sealed_) {
     if (auto it = sealed_->idempotency.find(key); it != sealed_->idempotency.end()) {
-      return it->second;
+      return sealed_->commits[it->second].response;
     }
   }
-  return base_.idempotent_response(key);
+  // A step asks before it runs and its commit asks again: the store beneath is asked once. A
+  // key it did not hold cannot reach it from this node but through the batches, which are
+  // asked first; another node's commit of the same key makes the flush conflict.
+  if (keys_not_below_.count(key) > 0) return std::nullopt;
+  if (auto read = responses_below_.find(key); read != responses_below_.end()) return read->second;
+  auto below = base_.idempotent_response(key);
+  if (!below) keys_not_below_.insert(key);
+  return below;
 }
 
 int BatchStore::open_cases(std::string_view person) const {
@@ -168,7 +231,14 @@ int BatchStore::open_cases(std::string_view person) const {
       }
     }
   }
-  return base_.open_cases(person) + delta;
+  // Assignment asks for every candidate's count at each step: the store beneath is asked once
+  // per person and batch. Another node's assignments meanwhile are missed for that long, as
+  // they would be between the read and the commit anyway.
+  auto below = base_open_cases_.find(person);
+  if (below == base_open_cases_.end()) {
+    below = base_open_cases_.emplace(std::string(person), base_.open_cases(person)).first;
+  }
+  return below->second + delta;
 }
 
 CommitResult BatchStore::commit(const Commit& c) { return commit_owned(Commit(c)); }
@@ -215,7 +285,7 @@ CommitResult BatchStore::commit_owned(Commit&& c) {
     layer.open_cases_delta[c.instance.assignee] += 1;
   }
   for (const auto& u : c.counters) layer.counters[u.name] = u.value;
-  if (!c.idempotency_key.empty()) layer.idempotency[c.idempotency_key] = c.response;
+  if (!c.idempotency_key.empty()) layer.idempotency[c.idempotency_key] = layer.commits.size();
   if (!c.instance.key.empty()) layer.keys_used.insert({c.instance.workflow, c.instance.key});
   if (c.fired) layer.fired.insert({c.fired->instance_id, c.fired->timer_id});
   for (const auto& t : c.armed) {

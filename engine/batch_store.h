@@ -61,9 +61,10 @@ class BatchStore final : public Store {
   // while the write may land at any moment (it would be counted twice or not at all): it calls
   // this to wait for the write to end, then reads the store as it is. Set by the worker.
   std::function<void()> wait_for_sealed;
-  // Reads the instances among `ids` that the batch does not hold yet in one go, for the steps
-  // about to run: load() then takes them from here.
-  void prefetch(std::span<const std::string> ids);
+  // Asks the store beneath in one go what the steps about to run will ask (read_ahead): the
+  // instances the batch does not hold yet, idempotency keys, open cases by key. load(),
+  // idempotent_response() and find_open_by_key() then answer from here.
+  void prefetch(const ReadAhead& ask);
   // Keep up to about `capacity` committed instances in memory (0: none, the default).
   void remember_committed(std::size_t capacity);
   // Drops every kept instance (after a conflict, or when someone else may have written).
@@ -152,7 +153,8 @@ class BatchStore final : public Store {
     // The index in `commits` of each instance's latest commit.
     std::map<std::string, std::size_t, std::less<>> instances;
     std::map<std::string, std::int64_t, std::less<>> counters;
-    std::map<std::string, boost::json::object> idempotency;
+    // Idempotency key → the index in `commits` of the commit that stored its answer.
+    std::map<std::string, std::size_t, std::less<>> idempotency;
     std::set<std::pair<std::string, std::string>> keys_used;
     std::set<std::pair<std::string, std::uint64_t>> fired;
     std::map<std::string, int, std::less<>> open_cases_delta;
@@ -172,6 +174,16 @@ class BatchStore final : public Store {
   mutable bool sealed_settled_ = false;
   mutable std::map<std::string, Loaded, std::less<>> loaded_;
   mutable std::map<std::string, Instance, std::less<>> prefetched_;
+  // What the store beneath answered while this batch was stepped, so that it is asked once per
+  // batch: open-case counts by person (read after any wait for the sealed batch, so they hold
+  // its write if it landed), idempotency answers and keys it did not hold, open cases by key.
+  // Forgotten with the batch, and when the sealed batch lands (the store beneath then holds
+  // what the sealed layer answered for before).
+  mutable std::map<std::string, int, std::less<>> base_open_cases_;
+  mutable std::map<std::string, boost::json::object, std::less<>> responses_below_;
+  mutable std::set<std::string, std::less<>> keys_not_below_;
+  mutable std::map<std::pair<std::string, std::string>, std::optional<std::string>> open_below_;
+  void forget_below() const;
 
   // Committed instances, by id: the ones in use stay, the others age out.
   mutable Generations<Instance> committed_;

@@ -11,9 +11,11 @@
 
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/instance.h"
@@ -161,6 +163,20 @@ struct StoredHistory {
   boost::json::object input;  // the commit's input on its first row, else empty
 };
 
+// What a batch of steps is about to ask the store, asked in one go (Store::read_ahead).
+struct ReadAhead {
+  std::vector<std::string> instances;                          // load()
+  std::vector<std::string> idempotency_keys;                   // idempotent_response()
+  std::vector<std::pair<std::string, std::string>> open_keys;  // find_open_by_key(workflow, key)
+};
+
+// Its answers; what is missing was not found.
+struct ReadAheadAnswers {
+  std::vector<Instance> instances;                                  // in no particular order
+  std::map<std::string, boost::json::object> responses;             // by idempotency key
+  std::map<std::pair<std::string, std::string>, std::string> open;  // (workflow, key) → id
+};
+
 class Store : public Counters {
  public:
   virtual std::optional<Instance> load(const std::string& id) const = 0;
@@ -173,6 +189,20 @@ class Store : public Counters {
     std::vector<Instance> out;
     for (const std::string& id : ids) {
       if (auto in = load(id)) out.push_back(std::move(*in));
+    }
+    return out;
+  }
+  // load_many(), idempotent_response() and find_open_by_key() for many at once: one read
+  // transaction (SQLite) or few round trips (PostgreSQL) instead of one per question. The worker
+  // asks it for a batch before stepping it.
+  virtual ReadAheadAnswers read_ahead(const ReadAhead& ask) const {
+    ReadAheadAnswers out;
+    out.instances = load_many(ask.instances);
+    for (const std::string& key : ask.idempotency_keys) {
+      if (auto response = idempotent_response(key)) out.responses[key] = std::move(*response);
+    }
+    for (const auto& [workflow, key] : ask.open_keys) {
+      if (auto id = find_open_by_key(workflow, key)) out.open[{workflow, key}] = std::move(*id);
     }
     return out;
   }

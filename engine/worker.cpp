@@ -321,16 +321,28 @@ void Worker::step_batch(std::vector<Pending>& batch, std::vector<DueTimer>& time
 
 void Worker::step_into(std::span<const Pending> requests, std::span<const DueTimer> timers,
                        Flight& out) {
-  // The instances about to be stepped, read in one go (an event by business key is found, and
-  // read, by its step).
-  std::vector<std::string> ids;
-  ids.reserve(requests.size() + timers.size());
+  // What the steps will ask the store, asked in one go: the instances they step, their
+  // idempotency keys, the open cases of the business keys they name (an event by business key
+  // is then read by its step).
+  ReadAhead ask;
+  ask.instances.reserve(requests.size() + timers.size());
   for (const auto& p : requests) {
-    if (const auto* e = std::get_if<EventRequest>(&p.request)) ids.push_back(e->instance_id);
-    if (const auto* a = std::get_if<AssignRequest>(&p.request)) ids.push_back(a->instance_id);
+    if (const auto* s = std::get_if<StartRequest>(&p.request)) {
+      ask.idempotency_keys.push_back(s->idempotency_key);
+      if (!s->key.empty()) ask.open_keys.emplace_back(s->workflow, s->key);
+    } else if (const auto* e = std::get_if<EventRequest>(&p.request)) {
+      ask.idempotency_keys.push_back(e->idempotency_key);
+      if (e->instance_id.empty()) {
+        ask.open_keys.emplace_back(e->workflow, e->key);
+      } else {
+        ask.instances.push_back(e->instance_id);
+      }
+    } else if (const auto* a = std::get_if<AssignRequest>(&p.request)) {
+      ask.instances.push_back(a->instance_id);
+    }
   }
-  for (const auto& t : timers) ids.push_back(t.instance_id);
-  batch_store_.prefetch(ids);
+  for (const auto& t : timers) ask.instances.push_back(t.instance_id);
+  batch_store_.prefetch(ask);
   out.results.reserve(out.results.size() + requests.size());
   for (const auto& p : requests) out.results.push_back(run_one(batch_runtime_, p));
   for (const auto& t : timers) {

@@ -232,6 +232,19 @@ struct Prepared {
   std::string load_ids;
   std::unique_ptr<soci::statement> load_many_statement;
 
+  // PostgreSQL: many idempotency answers in one read (made on first use).
+  soci::statement& read_responses() {
+    if (!read_responses_statement) {
+      read_responses_statement = std::make_unique<soci::statement>(
+          (session.prepare << "SELECT idempotency_key, response FROM idempotency_keys "
+                              "WHERE idempotency_key = ANY(CAST(:keys AS text[]))",
+           soci::into(response_key), soci::into(found_text, found_ind), soci::use(response_keys)));
+    }
+    return *read_responses_statement;
+  }
+  std::string response_keys, response_key;
+  std::unique_ptr<soci::statement> read_responses_statement;
+
   // PostgreSQL: the whole group commit in a few statements (made on first use).
   PgBatchWriter& pg_batch() {
     if (!pg_batch_writer) pg_batch_writer = std::make_unique<PgBatchWriter>(session);
@@ -932,6 +945,97 @@ std::vector<Instance> SqlStore::load_many(std::span<const std::string> ids) cons
     impl_->remember(read);
     return out;
   });
+}
+
+namespace {
+
+// SQLite: the reads of one call in one read transaction, which takes the WAL's read lock and
+// checks the page cache once instead of once per statement. Ended by finish(), or rolled back
+// when the reads throw; PostgreSQL reads as it would without it.
+class ReadTransaction {
+ public:
+  ReadTransaction(soci::session& s, bool sqlite) : session_(sqlite ? &s : nullptr) {
+    if (session_ != nullptr) *session_ << "BEGIN";
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+  ~ReadTransaction() {
+    if (session_ == nullptr) return;
+    try {
+      *session_ << "ROLLBACK";
+    } catch (const std::exception&) {
+      // The connection is closed or broken: the pool's next user finds out.
+    }
+  }
+  void finish() {
+    if (session_ == nullptr) return;
+    soci::session* s = std::exchange(session_, nullptr);
+    *s << "COMMIT";
+  }
+
+ private:
+  soci::session* session_;
+};
+
+}  // namespace
+
+ReadAheadAnswers SqlStore::read_ahead(const ReadAhead& ask) const {
+  ReadAheadAnswers out;
+  if (ask.instances.empty() && ask.idempotency_keys.empty() && ask.open_keys.empty()) return out;
+  impl_->read("read ahead", [&](soci::session& s) {
+    Prepared& p = impl_->prepared_for(s);
+    ReadTransaction reads(s, impl_->sqlite());
+    RowHints read;
+    if (!ask.instances.empty()) {
+      if (impl_->sqlite()) {
+        for (const std::string& id : ask.instances) {
+          p.load_id = id;
+          if (fetch_one(p.load_instance) && p.load_ind == soci::i_ok) {
+            out.instances.push_back(p.take_loaded(read));
+          }
+        }
+      } else {
+        p.load_ids = pg_text_array(ask.instances);
+        soci::statement& st = p.load_many();
+        if (st.execute(true)) {
+          do {
+            if (p.load_ind == soci::i_ok) out.instances.push_back(p.take_loaded(read));
+          } while (st.fetch());
+        }
+      }
+    }
+    if (!ask.idempotency_keys.empty()) {
+      if (impl_->sqlite()) {
+        for (const std::string& key : ask.idempotency_keys) {
+          p.lookup_a = key;
+          if (fetch_one(p.read_response) && p.found_ind == soci::i_ok) {
+            out.responses[key] = json_object(p.found_text, "idempotent response");
+          }
+        }
+      } else {
+        p.response_keys = pg_text_array(ask.idempotency_keys);
+        soci::statement& st = p.read_responses();
+        if (st.execute(true)) {
+          do {
+            if (p.found_ind == soci::i_ok) {
+              out.responses[p.response_key] = json_object(p.found_text, "idempotent response");
+            }
+          } while (st.fetch());
+        }
+      }
+    }
+    // One by one on both: few batches carry many business keys.
+    for (const auto& [workflow, key] : ask.open_keys) {
+      p.lookup_a = workflow;
+      p.lookup_b = key;
+      if (fetch_one(p.find_open_by_key) && p.found_ind == soci::i_ok) {
+        out.open[{workflow, key}] = p.found_text;
+      }
+    }
+    reads.finish();
+    impl_->remember(read);
+  });
+  return out;
 }
 
 std::optional<std::string> SqlStore::find_open_by_key(const std::string& workflow,

@@ -179,6 +179,49 @@ TYPED_TEST(StoreConformance, RepeatedIdempotencyKeyConflictsAndTheFirstResponseI
   EXPECT_FALSE(this->store().idempotent_response("call-78"));
 }
 
+// What the worker asks for a whole batch at once gets the answers the questions one by one get:
+// instances that exist, idempotency answers, the open case of a business key (not an ended one).
+TYPED_TEST(StoreConformance, ReadAheadAnswersWhatTheQuestionsOneByOneWouldAnswer) {
+  Commit open = new_commit("c-1");
+  open.idempotency_key = "call-1";
+  open.response = {{"instance", "c-1"}, {"created", true}};
+  Commit ended = new_commit("c-2");
+  ended.instance.key = "+8613900000000";
+  ended.instance.ended = true;
+  ended.instance.state = "closed";
+  ended.idempotency_key = "call-2";
+  ended.response = {{"instance", "c-2"}};
+  ASSERT_EQ(this->store().commit_all(std::vector<Commit>{open, ended}), CommitResult::ok);
+
+  ReadAhead ask;
+  ask.instances = {"c-1", "c-2", "c-9"};
+  ask.idempotency_keys = {"call-1", "call-2", "call-9"};
+  ask.open_keys = {{"complaint", "+8613800000000"},
+                   {"complaint", "+8613900000000"},
+                   {"contract", "+8613800000000"}};
+  const ReadAheadAnswers answers = this->store().read_ahead(ask);
+
+  std::vector<std::string> ids;
+  for (const Instance& in : answers.instances) ids.push_back(in.id);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_THAT(ids, ElementsAre("c-1", "c-2"));
+  for (const Instance& in : answers.instances) EXPECT_EQ(in, *this->store().load(in.id));
+  ASSERT_EQ(answers.responses.size(), 2u);
+  EXPECT_EQ(answers.responses.at("call-1"), open.response);
+  EXPECT_EQ(answers.responses.at("call-2"), ended.response);
+  ASSERT_EQ(answers.open.size(), 1u);
+  EXPECT_EQ(answers.open.at({"complaint", "+8613800000000"}), "c-1");
+
+  // Nothing asked, nothing answered; and the store still answers one by one afterwards (no
+  // read transaction left open on a pooled connection).
+  const ReadAheadAnswers none = this->store().read_ahead({});
+  EXPECT_TRUE(none.instances.empty() && none.responses.empty() && none.open.empty());
+  ASSERT_EQ(this->store().commit(next_commit(*this->store().load("c-1"))), CommitResult::ok);
+  for (const Instance& in : this->store().read_ahead(ask).instances) {
+    EXPECT_EQ(in.revision, in.id == "c-1" ? 2u : 1u) << in.id;
+  }
+}
+
 TYPED_TEST(StoreConformance, CommitAllWritesEverythingOrNothing) {
   ASSERT_EQ(this->store().commit(new_commit("c-0")), CommitResult::ok);
   // A batch whose last commit conflicts (c-0 exists): the others must not be written either.
