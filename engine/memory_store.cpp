@@ -129,7 +129,7 @@ void MemoryStore::apply(const Commit& c) {
   for (const auto& t : c.cancelled) drop(t);
   for (const auto& t : c.armed) timers_.insert({t.due, t.instance_id, t.timer_id});
   for (const auto& u : c.counters) counters_[u.name] = u.value;
-  if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = c.response;
+  if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = c.response.json();
   auto enqueue = [&](std::string kind, boost::json::object payload) {
     OutboxMessage m;
     m.id = outbox_.empty() ? 1 : outbox_.rbegin()->first + 1;

@@ -295,7 +295,10 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   result.history = std::move(outcome.history);
   const Instance& after = *result.instance;
   // The answer is kept only with an idempotency key, to be given again for a repeated one.
-  if (!idempotency_key.empty()) c.response = result.to_json();
+  if (!idempotency_key.empty()) {
+    result.answer = Answer(result.to_json());
+    c.response = result.answer;
+  }
   if (store_.commit_owned(std::move(c)) == CommitResult::conflict) {
     return failure(RuntimeResult::Status::conflict,
                    "case '" + after.id + "' changed meanwhile (revision " +

@@ -39,6 +39,9 @@ struct RuntimeResult {
   std::optional<Instance> instance;
   std::vector<HistoryEntry> history;  // what this call added
   bool replayed = false;              // answered from an earlier call with the same idempotency key
+  // to_json() of this result as it was kept with its idempotency key (shared with the commit,
+  // serialised once); empty without a key, and for a replayed or failed result.
+  Answer answer;
 
   boost::json::object to_json() const;
 };

@@ -10,8 +10,11 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/value_ref.hpp>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -58,6 +61,25 @@ struct CounterWrite {
 };
 
 // Everything one step changes, committed atomically.
+// What a caller was told, kept with an idempotency key and given again for a repeated one. The
+// commit and the caller's result share one: it is built once on the worker and serialised once,
+// by the store writing it or the server answering, whichever needs the text first.
+class Answer {
+ public:
+  Answer() = default;
+  Answer(boost::json::object json);  // NOLINT(google-explicit-constructor): `c.response = {...}`
+  Answer(std::initializer_list<std::pair<boost::json::string_view, boost::json::value_ref>> init)
+      : Answer(boost::json::object(init)) {}
+
+  bool empty() const { return shared_ == nullptr; }
+  const boost::json::object& json() const;  // an empty object when empty()
+  const std::string& text() const;          // "{}" when empty(); safe from any thread
+
+ private:
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
+};
+
 struct Commit {
   Instance instance;                    // the new instance (revision already incremented)
   std::uint64_t expected_revision = 0;  // the revision it was loaded at; 0 for a new instance
@@ -75,8 +97,8 @@ struct Commit {
   std::vector<Notification> notifications;  // → outbox, delivered after the commit
   std::vector<OutboundWebhook> webhooks;    // → outbox
   std::vector<CounterWrite> counters;
-  std::string idempotency_key;   // "" when none
-  boost::json::object response;  // what the caller was told, replayed for a repeated key
+  std::string idempotency_key;  // "" when none
+  Answer response;              // what the caller was told, replayed for a repeated key
 };
 
 // conflict: an instance's revision is no longer its `expected_revision`, a fired timer is gone,

@@ -203,7 +203,7 @@ bool PgBatchWriter::write(std::span<const Commit> commits) {
     if (c.idempotency_key.empty()) continue;
     ++keys;
     add(params_[0], c.idempotency_key);
-    add(params_[1], boost::json::serialize(c.response));
+    add(params_[1], c.response.text());
     add(params_[2], to_ms(c.instance.updated_at));
   }
   if (keys > 0) {

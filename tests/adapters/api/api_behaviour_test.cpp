@@ -35,6 +35,11 @@ TEST_F(ApiBehaviour, StartAnswers201AndTheSameIdempotencyKeyAnswers200WithTheSam
   const json::value b = body_of(again);
   EXPECT_EQ(str(b, "/instance/id"), id);
   EXPECT_EQ(b.at("replayed"), json::value(true));
+  // The first answer is the text kept with the key (the step's history and the case); the
+  // replay shows the case as stored.
+  EXPECT_EQ(first.headers.get("Content-Type"), "application/json");
+  EXPECT_FALSE(a.at("history").as_array().empty());
+  EXPECT_EQ(json::serialize(a.at("instance")), json::serialize(b.at("instance")));
 
   // The key may also come in the body.
   const std::string in_body =

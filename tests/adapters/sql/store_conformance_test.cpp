@@ -175,7 +175,7 @@ TYPED_TEST(StoreConformance, RepeatedIdempotencyKeyConflictsAndTheFirstResponseI
   EXPECT_FALSE(this->store().load("c-2"));
   auto response = this->store().idempotent_response("call-77");
   ASSERT_TRUE(response);
-  EXPECT_EQ(*response, first.response);
+  EXPECT_EQ(*response, first.response.json());
   EXPECT_FALSE(this->store().idempotent_response("call-78"));
 }
 
@@ -207,8 +207,8 @@ TYPED_TEST(StoreConformance, ReadAheadAnswersWhatTheQuestionsOneByOneWouldAnswer
   EXPECT_THAT(ids, ElementsAre("c-1", "c-2"));
   for (const Instance& in : answers.instances) EXPECT_EQ(in, *this->store().load(in.id));
   ASSERT_EQ(answers.responses.size(), 2u);
-  EXPECT_EQ(answers.responses.at("call-1"), open.response);
-  EXPECT_EQ(answers.responses.at("call-2"), ended.response);
+  EXPECT_EQ(answers.responses.at("call-1"), open.response.json());
+  EXPECT_EQ(answers.responses.at("call-2"), ended.response.json());
   ASSERT_EQ(answers.open.size(), 1u);
   EXPECT_EQ(answers.open.at({"complaint", "+8613800000000"}), "c-1");
 
