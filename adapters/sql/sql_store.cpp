@@ -824,6 +824,9 @@ std::unique_ptr<SqlStore> open_store(const std::string& url, const StoreOptions&
   impl->url = std::move(*parsed);
   impl->shown_url = shown_store_url(url);
   impl->options = options;
+  if (!impl->url.sqlite_synchronous.empty()) {
+    impl->options.synchronous = *parse_synchronous(impl->url.sqlite_synchronous);
+  }
   impl->open();
   std::unique_ptr<SqlStore> store(new SqlStore(std::move(impl)));
   if (options.migrate) store->migrate();

@@ -1,5 +1,6 @@
 #include "adapters/sql/store_url.h"
 
+#include <algorithm>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <boost/url/url_view.hpp>
@@ -89,7 +90,7 @@ std::optional<StoreUrl> parse_postgresql(std::string_view url, std::string* erro
     }
     add(p.key, p.value);
   }
-  return StoreUrl{Dialect::postgresql, "", std::move(conn)};
+  return StoreUrl{Dialect::postgresql, "", "", std::move(conn)};
 }
 
 }  // namespace
@@ -97,6 +98,28 @@ std::optional<StoreUrl> parse_postgresql(std::string_view url, std::string* erro
 std::optional<StoreUrl> parse_store_url(std::string_view url, std::string* error) {
   if (url.starts_with("sqlite:")) {
     std::string path(url.substr(7));
+    std::string synchronous;
+    if (const auto q = path.find('?'); q != std::string::npos) {
+      const std::string query = path.substr(q + 1);
+      path.resize(q);
+      std::size_t at = 0;
+      while (at <= query.size()) {
+        const std::size_t end = std::min(query.find('&', at), query.size());
+        const std::string param = query.substr(at, end - at);
+        const std::size_t eq = param.find('=');
+        const std::string key = param.substr(0, eq);
+        const std::string value = eq == std::string::npos ? "" : param.substr(eq + 1);
+        if (key != "synchronous") {
+          return fail(error, url,
+                      "unknown parameter '" + key + "' (sqlite takes synchronous=full|normal|off)");
+        }
+        if (value != "full" && value != "normal" && value != "off") {
+          return fail(error, url, "synchronous must be full, normal or off, not '" + value + "'");
+        }
+        synchronous = value;
+        at = end + 1;
+      }
+    }
     if (path.starts_with("//")) {
       return fail(error, url, "write sqlite:PATH (sqlite:var/ombud.db or sqlite:/abs/path.db)");
     }
@@ -105,7 +128,7 @@ std::optional<StoreUrl> parse_store_url(std::string_view url, std::string* error
       // Each pooled connection would get its own private memory database.
       return fail(error, url, "only a database file is supported, not '" + path + "'");
     }
-    return StoreUrl{Dialect::sqlite, path, {}};
+    return StoreUrl{Dialect::sqlite, path, synchronous, {}};
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     return parse_postgresql(url, error);

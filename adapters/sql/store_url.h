@@ -1,11 +1,13 @@
 // Store URLs as people write them in config/ombud.yaml and on the command line, and what they
 // mean for SOCI:
 //
-//   sqlite:PATH                               a database file (relative to the working directory)
+//   sqlite:PATH[?synchronous=full|normal|off] a database file (relative to the working directory)
 //   postgresql://user[:password]@host[:port]/db[?param=value&...]   (also postgres://)
 //
-// PostgreSQL query parameters are passed on to libpq as connection keywords (sslmode,
-// connect_timeout, options, application_name, ...), so anything libpq accepts works here.
+// SQLite's synchronous is full unless the URL says otherwise: normal survives a crash of ombud
+// but may lose the last commits when the machine loses power (docs/durability.md); off is for
+// throwaway databases. PostgreSQL query parameters are passed on to libpq as connection keywords
+// (sslmode, connect_timeout, options, application_name, ...), so anything libpq accepts works here.
 #pragma once
 
 #include <optional>
@@ -18,8 +20,9 @@ enum class Dialect { sqlite, postgresql };
 
 struct StoreUrl {
   Dialect dialect = Dialect::sqlite;
-  std::string sqlite_path;     // sqlite: the file, as written
-  std::string connect_string;  // what SOCI's backend is opened with (libpq keywords for PG)
+  std::string sqlite_path;         // sqlite: the file, as written
+  std::string sqlite_synchronous;  // sqlite: "full", "normal", "off", or "" (the store's default)
+  std::string connect_string;      // what SOCI's backend is opened with (libpq keywords for PG)
 };
 
 // Nullopt with `error` set to a message naming the URL and what is wrong with it. Passwords never

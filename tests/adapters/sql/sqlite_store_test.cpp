@@ -324,6 +324,17 @@ TEST_F(SqliteStore, SynchronousIsConfigurable) {
   EXPECT_FALSE(sql::parse_synchronous("fast"));
 }
 
+// An admin chooses it in the store URL (config/ombud.yaml's store:, or --store).
+TEST_F(SqliteStore, TheStoreUrlChoosesSynchronous) {
+  EXPECT_EQ(sql::open_store(backend_.url() + "?synchronous=normal")->settings().synchronous,
+            "normal");
+  EXPECT_EQ(sql::open_store(backend_.url() + "?synchronous=off")->settings().synchronous, "off");
+  EXPECT_EQ(sql::open_store(backend_.url())->settings().synchronous, "full");
+  // The query is not part of the file name.
+  EXPECT_TRUE(std::filesystem::exists(file()));
+  EXPECT_FALSE(std::filesystem::exists(file().string() + "?synchronous=off"));
+}
+
 TEST_F(SqliteStore, KeepsSlaColumnsForListings) {
   auto store = backend_.open_sql();
   Commit c = started("c-1");

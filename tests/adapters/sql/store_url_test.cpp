@@ -27,6 +27,20 @@ TEST(StoreUrl, SqliteTakesThePathAsWritten) {
             "/srv/ombud db/x.db");
 }
 
+TEST(StoreUrl, SqliteTakesSynchronousAndNothingElse) {
+  std::string error;
+  auto u = parse_store_url("sqlite:var/ombud.db?synchronous=normal", &error);
+  ASSERT_TRUE(u) << error;
+  EXPECT_EQ(u->sqlite_path, "var/ombud.db");
+  EXPECT_EQ(u->sqlite_synchronous, "normal");
+  EXPECT_EQ(parse_store_url("sqlite:var/ombud.db", &error)->sqlite_synchronous, "");
+  EXPECT_THAT(error_of("sqlite:var/ombud.db?synchronous=fast"),
+              HasSubstr("synchronous must be full, normal or off, not 'fast'"));
+  EXPECT_THAT(error_of("sqlite:var/ombud.db?cache=shared"),
+              HasSubstr("unknown parameter 'cache' (sqlite takes synchronous=full|normal|off)"));
+  EXPECT_THAT(error_of("sqlite:var/ombud.db?synchronous=off&"), HasSubstr("unknown parameter ''"));
+}
+
 TEST(StoreUrl, PostgresqlBecomesLibpqKeywords) {
   std::string error;
   auto u = parse_store_url(
