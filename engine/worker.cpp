@@ -423,8 +423,12 @@ void Worker::process(std::vector<Pending>& batch, std::vector<DueTimer>& timers)
     more_waiting = !queue_.empty();
   }
   if (const auto next = timers_.next_due()) more_waiting = more_waiting || *next <= clock_.now();
-  if (!more_waiting) {
-    // Nothing to step meanwhile: write it here and save its callers two thread hand-overs.
+  // A lone request (or timer) with nothing else waiting is written here, which saves its caller
+  // two thread hand-overs. A bigger batch means others are about: more are likely on their way
+  // (a caller answered a moment ago sends its next request), and they are stepped while the
+  // committer writes this one instead of waiting for this thread's write and fsync.
+  const bool lone = flight_->batch.size() + flight_->timers.size() <= 1;
+  if (lone && !more_waiting) {
     commit_flight(*flight_);
     {
       const std::lock_guard lock(flight_mutex_);

@@ -653,6 +653,40 @@ TEST(Worker, WhatArrivesDuringAWriteJoinsTheBatchSteppedOnTopOfIt) {
   EXPECT_EQ(base.instance_ids().size(), 4u);
 }
 
+// A lone request with nothing else waiting is written by the worker thread itself (two thread
+// hand-overs fewer for its caller); a batch of several goes to the committer, so that what
+// arrives meanwhile is stepped instead of waiting for the worker's own write.
+TEST(Worker, ALoneRequestIsWrittenByTheWorkerAndABatchOfSeveralByTheCommitter) {
+  MemoryStore base;
+  FailingStore store{base};
+  ManualClock clock{kT0};
+  Worker worker(store, clock, {});
+  std::mutex mutex;
+  std::vector<std::thread::id> writers;  // the thread of each batch's write, in order
+  worker.on_flush = [&](std::chrono::nanoseconds) {
+    const std::lock_guard lock(mutex);
+    writers.push_back(std::this_thread::get_id());
+  };
+  HeldFirstWrite held{store};  // destroyed (and released) before the worker
+  worker.add_definition(load(kTicket), 1);
+  auto lone = worker.submit(start_ticket("a"));
+  worker.start();
+  held.entered.get_future().wait();
+  // While the lone one is written, two arrive: they are stepped together once it is.
+  auto b = worker.submit(start_ticket("b"));
+  auto c = worker.submit(start_ticket("c"));
+  held.release_once();
+  for (auto* f : {&lone, &b, &c}) {
+    const RuntimeResult r = f->get();
+    EXPECT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+  }
+  worker.stop();
+  EXPECT_EQ(worker.stats().batches, 2u);  // {a}, then {b, c}
+  const std::lock_guard lock(mutex);
+  ASSERT_EQ(writers.size(), 2u);
+  EXPECT_NE(writers[0], writers[1]);
+}
+
 // A refill asks only for the slice of the look-ahead beyond what it claimed, and for what this
 // node armed inside the part it already covered; every `sweep_every` it asks for all of it.
 TEST(Worker, RefillsClaimNewSlicesAndSweepTheLookAheadNowAndThen) {
