@@ -174,11 +174,11 @@ class BatchStore final : public Store {
   mutable bool sealed_settled_ = false;
   mutable std::map<std::string, Loaded, std::less<>> loaded_;
   mutable std::map<std::string, Instance, std::less<>> prefetched_;
-  // What the store beneath answered while this batch was stepped, so that it is asked once per
-  // batch: open-case counts by person (read after any wait for the sealed batch, so they hold
-  // its write if it landed), idempotency answers and keys it did not hold, open cases by key.
-  // Forgotten with the batch, and when the sealed batch lands (the store beneath then holds
-  // what the sealed layer answered for before).
+  // What the store beneath answered while this batch was stepped, so that it is not asked again:
+  // open-case counts by person (read after any wait for the sealed batch, so they hold its write
+  // if it landed), idempotency keys it did not hold, and what prefetch() read ahead (answers for
+  // idempotency keys and open cases by key). Forgotten with the batch, and when the sealed batch
+  // lands (the store beneath then holds what the sealed layer answered for before).
   mutable std::map<std::string, int, std::less<>> base_open_cases_;
   mutable std::map<std::string, boost::json::object, std::less<>> responses_below_;
   mutable std::set<std::string, std::less<>> keys_not_below_;

@@ -115,7 +115,8 @@ std::int64_t Runtime::next_instance_number(const std::string& workflow) {
   constexpr std::int64_t kMaxBlock = 512;
   IdBlock& block = id_blocks_[workflow];
   if (block.next > block.last) {
-    const auto now = std::chrono::steady_clock::now();
+    // The runtime's clock: a test's or a simulation's manual clock decides as the system's would.
+    const Timestamp now = clock_.now();
     const bool busy = block.size > 0 && now - block.reserved_at < std::chrono::seconds(1);
     block.size = busy ? std::min(block.size * 2, kMaxBlock) : kMinBlock;
     block.last = store_.reserve("ids:" + workflow, block.size);

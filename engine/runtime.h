@@ -8,7 +8,6 @@
 #pragma once
 
 #include <boost/json/object.hpp>
-#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -129,7 +128,7 @@ class Runtime {
     std::int64_t next = 1;
     std::int64_t last = 0;
     std::int64_t size = 0;  // of the last reservation
-    std::chrono::steady_clock::time_point reserved_at{};
+    Timestamp reserved_at{};
   };
   std::map<std::string, IdBlock> id_blocks_;  // workflow → the ids this runtime may hand out
 };

@@ -60,7 +60,6 @@ struct CounterWrite {
   friend bool operator==(const CounterWrite&, const CounterWrite&) = default;
 };
 
-// Everything one step changes, committed atomically.
 // What a caller was told, kept with an idempotency key and given again for a repeated one. The
 // commit and the caller's result share one: it is built once on the worker and serialised once,
 // by the store writing it or the server answering, whichever needs the text first.
@@ -80,6 +79,7 @@ class Answer {
   std::shared_ptr<Shared> shared_;
 };
 
+// Everything one step changes, committed atomically.
 struct Commit {
   Instance instance;                    // the new instance (revision already incremented)
   std::uint64_t expected_revision = 0;  // the revision it was loaded at; 0 for a new instance

@@ -967,13 +967,15 @@ class ReadTransaction {
     try {
       *session_ << "ROLLBACK";
     } catch (const std::exception&) {
-      // The connection is closed or broken: the pool's next user finds out.
+      // Only a closed or broken connection fails to end a read; nothing here can mend it.
     }
   }
+  // Ends the transaction; if COMMIT throws, the destructor still rolls it back, so the
+  // connection never goes back to the pool inside a transaction.
   void finish() {
     if (session_ == nullptr) return;
-    soci::session* s = std::exchange(session_, nullptr);
-    *s << "COMMIT";
+    *session_ << "COMMIT";
+    session_ = nullptr;
   }
 
  private:

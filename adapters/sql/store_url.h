@@ -4,7 +4,8 @@
 //   sqlite:PATH[?synchronous=full|normal|off] a database file (relative to the working directory)
 //   postgresql://user[:password]@host[:port]/db[?param=value&...]   (also postgres://)
 //
-// SQLite's synchronous is full unless the URL says otherwise: normal survives a crash of ombud
+// An SQLite path cannot contain '?': what follows it is the query. SQLite's synchronous is full
+// unless the URL says otherwise: normal survives a crash of ombud
 // but may lose the last commits when the machine loses power (docs/durability.md); off is for
 // throwaway databases. PostgreSQL query parameters are passed on to libpq as connection keywords
 // (sslmode, connect_timeout, options, application_name, ...), so anything libpq accepts works here.

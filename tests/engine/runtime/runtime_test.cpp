@@ -307,10 +307,17 @@ TEST_F(RuntimeTest, InstanceIdsComeInBlocksThatGrowWhileCasesArriveQuickly) {
     ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
     ASSERT_EQ(r.instance->id, "complaint-" + std::to_string(i));  // no gaps within one process
   }
-  // 2,000 starts take well under a second each block here, so every block doubles the last:
-  // 32 + 64 + 128 + 256 + 512 + 512 + 512 = 2,016 ids in 7 commits, where blocks of 32 would
-  // take 63.
+  // The manual clock stands still: every block was used up within a second of the last, so each
+  // doubles it: 32 + 64 + 128 + 256 + 512 + 512 + 512 = 2,016 ids in 7 commits, where blocks of
+  // 32 would take 63.
   EXPECT_EQ(store.blocks, (std::vector<std::int64_t>{32, 64, 128, 256, 512, 512, 512}));
+
+  // After a quiet spell the next block is the smallest again.
+  clock_.set(clock_.now() + std::chrono::minutes(5));
+  for (int i = 2001; i <= 2017; ++i)
+    ASSERT_EQ(start(rt, "p" + std::to_string(i)).status, RuntimeResult::Status::ok);
+  EXPECT_EQ(store.blocks.back(), 32);
+  EXPECT_EQ(start(rt, "p2018").instance->id, "complaint-2018");
 }
 
 // Another node draws serials between this step's read of the sequence and its commit.

@@ -356,7 +356,8 @@ class FailingStore final : public Store {
   std::atomic<int> fail_times{0};      // the next n writes fail
   std::atomic<int> conflict_times{0};  // the next n writes conflict (another node wrote)
   std::function<void()> on_commit_all;
-  // Called with each idempotency key a step looks up (tests learn that a step ran).
+  // Called with each idempotency key looked up here: by the read-ahead of the batch about to be
+  // stepped (tests learn that the step is under way), or by a step itself.
   std::function<void(const std::string&)> on_key_lookup;
   std::function<void(const TimerClaim&)> on_claim;  // each claim the worker asks for
   std::int64_t get(std::string_view c) const override { return base_.get(c); }
@@ -468,7 +469,9 @@ TEST(Worker, AFailedCommitAnswersUnavailableAndLeavesNothingBehind) {
 }
 
 // Holds the first write until released, so that the test can queue requests behind it, and
-// tells when the steps with given idempotency keys ran (they look their key up).
+// tells when the steps with given idempotency keys are being stepped: the worker reads a batch's
+// keys ahead (read_ahead asks the key of each, here) and steps them right after, on its own
+// thread, before it can learn how the write below went.
 struct HeldFirstWrite {
   explicit HeldFirstWrite(FailingStore& store) {
     store.on_commit_all = [this] {
@@ -487,7 +490,7 @@ struct HeldFirstWrite {
   }
   // A failed assertion must not leave the write held while the worker stops.
   ~HeldFirstWrite() { release_once(); }
-  // Before the worker starts: ready once the step with `key` ran.
+  // Before the worker starts: ready once the step with `key` is being stepped.
   std::future<void> step_of(const std::string& key) {
     const std::lock_guard lock(mutex);
     return each[key].get_future();
@@ -497,7 +500,7 @@ struct HeldFirstWrite {
     const std::lock_guard lock(mutex);
     waiting = std::move(keys);
   }
-  // Waits until they ran once each (bounded: a failure, not a hang).
+  // Waits until each is being stepped (bounded: a failure, not a hang).
   bool wait_for_steps() { return done.wait_for(10s) == std::future_status::ready; }
   void release_once() {
     if (!released_) release.set_value();
