@@ -292,6 +292,45 @@ Instance Prepared::take_loaded(RowHints& read) {
   return in;
 }
 
+// The lookups one call or several make on a leased connection's statements.
+
+// The instances among `ids` that exist, appended to `out` (their rows' hints in `read`): SQLite
+// one by one, PostgreSQL in one query.
+void load_rows(Prepared& p, bool sqlite, std::span<const std::string> ids, RowHints& read,
+               std::vector<Instance>& out) {
+  if (ids.empty()) return;
+  if (sqlite) {
+    for (const std::string& id : ids) {
+      p.load_id = id;
+      if (fetch_one(p.load_instance) && p.load_ind == soci::i_ok) {
+        out.push_back(p.take_loaded(read));
+      }
+    }
+    return;
+  }
+  p.load_ids = pg_text_array(ids);
+  soci::statement& st = p.load_many();
+  if (st.execute(true)) {
+    do {
+      if (p.load_ind == soci::i_ok) out.push_back(p.take_loaded(read));
+    } while (st.fetch());
+  }
+}
+
+std::optional<boost::json::object> stored_response(Prepared& p, const std::string& key) {
+  p.lookup_a = key;
+  if (!fetch_one(p.read_response) || p.found_ind != soci::i_ok) return std::nullopt;
+  return json_object(p.found_text, "idempotent response");
+}
+
+std::optional<std::string> open_by_key(Prepared& p, const std::string& workflow,
+                                       const std::string& key) {
+  p.lookup_a = workflow;
+  p.lookup_b = key;
+  if (!fetch_one(p.find_open_by_key) || p.found_ind != soci::i_ok) return std::nullopt;
+  return p.found_text;
+}
+
 Prepared::Prepared(soci::session& s)
     // A new instance. ON CONFLICT DO NOTHING rather than catching a unique violation: on
     // PostgreSQL an error would abort the transaction, and the row count says the same.
@@ -925,26 +964,9 @@ std::optional<std::string> SqlStore::load_document(const std::string& id) const 
 std::vector<Instance> SqlStore::load_many(std::span<const std::string> ids) const {
   if (ids.empty()) return {};
   return impl_->read("load instances", [&](soci::session& s) {
-    Prepared& p = impl_->prepared_for(s);
     std::vector<Instance> out;
     RowHints read;
-    auto take = [&] {
-      if (p.load_ind == soci::i_ok) out.push_back(p.take_loaded(read));
-    };
-    if (impl_->sqlite()) {
-      for (const std::string& id : ids) {
-        p.load_id = id;
-        if (fetch_one(p.load_instance)) take();
-      }
-    } else {
-      p.load_ids = pg_text_array(ids);
-      soci::statement& st = p.load_many();
-      if (st.execute(true)) {
-        do {
-          take();
-        } while (st.fetch());
-      }
-    }
+    load_rows(impl_->prepared_for(s), impl_->sqlite(), ids, read, out);
     impl_->remember(read);
     return out;
   });
@@ -991,31 +1013,11 @@ ReadAheadAnswers SqlStore::read_ahead(const ReadAhead& ask) const {
     Prepared& p = impl_->prepared_for(s);
     ReadTransaction reads(s, impl_->sqlite());
     RowHints read;
-    if (!ask.instances.empty()) {
-      if (impl_->sqlite()) {
-        for (const std::string& id : ask.instances) {
-          p.load_id = id;
-          if (fetch_one(p.load_instance) && p.load_ind == soci::i_ok) {
-            out.instances.push_back(p.take_loaded(read));
-          }
-        }
-      } else {
-        p.load_ids = pg_text_array(ask.instances);
-        soci::statement& st = p.load_many();
-        if (st.execute(true)) {
-          do {
-            if (p.load_ind == soci::i_ok) out.instances.push_back(p.take_loaded(read));
-          } while (st.fetch());
-        }
-      }
-    }
+    load_rows(p, impl_->sqlite(), ask.instances, read, out.instances);
     if (!ask.idempotency_keys.empty()) {
       if (impl_->sqlite()) {
         for (const std::string& key : ask.idempotency_keys) {
-          p.lookup_a = key;
-          if (fetch_one(p.read_response) && p.found_ind == soci::i_ok) {
-            out.responses[key] = json_object(p.found_text, "idempotent response");
-          }
+          if (auto response = stored_response(p, key)) out.responses[key] = std::move(*response);
         }
       } else {
         p.response_keys = pg_text_array(ask.idempotency_keys);
@@ -1031,11 +1033,7 @@ ReadAheadAnswers SqlStore::read_ahead(const ReadAhead& ask) const {
     }
     // One by one on both: few batches carry many business keys.
     for (const auto& [workflow, key] : ask.open_keys) {
-      p.lookup_a = workflow;
-      p.lookup_b = key;
-      if (fetch_one(p.find_open_by_key) && p.found_ind == soci::i_ok) {
-        out.open[{workflow, key}] = p.found_text;
-      }
+      if (auto id = open_by_key(p, workflow, key)) out.open[{workflow, key}] = std::move(*id);
     }
     reads.finish();
     impl_->remember(read);
@@ -1045,12 +1043,8 @@ ReadAheadAnswers SqlStore::read_ahead(const ReadAhead& ask) const {
 
 std::optional<std::string> SqlStore::find_open_by_key(const std::string& workflow,
                                                       const std::string& key) const {
-  return impl_->read("find open instance", [&](soci::session& s) -> std::optional<std::string> {
-    Prepared& p = impl_->prepared_for(s);
-    p.lookup_a = workflow;
-    p.lookup_b = key;
-    if (!fetch_one(p.find_open_by_key) || p.found_ind != soci::i_ok) return std::nullopt;
-    return p.found_text;
+  return impl_->read("find open instance", [&](soci::session& s) {
+    return open_by_key(impl_->prepared_for(s), workflow, key);
   });
 }
 
@@ -1066,15 +1060,9 @@ bool SqlStore::key_used(const std::string& workflow, const std::string& key) con
 }
 
 std::optional<boost::json::object> SqlStore::idempotent_response(const std::string& key) const {
-  return impl_->read("read idempotency key",
-                     [&](soci::session& s) -> std::optional<boost::json::object> {
-                       Prepared& p = impl_->prepared_for(s);
-                       p.lookup_a = key;
-                       if (!fetch_one(p.read_response) || p.found_ind != soci::i_ok) {
-                         return std::nullopt;
-                       }
-                       return json_object(p.found_text, "idempotent response");
-                     });
+  return impl_->read("read idempotency key", [&](soci::session& s) {
+    return stored_response(impl_->prepared_for(s), key);
+  });
 }
 
 CommitResult SqlStore::commit(const Commit& c) { return commit_all({&c, 1}); }
