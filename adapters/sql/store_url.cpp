@@ -1,7 +1,8 @@
 #include "adapters/sql/store_url.h"
 
-#include <algorithm>
+#include <boost/url/params_view.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
 #include <boost/url/url.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -100,25 +101,20 @@ std::optional<StoreUrl> parse_store_url(std::string_view url, std::string* error
     std::string path(url.substr(7));
     std::string synchronous;
     if (const auto q = path.find('?'); q != std::string::npos) {
-      const std::string query = path.substr(q + 1);
-      path.resize(q);
-      std::size_t at = 0;
-      while (at <= query.size()) {
-        const std::size_t end = std::min(query.find('&', at), query.size());
-        const std::string param = query.substr(at, end - at);
-        const std::size_t eq = param.find('=');
-        const std::string key = param.substr(0, eq);
-        const std::string value = eq == std::string::npos ? "" : param.substr(eq + 1);
-        if (key != "synchronous") {
-          return fail(error, url,
-                      "unknown parameter '" + key + "' (sqlite takes synchronous=full|normal|off)");
+      const auto query = boost::urls::parse_query(std::string_view(path).substr(q + 1));
+      if (!query) return fail(error, url, "bad query (" + query.error().message() + ")");
+      for (const auto& p : boost::urls::params_view(*query)) {
+        if (p.key != "synchronous") {
+          return fail(
+              error, url,
+              "unknown parameter '" + p.key + "' (sqlite takes synchronous=full|normal|off)");
         }
-        if (value != "full" && value != "normal" && value != "off") {
-          return fail(error, url, "synchronous must be full, normal or off, not '" + value + "'");
+        if (p.value != "full" && p.value != "normal" && p.value != "off") {
+          return fail(error, url, "synchronous must be full, normal or off, not '" + p.value + "'");
         }
-        synchronous = value;
-        at = end + 1;
+        synchronous = p.value;
       }
+      path.resize(q);
     }
     if (path.starts_with("//")) {
       return fail(error, url, "write sqlite:PATH (sqlite:var/ombud.db or sqlite:/abs/path.db)");
