@@ -205,21 +205,14 @@ class Store : public Counters {
   // The instance as its JSON document (to_json, serialized), for callers that only pass it on:
   // a store that keeps the document hands it out as it is, without parsing it.
   virtual std::optional<std::string> load_document(const std::string& id) const;
-  // The instances among `ids` that exist, in no particular order: one read for many where a
-  // read is a round trip (the worker reads a batch's instances before stepping them).
-  virtual std::vector<Instance> load_many(std::span<const std::string> ids) const {
-    std::vector<Instance> out;
-    for (const std::string& id : ids) {
-      if (auto in = load(id)) out.push_back(std::move(*in));
-    }
-    return out;
-  }
-  // load_many(), idempotent_response() and find_open_by_key() for many at once: one read
-  // transaction (SQLite) or few round trips (PostgreSQL) instead of one per question. The worker
-  // asks it for a batch before stepping it.
+  // load(), idempotent_response() and find_open_by_key() for many at once: one read transaction
+  // (SQLite) or few round trips (PostgreSQL) instead of one per question. The worker asks it for
+  // a batch before stepping it. Instances that do not exist are left out.
   virtual ReadAheadAnswers read_ahead(const ReadAhead& ask) const {
     ReadAheadAnswers out;
-    out.instances = load_many(ask.instances);
+    for (const std::string& id : ask.instances) {
+      if (auto in = load(id)) out.instances.push_back(std::move(*in));
+    }
     for (const std::string& key : ask.idempotency_keys) {
       if (auto response = idempotent_response(key)) out.responses[key] = std::move(*response);
     }

@@ -961,17 +961,6 @@ std::optional<std::string> SqlStore::load_document(const std::string& id) const 
   return document;
 }
 
-std::vector<Instance> SqlStore::load_many(std::span<const std::string> ids) const {
-  if (ids.empty()) return {};
-  return impl_->read("load instances", [&](soci::session& s) {
-    std::vector<Instance> out;
-    RowHints read;
-    load_rows(impl_->prepared_for(s), impl_->sqlite(), ids, read, out);
-    impl_->remember(read);
-    return out;
-  });
-}
-
 namespace {
 
 // SQLite: the reads of one call in one read transaction, which takes the WAL's read lock and

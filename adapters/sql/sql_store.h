@@ -100,7 +100,6 @@ class SqlStore final : public Store {
   // Store.
   std::int64_t get(std::string_view counter) const override;
   std::optional<Instance> load(const std::string& id) const override;
-  std::vector<Instance> load_many(std::span<const std::string> ids) const override;
   ReadAheadAnswers read_ahead(const ReadAhead& ask) const override;
   std::optional<std::string> load_document(const std::string& id) const override;
   std::optional<std::string> find_open_by_key(const std::string& workflow,

@@ -306,14 +306,15 @@ TYPED_TEST(StoreConformance, ManyInstancesReadInOneGoAndDocumentsAsStored) {
   Commit a = new_commit("c-1");
   a.instance.data["note"] = "quote \" and {brace}";
   ASSERT_EQ(this->store().commit_all(std::vector<Commit>{a, new_commit("c-2")}), CommitResult::ok);
-  const std::vector<std::string> ids{"c-2", "missing", "c-1"};
-  auto many = this->store().load_many(ids);
+  ReadAhead ask;
+  ask.instances = {"c-2", "missing", "c-1"};
+  auto many = this->store().read_ahead(ask).instances;
   std::sort(many.begin(), many.end(),
             [](const Instance& x, const Instance& y) { return x.id < y.id; });
   ASSERT_EQ(many.size(), 2u);
   EXPECT_EQ(many[0], a.instance);
   EXPECT_EQ(many[1].id, "c-2");
-  EXPECT_TRUE(this->store().load_many(std::vector<std::string>{}).empty());
+  EXPECT_TRUE(this->store().read_ahead({}).instances.empty());
 
   const auto document = this->store().load_document("c-1");
   ASSERT_TRUE(document);
