@@ -260,6 +260,17 @@ const std::vector<MigrationText>& texts() {
            // on keep half of themselves free; SQLite updates rows in place anyway.
            "{postgresql}ALTER TABLE timers SET (fillfactor = 50)",
        }},
+      {6,
+       "commit_in_one_statement",
+       {
+           // PostgreSQL writes a group commit as one statement, its own transaction (see
+           // adapters/sql/pg_batch.h). When a row count it checks is short (a revision moved, a
+           // fired timer is gone, ...) it calls this, and the error undoes the whole statement.
+           // SQLSTATE 40001, a serialization failure: the store reports it as a conflict.
+           "{postgresql}CREATE FUNCTION ombud_conflict(what text) RETURNS integer "
+           "LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION '% changed since the batch read it', "
+           "what USING ERRCODE = 'serialization_failure'; END$$",
+       }},
   };
   return list;
 }

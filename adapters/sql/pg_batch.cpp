@@ -5,8 +5,9 @@
 #include <optional>
 #include <set>
 #include <string_view>
-#include <tuple>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "adapters/sql/history_row.h"
 #include "adapters/sql/instance_row.h"
@@ -43,27 +44,94 @@ void add_null(std::string& a) {
 }
 void end_array(std::string& a) { a += '}'; }
 
-// All the names a statement with `RETURNING name` gave.
-std::set<std::string> returned(soci::statement& st, const std::string& name) {
-  std::set<std::string> out;
-  if (st.execute(true)) {
-    do {
-      out.insert(name);
-    } while (st.fetch());
-  }
-  return out;
-}
+// The statement. Every parameter appears once, in params_ order; the rows of a kind the batch
+// has none of are an empty array. No row is changed by two of its WITH queries (PostgreSQL
+// leaves unspecified which change wins): a fired timer that is armed again is moved by
+// `fired_moved`, and is neither in `cancelled` nor in `armed`.
+constexpr const char* kWrite =
+    // Instances (params 0..14): new ones (expected revision 0) are inserted, ON CONFLICT DO
+    // NOTHING rather than an error so that a taken id is counted as a conflict; the others
+    // change only if they are still at the revision their batch loaded.
+    "WITH inst AS (SELECT * FROM unnest(CAST(:id AS text[]), CAST(:workflow AS text[]), "
+    "CAST(:version AS integer[]), CAST(:state AS text[]), CAST(:key AS text[]), "
+    "CAST(:assignee AS text[]), CAST(:queue AS text[]), CAST(:ended AS smallint[]), "
+    "CAST(:revision AS bigint[]), CAST(:created AS bigint[]), CAST(:updated AS bigint[]), "
+    "CAST(:due AS bigint[]), CAST(:breached AS smallint[]), CAST(:body AS text[]), "
+    "CAST(:expected AS bigint[])) AS v(id, workflow, version, state, business_key, assignee, "
+    "queue, ended, revision, created_at, updated_at, sla_due_at, sla_breached, body, expected)), "
+    "inst_new AS (INSERT INTO instances (id, workflow, version, state, business_key, assignee, "
+    "queue, ended, revision, created_at, updated_at, sla_due_at, sla_breached, body) "
+    "SELECT id, workflow, version, state, business_key, assignee, queue, ended, revision, "
+    "created_at, updated_at, sla_due_at, sla_breached, body FROM inst WHERE expected = 0 "
+    "ON CONFLICT (id) DO NOTHING RETURNING 1), "
+    "inst_moved AS (UPDATE instances AS t SET version = v.version, state = v.state, business_key = "
+    "v.business_key, "
+    "assignee = v.assignee, queue = v.queue, ended = v.ended, revision = v.revision, "
+    "updated_at = v.updated_at, sla_due_at = v.sla_due_at, sla_breached = v.sla_breached, "
+    "body = v.body FROM inst AS v WHERE v.expected <> 0 AND t.id = v.id "
+    "AND t.revision = v.expected RETURNING 1), "
+    // Timers that fired (15..18): each row must still be there at the due time the step saw.
+    // Exactly once: whoever deletes (or moves) the row fires it.
+    "fired AS (SELECT * FROM unnest(CAST(:fired_instance AS text[]), CAST(:fired_timer AS "
+    "bigint[]), CAST(:fired_due AS bigint[]), CAST(:moved_to AS bigint[])) AS f(instance_id, "
+    "timer_id, due_at, moved_to)), "
+    "fired_gone AS (DELETE FROM timers AS t USING fired AS f WHERE f.moved_to IS NULL AND "
+    "t.instance_id = f.instance_id AND t.timer_id = f.timer_id AND t.due_at = f.due_at "
+    "RETURNING 1), "
+    "fired_moved AS (UPDATE timers AS t SET due_at = f.moved_to, lease_owner = NULL, "
+    "lease_until = NULL FROM fired AS f WHERE f.moved_to IS NOT NULL AND t.instance_id = "
+    "f.instance_id AND t.timer_id = f.timer_id AND t.due_at = f.due_at RETURNING 1), "
+    // Idempotency keys (19..21), each new; business keys (22..23), kept once.
+    "keys AS (SELECT * FROM unnest(CAST(:idempotency_key AS text[]), CAST(:response AS "
+    "text[]), CAST(:answered AS bigint[])) AS k(idempotency_key, response, created_at)), "
+    "keys_new AS (INSERT INTO idempotency_keys (idempotency_key, response, created_at) "
+    "SELECT * FROM keys ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1), "
+    "used AS (INSERT INTO used_keys (workflow, business_key) SELECT * FROM unnest(CAST("
+    ":used_workflow AS text[]), CAST(:used_key AS text[])) ON CONFLICT DO NOTHING), "
+    // History (24..29): one row per step, keyed by the revision it committed (schema 4).
+    "steps AS (INSERT INTO history (instance_id, revision, at, actor, input, entries) "
+    "SELECT * FROM unnest(CAST(:step_instance AS text[]), CAST(:step_revision AS bigint[]), "
+    "CAST(:step_at AS bigint[]), CAST(:actor AS text[]), CAST(:input AS text[]), "
+    "CAST(:entries AS text[]))), "
+    // Timers cancelled (30..31) and armed (32..34): what the batch leaves behind. Timer ids
+    // are never reused within an instance; arming one again moves it and drops its lease.
+    "cancelled AS (DELETE FROM timers AS t USING unnest(CAST(:cancelled_instance AS text[]), "
+    "CAST(:cancelled_timer AS bigint[])) AS v(instance_id, timer_id) WHERE t.instance_id = "
+    "v.instance_id AND t.timer_id = v.timer_id), "
+    "armed AS (INSERT INTO timers (instance_id, timer_id, due_at) SELECT * FROM unnest(CAST("
+    ":armed_instance AS text[]), CAST(:armed_timer AS bigint[]), CAST(:armed_due AS "
+    "bigint[])) ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = excluded.due_at, "
+    "lease_owner = NULL, lease_until = NULL), "
+    // Counters (35..37) move only from the value the batch's first step read; one never
+    // written reads as 0 and is inserted.
+    "moves AS (SELECT * FROM unnest(CAST(:counter AS text[]), CAST(:counter_expected AS "
+    "bigint[]), CAST(:counter_value AS bigint[])) AS m(name, expected, value)), "
+    "moved AS (UPDATE counters AS c SET value = m.value FROM moves AS m WHERE c.name = m.name "
+    "AND c.value = m.expected RETURNING 1), "
+    "counted AS (INSERT INTO counters (name, value) SELECT name, value FROM moves WHERE "
+    "expected = 0 ON CONFLICT (name) DO NOTHING RETURNING 1), "
+    // Outbox (38..41).
+    "sent AS (INSERT INTO outbox (instance_id, kind, payload, attempts, created_at, "
+    "next_attempt_at, last_error) SELECT i, k, p, 0, a, a, '' FROM unnest(CAST(:message_instance "
+    "AS text[]), CAST(:message_kind AS text[]), CAST(:payload AS text[]), CAST(:queued AS "
+    "bigint[])) AS v(i, k, p, a)) "
+    // A count short: a conflict. ombud_conflict (schema 6) raises a serialization failure.
+    "SELECT CASE WHEN (SELECT count(*) FROM inst_new) + (SELECT count(*) FROM inst_moved) <> "
+    "(SELECT count(*) FROM inst) THEN ombud_conflict('an instance') "
+    "WHEN (SELECT count(*) FROM fired_gone) + (SELECT count(*) FROM fired_moved) <> "
+    "(SELECT count(*) FROM fired) THEN ombud_conflict('a fired timer') "
+    "WHEN (SELECT count(*) FROM keys_new) <> (SELECT count(*) FROM keys) "
+    "THEN ombud_conflict('an idempotency key') "
+    "WHEN (SELECT count(*) FROM moved) + (SELECT count(*) FROM counted) <> "
+    "(SELECT count(*) FROM moves) THEN ombud_conflict('a counter') ELSE 0 END";
 
-constexpr const char* kInstanceColumns =
-    "id, workflow, version, state, business_key, assignee, queue, ended, revision, created_at, "
-    "updated_at, sla_due_at, sla_breached, body";
-// The arrays of the instance columns, in kInstanceColumns order, as params 0..13.
-constexpr const char* kInstanceArrays =
-    "CAST(:id AS text[]), CAST(:workflow AS text[]), CAST(:version AS integer[]), "
-    "CAST(:state AS text[]), CAST(:key AS text[]), CAST(:assignee AS text[]), "
-    "CAST(:queue AS text[]), CAST(:ended AS smallint[]), CAST(:revision AS bigint[]), "
-    "CAST(:created AS bigint[]), CAST(:updated AS bigint[]), CAST(:due AS bigint[]), "
-    "CAST(:breached AS smallint[]), CAST(:body AS text[])";
+// The first parameter of each kind of row, and how many it has.
+struct Span {
+  std::size_t first, count;
+};
+constexpr Span kInstances{0, 15}, kFired{15, 4}, kKeys{19, 3}, kUsed{22, 2}, kSteps{24, 6},
+    kCancelled{30, 2}, kArmed{32, 3}, kCounters{35, 3}, kOutbox{38, 4};
+static_assert(kOutbox.first + kOutbox.count == PgBatchWriter::kParams);
 
 }  // namespace
 
@@ -75,274 +143,149 @@ std::string pg_text_array(std::span<const std::string> texts) {
   return a;
 }
 
-// Each instance of the batch once, with its revision before the batch and its last commit.
-struct PgBatchWriter::Rows {
-  struct Instance {
-    long long expected = 0;  // 0: new in this batch
-    const ombud::Instance* last = nullptr;
-  };
-  std::vector<std::string> order;  // ids in order of first commit
-  std::map<std::string, Instance, std::less<>> instances;
-};
-
-PgBatchWriter::PgBatchWriter(soci::session& s)
-    : insert_instances_(s),
-      update_instances_(s),
-      delete_fired_(s),
-      insert_idempotency_(s),
-      insert_used_keys_(s),
-      insert_history_(s),
-      delete_timers_(s),
-      upsert_timers_(s),
-      update_counters_(s),
-      insert_counters_(s),
-      insert_outbox_(s) {
-  auto prepare = [&](soci::statement& st, std::size_t params, const std::string& query) {
-    for (std::size_t i = 0; i < params; ++i) st.exchange(soci::use(params_[i]));
-    st.alloc();
-    st.prepare(query);
-    st.define_and_bind();
-  };
-  // New instances. ON CONFLICT DO NOTHING rather than an error (which would abort the whole
-  // transaction); the row count says whether an id was taken.
-  prepare(insert_instances_, 14,
-          std::string("INSERT INTO instances (") + kInstanceColumns + ") SELECT * FROM unnest(" +
-              kInstanceArrays + ") ON CONFLICT (id) DO NOTHING");
-  // Optimistic concurrency: each row changes only if it is still at the revision its batch
-  // loaded; the row count says whether all were. Param 14: the expected revisions.
-  prepare(update_instances_, 15,
-          std::string("UPDATE instances AS t SET workflow = v.workflow, version = v.version, "
-                      "state = v.state, business_key = v.business_key, assignee = v.assignee, "
-                      "queue = v.queue, ended = v.ended, revision = v.revision, "
-                      "created_at = v.created_at, updated_at = v.updated_at, "
-                      "sla_due_at = v.sla_due_at, sla_breached = v.sla_breached, body = v.body "
-                      "FROM unnest(") +
-              kInstanceArrays + ", CAST(:expected AS bigint[])) AS v(" + kInstanceColumns +
-              ", expected) WHERE t.id = v.id AND t.revision = v.expected");
-  // Exactly once: whoever deletes a timer's row fires it; the row count says whether all were
-  // still there.
-  prepare(delete_fired_, 3,
-          "DELETE FROM timers AS t USING unnest(CAST(:i AS text[]), CAST(:t AS bigint[]), "
-          "CAST(:d AS bigint[])) AS v(instance_id, timer_id, due_at) WHERE t.instance_id = "
-          "v.instance_id AND t.timer_id = v.timer_id AND t.due_at = v.due_at");
-  prepare(insert_idempotency_, 3,
-          "INSERT INTO idempotency_keys (idempotency_key, response, created_at) SELECT * FROM "
-          "unnest(CAST(:k AS text[]), CAST(:r AS text[]), CAST(:a AS bigint[])) "
-          "ON CONFLICT (idempotency_key) DO NOTHING");
-  prepare(insert_used_keys_, 2,
-          "INSERT INTO used_keys (workflow, business_key) SELECT * FROM unnest(CAST(:w AS "
-          "text[]), CAST(:k AS text[])) ON CONFLICT DO NOTHING");
-  // One row per step, keyed by the revision it committed (schema 4).
-  prepare(insert_history_, 6,
-          "INSERT INTO history (instance_id, revision, at, actor, input, entries) SELECT * FROM "
-          "unnest(CAST(:i AS text[]), CAST(:r AS bigint[]), CAST(:a AS bigint[]), CAST(:actor AS "
-          "text[]), CAST(:input AS text[]), CAST(:entries AS text[]))");
-  prepare(delete_timers_, 2,
-          "DELETE FROM timers AS t USING unnest(CAST(:i AS text[]), CAST(:t AS bigint[])) AS "
-          "v(instance_id, timer_id) WHERE t.instance_id = v.instance_id AND t.timer_id = "
-          "v.timer_id");
-  // Timer ids are never reused within an instance; arming one again moves it and drops its
-  // lease rather than failing the whole step.
-  prepare(upsert_timers_, 3,
-          "INSERT INTO timers (instance_id, timer_id, due_at) SELECT * FROM unnest(CAST(:i AS "
-          "text[]), CAST(:t AS bigint[]), CAST(:d AS bigint[])) ON CONFLICT (instance_id, "
-          "timer_id) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, "
-          "lease_until = NULL");
-  update_counters_.exchange(soci::into(counter_name_));
-  prepare(update_counters_, 3,
-          "UPDATE counters AS c SET value = v.value FROM unnest(CAST(:n AS text[]), CAST(:e AS "
-          "bigint[]), CAST(:v AS bigint[])) AS v(name, expected, value) WHERE c.name = v.name "
-          "AND c.value = v.expected RETURNING c.name");
-  insert_counters_.exchange(soci::into(counter_name_));
-  prepare(insert_counters_, 2,
-          "INSERT INTO counters (name, value) SELECT * FROM unnest(CAST(:n AS text[]), CAST(:v AS "
-          "bigint[])) ON CONFLICT (name) DO NOTHING RETURNING name");
-  prepare(insert_outbox_, 4,
-          "INSERT INTO outbox (instance_id, kind, payload, attempts, created_at, "
-          "next_attempt_at, last_error) SELECT i, k, p, 0, a, a, '' FROM unnest(CAST(:i AS "
-          "text[]), CAST(:k AS text[]), CAST(:p AS text[]), CAST(:a AS bigint[])) AS v(i, k, p, "
-          "a)");
+PgBatchWriter::PgBatchWriter(soci::session& s) : write_(s) {
+  write_.exchange(soci::into(checked_));
+  for (std::string& p : params_) write_.exchange(soci::use(p));
+  write_.alloc();
+  write_.prepare(kWrite);
+  write_.define_and_bind();
 }
 
 bool PgBatchWriter::write(std::span<const Commit> commits) {
-  Rows rows;
+  for (std::string& p : params_) begin_array(p);
+  fill_instances(commits);
+  if (!chained_) return false;
+  fill_timers(commits);
+  fill_keys_and_history(commits);
+  if (!fill_counters(commits)) return false;
+  fill_outbox(commits);
+  for (std::string& p : params_) end_array(p);
+  // Throws a serialization failure (40001) when a count was short: the caller's conflict.
+  write_.execute(true);
+  return checked_ == 0;
+}
+
+void PgBatchWriter::fill_instances(std::span<const Commit> commits) {
+  // Each instance once, with its revision before the batch and its last commit.
+  struct Row {
+    long long expected = 0;  // 0: new in this batch
+    const Instance* last = nullptr;
+  };
+  std::vector<std::string_view> order;  // ids in order of first commit
+  std::unordered_map<std::string_view, Row> rows;
+  chained_ = true;
   for (const Commit& c : commits) {
     const long long expected = static_cast<long long>(c.expected_revision);
-    auto [it, first] = rows.instances.try_emplace(c.instance.id);
+    auto [it, first] = rows.try_emplace(c.instance.id);
     if (first) {
-      rows.order.push_back(c.instance.id);
+      order.push_back(c.instance.id);
       it->second.expected = expected;
-    } else if (it->second.last == nullptr ||
-               static_cast<long long>(it->second.last->revision) != expected) {
-      return false;  // not a chain of commits, each on the one before
+    } else if (static_cast<long long>(it->second.last->revision) != expected) {
+      chained_ = false;  // not a chain of commits, each on the one before
+      return;
     }
     it->second.last = &c.instance;
   }
-  if (!write_instances(rows)) return false;
-
-  // Timers that fired: each row must still be there.
-  std::set<std::tuple<std::string, std::uint64_t>> fired;
-  for (auto& p : params_) begin_array(p);
-  for (const Commit& c : commits) {
-    if (!c.fired) continue;
-    fired.emplace(c.fired->instance_id, c.fired->timer_id);
-    add(params_[0], c.fired->instance_id);
-    add(params_[1], static_cast<long long>(c.fired->timer_id));
-    add(params_[2], to_ms(c.fired->due));
-  }
-  if (!fired.empty()) {
-    for (std::size_t i = 0; i < 3; ++i) end_array(params_[i]);
-    delete_fired_.execute(true);
-    if (delete_fired_.get_affected_rows() != static_cast<long long>(fired.size())) return false;
-  }
-
-  // Idempotency keys (each new) and business keys (kept once).
-  std::size_t keys = 0;
-  for (auto& p : params_) begin_array(p);
-  for (const Commit& c : commits) {
-    if (c.idempotency_key.empty()) continue;
-    ++keys;
-    add(params_[0], c.idempotency_key);
-    add(params_[1], c.response.text());
-    add(params_[2], to_ms(c.instance.updated_at));
-  }
-  if (keys > 0) {
-    for (std::size_t i = 0; i < 3; ++i) end_array(params_[i]);
-    insert_idempotency_.execute(true);
-    if (insert_idempotency_.get_affected_rows() != static_cast<long long>(keys)) return false;
-  }
-  std::set<std::pair<std::string, std::string>> used;
-  for (auto& p : params_) begin_array(p);
-  for (const Commit& c : commits) {
-    if (c.instance.key.empty() || !used.emplace(c.instance.workflow, c.instance.key).second) {
-      continue;
+  const auto p = params_.begin() + static_cast<std::ptrdiff_t>(kInstances.first);
+  for (const std::string_view id : order) {
+    const Row& r = rows.find(id)->second;
+    const Instance& in = *r.last;
+    add(p[0], in.id);
+    add(p[1], in.workflow);
+    add(p[2], static_cast<long long>(in.version));
+    add(p[3], in.state);
+    add(p[4], in.key);
+    add(p[5], in.assignee);
+    add(p[6], in.queue);
+    add(p[7], in.ended ? 1LL : 0LL);
+    add(p[8], static_cast<long long>(in.revision));
+    add(p[9], to_ms(in.created_at));
+    add(p[10], to_ms(in.updated_at));
+    const SlaColumns sla = sla_columns(in);
+    if (sla.due_at) {
+      add(p[11], to_ms(*sla.due_at));
+    } else {
+      add_null(p[11]);
     }
-    add(params_[0], c.instance.workflow);
-    add(params_[1], c.instance.key);
+    add(p[12], sla.breached ? 1LL : 0LL);
+    add(p[13], boost::json::serialize(to_json(in)));
+    add(p[14], r.expected);
   }
-  if (!used.empty()) {
-    for (std::size_t i = 0; i < 2; ++i) end_array(params_[i]);
-    insert_used_keys_.execute(true);
-  }
+}
 
-  write_history(commits);
-
-  // Timers armed and cancelled: only what the batch leaves behind, the last word per timer.
-  std::map<std::pair<std::string, std::uint64_t>, std::optional<Timestamp>> timers;
-  for (const Commit& c : commits) {
-    for (const DueTimer& t : c.cancelled) timers[{t.instance_id, t.timer_id}] = std::nullopt;
-    for (const DueTimer& t : c.armed) timers[{t.instance_id, t.timer_id}] = t.due;
-  }
-  std::size_t cancelled = 0, armed = 0;
-  for (auto& p : params_) begin_array(p);
-  for (const auto& [key, due] : timers) {
-    if (due) continue;
-    ++cancelled;
-    add(params_[0], key.first);
-    add(params_[1], static_cast<long long>(key.second));
-  }
-  if (cancelled > 0) {
-    for (std::size_t i = 0; i < 2; ++i) end_array(params_[i]);
-    delete_timers_.execute(true);
-  }
-  for (auto& p : params_) begin_array(p);
-  for (const auto& [key, due] : timers) {
-    if (!due) continue;
-    ++armed;
-    add(params_[0], key.first);
-    add(params_[1], static_cast<long long>(key.second));
-    add(params_[2], to_ms(*due));
-  }
-  if (armed > 0) {
-    for (std::size_t i = 0; i < 3; ++i) end_array(params_[i]);
-    upsert_timers_.execute(true);
-  }
-
-  if (!write_counters(commits)) return false;
-
-  std::size_t messages = 0;
-  for (auto& p : params_) begin_array(p);
-  auto message = [&](const Commit& c, std::string_view kind, const boost::json::object& payload) {
-    ++messages;
-    add(params_[0], c.instance.id);
-    add(params_[1], kind);
-    add(params_[2], boost::json::serialize(payload));
-    add(params_[3], to_ms(c.instance.updated_at));
+void PgBatchWriter::fill_timers(std::span<const Commit> commits) {
+  // The last word of the batch on each timer it touched, in commit order: a fired timer's
+  // row is gone, unless a later step of the batch arms it again.
+  struct Word {
+    std::optional<Timestamp> fired_due;  // the row the batch's first fire of it removes
+    std::optional<Timestamp> due;        // armed at the end; nullopt: no row left
   };
+  std::map<std::pair<std::string_view, std::uint64_t>, Word> words;
   for (const Commit& c : commits) {
-    for (const Notification& n : c.notifications) message(c, "notification", outbox_payload(n));
-    for (const OutboundWebhook& w : c.webhooks) message(c, "webhook", outbox_payload(w));
-  }
-  if (messages > 0) {
-    for (std::size_t i = 0; i < 4; ++i) end_array(params_[i]);
-    insert_outbox_.execute(true);
-  }
-  return true;
-}
-
-bool PgBatchWriter::write_instances(const Rows& rows) {
-  for (const bool created : {true, false}) {
-    std::size_t n = 0;
-    for (auto& p : params_) begin_array(p);
-    for (const std::string& id : rows.order) {
-      const Rows::Instance& r = rows.instances.find(id)->second;
-      if ((r.expected == 0) != created) continue;
-      ++n;
-      const ombud::Instance& in = *r.last;
-      add(params_[0], in.id);
-      add(params_[1], in.workflow);
-      add(params_[2], static_cast<long long>(in.version));
-      add(params_[3], in.state);
-      add(params_[4], in.key);
-      add(params_[5], in.assignee);
-      add(params_[6], in.queue);
-      add(params_[7], in.ended ? 1LL : 0LL);
-      add(params_[8], static_cast<long long>(in.revision));
-      add(params_[9], to_ms(in.created_at));
-      add(params_[10], to_ms(in.updated_at));
-      const SlaColumns sla = sla_columns(in);
-      if (sla.due_at) {
-        add(params_[11], to_ms(*sla.due_at));
-      } else {
-        add_null(params_[11]);
-      }
-      add(params_[12], sla.breached ? 1LL : 0LL);
-      add(params_[13], boost::json::serialize(to_json(in)));
-      add(params_[14], r.expected);
+    if (c.fired) {
+      Word& w = words[{c.fired->instance_id, c.fired->timer_id}];
+      if (!w.fired_due) w.fired_due = c.fired->due;
+      w.due.reset();
     }
-    if (n == 0) continue;
-    for (auto& p : params_) end_array(p);
-    soci::statement& st = created ? insert_instances_ : update_instances_;
-    st.execute(true);
-    if (st.get_affected_rows() != static_cast<long long>(n)) return false;
+    for (const DueTimer& t : c.cancelled) words[{t.instance_id, t.timer_id}].due.reset();
+    for (const DueTimer& t : c.armed) words[{t.instance_id, t.timer_id}].due = t.due;
   }
-  return true;
+  const auto fired = params_.begin() + static_cast<std::ptrdiff_t>(kFired.first);
+  const auto cancelled = params_.begin() + static_cast<std::ptrdiff_t>(kCancelled.first);
+  const auto armed = params_.begin() + static_cast<std::ptrdiff_t>(kArmed.first);
+  for (const auto& [key, w] : words) {
+    const long long timer = static_cast<long long>(key.second);
+    if (w.fired_due) {
+      add(fired[0], key.first);
+      add(fired[1], timer);
+      add(fired[2], to_ms(*w.fired_due));
+      if (w.due) {
+        add(fired[3], to_ms(*w.due));
+      } else {
+        add_null(fired[3]);
+      }
+    } else if (w.due) {
+      add(armed[0], key.first);
+      add(armed[1], timer);
+      add(armed[2], to_ms(*w.due));
+    } else {
+      add(cancelled[0], key.first);
+      add(cancelled[1], timer);
+    }
+  }
 }
 
-void PgBatchWriter::write_history(std::span<const Commit> commits) {
-  std::size_t n = 0;
-  for (auto& p : params_) begin_array(p);
+void PgBatchWriter::fill_keys_and_history(std::span<const Commit> commits) {
+  const auto keys = params_.begin() + static_cast<std::ptrdiff_t>(kKeys.first);
+  const auto used = params_.begin() + static_cast<std::ptrdiff_t>(kUsed.first);
+  const auto steps = params_.begin() + static_cast<std::ptrdiff_t>(kSteps.first);
+  std::set<std::pair<std::string_view, std::string_view>> kept;
   for (const Commit& c : commits) {
-    if (c.history.empty()) continue;
-    ++n;
-    add(params_[0], c.instance.id);
-    add(params_[1], static_cast<long long>(c.instance.revision));
-    add(params_[2], to_ms(c.history.front().at));
-    add(params_[3], c.actor);
-    add(params_[4], c.input.empty() ? std::string() : boost::json::serialize(c.input));
-    add(params_[5], history_entries_text(c.history));
+    if (!c.idempotency_key.empty()) {
+      add(keys[0], c.idempotency_key);
+      add(keys[1], c.response.text());
+      add(keys[2], to_ms(c.instance.updated_at));
+    }
+    if (!c.instance.key.empty() && kept.emplace(c.instance.workflow, c.instance.key).second) {
+      add(used[0], c.instance.workflow);
+      add(used[1], c.instance.key);
+    }
+    if (!c.history.empty()) {
+      add(steps[0], c.instance.id);
+      add(steps[1], static_cast<long long>(c.instance.revision));
+      add(steps[2], to_ms(c.history.front().at));
+      add(steps[3], c.actor);
+      add(steps[4], c.input.empty() ? std::string() : boost::json::serialize(c.input));
+      add(steps[5], history_entries_text(c.history));
+    }
   }
-  if (n == 0) return;
-  for (std::size_t i = 0; i < 6; ++i) end_array(params_[i]);
-  insert_history_.execute(true);
 }
 
-bool PgBatchWriter::write_counters(std::span<const Commit> commits) {
+bool PgBatchWriter::fill_counters(std::span<const Commit> commits) {
   // A counter moves only from the value the batch's first step read to the value its last
-  // step wrote: two nodes handing out the same serial conflict instead. A counter never
-  // written reads as 0 and is inserted.
-  std::map<std::string, std::pair<long long, long long>, std::less<>> moves;
-  std::vector<std::string> order;
+  // step wrote: two nodes handing out the same serial conflict instead.
+  std::map<std::string_view, std::pair<long long, long long>> moves;
+  std::vector<std::string_view> order;
   for (const Commit& c : commits) {
     for (const CounterWrite& w : c.counters) {
       auto [it, first] = moves.try_emplace(w.name, w.expected, w.value);
@@ -354,27 +297,27 @@ bool PgBatchWriter::write_counters(std::span<const Commit> commits) {
       }
     }
   }
-  if (order.empty()) return true;
-  for (auto& p : params_) begin_array(p);
-  for (const std::string& name : order) {
-    add(params_[0], name);
-    add(params_[1], moves[name].first);
-    add(params_[2], moves[name].second);
+  const auto p = params_.begin() + static_cast<std::ptrdiff_t>(kCounters.first);
+  for (const std::string_view name : order) {
+    add(p[0], name);
+    add(p[1], moves[name].first);
+    add(p[2], moves[name].second);
   }
-  for (std::size_t i = 0; i < 3; ++i) end_array(params_[i]);
-  const std::set<std::string> updated = returned(update_counters_, counter_name_);
-  std::size_t missing = 0;
-  for (auto& p : params_) begin_array(p);
-  for (const std::string& name : order) {
-    if (updated.count(name) > 0) continue;
-    if (moves[name].first != 0) return false;
-    ++missing;
-    add(params_[0], name);
-    add(params_[1], moves[name].second);
+  return true;
+}
+
+void PgBatchWriter::fill_outbox(std::span<const Commit> commits) {
+  const auto p = params_.begin() + static_cast<std::ptrdiff_t>(kOutbox.first);
+  auto message = [&](const Commit& c, std::string_view kind, const boost::json::object& payload) {
+    add(p[0], c.instance.id);
+    add(p[1], kind);
+    add(p[2], boost::json::serialize(payload));
+    add(p[3], to_ms(c.instance.updated_at));
+  };
+  for (const Commit& c : commits) {
+    for (const Notification& n : c.notifications) message(c, "notification", outbox_payload(n));
+    for (const OutboundWebhook& w : c.webhooks) message(c, "webhook", outbox_payload(w));
   }
-  if (missing == 0) return true;
-  for (std::size_t i = 0; i < 2; ++i) end_array(params_[i]);
-  return returned(insert_counters_, counter_name_).size() == missing;
 }
 
 }  // namespace ombud::sql

@@ -587,6 +587,13 @@ struct SqlStore::Impl {
     }
   }
 
+  // Runs `f(session)` on a pooled PostgreSQL session in autocommit mode, as reads run: each
+  // statement `f` runs is a transaction of its own.
+  template <class F>
+  auto write_statement(std::string_view what, F&& f) const {
+    return read(what, std::forward<F>(f));
+  }
+
   // The prepared statements of each pooled connection (by pool position), made on first use.
   // A position is leased to one caller at a time, so its entry needs no lock.
   std::vector<std::unique_ptr<Prepared>> prepared;
@@ -889,7 +896,10 @@ std::vector<AppliedMigration> SqlStore::applied_migrations() const {
   });
 }
 
-int SqlStore::latest_schema_version() { return migrations(Dialect::sqlite).back().version; }
+int SqlStore::latest_schema_version() {
+  static const int latest = migrations(Dialect::sqlite).back().version;
+  return latest;
+}
 
 Dialect SqlStore::dialect() const { return impl_->url.dialect; }
 
@@ -1069,31 +1079,35 @@ CommitResult SqlStore::commit_all(std::span<const Commit> commits) {
 }
 
 CommitResult SqlStore::write_all(std::span<const Commit> commits) {
-  return impl_->write("commit", [&](soci::session& s, Transaction& tx) {
-    try {
-      RowHints written;
-      if (impl_->sqlite()) {
-        // No round trips: row by row, with statements prepared once.
-        for (const Commit& c : commits) {
-          if (!impl_->apply(s, c, written)) {
-            impl_->documents.forget();      // perhaps someone else wrote the file
-            return CommitResult::conflict;  // ~Transaction rolls back
-          }
-        }
-      } else {
-        // PostgreSQL writes rows whole: it needs no hints.
-        if (!impl_->prepared_for(s).pg_batch().write(commits)) return CommitResult::conflict;
+  if (!impl_->sqlite()) {
+    // One statement, its own transaction: one round trip (adapters/sql/pg_batch.h). PostgreSQL
+    // writes rows whole: it needs no hints.
+    return impl_->write_statement("commit", [&](soci::session& s) {
+      try {
+        return impl_->prepared_for(s).pg_batch().write(commits) ? CommitResult::ok
+                                                                : CommitResult::conflict;
+      } catch (const soci::postgresql_soci_error& e) {
+        // A count the statement checks was short (ombud_conflict: 40001), or two nodes'
+        // batches locked the same rows in different orders and PostgreSQL aborted one
+        // (deadlock). Nothing of it was written; it is a conflict like a stale revision, and
+        // the caller reloads and retries.
+        const std::string state = e.sqlstate();
+        if (state == "40P01" || state == "40001") return CommitResult::conflict;
+        throw;
       }
-      tx.commit();
-      impl_->remember(written);
-    } catch (const soci::postgresql_soci_error& e) {
-      // Two nodes' batches locking the same rows in different orders: PostgreSQL aborts one
-      // (deadlock, or a serialization failure). Nothing of it was written; it is a conflict like
-      // a stale revision, and the caller reloads and retries.
-      const std::string state = e.sqlstate();
-      if (state == "40P01" || state == "40001") return CommitResult::conflict;
-      throw;
+    });
+  }
+  return impl_->write("commit", [&](soci::session& s, Transaction& tx) {
+    // No round trips: row by row, with statements prepared once.
+    RowHints written;
+    for (const Commit& c : commits) {
+      if (!impl_->apply(s, c, written)) {
+        impl_->documents.forget();      // perhaps someone else wrote the file
+        return CommitResult::conflict;  // ~Transaction rolls back
+      }
     }
+    tx.commit();
+    impl_->remember(written);
     return CommitResult::ok;
   });
 }

@@ -205,12 +205,13 @@ TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   EXPECT_THROW(store->load("c-1"), StoreError);
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 5u);
+  ASSERT_EQ(applied.size(), 6u);
   EXPECT_EQ(applied[0].name, "create_schema");
   EXPECT_EQ(applied[1].name, "api_tokens_and_inbox_dedup");
   EXPECT_EQ(applied[2].name, "sqlite_clustered_keys");
   EXPECT_EQ(applied[3].name, "history_row_per_step");
   EXPECT_EQ(applied[4].name, "timers_updated_in_place");
+  EXPECT_EQ(applied[5].name, "commit_in_one_statement");
   EXPECT_FALSE(store->load("c-1"));
 }
 
@@ -248,10 +249,11 @@ TEST_F(SqliteStore, UpgradingToClusteredTablesKeepsEveryRow) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 3u);
+  ASSERT_EQ(applied.size(), 4u);
   EXPECT_EQ(applied[0].version, 3);
   EXPECT_EQ(applied[1].version, 4);
   EXPECT_EQ(applied[2].version, 5);  // nothing to do on SQLite, recorded all the same
+  EXPECT_EQ(applied[3].version, 6);  // as here
   for (const char* table : {"history", "timers", "used_keys", "idempotency_keys"}) {
     EXPECT_THAT(query_file(file(), std::string("SELECT sql FROM sqlite_master WHERE name = '") +
                                        table + "'"),
@@ -289,7 +291,7 @@ TEST_F(SqliteStore, UpgradingToARowPerStepKeepsEveryHistoryEntry) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 2u);
+  ASSERT_EQ(applied.size(), 3u);
   EXPECT_EQ(applied[0].version, 4);
   EXPECT_THAT(query_file(file(), "SELECT sql FROM sqlite_master WHERE name = 'history'"),
               HasSubstr("WITHOUT ROWID"));

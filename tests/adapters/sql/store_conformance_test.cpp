@@ -151,6 +151,42 @@ TYPED_TEST(StoreConformance, FiredTimerThatIsGoneConflicts) {
   EXPECT_EQ(this->store().history("c-1").size(), 1u);
 }
 
+// In one batch: a timer fires and its step arms the same id again; another fires and a later
+// step of the batch cancels it; a third is cancelled. PostgreSQL writes the batch as one
+// statement, in which no row may be changed twice: each of these must still come out right.
+TYPED_TEST(StoreConformance, ABatchThatFiresTimersAndArmsOrCancelsThemAgainLeavesItsLastWord) {
+  Commit a = new_commit("c-1");
+  a.armed = {{"c-1", 1, at(60)}, {"c-1", 2, at(60)}, {"c-1", 3, at(90)}};
+  Commit b = new_commit("c-2");
+  b.armed = {{"c-2", 1, at(60)}};
+  ASSERT_EQ(this->store().commit_all(std::vector{a, b}), CommitResult::ok);
+
+  Commit fire = next_commit(a.instance);
+  fire.actor = "timer";
+  fire.fired = DueTimer{"c-1", 1, at(60)};
+  fire.armed = {{"c-1", 1, at(120)}};
+  fire.cancelled = {{"c-1", 3, at(90)}};
+  Commit fire_again = next_commit(fire.instance);
+  fire_again.fired = DueTimer{"c-1", 2, at(60)};
+  Commit other = next_commit(b.instance);
+  other.fired = DueTimer{"c-2", 1, at(60)};
+  Commit after = next_commit(other.instance);
+  after.cancelled = {{"c-2", 1, at(60)}};
+  ASSERT_EQ(this->store().commit_all(std::vector{fire, other, fire_again, after}),
+            CommitResult::ok);
+  EXPECT_EQ(this->store().due_timers(at(1000), 10), (std::vector<DueTimer>{{"c-1", 1, at(120)}}));
+  EXPECT_EQ(this->store().load("c-1")->revision, 3u);
+  EXPECT_EQ(this->store().load("c-2")->revision, 3u);
+
+  // The same fire from a stale copy: the row has moved to t=120, so it already fired.
+  Commit stale = next_commit(fire_again.instance);
+  stale.fired = DueTimer{"c-1", 1, at(60)};
+  stale.armed = {{"c-1", 1, at(180)}};
+  EXPECT_EQ(this->store().commit(stale), CommitResult::conflict);
+  EXPECT_EQ(this->store().due_timers(at(1000), 10), (std::vector<DueTimer>{{"c-1", 1, at(120)}}));
+  EXPECT_EQ(this->store().load("c-1")->revision, 3u);
+}
+
 TYPED_TEST(StoreConformance, NewInstanceWithAnExistingIdConflicts) {
   ASSERT_EQ(this->store().commit(new_commit("c-1")), CommitResult::ok);
   Commit dup = new_commit("c-1");
