@@ -755,6 +755,13 @@ std::vector<AppliedMigration> SqlStore::Impl::migrate() {
     soci::indicator ind = soci::i_null;
     s << "SELECT MAX(version) FROM schema_migrations", soci::into(current, ind);
     if (ind != soci::i_ok) current = 0;
+    if (const int known = latest_schema_version(); current > known) {
+      // Written by a newer ombud: this build would misread or miswrite its rows. A node already
+      // running when another one migrated keeps running; one that starts now refuses.
+      throw StoreError("store " + shown_url + ": schema at version " + std::to_string(current) +
+                       ", newer than this ombud knows (" + std::to_string(known) +
+                       "): run the newer ombud, or a database this version wrote");
+    }
     const long long now =
         to_ms(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()));
     std::vector<AppliedMigration> applied;

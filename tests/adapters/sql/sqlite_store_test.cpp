@@ -201,6 +201,26 @@ TEST_F(SqliteStore, MigrationsRunOnceAcrossOpens) {
             std::to_string(sql::SqlStore::latest_schema_version()));
 }
 
+// A file a newer ombud migrated further: this build refuses it rather than misread its rows.
+TEST_F(SqliteStore, ASchemaNewerThanThisBuildIsRefusedAtOpen) {
+  backend_.open_sql();
+  const int newer = sql::SqlStore::latest_schema_version() + 1;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+  const std::string insert =
+      "INSERT INTO schema_migrations VALUES (" + std::to_string(newer) + ", 'from_the_future', 0)";
+  EXPECT_EQ(sqlite3_exec(db, insert.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    backend_.open_sql();
+    FAIL() << "opened a schema at version " << newer;
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(),
+                HasSubstr("schema at version " + std::to_string(newer) +
+                          ", newer than this ombud knows (" + std::to_string(newer - 1) + ")"));
+  }
+}
+
 TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   EXPECT_THROW(store->load("c-1"), StoreError);
