@@ -113,6 +113,7 @@ class BatchStore final : public Store {
     return base_.claim_outbox(now, lease_until, limit);
   }
   void outbox_delivered(std::uint64_t id, Timestamp at) override { base_.outbox_delivered(id, at); }
+  Forgotten forget(const ForgetBefore& f) override { return base_.forget(f); }
   void outbox_failed(std::uint64_t id, const std::string& error,
                      Timestamp next_attempt_at) override {
     base_.outbox_failed(id, error, next_attempt_at);

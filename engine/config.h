@@ -131,6 +131,13 @@ struct HookSource {
   SourcePos pos;
 };
 
+// How long housekeeping keeps what it may forget (docs/durability.md, "What is kept, and for
+// how long"). Unset: the worker's default; zero: for ever.
+struct Retention {
+  std::optional<Millis> idempotency_keys;    // answers kept for repeated keys and webhook ids
+  std::optional<Millis> delivered_messages;  // outbox rows after their delivery
+};
+
 struct Config {
   std::string file;
   std::string store = "sqlite:var/ombud.db";
@@ -142,6 +149,7 @@ struct Config {
   std::vector<Queue> queues;
   std::vector<NotificationTemplate> templates;
   std::vector<HookSource> hooks;
+  Retention retention;
 
   const CalendarSpec* find_calendar(std::string_view name) const;
   const Person* find_person(std::string_view id) const;

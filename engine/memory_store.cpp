@@ -74,7 +74,7 @@ std::optional<boost::json::object> MemoryStore::idempotent_response(const std::s
   const std::lock_guard lock(mutex_);
   auto it = idempotency_.find(key);
   if (it == idempotency_.end()) return std::nullopt;
-  return it->second;
+  return it->second.response;
 }
 
 std::int64_t MemoryStore::get_locked(std::string_view counter) const {
@@ -129,10 +129,12 @@ void MemoryStore::apply(const Commit& c) {
   for (const auto& t : c.cancelled) drop(t);
   for (const auto& t : c.armed) timers_.insert({t.due, t.instance_id, t.timer_id});
   for (const auto& u : c.counters) counters_[u.name] = u.value;
-  if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = c.response.json();
+  if (!c.idempotency_key.empty()) {
+    idempotency_[c.idempotency_key] = {c.response.json(), c.instance.updated_at};
+  }
   auto enqueue = [&](std::string kind, boost::json::object payload) {
     OutboxMessage m;
-    m.id = outbox_.empty() ? 1 : outbox_.rbegin()->first + 1;
+    m.id = ++last_outbox_id_;
     m.instance_id = c.instance.id;
     m.kind = std::move(kind);
     m.payload = std::move(payload);
@@ -289,6 +291,29 @@ void MemoryStore::outbox_delivered(std::uint64_t id, Timestamp at) {
     it->second.delivered_at = at;
     it->second.last_error.clear();
   }
+}
+
+Forgotten MemoryStore::forget(const ForgetBefore& f) {
+  const std::lock_guard lock(mutex_);
+  Forgotten out;
+  for (auto it = idempotency_.begin();
+       it != idempotency_.end() && out.idempotency_keys < f.limit;) {
+    if (it->second.at < f.idempotency_keys) {
+      it = idempotency_.erase(it);
+      ++out.idempotency_keys;
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = outbox_.begin(); it != outbox_.end() && out.delivered_messages < f.limit;) {
+    if (it->second.delivered_at && *it->second.delivered_at < f.delivered_messages) {
+      it = outbox_.erase(it);
+      ++out.delivered_messages;
+    } else {
+      ++it;
+    }
+  }
+  return out;
 }
 
 void MemoryStore::outbox_failed(std::uint64_t id, const std::string& error,

@@ -43,6 +43,7 @@ class MemoryStore : public Store {
   void outbox_failed(std::uint64_t id, const std::string& error,
                      Timestamp next_attempt_at) override;
   std::vector<OutboxMessage> outbox(bool undelivered_only, std::size_t limit) const override;
+  Forgotten forget(const ForgetBefore& f) override;
   std::uint64_t add_to_inbox(const InboxEntry& entry) override;
   std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const override;
   std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override;
@@ -76,11 +77,16 @@ class MemoryStore : public Store {
   std::set<std::tuple<Timestamp, std::string, std::uint64_t>> timers_;
   std::map<std::pair<std::string, std::uint64_t>, Lease> leases_;
   std::map<std::string, std::int64_t, std::less<>> counters_;
-  std::map<std::string, boost::json::object> idempotency_;
+  struct KeptAnswer {
+    boost::json::object response;
+    Timestamp at;  // when its step committed
+  };
+  std::map<std::string, KeptAnswer> idempotency_;
   std::set<std::pair<std::string, std::string>> keys_used_;
   std::map<std::string, int, std::less<>> open_cases_;
   std::map<std::string, std::vector<PublishedDefinition>> definitions_;
   std::map<std::uint64_t, OutboxMessage> outbox_;
+  std::uint64_t last_outbox_id_ = 0;  // ids are never reused, even after messages are forgotten
   std::map<std::uint64_t, InboxEntry> inbox_;
   std::map<std::string, ApiTokenRow> tokens_;  // by hash
 };

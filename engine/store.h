@@ -120,6 +120,17 @@ struct OutboxMessage {
   std::optional<Timestamp> delivered_at;
 };
 
+// What Store::forget may drop: rows kept since before these instants (Timestamp::min(): none).
+struct ForgetBefore {
+  Timestamp idempotency_keys = Timestamp::min();    // by when the key's step committed
+  Timestamp delivered_messages = Timestamp::min();  // by when the message was delivered
+  std::size_t limit = 1000;                         // rows of each kind per call
+};
+struct Forgotten {
+  std::size_t idempotency_keys = 0;
+  std::size_t delivered_messages = 0;
+};
+
 // An event that came in (a webhook, say) and matched no instance or route. Kept until someone
 // replays it into an instance; never dropped.
 struct InboxEntry {
@@ -273,6 +284,12 @@ class Store : public Counters {
   virtual void outbox_failed(std::uint64_t id, const std::string& error,
                              Timestamp next_attempt_at) = 0;
   virtual std::vector<OutboxMessage> outbox(bool undelivered_only, std::size_t limit) const = 0;
+
+  // Housekeeping: forgets idempotency answers kept since before `f.idempotency_keys` (a repeat of
+  // such a key is a new request) and outbox messages delivered before `f.delivered_messages`, at
+  // most `f.limit` rows of each kind per call, so that a call is a short write. Instances,
+  // history, timers, undelivered messages and the inbox are never forgotten.
+  virtual Forgotten forget(const ForgetBefore& f) = 0;
 
   // Inbox. Adding an entry whose dedup_key is kept already returns that entry's id.
   virtual std::uint64_t add_to_inbox(const InboxEntry& entry) = 0;

@@ -90,7 +90,9 @@ void Worker::start() {
   committer_thread_ = std::thread([this] { commit_loop(); });
   claimer_thread_ = std::thread([this] { claim_loop(); });
   thread_ = std::thread([this] { loop(); });
-  if (sink_ != nullptr) outbox_thread_ = std::thread([this] { outbox_loop(); });
+  const bool forgets =
+      options_.keep_idempotency_keys.count() > 0 || options_.keep_delivered_messages.count() > 0;
+  if (sink_ != nullptr || forgets) outbox_thread_ = std::thread([this] { outbox_loop(); });
 }
 
 void Worker::stop() {
@@ -640,41 +642,80 @@ void Worker::loop() {
 }
 
 void Worker::outbox_loop() {
+  std::optional<Timestamp> next_housekeeping;  // the first pass runs at once
   std::unique_lock lock(outbox_mutex_);
   while (!outbox_stopping_) {
     lock.unlock();
     std::size_t handled = 0;
-    try {
-      const Timestamp now = clock_.now();
-      // The lease: a message this node claimed and did not finish (it died) is retried after
-      // it, by whichever node claims it then.
-      auto messages = store_.claim_outbox(now, now + options_.lease, 64);
-      handled = messages.size();
-      for (const auto& m : messages) {
-        std::string error;
-        try {
-          error = sink_->deliver(m);
-        } catch (const std::exception& e) {
-          error = e.what();
-        }
-        const Timestamp done = clock_.now();
-        if (error.empty()) {
-          store_.outbox_delivered(m.id, done);
-          const std::lock_guard stats_lock(mutex_);
-          stats_.outbox_delivered += 1;
-        } else {
-          Millis wait = options_.backoff_first;
-          for (int i = 1; i < m.attempts && wait < options_.backoff_max; ++i) wait *= 2;
-          store_.outbox_failed(m.id, error, done + std::min(wait, options_.backoff_max));
-          const std::lock_guard stats_lock(mutex_);
-          stats_.outbox_failed += 1;
-        }
-      }
-    } catch (const std::exception&) {
-      // The store is unavailable; try again on the next poll.
+    if (sink_ != nullptr) deliver_outbox(handled);
+    const Timestamp now = clock_.now();
+    if (!next_housekeeping || now >= *next_housekeeping) {
+      // A backlog left (a first pass over a long-kept store) goes on at the next poll.
+      next_housekeeping = housekeeping(now) ? now : now + options_.housekeeping_every;
     }
     lock.lock();
     if (handled == 0) outbox_wake_.wait_for(lock, options_.outbox_poll);
+  }
+}
+
+void Worker::deliver_outbox(std::size_t& handled) {
+  try {
+    const Timestamp now = clock_.now();
+    // The lease: a message this node claimed and did not finish (it died) is retried after
+    // it, by whichever node claims it then.
+    auto messages = store_.claim_outbox(now, now + options_.lease, 64);
+    handled = messages.size();
+    for (const auto& m : messages) {
+      std::string error;
+      try {
+        error = sink_->deliver(m);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      const Timestamp done = clock_.now();
+      if (error.empty()) {
+        store_.outbox_delivered(m.id, done);
+        const std::lock_guard stats_lock(mutex_);
+        stats_.outbox_delivered += 1;
+      } else {
+        Millis wait = options_.backoff_first;
+        for (int i = 1; i < m.attempts && wait < options_.backoff_max; ++i) wait *= 2;
+        store_.outbox_failed(m.id, error, done + std::min(wait, options_.backoff_max));
+        const std::lock_guard stats_lock(mutex_);
+        stats_.outbox_failed += 1;
+      }
+    }
+  } catch (const std::exception&) {
+    // The store is unavailable; try again on the next poll.
+  }
+}
+
+bool Worker::housekeeping(Timestamp now) {
+  ForgetBefore f;
+  if (options_.keep_idempotency_keys.count() > 0) {
+    f.idempotency_keys = now - options_.keep_idempotency_keys;
+  }
+  if (options_.keep_delivered_messages.count() > 0) {
+    f.delivered_messages = now - options_.keep_delivered_messages;
+  }
+  if (f.idempotency_keys == Timestamp::min() && f.delivered_messages == Timestamp::min()) {
+    return false;
+  }
+  // A few short writes per pass: on SQLite each one holds the writer that group commits wait
+  // for, so a long backlog is worked off a slice at a time.
+  try {
+    for (int slice = 0; slice < 8; ++slice) {
+      const Forgotten got = store_.forget(f);
+      {
+        const std::lock_guard stats_lock(mutex_);
+        stats_.forgotten_keys += got.idempotency_keys;
+        stats_.forgotten_messages += got.delivered_messages;
+      }
+      if (got.idempotency_keys < f.limit && got.delivered_messages < f.limit) return false;
+    }
+    return true;
+  } catch (const std::exception&) {
+    return false;  // the store is unavailable; the next pass tries again
   }
 }
 

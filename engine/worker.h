@@ -21,7 +21,8 @@
 //
 // Outbox: a fourth thread claims undelivered notifications and webhooks, hands them to the
 // OutboxSink, and marks them delivered or failed (retried with exponential backoff). A slow or
-// failing sink never delays a step.
+// failing sink never delays a step. The same thread forgets old idempotency answers and
+// delivered messages (housekeeping).
 #pragma once
 
 #include <condition_variable>
@@ -81,6 +82,13 @@ struct WorkerOptions {
   // on the stale copy. Unset: the node decides (SQLite, written by one node: 10,000;
   // PostgreSQL, shared by nodes: 0).
   std::optional<std::size_t> remember_instances;
+  // Housekeeping, on the outbox thread: an idempotency answer is kept this long after its step
+  // committed (a repeat of the key after that is a new request), a delivered message this long
+  // after its delivery; zero keeps them for ever. Looked at every `housekeeping_every`, in
+  // short writes (Store::forget). History and instances are never forgotten.
+  Millis keep_idempotency_keys{std::chrono::hours(24 * 7)};
+  Millis keep_delivered_messages{std::chrono::hours(24 * 30)};
+  Millis housekeeping_every{60'000};
 };
 
 struct WorkerStats {
@@ -91,7 +99,9 @@ struct WorkerStats {
   std::uint64_t store_errors = 0;  // batches that failed to commit (callers got an error)
   std::uint64_t outbox_delivered = 0;
   std::uint64_t outbox_failed = 0;
-  std::size_t timers_in_memory = 0;  // claimed and waiting
+  std::uint64_t forgotten_keys = 0;      // idempotency answers past keep_idempotency_keys
+  std::uint64_t forgotten_messages = 0;  // delivered messages past keep_delivered_messages
+  std::size_t timers_in_memory = 0;      // claimed and waiting
 };
 
 class Worker {
@@ -144,6 +154,9 @@ class Worker {
 
   void loop();
   void outbox_loop();
+  void deliver_outbox(std::size_t& handled);
+  // Forgets what is past its keeping time; true when a backlog is left for the next pass.
+  bool housekeeping(Timestamp now);
   // Asks the claimer for a claim (refill and renewal), unless one is under way.
   void request_claim(Timestamp now);
   // Takes a claim's timers into memory (worker thread).

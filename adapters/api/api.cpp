@@ -265,6 +265,9 @@ struct Api::Impl {
             m.gauge("ombud_timers_claimed", "Timers this node holds in its look-ahead window")),
         batches(m.gauge("ombud_commit_batches", "Group commits written by this node")),
         store_errors(m.gauge("ombud_store_errors", "Batches whose commit failed")),
+        forgotten(m.gauge("ombud_housekeeping_forgotten",
+                          "Rows housekeeping forgot since this node started (retention)",
+                          {"what"})),
         commit_latency(m.histogram("ombud_store_commit_seconds",
                                    "How long one group commit's transaction took", {})) {
     if (const Config* config = node.config()) {
@@ -779,6 +782,8 @@ struct Api::Impl {
     timers_in_memory.labels({}).set(static_cast<double>(stats.timers_in_memory));
     batches.labels({}).set(static_cast<double>(stats.batches));
     store_errors.labels({}).set(static_cast<double>(stats.store_errors));
+    forgotten.labels({"idempotency_keys"}).set(static_cast<double>(stats.forgotten_keys));
+    forgotten.labels({"delivered_messages"}).set(static_cast<double>(stats.forgotten_messages));
     return HttpResponse::text(200, metrics.expose(), http::MetricsRegistry::kContentType);
   }
 
@@ -844,6 +849,7 @@ struct Api::Impl {
   http::MetricFamily<http::Gauge>& timers_in_memory;
   http::MetricFamily<http::Gauge>& batches;
   http::MetricFamily<http::Gauge>& store_errors;
+  http::MetricFamily<http::Gauge>& forgotten;
   http::MetricFamily<http::Histogram>& commit_latency;
   std::map<std::string, std::string> hook_secrets;  // by source; read once at start-up
   std::mutex token_mutex;

@@ -65,6 +65,11 @@ std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags)
   const auto url = sql::parse_store_url(options.store_url, nullptr);
   node->store_is_shared_ = url && url->dialect == sql::Dialect::postgresql;
   WorkerOptions worker_options = options.worker;
+  if (node->config_) {
+    const Retention& keep = node->config_->retention;
+    if (keep.idempotency_keys) worker_options.keep_idempotency_keys = *keep.idempotency_keys;
+    if (keep.delivered_messages) worker_options.keep_delivered_messages = *keep.delivered_messages;
+  }
   if (!worker_options.remember_instances) {
     // SQLite is written by this node alone, so committed instances can stay in memory; a
     // PostgreSQL store is shared by nodes, and each step reads the instance afresh.

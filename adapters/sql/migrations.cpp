@@ -271,6 +271,15 @@ const std::vector<MigrationText>& texts() {
            "LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION '% changed since the batch read it', "
            "what USING ERRCODE = 'serialization_failure'; END$$",
        }},
+      {7,
+       "forget_by_age",
+       {
+           // Housekeeping (Store::forget) drops idempotency answers and delivered messages
+           // oldest first, a bounded number per call: each call reads the oldest rows of an
+           // index instead of scanning the table.
+           "CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)",
+           "CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE delivered_at IS NOT NULL",
+       }},
   };
   return list;
 }

@@ -1409,6 +1409,31 @@ void SqlStore::outbox_delivered(std::uint64_t id, Timestamp at) {
   });
 }
 
+Forgotten SqlStore::forget(const ForgetBefore& f) {
+  return impl_->write("forget", [&](soci::session& s, Transaction& tx) {
+    Forgotten out;
+    long long limit = static_cast<long long>(f.limit);
+    // Oldest first, through the indexes of migration 7, at most `limit` rows each.
+    auto drop = [&](Timestamp before, const char* query) -> std::size_t {
+      if (before == Timestamp::min() || limit <= 0) return 0;
+      long long t = to_ms(before);
+      soci::statement st = (s.prepare << query, soci::use(t), soci::use(limit));
+      st.execute(true);
+      return static_cast<std::size_t>(st.get_affected_rows());
+    };
+    out.idempotency_keys =
+        drop(f.idempotency_keys,
+             "DELETE FROM idempotency_keys WHERE idempotency_key IN (SELECT idempotency_key "
+             "FROM idempotency_keys WHERE created_at < :t ORDER BY created_at LIMIT :n)");
+    out.delivered_messages =
+        drop(f.delivered_messages,
+             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE delivered_at < :t "
+             "ORDER BY delivered_at LIMIT :n)");
+    tx.commit();
+    return out;
+  });
+}
+
 void SqlStore::outbox_failed(std::uint64_t id, const std::string& error,
                              Timestamp next_attempt_at) {
   impl_->write("mark outbox failed", [&](soci::session& s, Transaction& tx) {

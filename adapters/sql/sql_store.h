@@ -126,6 +126,7 @@ class SqlStore final : public Store {
   void outbox_failed(std::uint64_t id, const std::string& error,
                      Timestamp next_attempt_at) override;
   std::vector<OutboxMessage> outbox(bool undelivered_only, std::size_t limit) const override;
+  Forgotten forget(const ForgetBefore& f) override;
   std::uint64_t add_to_inbox(const InboxEntry& entry) override;
   std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const override;
   std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override;

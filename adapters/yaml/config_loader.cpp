@@ -15,8 +15,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 7> kTopKeys{
-    "store", "listen", "workflows", "calendars", "directory", "templates", "hooks"};
+constexpr std::array<std::string_view, 8> kTopKeys{
+    "store", "listen", "workflows", "calendars", "directory", "templates", "hooks", "retention"};
+constexpr std::array<std::string_view, 2> kRetentionKeys{"idempotency_keys", "delivered_messages"};
 constexpr std::array<std::string_view, 4> kCalendarKeys{"timezone", "hours", "holidays",
                                                         "workdays"};
 constexpr std::array<std::string_view, 7> kDayNames{"mon", "tue", "wed", "thu",
@@ -107,6 +108,7 @@ class ConfigLoader {
     if (const Node* n = root.find("directory")) directory(*n, c);
     if (const Node* n = root.find("templates")) templates(*n, c);
     if (const Node* n = root.find("hooks")) hooks(*n, c);
+    if (const Node* n = root.find("retention")) retention(*n, c.retention);
     return c;
   }
 
@@ -376,6 +378,36 @@ class ConfigLoader {
 
   // Webhook sources. Expressions are parsed and type-checked here, in a scope where only
   // `body` (the payload) and `now` exist, so a typo points at its column in this file.
+  void retention(const Node& n, Retention& out) {
+    if (!r_.expect_map(n, "retention")) return;
+    r_.check_keys(n, Keys(kRetentionKeys), "retention");
+    if (const Node* v = n.find("idempotency_keys")) {
+      out.idempotency_keys = kept_for(*v, "retention.idempotency_keys");
+    }
+    if (const Node* v = n.find("delivered_messages")) {
+      out.delivered_messages = kept_for(*v, "retention.delivered_messages");
+    }
+  }
+
+  // `forever`, or a wall-clock duration in days, hours, minutes and seconds.
+  std::optional<Millis> kept_for(const Node& n, std::string_view what) {
+    if (n.is_scalar() && n.value == "forever") return Millis(0);
+    if (n.is_scalar() && parse_duration(n.value) && n.value.find('w') != std::string::npos) {
+      r_.error(n, std::string(what) + ": write weeks as days ('" + n.value +
+                      "' would be 5 days a week, as in business calendars), e.g. 7d");
+      return std::nullopt;
+    }
+    const auto d = r_.duration(n, what);
+    if (!d) return std::nullopt;
+    if (d->is_zero()) {
+      r_.error(n, std::string(what) +
+                      ": a zero duration would forget at once; write 'forever' "
+                      "to keep for ever");
+      return std::nullopt;
+    }
+    return d->wall_clock();
+  }
+
   void hooks(const Node& n, Config& c) {
     if (!r_.expect_map(n, "hooks")) return;
     for (const auto& [key, value] : n.entries) {

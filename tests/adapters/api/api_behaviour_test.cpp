@@ -641,6 +641,7 @@ TEST_F(ApiBehaviour, MetricsHealthAndTheOpenApiDocument) {
   EXPECT_THAT(m.body, HasSubstr("ombud_cases_started_total{workflow=\"complaint\"} 1"));
   EXPECT_THAT(m.body, HasSubstr("route=\"/v1/workflows\""));
   EXPECT_THAT(m.body, HasSubstr("ombud_timers_pending"));
+  EXPECT_THAT(m.body, HasSubstr("ombud_housekeeping_forgotten{what=\"idempotency_keys\"} 0"));
 
   const HttpResponse health = call("GET", "/healthz", "");
   EXPECT_EQ(health.status, 200);

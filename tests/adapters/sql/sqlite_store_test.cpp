@@ -225,13 +225,14 @@ TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   EXPECT_THROW(store->load("c-1"), StoreError);
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 6u);
+  ASSERT_EQ(applied.size(), 7u);
   EXPECT_EQ(applied[0].name, "create_schema");
   EXPECT_EQ(applied[1].name, "api_tokens_and_inbox_dedup");
   EXPECT_EQ(applied[2].name, "sqlite_clustered_keys");
   EXPECT_EQ(applied[3].name, "history_row_per_step");
   EXPECT_EQ(applied[4].name, "timers_updated_in_place");
   EXPECT_EQ(applied[5].name, "commit_in_one_statement");
+  EXPECT_EQ(applied[6].name, "forget_by_age");
   EXPECT_FALSE(store->load("c-1"));
 }
 
@@ -269,7 +270,7 @@ TEST_F(SqliteStore, UpgradingToClusteredTablesKeepsEveryRow) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 4u);
+  ASSERT_EQ(applied.size(), 5u);
   EXPECT_EQ(applied[0].version, 3);
   EXPECT_EQ(applied[1].version, 4);
   EXPECT_EQ(applied[2].version, 5);  // nothing to do on SQLite, recorded all the same
@@ -311,7 +312,7 @@ TEST_F(SqliteStore, UpgradingToARowPerStepKeepsEveryHistoryEntry) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 3u);
+  ASSERT_EQ(applied.size(), 4u);
   EXPECT_EQ(applied[0].version, 4);
   EXPECT_THAT(query_file(file(), "SELECT sql FROM sqlite_master WHERE name = 'history'"),
               HasSubstr("WITHOUT ROWID"));

@@ -717,6 +717,65 @@ TYPED_TEST(StoreConformance, OutboxIsClaimedWithLeasesRetriedAndMarkedDelivered)
   EXPECT_EQ(s.outbox(false, 1).size(), 1u);
 }
 
+// Housekeeping forgets old idempotency answers and delivered messages, oldest first and a
+// bounded number per call, and nothing else.
+TYPED_TEST(StoreConformance, ForgetDropsOldAnswersAndDeliveredMessagesOnly) {
+  Store& s = this->store();
+  std::vector<Commit> commits;
+  for (int i = 0; i < 4; ++i) {
+    Commit c = new_commit("c-" + std::to_string(i));
+    c.instance.updated_at = at(10 * (i + 1));  // keys kept since t=10, 20, 30, 40
+    c.idempotency_key = "call-" + std::to_string(i);
+    c.response = {{"instance", c.instance.id}};
+    c.notifications.push_back({"assigned", {"li.wei"}, "assignee"});
+    commits.push_back(c);
+  }
+  ASSERT_EQ(s.commit_all(commits), CommitResult::ok);
+  const auto messages = s.outbox(false, 10);
+  ASSERT_EQ(messages.size(), 4u);
+  s.outbox_delivered(messages[0].id, at(15));
+  s.outbox_delivered(messages[1].id, at(16));
+  s.outbox_delivered(messages[3].id, at(100));  // messages[2] is never delivered
+
+  // Nothing asked, nothing forgotten.
+  Forgotten none = s.forget({});
+  EXPECT_EQ(none.idempotency_keys, 0u);
+  EXPECT_EQ(none.delivered_messages, 0u);
+
+  // Kept since before t=35: three keys; delivered before t=50: two messages. One per call.
+  const ForgetBefore before{.idempotency_keys = at(35), .delivered_messages = at(50), .limit = 1};
+  Forgotten first = s.forget(before);
+  EXPECT_EQ(first.idempotency_keys, 1u);
+  EXPECT_EQ(first.delivered_messages, 1u);
+  EXPECT_FALSE(s.idempotent_response("call-0"));  // the oldest went first
+  EXPECT_TRUE(s.idempotent_response("call-1"));
+  Forgotten rest = s.forget({.idempotency_keys = at(35), .delivered_messages = at(50)});
+  EXPECT_EQ(rest.idempotency_keys, 2u);
+  EXPECT_EQ(rest.delivered_messages, 1u);
+  EXPECT_EQ(s.forget(before).idempotency_keys, 0u);
+
+  EXPECT_FALSE(s.idempotent_response("call-1"));
+  EXPECT_FALSE(s.idempotent_response("call-2"));
+  EXPECT_TRUE(s.idempotent_response("call-3"));
+  const auto left = s.outbox(false, 10);
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].id, messages[2].id);  // undelivered: kept however old
+  EXPECT_EQ(left[1].id, messages[3].id);  // delivered after t=50
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(s.load("c-" + std::to_string(i)));
+  EXPECT_EQ(s.history("c-0").size(), 1u);
+
+  // A forgotten key is a new request again; message ids are never given twice, not even the
+  // last one's after it was forgotten.
+  EXPECT_EQ(s.forget({.delivered_messages = at(1000)}).delivered_messages, 1u);
+  Commit again = new_commit("c-9");
+  again.idempotency_key = "call-0";
+  again.response = {{"instance", "c-9"}};
+  again.notifications.push_back({"assigned", {"li.wei"}, "assignee"});
+  ASSERT_EQ(s.commit(again), CommitResult::ok);
+  EXPECT_EQ(*s.idempotent_response("call-0"), again.response.json());
+  EXPECT_GT(s.outbox(false, 10).back().id, messages[3].id);
+}
+
 TYPED_TEST(StoreConformance, AnInboxEntryWithAKnownSenderIdIsKeptOnce) {
   Store& s = this->store();
   InboxEntry e{0, "hooks/phone", at(5), "no route", {{"from", "+86139"}}, "", "phone:CA1"};

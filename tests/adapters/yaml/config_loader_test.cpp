@@ -361,5 +361,37 @@ TEST(ConfigLoader, TokenHeaderOnlyForTheTokenScheme) {
               ElementsAre("3:50: error: 'header' applies to the token scheme only"));
 }
 
+TEST(ConfigLoader, RetentionTakesWallClockDurationsOrForever) {
+  Diagnostics diags;
+  const auto config = yaml::load_config(
+      "cfg.yaml", "retention: {idempotency_keys: 2d12h, delivered_messages: forever}\n", diags);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_THAT(diags.items(), IsEmpty());
+  EXPECT_EQ(config->retention.idempotency_keys, std::chrono::hours(60));
+  EXPECT_EQ(config->retention.delivered_messages, Millis(0));  // zero: kept for ever
+  // Unset: the worker's defaults apply.
+  const auto plain = yaml::load_config("cfg.yaml", "store: sqlite:x.db\n", diags);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->retention.idempotency_keys);
+  EXPECT_FALSE(plain->retention.delivered_messages);
+}
+
+TEST(ConfigLoader, RetentionRejectsWeeksZeroAndUnknownKeys) {
+  EXPECT_THAT(config_problems(R"(retention:
+  idempotency_keys: 1w
+  delivered_messages: 0s
+  delivered: 3d
+)"),
+              ElementsAre("2:21: error: retention.idempotency_keys: write weeks as days ('1w' "
+                          "would be 5 days a week, as in business calendars), e.g. 7d",
+                          "3:23: error: retention.delivered_messages: a zero duration would "
+                          "forget at once; write 'forever' to keep for ever",
+                          "4:3: error: unknown key 'delivered' in retention (expected one of: "
+                          "idempotency_keys, delivered_messages)"));
+  EXPECT_THAT(config_problems("retention: {idempotency_keys: soon}\n"),
+              ElementsAre("1:31: error: retention.idempotency_keys: 'soon' is not a duration "
+                          "(use 30s, 15m, 4h, 2d, 1w or combinations such as 1d4h)"));
+}
+
 }  // namespace
 }  // namespace ombud

@@ -415,6 +415,7 @@ class FailingStore final : public Store {
     return base_.claim_outbox(n, l, lim);
   }
   void outbox_delivered(std::uint64_t id, Timestamp at) override { base_.outbox_delivered(id, at); }
+  Forgotten forget(const ForgetBefore& f) override { return base_.forget(f); }
   void outbox_failed(std::uint64_t id, const std::string& e, Timestamp n) override {
     base_.outbox_failed(id, e, n);
   }
@@ -800,6 +801,54 @@ TEST(Worker, OutboxRetriesAFailedDeliveryWithBackoffAndRecordsTheError) {
   worker.stop();
   EXPECT_TRUE(store.outbox(true, 10).empty());
   EXPECT_EQ(store.outbox(false, 10).at(0).attempts, 2);
+}
+
+// Housekeeping forgets an idempotency answer once it is older than keep_idempotency_keys (a
+// repeat is then a new request) and a delivered message older than keep_delivered_messages.
+TEST(Worker, OldIdempotencyAnswersAndDeliveredMessagesAreForgottenOnTheirSchedule) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  struct : OutboxSink {
+    std::string deliver(const OutboxMessage&) override { return ""; }
+  } sink;
+  WorkerOptions options;
+  options.outbox_poll = Millis(5);
+  options.keep_idempotency_keys = std::chrono::hours(24);
+  options.keep_delivered_messages = std::chrono::hours(48);
+  options.housekeeping_every = std::chrono::minutes(1);
+  Worker worker(store, clock, {}, options, &sink);
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+  const auto first = worker.submit(start_keyed("a", "call-1")).get();
+  ASSERT_EQ(first.status, RuntimeResult::Status::ok);
+  clock.set(kT0 + std::chrono::hours(2));  // the ticket's 1 h timer notifies: one message
+  worker.poke();
+  ASSERT_TRUE(eventually([&] { return worker.stats().outbox_delivered == 1; }));
+  const auto again = worker.submit(start_keyed("a", "call-1")).get();
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.instance->id, first.instance->id);
+
+  // A day and a minute after the start: the answer goes, the message (delivered at 2 h) stays.
+  clock.set(kT0 + std::chrono::hours(24) + std::chrono::minutes(1));
+  ASSERT_TRUE(eventually([&] { return worker.stats().forgotten_keys == 1; }));
+  EXPECT_FALSE(store.idempotent_response("call-1"));
+  const auto kept = store.outbox(false, 10);
+  ASSERT_EQ(kept.size(), 1u);
+  const std::uint64_t delivered = kept[0].id;
+  // The same key again: a new request now (within the day it would have been answered with
+  // ticket-1, whatever its data).
+  const auto later = worker.submit(start_keyed("b", "call-1")).get();
+  ASSERT_EQ(later.status, RuntimeResult::Status::ok) << later.error;
+  EXPECT_FALSE(later.replayed);
+  EXPECT_NE(later.instance->id, first.instance->id);
+
+  // Two days after the delivery the message goes too; history is never forgotten.
+  clock.set(kT0 + std::chrono::hours(51));
+  ASSERT_TRUE(eventually([&] { return worker.stats().forgotten_messages == 1; }));
+  worker.stop();
+  // (ticket-2's own timer may have notified meanwhile: only the old message must be gone.)
+  for (const auto& m : store.outbox(false, 10)) EXPECT_NE(m.id, delivered);
+  EXPECT_EQ(count_kind(store, first.instance->id, "timer"), 1);
 }
 
 TEST(Worker, RunningInstancesStayOnTheirVersionNewOnesStartOnTheLatest) {
