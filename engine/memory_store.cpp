@@ -296,22 +296,28 @@ void MemoryStore::outbox_delivered(std::uint64_t id, Timestamp at) {
 Forgotten MemoryStore::forget(const ForgetBefore& f) {
   const std::lock_guard lock(mutex_);
   Forgotten out;
-  for (auto it = idempotency_.begin();
-       it != idempotency_.end() && out.idempotency_keys < f.limit;) {
-    if (it->second.at < f.idempotency_keys) {
-      it = idempotency_.erase(it);
-      ++out.idempotency_keys;
-    } else {
-      ++it;
+  // Oldest first, as the SQL stores do through their age indexes.
+  std::vector<std::pair<Timestamp, std::string>> keys;
+  for (const auto& [key, kept] : idempotency_) {
+    if (kept.at < f.idempotency_keys) keys.emplace_back(kept.at, key);
+  }
+  std::sort(keys.begin(), keys.end());
+  for (const auto& [at, key] : keys) {
+    if (out.idempotency_keys >= f.limit) break;
+    idempotency_.erase(key);
+    ++out.idempotency_keys;
+  }
+  std::vector<std::pair<Timestamp, std::uint64_t>> delivered;
+  for (const auto& [id, m] : outbox_) {
+    if (m.delivered_at && *m.delivered_at < f.delivered_messages) {
+      delivered.emplace_back(*m.delivered_at, id);
     }
   }
-  for (auto it = outbox_.begin(); it != outbox_.end() && out.delivered_messages < f.limit;) {
-    if (it->second.delivered_at && *it->second.delivered_at < f.delivered_messages) {
-      it = outbox_.erase(it);
-      ++out.delivered_messages;
-    } else {
-      ++it;
-    }
+  std::sort(delivered.begin(), delivered.end());
+  for (const auto& [at, id] : delivered) {
+    if (out.delivered_messages >= f.limit) break;
+    outbox_.erase(id);
+    ++out.delivered_messages;
   }
   return out;
 }

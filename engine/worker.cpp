@@ -654,7 +654,9 @@ void Worker::outbox_loop() {
       next_housekeeping = housekeeping(now) ? now : now + options_.housekeeping_every;
     }
     lock.lock();
-    if (handled == 0) outbox_wake_.wait_for(lock, options_.outbox_poll);
+    if (handled == 0) {
+      outbox_wake_.wait_for(lock, options_.outbox_poll, [&] { return outbox_stopping_; });
+    }
   }
 }
 

@@ -649,6 +649,14 @@ struct Api::Impl {
     }
     // One key per entry: replaying twice (or from two nodes) applies the event once.
     r.idempotency_key = "inbox:" + std::to_string(id);
+    if (!entry->replayed_into.empty() && !node.store().idempotent_response(r.idempotency_key)) {
+      // Replayed into this case longer ago than retention.idempotency_keys: the answer given
+      // then is forgotten, and sending the event again would apply it twice.
+      return error_response(409, "already_replayed",
+                            "inbox entry " + std::to_string(id) + " was replayed into " +
+                                entry->replayed_into +
+                                " (the answer given then is no longer kept)");
+    }
     set_actor(*caller, r);
     const std::string instance = r.instance_id;
     HttpResponse answer = submit(std::move(r), 200);

@@ -376,8 +376,6 @@ class ConfigLoader {
     }
   }
 
-  // Webhook sources. Expressions are parsed and type-checked here, in a scope where only
-  // `body` (the payload) and `now` exist, so a typo points at its column in this file.
   void retention(const Node& n, Retention& out) {
     if (!r_.expect_map(n, "retention")) return;
     r_.check_keys(n, Keys(kRetentionKeys), "retention");
@@ -397,8 +395,17 @@ class ConfigLoader {
                       "' would be 5 days a week, as in business calendars), e.g. 7d");
       return std::nullopt;
     }
-    const auto d = r_.duration(n, what);
-    if (!d) return std::nullopt;
+    if (!n.is_scalar()) {
+      (void)r_.duration(n, what);  // reports "… must be a duration, got a map"
+      return std::nullopt;
+    }
+    const auto d = parse_duration(n.value);
+    if (!d) {
+      r_.error(n, std::string(what) + ": '" + n.value +
+                      "' is not a duration (use 30m, 12h, 7d or combinations such as 1d12h, "
+                      "or forever)");
+      return std::nullopt;
+    }
     if (d->is_zero()) {
       r_.error(n, std::string(what) +
                       ": a zero duration would forget at once; write 'forever' "
@@ -408,6 +415,8 @@ class ConfigLoader {
     return d->wall_clock();
   }
 
+  // Webhook sources. Expressions are parsed and type-checked here, in a scope where only
+  // `body` (the payload) and `now` exist, so a typo points at its column in this file.
   void hooks(const Node& n, Config& c) {
     if (!r_.expect_map(n, "hooks")) return;
     for (const auto& [key, value] : n.entries) {

@@ -533,6 +533,17 @@ TEST_F(ApiBehaviour, AnUnroutableCallGoesToTheInboxOnceAndIsReplayedIntoACase) {
                                       R"({"instance":"complaint-9","event":"customer_called"})");
   EXPECT_EQ(elsewhere.status, 409);
   EXPECT_EQ(error_code(elsewhere), "already_replayed");
+  // Once housekeeping forgot the replay's answer, a repeat is refused rather than applied again.
+  ASSERT_GE(node_->store()
+                .forget({.idempotency_keys = node_->clock().now() + std::chrono::hours(1)})
+                .idempotency_keys,
+            1U);  // the replay's key, at least
+  const HttpResponse forgotten =
+      call("POST", replay_target, "supervisor",
+           R"({"instance":")" + id + R"(","event":"customer_called","data":{"call_id":"c-1"}})");
+  EXPECT_EQ(forgotten.status, 409) << forgotten.body;
+  EXPECT_EQ(error_code(forgotten), "already_replayed");
+  EXPECT_EQ(get_instance(id).at("data").at("contacts"), json::value(2));
 
   EXPECT_EQ(call("POST", "/v1/inbox/777/replay", "supervisor",
                  R"({"instance":")" + id + R"(","event":"add_note"})")

@@ -724,8 +724,8 @@ TYPED_TEST(StoreConformance, ForgetDropsOldAnswersAndDeliveredMessagesOnly) {
   std::vector<Commit> commits;
   for (int i = 0; i < 4; ++i) {
     Commit c = new_commit("c-" + std::to_string(i));
-    c.instance.updated_at = at(10 * (i + 1));  // keys kept since t=10, 20, 30, 40
-    c.idempotency_key = "call-" + std::to_string(i);
+    c.instance.updated_at = at(10 * (i + 1));             // keys kept since t=10, 20, 30, 40
+    c.idempotency_key = "call-" + std::to_string(9 - i);  // named against their age: 9, 8, 7, 6
     c.response = {{"instance", c.instance.id}};
     c.notifications.push_back({"assigned", {"li.wei"}, "assignee"});
     commits.push_back(c);
@@ -733,8 +733,8 @@ TYPED_TEST(StoreConformance, ForgetDropsOldAnswersAndDeliveredMessagesOnly) {
   ASSERT_EQ(s.commit_all(commits), CommitResult::ok);
   const auto messages = s.outbox(false, 10);
   ASSERT_EQ(messages.size(), 4u);
-  s.outbox_delivered(messages[0].id, at(15));
-  s.outbox_delivered(messages[1].id, at(16));
+  s.outbox_delivered(messages[0].id, at(16));  // delivered against their ids' order
+  s.outbox_delivered(messages[1].id, at(15));
   s.outbox_delivered(messages[3].id, at(100));  // messages[2] is never delivered
 
   // Nothing asked, nothing forgotten.
@@ -747,16 +747,17 @@ TYPED_TEST(StoreConformance, ForgetDropsOldAnswersAndDeliveredMessagesOnly) {
   Forgotten first = s.forget(before);
   EXPECT_EQ(first.idempotency_keys, 1u);
   EXPECT_EQ(first.delivered_messages, 1u);
-  EXPECT_FALSE(s.idempotent_response("call-0"));  // the oldest went first
-  EXPECT_TRUE(s.idempotent_response("call-1"));
+  EXPECT_FALSE(s.idempotent_response("call-9"));  // the oldest went first
+  EXPECT_TRUE(s.idempotent_response("call-8"));
+  EXPECT_EQ(s.outbox(false, 10)[0].id, messages[0].id);  // delivered at t=15 went first
   Forgotten rest = s.forget({.idempotency_keys = at(35), .delivered_messages = at(50)});
   EXPECT_EQ(rest.idempotency_keys, 2u);
   EXPECT_EQ(rest.delivered_messages, 1u);
   EXPECT_EQ(s.forget(before).idempotency_keys, 0u);
 
-  EXPECT_FALSE(s.idempotent_response("call-1"));
-  EXPECT_FALSE(s.idempotent_response("call-2"));
-  EXPECT_TRUE(s.idempotent_response("call-3"));
+  EXPECT_FALSE(s.idempotent_response("call-8"));
+  EXPECT_FALSE(s.idempotent_response("call-7"));
+  EXPECT_TRUE(s.idempotent_response("call-6"));
   const auto left = s.outbox(false, 10);
   ASSERT_EQ(left.size(), 2u);
   EXPECT_EQ(left[0].id, messages[2].id);  // undelivered: kept however old
@@ -768,11 +769,11 @@ TYPED_TEST(StoreConformance, ForgetDropsOldAnswersAndDeliveredMessagesOnly) {
   // last one's after it was forgotten.
   EXPECT_EQ(s.forget({.delivered_messages = at(1000)}).delivered_messages, 1u);
   Commit again = new_commit("c-9");
-  again.idempotency_key = "call-0";
+  again.idempotency_key = "call-9";
   again.response = {{"instance", "c-9"}};
   again.notifications.push_back({"assigned", {"li.wei"}, "assignee"});
   ASSERT_EQ(s.commit(again), CommitResult::ok);
-  EXPECT_EQ(*s.idempotent_response("call-0"), again.response.json());
+  EXPECT_EQ(*s.idempotent_response("call-9"), again.response.json());
   EXPECT_GT(s.outbox(false, 10).back().id, messages[3].id);
 }
 

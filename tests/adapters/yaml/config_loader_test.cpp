@@ -390,7 +390,7 @@ TEST(ConfigLoader, RetentionRejectsWeeksZeroAndUnknownKeys) {
                           "idempotency_keys, delivered_messages)"));
   EXPECT_THAT(config_problems("retention: {idempotency_keys: soon}\n"),
               ElementsAre("1:31: error: retention.idempotency_keys: 'soon' is not a duration "
-                          "(use 30s, 15m, 4h, 2d, 1w or combinations such as 1d4h)"));
+                          "(use 30m, 12h, 7d or combinations such as 1d12h, or forever)"));
 }
 
 }  // namespace

@@ -842,6 +842,13 @@ TEST(Worker, OldIdempotencyAnswersAndDeliveredMessagesAreForgottenOnTheirSchedul
   EXPECT_FALSE(later.replayed);
   EXPECT_NE(later.instance->id, first.instance->id);
 
+  // Past the answers' day, not yet the messages' two: the message is still there.
+  clock.set(kT0 + std::chrono::hours(27));
+  worker.poke();
+  std::this_thread::sleep_for(50ms);  // several housekeeping passes (every minute of the clock)
+  const auto still = store.outbox(false, 10);
+  EXPECT_TRUE(std::any_of(still.begin(), still.end(),
+                          [&](const OutboxMessage& m) { return m.id == delivered; }));
   // Two days after the delivery the message goes too; history is never forgotten.
   clock.set(kT0 + std::chrono::hours(51));
   ASSERT_TRUE(eventually([&] { return worker.stats().forgotten_messages == 1; }));
