@@ -343,4 +343,14 @@ std::optional<Instance> instance_from_json(const boost::json::value& json, std::
   return in;
 }
 
+const PendingTimer* earliest_timer(const std::vector<PendingTimer>& timers) {
+  const PendingTimer* first = nullptr;
+  for (const PendingTimer& t : timers) {
+    if (first == nullptr || t.due < first->due || (t.due == first->due && t.id < first->id)) {
+      first = &t;
+    }
+  }
+  return first;
+}
+
 }  // namespace ombud

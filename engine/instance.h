@@ -107,6 +107,10 @@ struct PendingTimer {
   friend bool operator==(const PendingTimer&, const PendingTimer&) = default;
 };
 
+// The pending timer that comes due first (on a tie, the lower id), or nullptr when there is
+// none. The store keeps a row for this one of each instance (decision 0013).
+const PendingTimer* earliest_timer(const std::vector<PendingTimer>& timers);
+
 // Something went wrong that a person must look at: an expression failed at run time, nobody
 // could be assigned, a raise loop was cut. The instance keeps going.
 struct Incident {

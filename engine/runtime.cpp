@@ -269,10 +269,15 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   c.input = std::move(input);
   c.expected_revision = is_new ? 0 : before.revision;
   c.history = outcome.history;
-  // A timer armed and cancelled within the same step never reaches the store.
-  std::set<std::uint64_t> cancelled(outcome.cancelled.begin(), outcome.cancelled.end());
-  for (const auto& t : outcome.armed) {
-    if (cancelled.count(t.id) == 0) c.armed.push_back({outcome.instance.id, t.id, t.due});
+  // The store keeps a row for each instance's earliest pending timer only (decision 0013): that
+  // row fires, and the commit of the step it causes arms the next earliest. The later timers of
+  // an escalation ladder wait in the instance instead of each costing a row and an index entry.
+  // Rows of timers that are no longer pending are deleted, whether or not they were written.
+  const PendingTimer* was = earliest_timer(before.timers);  // has a row, unless is_new
+  const PendingTimer* next = earliest_timer(outcome.instance.timers);
+  const bool was_fired = was != nullptr && fired && fired->timer_id == was->id;
+  if (next != nullptr && (is_new || was == nullptr || was->id != next->id || was_fired)) {
+    c.armed.push_back({outcome.instance.id, next->id, next->due});
   }
   for (const auto& t : before.timers) {
     const bool still_pending =

@@ -260,7 +260,8 @@ struct Api::Impl {
         breaches(m.counter("ombud_sla_breaches_total", "SLA goals exceeded", {"workflow", "sla"})),
         escalations(m.counter("ombud_sla_escalations_total", "Escalation levels reached",
                               {"workflow", "sla", "level"})),
-        timers_pending(m.gauge("ombud_timers_pending", "Timers waiting in the store")),
+        timers_pending(m.gauge("ombud_timers_pending",
+                               "Timer rows in the store: each case's earliest pending timer")),
         timers_in_memory(
             m.gauge("ombud_timers_claimed", "Timers this node holds in its look-ahead window")),
         batches(m.gauge("ombud_commit_batches", "Group commits written by this node")),

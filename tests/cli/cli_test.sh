@@ -126,5 +126,19 @@ grep -q "serving on" "$tmp/serve2.out"; check "once it stopped, the next serve s
 kill -TERM "$second"
 wait "$second"
 
+# `ombud verify`: a complaint has one timer row, its earliest pending timer (decision 0013); the
+# store verifies. Without that row the case would never move again, and verify says so (exit 1).
+echo '{"ref": "v1", "start": {"workflow": "complaint", "data": {"phone": "13800000000", "channel": "phone", "summary": "x"}}}' |
+  "$ombud" pipe --config "$root/config/ombud.yaml" --store "sqlite:$tmp/verify.db" "$root/workflows" > "$tmp/out" 2>&1
+"$ombud" verify --config "$root/config/ombud.yaml" --store "sqlite:$tmp/verify.db" > "$tmp/out" 2>&1
+[ $? -eq 0 ] && grep -q "^ok: 1 instances, 0 problems" "$tmp/out"
+check "verify passes a store whose cases have their earliest timer's row" $?
+rows=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM timers").fetchone()[0])' "$tmp/verify.db")
+[ "$rows" = "1" ]; check "a complaint start writes one timer row (was $rows)" $?
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM timers"); c.commit()' "$tmp/verify.db"
+"$ombud" verify --config "$root/config/ombud.yaml" --store "sqlite:$tmp/verify.db" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "^complaint-1: pending timer #[0-9]*, the earliest, has no row" "$tmp/out"
+check "verify reports a case whose earliest timer has no row" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -202,6 +202,42 @@ TEST_F(RuntimeTest, TimersFireInDueOrderAndExactlyOnce) {
   EXPECT_FALSE(rt.next_timer_due().has_value());
 }
 
+// The store keeps a row for each case's earliest pending timer only (decision 0013); firing it
+// arms the next one in the same commit, so a late clock still fires both, in order.
+TEST_F(RuntimeTest, OnlyTheEarliestTimerIsARowAndFiringItArmsTheNext) {
+  Runtime rt = runtime();
+  const RuntimeResult started = start(rt, "138");
+  ASSERT_EQ(started.status, RuntimeResult::Status::ok);
+  ASSERT_EQ(started.instance->timers.size(), 2U);  // the 2 h reminder and the 1 d close
+  const auto rows = [&] { return store_.due_timers(Timestamp::max(), 10); };
+  const PendingTimer* first = earliest_timer(started.instance->timers);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->due, kT0 + std::chrono::hours(2));
+  EXPECT_THAT(rows(), ElementsAre(DueTimer{"complaint-1", first->id, first->due}));
+
+  // An event that leaves the timers alone writes no timer row.
+  EventRequest called;
+  called.instance_id = "complaint-1";
+  called.event = "called";
+  ASSERT_EQ(rt.send(called).status, RuntimeResult::Status::ok);
+  EXPECT_THAT(rows(), ElementsAre(DueTimer{"complaint-1", first->id, first->due}));
+
+  clock_.set(kT0 + std::chrono::hours(30));
+  EXPECT_EQ(rt.fire_due_timers(), 2);  // the reminder, then the close its commit armed
+  EXPECT_THAT(notifier_.sent, ElementsAre("complaint-1 reminder → a.one"));
+  EXPECT_TRUE(store_.load("complaint-1")->ended);
+  EXPECT_TRUE(rows().empty());
+
+  // Ending a case early removes its row.
+  ASSERT_EQ(start(rt, "139").status, RuntimeResult::Status::ok);
+  EXPECT_EQ(rows().size(), 1U);
+  EventRequest resolve;
+  resolve.instance_id = "complaint-2";
+  resolve.event = "resolve";
+  ASSERT_EQ(rt.send(resolve).status, RuntimeResult::Status::ok);
+  EXPECT_TRUE(rows().empty());
+}
+
 TEST_F(RuntimeTest, RoundRobinIsFairAcrossRestarts) {
   std::vector<std::string> assignees;
   for (int i = 0; i < 6; ++i) {
