@@ -9,6 +9,10 @@ namespace ombud {
 
 namespace {
 
+// How much later the timer of a case whose workflow version is not loaded here is tried again:
+// `ombud serve` loads versions published through other nodes every 5 s.
+constexpr auto kUnknownVersionRetry = std::chrono::seconds(10);
+
 class StoreWorkload final : public Workload {
  public:
   explicit StoreWorkload(const Store& store) : store_(store) {}
@@ -363,9 +367,12 @@ std::optional<RuntimeResult> Runtime::fire_timer(const DueTimer& t) {
   }
   const Definition* def = definition(instance->workflow, instance->version);
   if (def == nullptr) {
-    // A timer of a case whose workflow is not loaded: drop the row so it cannot block the queue.
+    // A timer of a case whose workflow version this node has not loaded yet (published through
+    // another node moments ago, say): move its row a little later, for whichever node has the
+    // version by then. Dropping it would leave the case without a timer row (decision 0013).
     Commit c;
     c.fired = t;
+    c.armed.push_back({instance->id, t.timer_id, clock_.now() + kUnknownVersionRetry});
     c.instance = *instance;
     c.expected_revision = instance->revision;
     c.instance.revision += 1;

@@ -280,6 +280,14 @@ const std::vector<MigrationText>& texts() {
            "CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)",
            "CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE delivered_at IS NOT NULL",
        }},
+      {8,
+       "one_timer_row_per_case",
+       {
+           // No statement: rows written before stay valid (decision 0013). The version marks the
+           // stores whose cases keep only their earliest timer as a row: a build from before,
+           // which expects a row per timer, would fire a case's row and never write the next.
+           // Builds since schema 6 refuse a store newer than they know.
+       }},
   };
   return list;
 }

@@ -94,14 +94,15 @@ constexpr const char* kWrite =
     "CAST(:step_at AS bigint[]), CAST(:actor AS text[]), CAST(:input AS text[]), "
     "CAST(:entries AS text[]))), "
     // Timers cancelled (30..31) and armed (32..34): what the batch leaves behind. Timer ids
-    // are never reused within an instance; arming one again moves it and drops its lease.
+    // are never reused within an instance; arming one again at another time moves it and drops
+    // its lease, at the same time leaves the row and its lease alone.
     "cancelled AS (DELETE FROM timers AS t USING unnest(CAST(:cancelled_instance AS text[]), "
     "CAST(:cancelled_timer AS bigint[])) AS v(instance_id, timer_id) WHERE t.instance_id = "
     "v.instance_id AND t.timer_id = v.timer_id), "
     "armed AS (INSERT INTO timers (instance_id, timer_id, due_at) SELECT * FROM unnest(CAST("
     ":armed_instance AS text[]), CAST(:armed_timer AS bigint[]), CAST(:armed_due AS "
     "bigint[])) ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = excluded.due_at, "
-    "lease_owner = NULL, lease_until = NULL), "
+    "lease_owner = NULL, lease_until = NULL WHERE timers.due_at <> excluded.due_at), "
     // Counters (35..37) move only from the value the batch's first step read; one never
     // written reads as 0 and is inserted.
     "moves AS (SELECT * FROM unnest(CAST(:counter AS text[]), CAST(:counter_expected AS "

@@ -364,12 +364,14 @@ Prepared::Prepared(soci::session& s)
            soci::use(input), soci::use(entries))),
       delete_timer((s.prepare << "DELETE FROM timers WHERE instance_id = :i AND timer_id = :t",
                     soci::use(timer_instance), soci::use(timer_id))),
-      // Timer ids are never reused within an instance; arming one again moves it and drops its
-      // lease rather than failing the whole step.
+      // Timer ids are never reused within an instance; arming one again at another time moves
+      // it and drops its lease rather than failing the whole step. Armed again at the same time
+      // (the case's earliest once more, decision 0013), the row and its lease stay as they are.
       upsert_timer(
           (s.prepare << "INSERT INTO timers (instance_id, timer_id, due_at) VALUES (:i, :t, :d) "
                         "ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = "
-                        "excluded.due_at, lease_owner = NULL, lease_until = NULL",
+                        "excluded.due_at, lease_owner = NULL, lease_until = NULL "
+                        "WHERE timers.due_at <> excluded.due_at",
            soci::use(timer_instance), soci::use(timer_id), soci::use(timer_due))),
       update_counter((s.prepare << "UPDATE counters SET value = :v WHERE name = :n AND value = :e",
                       soci::use(counter_value), soci::use(counter), soci::use(counter_expected))),

@@ -10,7 +10,8 @@ re-arms a 2 s timer, so timers are armed, cancelled and fired around each kill.
 Afterwards, with the engine stopped, `ombud verify --format json` reports the store:
   - every request the driver sent was applied exactly once (each event's `n` appears once in
     its instance's inputs; each start created one instance);
-  - no timer fired twice, every pending timer has its row, every row a pending timer;
+  - no timer fired twice, each case's earliest pending timer has its row, every row a pending
+    timer;
   - each instance's history replays to its stored state;
   - no due timer was lost: every instance idle for longer than its timers is closed.
 

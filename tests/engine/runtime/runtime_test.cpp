@@ -238,6 +238,51 @@ TEST_F(RuntimeTest, OnlyTheEarliestTimerIsARowAndFiringItArmsTheNext) {
   EXPECT_TRUE(rows().empty());
 }
 
+// A store written before decision 0013 has a row for every pending timer: each still fires
+// once, in order, and the rule never relies on a row being absent.
+TEST_F(RuntimeTest, RowsForEveryTimerWrittenBeforeStillFireOnceEach) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  const Instance in = *store_.load("complaint-1");
+  Commit legacy;  // what an older build's start would have left: a row per timer
+  legacy.instance = in;
+  legacy.expected_revision = in.revision;
+  legacy.instance.revision += 1;
+  for (const PendingTimer& t : in.timers) legacy.armed.push_back({in.id, t.id, t.due});
+  ASSERT_EQ(store_.commit(legacy), CommitResult::ok);
+  ASSERT_EQ(store_.due_timers(Timestamp::max(), 10).size(), 2U);
+  clock_.set(kT0 + std::chrono::hours(30));
+  EXPECT_EQ(rt.fire_due_timers(), 2);
+  EXPECT_TRUE(store_.load("complaint-1")->ended);
+  EXPECT_TRUE(store_.due_timers(Timestamp::max(), 10).empty());
+  EXPECT_THAT(notifier_.sent, ElementsAre("complaint-1 reminder → a.one"));
+}
+
+// A node that has not loaded a case's workflow version yet moves the timer's row a little later
+// instead of dropping it: the case's only row must not be lost.
+TEST_F(RuntimeTest, ATimerOfAVersionNotLoadedHereIsTriedAgainLater) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  StepContext ctx;
+  ctx.directory = directory_.get();
+  Runtime without(store_, clock_, ctx, &notifier_);  // knows no workflow
+  clock_.set(kT0 + std::chrono::hours(3));
+  const auto due = store_.due_timers(clock_.now(), 10);
+  ASSERT_EQ(due.size(), 1U);
+  const auto r = without.fire_timer(due[0]);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, RuntimeResult::Status::not_found);
+  const auto moved = store_.due_timers(Timestamp::max(), 10);
+  ASSERT_EQ(moved.size(), 1U);
+  EXPECT_EQ(moved[0].timer_id, due[0].timer_id);
+  EXPECT_GT(moved[0].due, clock_.now());
+  EXPECT_TRUE(notifier_.sent.empty());
+  // The node that has the version fires it once it is due again.
+  clock_.set(moved[0].due);
+  EXPECT_EQ(rt.fire_due_timers(), 1);
+  EXPECT_THAT(notifier_.sent, ElementsAre("complaint-1 reminder → a.one"));
+}
+
 TEST_F(RuntimeTest, RoundRobinIsFairAcrossRestarts) {
   std::vector<std::string> assignees;
   for (int i = 0; i < 6; ++i) {
