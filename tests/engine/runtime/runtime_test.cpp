@@ -283,6 +283,68 @@ TEST_F(RuntimeTest, ATimerOfAVersionNotLoadedHereIsTriedAgainLater) {
   EXPECT_THAT(notifier_.sent, ElementsAre("complaint-1 reminder → a.one"));
 }
 
+// A step that arms a timer earlier than the case's earliest writes its row and leaves the later
+// one's row in place: both fire, each once, in order.
+TEST_F(RuntimeTest, ATimerArmedBeforeTheEarliestGetsARowOfItsOwn) {
+  Definition rush = load(R"(workflow: rush
+calendar: none
+initial: open
+states:
+  open:
+    on:
+      hurry: rushed
+  rushed:
+    after:
+      - delay: 1h
+        actions: [{notify: {to: assignee, template: reminder}}]
+    on:
+      done: closed
+  closed: {type: final}
+slas:
+  resolve:
+    goal: 5d
+    start: [open, rushed]
+    stop: [closed]
+    escalate:
+      - at: 100%
+        actions: [{notify: {to: assignee, template: overdue}}]
+)");
+  StepContext ctx;
+  ctx.directory = directory_.get();
+  Runtime rt(store_, clock_, ctx, &notifier_);
+  rt.add_definition(rush);
+  StartRequest r;
+  r.workflow = "rush";
+  const RuntimeResult started = rt.start(r);
+  ASSERT_EQ(started.status, RuntimeResult::Status::ok);
+  const std::string id = started.instance->id;
+  const auto rows = [&] { return store_.due_timers(Timestamp::max(), 10); };
+  const std::size_t sla_timers = started.instance->timers.size();  // the breach and its level
+  ASSERT_EQ(rows().size(), 1U);
+  const Timestamp breach = rows()[0].due;
+  EXPECT_GE(breach, kT0 + std::chrono::hours(24 * 5));
+  EXPECT_LT(breach, kT0 + std::chrono::hours(24 * 5) + std::chrono::seconds(1));
+
+  EventRequest hurry;
+  hurry.instance_id = id;
+  hurry.event = "hurry";
+  ASSERT_EQ(rt.send(hurry).status, RuntimeResult::Status::ok);
+  const auto both = rows();
+  ASSERT_EQ(both.size(), 2U);
+  EXPECT_EQ(both[0].due, kT0 + std::chrono::hours(1));  // the new earliest has its row
+  EXPECT_EQ(both[1].due, breach);                       // the SLA's row stays
+
+  clock_.set(kT0 + std::chrono::hours(2));
+  EXPECT_EQ(rt.fire_due_timers(), 1);
+  EXPECT_EQ(rows().size(), 1U);
+  clock_.set(kT0 + std::chrono::hours(24 * 5 + 1));
+  EXPECT_EQ(rt.fire_due_timers(), static_cast<int>(sla_timers));
+  EXPECT_TRUE(rows().empty());
+  ASSERT_EQ(notifier_.sent.size(), 2U);
+  EXPECT_THAT(notifier_.sent[0], HasSubstr("reminder"));
+  EXPECT_THAT(notifier_.sent[1], HasSubstr("overdue"));
+}
+
 TEST_F(RuntimeTest, RoundRobinIsFairAcrossRestarts) {
   std::vector<std::string> assignees;
   for (int i = 0; i < 6; ++i) {
