@@ -646,8 +646,7 @@ void Worker::outbox_loop() {
   std::unique_lock lock(outbox_mutex_);
   while (!outbox_stopping_) {
     lock.unlock();
-    std::size_t handled = 0;
-    if (sink_ != nullptr) deliver_outbox(handled);
+    const std::size_t handled = sink_ != nullptr ? deliver_outbox() : 0;
     const Timestamp now = clock_.now();
     if (!next_housekeeping || now >= *next_housekeeping) {
       // A backlog left (a first pass over a long-kept store) goes on at the next poll.
@@ -660,7 +659,8 @@ void Worker::outbox_loop() {
   }
 }
 
-void Worker::deliver_outbox(std::size_t& handled) {
+std::size_t Worker::deliver_outbox() {
+  std::size_t handled = 0;
   try {
     const Timestamp now = clock_.now();
     // The lease: a message this node claimed and did not finish (it died) is retried after
@@ -690,6 +690,7 @@ void Worker::deliver_outbox(std::size_t& handled) {
   } catch (const std::exception&) {
     // The store is unavailable; try again on the next poll.
   }
+  return handled;
 }
 
 bool Worker::housekeeping(Timestamp now) {

@@ -154,7 +154,8 @@ class Worker {
 
   void loop();
   void outbox_loop();
-  void deliver_outbox(std::size_t& handled);
+  // Delivers the messages due now; how many it claimed.
+  std::size_t deliver_outbox();
   // Forgets what is past its keeping time; true when a backlog is left for the next pass.
   bool housekeeping(Timestamp now);
   // Asks the claimer for a claim (refill and renewal), unless one is under way.
