@@ -331,7 +331,11 @@ void Worker::step_into(std::span<const Pending> requests, std::span<const DueTim
   for (const auto& p : requests) {
     if (const auto* s = std::get_if<StartRequest>(&p.request)) {
       ask.idempotency_keys.push_back(s->idempotency_key);
-      if (!s->key.empty()) ask.open_keys.emplace_back(s->workflow, s->key);
+      // Only a one_open workflow asks whether the key has an open case before it starts one.
+      const Definition* def = s->key.empty() ? nullptr : batch_runtime_.definition(s->workflow);
+      if (def != nullptr && def->key_policy == KeyPolicy::one_open) {
+        ask.open_keys.emplace_back(s->workflow, s->key);
+      }
     } else if (const auto* e = std::get_if<EventRequest>(&p.request)) {
       ask.idempotency_keys.push_back(e->idempotency_key);
       if (e->instance_id.empty()) {
