@@ -57,7 +57,6 @@ void BatchStore::landed(bool written) {
 void BatchStore::forget_below() const {
   base_open_cases_.clear();
   responses_below_.clear();
-  keys_not_below_.clear();
   open_below_.clear();
 }
 
@@ -90,8 +89,7 @@ void BatchStore::prefetch(const ReadAhead& ask) {
     return current_.idempotency.count(key) > 0 || (sealed_ && sealed_->idempotency.count(key) > 0);
   };
   for (const std::string& key : ask.idempotency_keys) {
-    if (key.empty() || in_layers(key) || keys_not_below_.count(key) > 0 ||
-        responses_below_.count(key) > 0) {
+    if (key.empty() || in_layers(key) || responses_below_.count(key) > 0) {
       continue;
     }
     wanted.idempotency_keys.push_back(key);
@@ -112,11 +110,10 @@ void BatchStore::prefetch(const ReadAhead& ask) {
     prefetched_.insert_or_assign(std::move(id), std::move(in));
   }
   for (const std::string& key : wanted.idempotency_keys) {
-    if (auto found = answers.responses.find(key); found != answers.responses.end()) {
-      responses_below_.insert_or_assign(key, std::move(found->second));
-    } else {
-      keys_not_below_.insert(key);
-    }
+    auto found = answers.responses.find(key);
+    responses_below_[key] = found != answers.responses.end()
+                                ? std::optional<boost::json::object>(std::move(found->second))
+                                : std::nullopt;
   }
   for (const auto& workflow_key : wanted.open_keys) {
     auto found = answers.open.find(workflow_key);
@@ -206,10 +203,9 @@ std::optional<boost::json::object> BatchStore::idempotent_response(const std::st
   // A step asks before it runs and its commit asks again: the store beneath is asked once. A
   // key it did not hold cannot reach it from this node but through the batches, which are
   // asked first; another node's commit of the same key makes the flush conflict.
-  if (keys_not_below_.count(key) > 0) return std::nullopt;
   if (auto read = responses_below_.find(key); read != responses_below_.end()) return read->second;
   auto below = base_.idempotent_response(key);
-  if (!below) keys_not_below_.insert(key);
+  responses_below_[key] = below;
   return below;
 }
 

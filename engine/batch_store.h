@@ -177,12 +177,11 @@ class BatchStore final : public Store {
   mutable std::map<std::string, Instance, std::less<>> prefetched_;
   // What the store beneath answered while this batch was stepped, so that it is not asked again:
   // open-case counts by person (read after any wait for the sealed batch, so they hold its write
-  // if it landed), idempotency keys it did not hold, and what prefetch() read ahead (answers for
-  // idempotency keys and open cases by key). Forgotten with the batch, and when the sealed batch
-  // lands (the store beneath then holds what the sealed layer answered for before).
+  // if it landed), idempotency answers (nullopt: the key was not held) and open cases by key.
+  // Forgotten with the batch, and when the sealed batch lands (the store beneath then holds what
+  // the sealed layer answered for before).
   mutable std::map<std::string, int, std::less<>> base_open_cases_;
-  mutable std::map<std::string, boost::json::object, std::less<>> responses_below_;
-  mutable std::set<std::string, std::less<>> keys_not_below_;
+  mutable std::map<std::string, std::optional<boost::json::object>, std::less<>> responses_below_;
   mutable std::map<std::pair<std::string, std::string>, std::optional<std::string>> open_below_;
   void forget_below() const;
 

@@ -154,8 +154,7 @@ PgBatchWriter::PgBatchWriter(soci::session& s) : write_(s) {
 
 bool PgBatchWriter::write(std::span<const Commit> commits) {
   for (std::string& p : params_) begin_array(p);
-  fill_instances(commits);
-  if (!chained_) return false;
+  if (!fill_instances(commits)) return false;
   fill_timers(commits);
   fill_keys_and_history(commits);
   if (!fill_counters(commits)) return false;
@@ -166,7 +165,7 @@ bool PgBatchWriter::write(std::span<const Commit> commits) {
   return checked_ == 0;
 }
 
-void PgBatchWriter::fill_instances(std::span<const Commit> commits) {
+bool PgBatchWriter::fill_instances(std::span<const Commit> commits) {
   // Each instance once, with its revision before the batch and its last commit.
   struct Row {
     long long expected = 0;  // 0: new in this batch
@@ -174,7 +173,6 @@ void PgBatchWriter::fill_instances(std::span<const Commit> commits) {
   };
   std::vector<std::string_view> order;  // ids in order of first commit
   std::unordered_map<std::string_view, Row> rows;
-  chained_ = true;
   for (const Commit& c : commits) {
     const long long expected = static_cast<long long>(c.expected_revision);
     auto [it, first] = rows.try_emplace(c.instance.id);
@@ -182,8 +180,7 @@ void PgBatchWriter::fill_instances(std::span<const Commit> commits) {
       order.push_back(c.instance.id);
       it->second.expected = expected;
     } else if (static_cast<long long>(it->second.last->revision) != expected) {
-      chained_ = false;  // not a chain of commits, each on the one before
-      return;
+      return false;  // not a chain of commits, each on the one before
     }
     it->second.last = &c.instance;
   }
@@ -212,6 +209,7 @@ void PgBatchWriter::fill_instances(std::span<const Commit> commits) {
     add(p[13], boost::json::serialize(to_json(in)));
     add(p[14], r.expected);
   }
+  return true;
 }
 
 void PgBatchWriter::fill_timers(std::span<const Commit> commits) {

@@ -41,7 +41,8 @@ class PgBatchWriter {
   static constexpr std::size_t kParams = 42;
 
  private:
-  void fill_instances(std::span<const Commit> commits);
+  // False when the commits on one instance are not a chain, each on the one before.
+  bool fill_instances(std::span<const Commit> commits);
   void fill_timers(std::span<const Commit> commits);
   void fill_keys_and_history(std::span<const Commit> commits);
   bool fill_counters(std::span<const Commit> commits);
@@ -50,8 +51,7 @@ class PgBatchWriter {
   // The bound parameters, PostgreSQL array literals refilled for each batch, in the order the
   // statement names them. Bound by address: never resized.
   std::array<std::string, kParams> params_;
-  bool chained_ = true;  // fill_instances: every commit followed the one before on its instance
-  int checked_ = 0;      // what the statement returns (0 when every count held)
+  int checked_ = 0;  // what the statement returns (0 when every count held)
   soci::statement write_;
 };
 

@@ -84,14 +84,15 @@ std::string_view synchronous_pragma(StoreOptions::Synchronous s) {
   return "FULL";
 }
 
-// A transaction on one pooled session; rolled back unless commit() returned. SQLite uses
-// BEGIN IMMEDIATE so the write lock is taken up front: a deferred transaction that reads first
-// could fail with SQLITE_BUSY when it tries to write, without waiting for busy_timeout.
+// A transaction on one pooled session; rolled back unless commit() returned, so the connection
+// never goes back to the pool inside a transaction. A write on SQLite uses BEGIN IMMEDIATE so the
+// write lock is taken up front: a deferred transaction that reads first could fail with
+// SQLITE_BUSY when it tries to write, without waiting for busy_timeout.
 class Transaction {
  public:
-  Transaction(soci::session& s, Dialect d) : session_(s) {
-    session_ << (d == Dialect::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
-  }
+  Transaction(soci::session& s, Dialect d)
+      : Transaction(s, d == Dialect::sqlite ? "BEGIN IMMEDIATE" : "BEGIN") {}
+  Transaction(soci::session& s, const char* begin) : session_(s) { session_ << begin; }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   ~Transaction() {
@@ -245,7 +246,7 @@ struct Prepared {
   std::string response_keys, response_key;
   std::unique_ptr<soci::statement> read_responses_statement;
 
-  // PostgreSQL: the whole group commit in a few statements (made on first use).
+  // PostgreSQL: the whole group commit in one statement (made on first use).
   PgBatchWriter& pg_batch() {
     if (!pg_batch_writer) pg_batch_writer = std::make_unique<PgBatchWriter>(session);
     return *pg_batch_writer;
@@ -980,46 +981,15 @@ std::optional<std::string> SqlStore::load_document(const std::string& id) const 
   return document;
 }
 
-namespace {
-
-// SQLite: the reads of one call in one read transaction, which takes the WAL's read lock and
-// checks the page cache once instead of once per statement. Ended by finish(), or rolled back
-// when the reads throw; PostgreSQL reads as it would without it.
-class ReadTransaction {
- public:
-  ReadTransaction(soci::session& s, bool sqlite) : session_(sqlite ? &s : nullptr) {
-    if (session_ != nullptr) *session_ << "BEGIN";
-  }
-  ReadTransaction(const ReadTransaction&) = delete;
-  ReadTransaction& operator=(const ReadTransaction&) = delete;
-  ~ReadTransaction() {
-    if (session_ == nullptr) return;
-    try {
-      *session_ << "ROLLBACK";
-    } catch (const std::exception&) {
-      // Only a closed or broken connection fails to end a read; nothing here can mend it.
-    }
-  }
-  // Ends the transaction; if COMMIT throws, the destructor still rolls it back, so the
-  // connection never goes back to the pool inside a transaction.
-  void finish() {
-    if (session_ == nullptr) return;
-    *session_ << "COMMIT";
-    session_ = nullptr;
-  }
-
- private:
-  soci::session* session_;
-};
-
-}  // namespace
-
 ReadAheadAnswers SqlStore::read_ahead(const ReadAhead& ask) const {
   ReadAheadAnswers out;
   if (ask.instances.empty() && ask.idempotency_keys.empty() && ask.open_keys.empty()) return out;
   impl_->read("read ahead", [&](soci::session& s) {
     Prepared& p = impl_->prepared_for(s);
-    ReadTransaction reads(s, impl_->sqlite());
+    // SQLite: the reads in one read transaction, which takes the WAL's read lock and checks the
+    // page cache once instead of once per statement. PostgreSQL reads as it would without it.
+    std::optional<Transaction> reads;
+    if (impl_->sqlite()) reads.emplace(s, "BEGIN");
     RowHints read;
     load_rows(p, impl_->sqlite(), ask.instances, read, out.instances);
     if (!ask.idempotency_keys.empty()) {
@@ -1043,7 +1013,7 @@ ReadAheadAnswers SqlStore::read_ahead(const ReadAhead& ask) const {
     for (const auto& [workflow, key] : ask.open_keys) {
       if (auto id = open_by_key(p, workflow, key)) out.open[{workflow, key}] = std::move(*id);
     }
-    reads.finish();
+    if (reads) reads->commit();
     impl_->remember(read);
   });
   return out;

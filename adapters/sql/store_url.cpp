@@ -1,5 +1,7 @@
 #include "adapters/sql/store_url.h"
 
+#include "adapters/sql/sql_store.h"  // parse_synchronous
+
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
@@ -109,7 +111,7 @@ std::optional<StoreUrl> parse_store_url(std::string_view url, std::string* error
               error, url,
               "unknown parameter '" + p.key + "' (sqlite takes synchronous=full|normal|off)");
         }
-        if (p.value != "full" && p.value != "normal" && p.value != "off") {
+        if (!parse_synchronous(p.value)) {
           return fail(error, url, "synchronous must be full, normal or off, not '" + p.value + "'");
         }
         synchronous = p.value;

@@ -389,30 +389,27 @@ class ConfigLoader {
 
   // `forever`, or a wall-clock duration in days, hours, minutes and seconds.
   std::optional<Millis> kept_for(const Node& n, std::string_view what) {
-    if (n.is_scalar() && n.value == "forever") return Millis(0);
-    if (n.is_scalar() && parse_duration(n.value) && n.value.find('w') != std::string::npos) {
-      r_.error(n, std::string(what) + ": write weeks as days ('" + n.value +
-                      "' would be 5 days a week, as in business calendars), e.g. 7d");
-      return std::nullopt;
-    }
     if (!n.is_scalar()) {
       (void)r_.duration(n, what);  // reports "… must be a duration, got a map"
       return std::nullopt;
     }
+    if (n.value == "forever") return Millis(0);
     const auto d = parse_duration(n.value);
     if (!d) {
       r_.error(n, std::string(what) + ": '" + n.value +
                       "' is not a duration (use 30m, 12h, 7d or combinations such as 1d12h, "
                       "or forever)");
-      return std::nullopt;
-    }
-    if (d->is_zero()) {
+    } else if (n.value.find('w') != std::string::npos) {
+      r_.error(n, std::string(what) + ": write weeks as days ('" + n.value +
+                      "' would be 5 days a week, as in business calendars), e.g. 7d");
+    } else if (d->is_zero()) {
       r_.error(n, std::string(what) +
                       ": a zero duration would forget at once; write 'forever' "
                       "to keep for ever");
-      return std::nullopt;
+    } else {
+      return d->wall_clock();
     }
-    return d->wall_clock();
+    return std::nullopt;
   }
 
   // Webhook sources. Expressions are parsed and type-checked here, in a scope where only
