@@ -21,6 +21,7 @@
 #include "adapters/sql/instance_row.h"
 #include "adapters/sql/migrations.h"
 #include "adapters/sql/pg_batch.h"
+#include "adapters/sql/sqlite_checkpointer.h"
 #include "engine/generations.h"
 
 namespace ombud::sql {
@@ -601,6 +602,10 @@ struct SqlStore::Impl {
   // A position is leased to one caller at a time, so its entry needs no lock.
   std::vector<std::unique_ptr<Prepared>> prepared;
 
+  // SQLite: checkpoints the log off the committing thread (StoreOptions::checkpoint_pages).
+  // Declared after `pool` and `prepared`: unhooks the connections before they close.
+  std::unique_ptr<SqliteCheckpointer> checkpointer;
+
   Prepared& prepared_for(soci::session& s) {
     for (std::size_t i = 0; i < pool_size; ++i) {
       if (pool->at(i).get_backend() != s.get_backend()) continue;
@@ -741,6 +746,18 @@ void SqlStore::Impl::open() {
       throw;
     } catch (const std::exception& e) {
       throw StoreError("store " + shown_url + ": cannot open: " + e.what());
+    }
+  }
+  if (sqlite() && options.checkpoint_pages > 0) {
+    try {
+      checkpointer = std::make_unique<SqliteCheckpointer>(
+          url.sqlite_path, synchronous_pragma(options.synchronous), options.checkpoint_pages);
+    } catch (const std::exception& e) {
+      throw StoreError("store " + shown_url + ": " + e.what());
+    }
+    for (std::size_t i = 0; i < pool_size; ++i) {
+      auto* backend = static_cast<soci::sqlite3_session_backend*>(pool->at(i).get_backend());
+      checkpointer->watch(backend->conn_);
     }
   }
 }
@@ -926,6 +943,11 @@ StoreSettings SqlStore::settings() const {
       s << "SELECT sqlite_version()", soci::into(out.server_version);
       static constexpr const char* kNames[] = {"off", "normal", "full", "extra"};
       out.synchronous = sync >= 0 && sync <= 3 ? kNames[sync] : std::to_string(sync);
+      if (impl_->checkpointer) {
+        out.background_checkpoints = impl_->checkpointer->checkpoints();
+        out.tail_checkpoints = impl_->checkpointer->tails();
+        out.inline_checkpoints = impl_->checkpointer->inline_checkpoints();
+      }
     } else {
       s << "SHOW synchronous_commit", soci::into(out.synchronous);
       s << "SHOW server_version", soci::into(out.server_version);

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -58,6 +59,13 @@ struct StoreOptions {
   // SQLite file (decision 0007: a second node needs PostgreSQL); a conflict drops them all.
   // PostgreSQL, shared by nodes, always reads.
   std::size_t cached_documents = 10'000;
+  // SQLite: once a commit leaves the write-ahead log this many pages long, a thread of the
+  // store's own copies the log into the database file (adapters/sql/sqlite_checkpointer.h),
+  // so that commits do not wait for that copy and its fsync. The log file grows to about this
+  // size (4,000 pages: 16 MB), at most four times it. A longer log means fewer copies of pages
+  // that many commits change. 0: SQLite's default, the commit that takes the log past 1,000
+  // pages copies it.
+  int checkpoint_pages = 4000;
 };
 
 std::optional<StoreOptions::Synchronous> parse_synchronous(std::string_view text);
@@ -76,6 +84,12 @@ struct StoreSettings {
   long long busy_timeout_ms = 0;  // SQLite
   std::size_t pool_size = 0;
   std::string server_version;
+  // SQLite with StoreOptions::checkpoint_pages: checkpoints run by the store's thread; the
+  // rests of the log copied by the commit after one; checkpoints run by a commit because that
+  // thread had fallen far behind.
+  std::uint64_t background_checkpoints = 0;
+  std::uint64_t tail_checkpoints = 0;
+  std::uint64_t inline_checkpoints = 0;
 };
 
 class SqlStore final : public Store {

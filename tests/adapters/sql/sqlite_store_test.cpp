@@ -359,6 +359,45 @@ TEST_F(SqliteStore, TheStoreUrlChoosesSynchronous) {
   EXPECT_FALSE(std::filesystem::exists(file().string() + "?synchronous=off"));
 }
 
+// Starts cases c-0 … c-(n-1), one commit each.
+void start_cases(Store& store, int n) {
+  for (int i = 0; i < n; ++i) {
+    Commit c = started("c-" + std::to_string(i));
+    c.counters.clear();  // each would expect the serial at 0
+    ASSERT_EQ(store.commit(c), CommitResult::ok);
+  }
+}
+
+// The write-ahead log is copied into the database file by the store's own thread; the commit
+// after each of its passes copies the rest, so that the log is written again from its start.
+TEST_F(SqliteStore, TheLogIsCheckpointedOffTheCommittingThreadAndStartsAgain) {
+  constexpr int kPages = 64;
+  auto store = backend_.open_sql(testing::options([](auto& o) { o.checkpoint_pages = kPages; }));
+  // About ten pages per commit, 3,000 in all: nearly fifty times the threshold.
+  start_cases(*store, 300);
+  const auto settings = store->settings();
+  EXPECT_GT(settings.background_checkpoints, 0U);
+  EXPECT_GT(settings.tail_checkpoints, 0U);
+  // Had the log never started again, it would be at least four times the threshold long, where
+  // a commit checkpoints in the thread's stead; it is far shorter.
+  EXPECT_LT(std::filesystem::file_size(file().string() + "-wal"), 4U * kPages * 4096U);
+  // Everything is in the file, for a reader that never saw the log.
+  store.reset();
+  EXPECT_FALSE(std::filesystem::exists(file().string() + "-wal"));
+  EXPECT_EQ(query_file(file(), "SELECT COUNT(*) FROM instances"), "300");
+}
+
+// checkpoint_pages 0 leaves checkpoints to SQLite, inside the commit.
+TEST_F(SqliteStore, CheckpointsCanBeLeftToTheCommits) {
+  auto store = backend_.open_sql(testing::options([](auto& o) { o.checkpoint_pages = 0; }));
+  start_cases(*store, 300);
+  const auto settings = store->settings();
+  EXPECT_EQ(settings.background_checkpoints, 0U);
+  EXPECT_EQ(settings.tail_checkpoints, 0U);
+  EXPECT_EQ(settings.inline_checkpoints, 0U);
+  EXPECT_EQ(query_file(file(), "SELECT COUNT(*) FROM instances"), "300");
+}
+
 TEST_F(SqliteStore, KeepsSlaColumnsForListings) {
   auto store = backend_.open_sql();
   Commit c = started("c-1");

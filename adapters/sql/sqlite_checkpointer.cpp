@@ -1,0 +1,87 @@
+#include "adapters/sql/sqlite_checkpointer.h"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+namespace ombud::sql {
+
+SqliteCheckpointer::SqliteCheckpointer(const std::string& path, std::string_view synchronous,
+                                       int background_pages)
+    : background_pages_(background_pages), inline_pages_(4 * background_pages) {
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    throw std::runtime_error("cannot open " + path + " for checkpoints: " + why);
+  }
+  // A checkpoint syncs the database file as this connection's `synchronous` says.
+  const std::string pragma = "PRAGMA synchronous = " + std::string(synchronous);
+  sqlite3_exec(db_, pragma.c_str(), nullptr, nullptr, nullptr);
+  thread_ = std::thread([this] { run(); });
+}
+
+SqliteCheckpointer::~SqliteCheckpointer() {
+  for (sqlite3* connection : watched_) sqlite3_wal_hook(connection, nullptr, nullptr);
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  sqlite3_close(db_);
+}
+
+void SqliteCheckpointer::watch(void* connection) {
+  auto* db = static_cast<sqlite3*>(connection);
+  sqlite3_wal_hook(db, &SqliteCheckpointer::on_commit, this);  // replaces wal_autocheckpoint
+  watched_.push_back(db);
+}
+
+// Called by SQLite after each commit on a watched connection, with the log's length in pages.
+// The commit's writer still holds the store's writer mutex: no other commit runs meanwhile.
+int SqliteCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int pages) {
+  auto& me = *static_cast<SqliteCheckpointer*>(self);
+  if (pages < me.background_pages_) return SQLITE_OK;
+  if (pages >= me.inline_pages_) {
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    me.inline_.fetch_add(1);
+  } else if (me.tail_due_.exchange(false)) {
+    // The thread copied the log as it was when its pass began. Copy what was appended since,
+    // with no commit running: the log is then copied entirely, and the next commit writes
+    // it again from its beginning (unless a reader still reads from it).
+    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+        SQLITE_OK) {
+      me.tails_.fetch_add(1);
+    }
+  } else {
+    bool wake = false;
+    {
+      const std::lock_guard lock(me.mutex_);
+      wake = !me.due_;
+      me.due_ = true;
+    }
+    if (wake) me.wake_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteCheckpointer::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return due_ || stopping_; });
+    if (stopping_) return;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs and returns; never waits for the writer.
+    // A failed pass is tried again at the next commit's signal.
+    if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+        SQLITE_OK) {
+      done_.fetch_add(1);
+      tail_due_ = true;
+    }
+    lock.lock();
+    due_ = false;
+  }
+}
+
+}  // namespace ombud::sql
