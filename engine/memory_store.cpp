@@ -299,7 +299,9 @@ Forgotten MemoryStore::forget(const ForgetBefore& f) {
   // Oldest first, as the SQL stores do through their age indexes.
   std::vector<std::pair<Timestamp, std::string>> keys;
   for (const auto& [key, kept] : idempotency_) {
-    if (kept.at < f.idempotency_keys) keys.emplace_back(kept.at, key);
+    if (kept.at < f.idempotency_keys && !key.starts_with(kInboxKeyPrefix)) {
+      keys.emplace_back(kept.at, key);
+    }
   }
   std::sort(keys.begin(), keys.end());
   for (const auto& [at, key] : keys) {

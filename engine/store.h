@@ -18,6 +18,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -119,6 +120,10 @@ struct OutboxMessage {
   std::string last_error;
   std::optional<Timestamp> delivered_at;
 };
+
+// Idempotency keys ombud makes itself begin with these; a caller's own key may not.
+inline constexpr std::string_view kHookKeyPrefix = "hook:";    // webhooks, by provider event id
+inline constexpr std::string_view kInboxKeyPrefix = "inbox:";  // inbox replays, by entry id
 
 // What Store::forget may drop: rows kept since before these instants (Timestamp::min(): none).
 struct ForgetBefore {
@@ -288,7 +293,9 @@ class Store : public Counters {
   // Housekeeping: forgets idempotency answers kept since before `f.idempotency_keys` (a repeat of
   // such a key is a new request) and outbox messages delivered before `f.delivered_messages`, at
   // most `f.limit` rows of each kind per call, so that a call is a short write. Instances,
-  // history, timers, undelivered messages and the inbox are never forgotten.
+  // history, timers, undelivered messages and the inbox are never forgotten, nor the answers of
+  // inbox replays (keys beginning with kInboxKeyPrefix): they are what makes a second replay of
+  // an entry answer without applying its event again, for as long as the entry is kept.
   virtual Forgotten forget(const ForgetBefore& f) = 0;
 
   // Inbox. Adding an entry whose dedup_key is kept already returns that entry's id.

@@ -113,10 +113,18 @@ class Body {
     return std::nullopt;
   }
 
-  // The body's idempotency_key, or the Idempotency-Key header.
+  // The body's idempotency_key, or the Idempotency-Key header. The prefixes of the keys ombud
+  // makes for webhooks and inbox replays are not a caller's: such a key could answer for, or
+  // be answered by, a phone system's event.
   std::string idempotency_key() {
     std::string key = text("idempotency_key");
     if (key.empty()) key = std::string(request_.headers.get("Idempotency-Key").value_or(""));
+    for (std::string_view reserved : {kHookKeyPrefix, kInboxKeyPrefix}) {
+      if (key.starts_with(reserved)) {
+        fail("idempotency_key",
+             "keys beginning with '" + std::string(reserved) + "' are reserved for ombud's own");
+      }
+    }
     return key;
   }
 
@@ -649,10 +657,10 @@ struct Api::Impl {
           "inbox entry " + std::to_string(id) + " was replayed into " + entry->replayed_into);
     }
     // One key per entry: replaying twice (or from two nodes) applies the event once.
-    r.idempotency_key = "inbox:" + std::to_string(id);
+    r.idempotency_key = std::string(kInboxKeyPrefix) + std::to_string(id);
     if (!entry->replayed_into.empty() && !node.store().idempotent_response(r.idempotency_key)) {
-      // Replayed into this case longer ago than retention.idempotency_keys: the answer given
-      // then is forgotten, and sending the event again would apply it twice.
+      // Housekeeping keeps the answers of replays, but a build before it did forgot them after
+      // retention.idempotency_keys; sending the event again would apply it twice.
       return error_response(409, "already_replayed",
                             "inbox entry " + std::to_string(id) + " was replayed into " +
                                 entry->replayed_into +

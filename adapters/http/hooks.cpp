@@ -7,6 +7,7 @@
 #include "adapters/http/params.h"
 #include "adapters/http/webhook_signature.h"
 #include "engine/expr/expression.h"
+#include "engine/store.h"
 
 namespace ombud::http {
 namespace {
@@ -233,7 +234,7 @@ HttpResult<HookDecision> decide_hook(const HookSource& source, const HttpRequest
   }
   // Without an id of its own, a delivery is known by its bytes: a retry of it is the same event.
   if (decision.dedup_id.empty()) decision.dedup_id = "sha256:" + to_hex(sha256(request.body));
-  decision.idempotency_key = "hook:" + source.name + ":" + decision.dedup_id;
+  decision.idempotency_key = std::string(kHookKeyPrefix) + source.name + ":" + decision.dedup_id;
   if (dedup_problem) {
     decision.action = HookInbox{*dedup_problem};
     return decision;

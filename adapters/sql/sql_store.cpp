@@ -1415,10 +1415,12 @@ Forgotten SqlStore::forget(const ForgetBefore& f) {
       st.execute(true);
       return static_cast<std::size_t>(st.get_affected_rows());
     };
+    static_assert(kInboxKeyPrefix == "inbox:", "the query below spells the prefix out");
     out.idempotency_keys =
         drop(f.idempotency_keys,
              "DELETE FROM idempotency_keys WHERE idempotency_key IN (SELECT idempotency_key "
-             "FROM idempotency_keys WHERE created_at < :t ORDER BY created_at LIMIT :n)");
+             "FROM idempotency_keys WHERE created_at < :t AND "
+             "substr(idempotency_key, 1, 6) <> 'inbox:' ORDER BY created_at LIMIT :n)");
     out.delivered_messages =
         drop(f.delivered_messages,
              "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE delivered_at < :t "

@@ -765,6 +765,15 @@ TYPED_TEST(StoreConformance, ForgetDropsOldAnswersAndDeliveredMessagesOnly) {
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(s.load("c-" + std::to_string(i)));
   EXPECT_EQ(s.history("c-0").size(), 1u);
 
+  // An inbox replay's answer is kept as long as its entry: it is what answers a second replay.
+  Commit replayed = new_commit("c-5");
+  replayed.instance.updated_at = at(1);
+  replayed.idempotency_key = std::string(kInboxKeyPrefix) + "7";
+  replayed.response = {{"instance", "c-5"}};
+  ASSERT_EQ(s.commit(replayed), CommitResult::ok);
+  EXPECT_EQ(s.forget({.idempotency_keys = at(1000)}).idempotency_keys, 1u);  // call-6
+  EXPECT_TRUE(s.idempotent_response("inbox:7"));
+
   // A forgotten key is a new request again; message ids are never given twice, not even the
   // last one's after it was forgotten.
   EXPECT_EQ(s.forget({.delivered_messages = at(1000)}).delivered_messages, 1u);
