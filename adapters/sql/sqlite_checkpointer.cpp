@@ -6,6 +6,11 @@
 
 namespace ombud::sql {
 
+namespace {
+constexpr int kTailPages = 64;  // what a commit may be left to copy
+constexpr int kMaxPasses = 8;   // then let the commits signal again
+}  // namespace
+
 SqliteCheckpointer::SqliteCheckpointer(const std::string& path, std::string_view synchronous,
                                        int background_pages)
     : background_pages_(background_pages), inline_pages_(4 * background_pages) {
@@ -72,13 +77,24 @@ void SqliteCheckpointer::run() {
     wake_.wait(lock, [&] { return due_ || stopping_; });
     if (stopping_) return;
     lock.unlock();
-    // PASSIVE: copies what no reader still needs and returns; never waits for the writer.
-    // A failed pass is tried again at the next commit's signal.
-    if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-        SQLITE_OK) {
+    // PASSIVE: copies the log as it was when the pass began and returns; never waits for the
+    // writer. Commits append meanwhile, so passes follow each other until one found fewer than
+    // kTailPages new pages: the commit that then copies the rest waits for little. A failed
+    // pass is tried again at the next commit's signal.
+    int previous = -1;
+    bool caught_up = false;
+    for (int pass = 0; pass < kMaxPasses && !caught_up; ++pass) {
+      int log = 0;
+      int copied = 0;
+      if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) !=
+          SQLITE_OK) {
+        break;
+      }
       done_.fetch_add(1);
-      tail_due_ = true;
+      caught_up = previous >= 0 && log - previous < kTailPages;
+      previous = log;
     }
+    tail_due_ = caught_up;
     lock.lock();
     due_ = false;
   }
