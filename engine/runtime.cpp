@@ -138,16 +138,7 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   if (def == nullptr)
     return failure(RuntimeResult::Status::not_found, "unknown workflow '" + request.workflow + "'");
   if (!request.idempotency_key.empty()) {
-    if (auto previous = store_.idempotent_response(request.idempotency_key)) {
-      RuntimeResult r;
-      r.replayed = true;
-      if (auto it = previous->find("instance"); it != previous->end()) {
-        if (auto id = it->value().as_object().find("id"); id != it->value().as_object().end()) {
-          r.instance = store_.load(std::string(id->value().as_string()));
-        }
-      }
-      return r;
-    }
+    if (auto previous = replayed(request.idempotency_key)) return std::move(*previous);
   }
   const std::int64_t n = next_instance_number(def->name);
   StepContext ctx = context_for(nullptr);
@@ -184,8 +175,18 @@ std::optional<RuntimeResult> Runtime::replayed(const std::string& idempotency_ke
   if (!previous) return std::nullopt;
   RuntimeResult r;
   r.replayed = true;
-  if (auto it = previous->find("instance"); it != previous->end() && it->value().is_object()) {
-    if (auto inst = instance_from_json(it->value(), nullptr)) r.instance = std::move(inst);
+  // Kept by apply() as {"status", "instance": {"id"}}. Answers kept by earlier builds hold the
+  // whole first answer, which has the same members.
+  if (const auto* status = previous->if_contains("status");
+      status != nullptr && status->is_string() && status->as_string() == "not_handled") {
+    r.status = RuntimeResult::Status::not_handled;
+  }
+  if (const auto* instance = previous->if_contains("instance");
+      instance != nullptr && instance->is_object()) {
+    if (const auto* id = instance->as_object().if_contains("id");
+        id != nullptr && id->is_string()) {
+      r.instance = store_.load(std::string(id->as_string()));
+    }
   }
   return r;
 }
@@ -303,10 +304,12 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   result.instance = std::move(outcome.instance);
   result.history = std::move(outcome.history);
   const Instance& after = *result.instance;
-  // The answer is kept only with an idempotency key, to be given again for a repeated one.
+  // With an idempotency key, what a repeat is answered with (Runtime::replayed): the outcome
+  // and which case. Not the whole answer: a repeat gets the case as it is then, and the step's
+  // history is in the case's; kept whole, this was half of a webhook start's bytes.
   if (!idempotency_key.empty()) {
-    result.answer = Answer(result.to_json());
-    c.response = result.answer;
+    c.response = {{"status", status_name(result.status)},
+                  {"instance", boost::json::object{{"id", after.id}}}};
   }
   if (store_.commit_owned(std::move(c)) == CommitResult::conflict) {
     return failure(RuntimeResult::Status::conflict,

@@ -37,10 +37,9 @@ struct RuntimeResult {
   std::string error;
   std::optional<Instance> instance;
   std::vector<HistoryEntry> history;  // what this call added
-  bool replayed = false;              // answered from an earlier call with the same idempotency key
-  // to_json() of this result as it was kept with its idempotency key (shared with the commit,
-  // serialised once); empty without a key, and for a replayed or failed result.
-  Answer answer;
+  // Answered from an earlier call with the same idempotency key: that call's status, and the
+  // case as it is now (without history).
+  bool replayed = false;
 
   boost::json::object to_json() const;
 };

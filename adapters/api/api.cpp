@@ -180,10 +180,6 @@ HttpResponse result_response(const RuntimeResult& r, int ok_status) {
   switch (r.status) {
     case RuntimeResult::Status::ok:
     case RuntimeResult::Status::not_handled:
-      if (!r.replayed && !r.answer.empty()) {
-        // to_json() as it was kept with the idempotency key: serialised once, for both.
-        return HttpResponse::text(ok_status, r.answer.text(), "application/json");
-      }
       return HttpResponse::json(r.replayed ? 200 : ok_status, r.to_json());
     case RuntimeResult::Status::rejected:
       if (r.error.find("needs one of the roles") != std::string::npos) {

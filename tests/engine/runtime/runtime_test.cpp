@@ -177,6 +177,54 @@ TEST_F(RuntimeTest, TheSameIdempotencyKeyTwiceHasOneEffect) {
   EXPECT_EQ(second.instance->revision, first.instance->revision);
 }
 
+// A repeat learns the first call's outcome and the case as it is now; what is kept for that is
+// the outcome and the case's id, not the whole first answer.
+TEST_F(RuntimeTest, ARepeatedKeyAnswersTheFirstOutcomeWithTheCaseAsItIsNow) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  EventRequest e;
+  e.instance_id = "complaint-1";
+  e.event = "called";
+  e.idempotency_key = "call-42";
+  ASSERT_EQ(rt.send(e).status, RuntimeResult::Status::ok);
+  EXPECT_EQ(*store_.idempotent_response("call-42"),
+            (boost::json::object{{"status", "ok"},
+                                 {"instance", boost::json::object{{"id", "complaint-1"}}}}));
+  EventRequest unknown = e;
+  unknown.event = "no_such_event";
+  unknown.idempotency_key = "call-43";
+  ASSERT_EQ(rt.send(unknown).status, RuntimeResult::Status::not_handled);
+  EventRequest resolve = e;
+  resolve.event = "resolve";
+  resolve.idempotency_key = "";
+  ASSERT_EQ(rt.send(resolve).status, RuntimeResult::Status::ok);
+
+  const RuntimeResult again = rt.send(e);
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.status, RuntimeResult::Status::ok);
+  ASSERT_TRUE(again.instance.has_value());
+  EXPECT_EQ(again.instance->state, "closed");
+  EXPECT_TRUE(again.history.empty());
+  EXPECT_EQ(rt.send(unknown).status, RuntimeResult::Status::not_handled);
+  EXPECT_EQ(store_.load("complaint-1")->data.at("calls"), 2);
+
+  // An answer kept whole by an earlier build is read the same way.
+  Commit old;
+  old.instance = *store_.load("complaint-1");
+  old.expected_revision = old.instance.revision;
+  old.instance.revision += 1;
+  old.idempotency_key = "call-44";
+  old.response = {{"status", "ok"},
+                  {"history", boost::json::array{}},
+                  {"instance", to_json(*store_.load("complaint-1"))}};
+  ASSERT_EQ(store_.commit(old), CommitResult::ok);
+  e.idempotency_key = "call-44";
+  const RuntimeResult kept_whole = rt.send(e);
+  EXPECT_TRUE(kept_whole.replayed);
+  ASSERT_TRUE(kept_whole.instance.has_value());
+  EXPECT_EQ(kept_whole.instance->revision, old.instance.revision);
+}
+
 TEST_F(RuntimeTest, AnIdempotentStartCreatesOneCase) {
   Runtime rt = runtime();
   const RuntimeResult first = start(rt, "138", "hotline-call-7");
