@@ -94,6 +94,15 @@ class RuntimeTest : public ::testing::Test {
     return rt.start(r);
   }
 
+  // An event for complaint-1, with an idempotency key unless it is "".
+  static EventRequest event(const std::string& name, const std::string& key = "") {
+    EventRequest e;
+    e.instance_id = "complaint-1";
+    e.event = name;
+    e.idempotency_key = key;
+    return e;
+  }
+
   Definition def_;
   Config config_;
   std::unique_ptr<ConfigDirectory> directory_;
@@ -164,10 +173,7 @@ TEST_F(RuntimeTest, UniqueRefusesAKeyEverUsed) {
 TEST_F(RuntimeTest, TheSameIdempotencyKeyTwiceHasOneEffect) {
   Runtime rt = runtime();
   ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
-  EventRequest e;
-  e.instance_id = "complaint-1";
-  e.event = "called";
-  e.idempotency_key = "call-42";
+  const EventRequest e = event("called", "call-42");
   const RuntimeResult first = rt.send(e);
   const RuntimeResult second = rt.send(e);
   EXPECT_FALSE(first.replayed);
@@ -182,22 +188,14 @@ TEST_F(RuntimeTest, TheSameIdempotencyKeyTwiceHasOneEffect) {
 TEST_F(RuntimeTest, ARepeatedKeyAnswersTheFirstOutcomeWithTheCaseAsItIsNow) {
   Runtime rt = runtime();
   ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
-  EventRequest e;
-  e.instance_id = "complaint-1";
-  e.event = "called";
-  e.idempotency_key = "call-42";
+  EventRequest e = event("called", "call-42");
   ASSERT_EQ(rt.send(e).status, RuntimeResult::Status::ok);
   EXPECT_EQ(*store_.idempotent_response("call-42"),
             (boost::json::object{{"status", "ok"},
                                  {"instance", boost::json::object{{"id", "complaint-1"}}}}));
-  EventRequest unknown = e;
-  unknown.event = "no_such_event";
-  unknown.idempotency_key = "call-43";
+  const EventRequest unknown = event("no_such_event", "call-43");
   ASSERT_EQ(rt.send(unknown).status, RuntimeResult::Status::not_handled);
-  EventRequest resolve = e;
-  resolve.event = "resolve";
-  resolve.idempotency_key = "";
-  ASSERT_EQ(rt.send(resolve).status, RuntimeResult::Status::ok);
+  ASSERT_EQ(rt.send(event("resolve")).status, RuntimeResult::Status::ok);
 
   const RuntimeResult again = rt.send(e);
   EXPECT_TRUE(again.replayed);
