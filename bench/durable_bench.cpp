@@ -2,10 +2,11 @@
 // Worker's group commit and claimed timers achieve on a real store, measured through the same
 // composition `ombud serve` uses (Node::open → open_store_url → Worker).
 //
-//   durable_bench --store URL --mode transitions --clients N [--seconds S] [--warmup S]
+//   durable_bench --store URL --mode transitions --clients N [--drivers D] [--seconds S]
+//                 [--warmup S]
 //   durable_bench --store URL --mode timers [--count 100000] [--within 10] [--lead S]
 //   durable_bench --store URL --mode restart [--count 1000000] [--spread-days 7]
-//   durable_bench --mode raw-sqlite --path FILE [--rows-per-txn K] [--seconds S]
+//   durable_bench --mode raw-sqlite --path FILE [--rows-per-txn K] [--instances K] [--seconds S]
 //   durable_bench --store URL --mode probe      (exit 0 when the store opens)
 //
 // URL is whatever open_store_url accepts (memory:, sqlite:PATH, postgresql://...). Each mode
@@ -20,12 +21,14 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <iostream>
-#include <latch>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -117,9 +120,123 @@ int latest_version(ombud::Store& store, const std::string& workflow) {
 // N clients, each owning one pingpong instance and sending its next event only after the
 // previous one was acknowledged (its commit returned): the closed loop an API client sees. With
 // many clients the Worker's group commit puts many of their steps into one transaction.
+//
+// Who drives the clients (`--drivers D`):
+// - 0: one thread per client, blocked on the future of its request;
+// - D > 0: D threads, each driving clients c with c % D == d. An answer is handed to its
+//   driver's queue by the Worker's `done` callback, and the driver sends that client's next
+//   event: how `pgbench -j 2` drives its 256 connections, and how the server's connection
+//   coroutines wait for their answers, without a thread each.
+struct ClientTally {
+  std::vector<double> latency_ms;
+  std::uint64_t acked = 0;
+  std::uint64_t errors = 0;
+  std::string first_error;
+};
+
+// 0: warming up, 1: measuring, 2: stop. Answers count only when they arrive while measuring.
+enum Phase : int { kWarmup = 0, kMeasure = 1, kStop = 2 };
+
+void tally(ClientTally& me, const ombud::RuntimeResult& answer, double ms, int phase) {
+  if (phase != kMeasure) return;
+  if (answer.status == ombud::RuntimeResult::Status::ok) {
+    me.acked += 1;
+    me.latency_ms.push_back(ms);
+  } else {
+    me.errors += 1;
+    if (me.first_error.empty()) me.first_error = answer.error;
+  }
+}
+
+ombud::EventRequest pingpong_event(const std::string& id, bool ping) {
+  ombud::EventRequest ev;
+  ev.instance_id = id;
+  ev.event = ping ? "ping" : "pong";
+  return ev;
+}
+
+// One client per thread; returns once `phase` is kStop.
+void drive_on_threads(ombud::Worker& worker, const std::vector<std::string>& ids,
+                      std::vector<ClientTally>& tallies, const std::atomic<int>& phase) {
+  std::vector<std::thread> threads;
+  for (std::size_t c = 0; c < ids.size(); ++c) {
+    threads.emplace_back([&, c] {
+      ClientTally& me = tallies[c];
+      bool ping = true;
+      while (phase.load(std::memory_order_relaxed) != kStop) {
+        const auto t0 = SteadyClock::now();
+        ombud::RuntimeResult answer = worker.submit(pingpong_event(ids[c], ping)).get();
+        if (answer.status == ombud::RuntimeResult::Status::ok) ping = !ping;
+        tally(me, answer,
+              std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count(),
+              phase.load(std::memory_order_relaxed));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+// `drivers` threads, each with a queue of answers its clients are waiting for.
+void drive_with_callbacks(ombud::Worker& worker, const std::vector<std::string>& ids,
+                          std::vector<ClientTally>& tallies, const std::atomic<int>& phase,
+                          int drivers) {
+  struct Arrived {
+    std::size_t client;
+    ombud::RuntimeResult answer;
+  };
+  struct Driver {
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::vector<Arrived> arrived;  // guarded by mutex
+  };
+  std::vector<Driver> queues(static_cast<std::size_t>(drivers));
+  std::vector<char> ping(ids.size(), 1);  // not vector<bool>: drivers write neighbouring clients
+  std::vector<SteadyClock::time_point> sent(ids.size());
+  const auto send = [&](std::size_t c) {
+    sent[c] = SteadyClock::now();
+    Driver& mine = queues[c % queues.size()];
+    worker.submit(pingpong_event(ids[c], ping[c]), [&mine, c](ombud::RuntimeResult answer) {
+      const std::lock_guard lock(mine.mutex);
+      mine.arrived.push_back({c, std::move(answer)});
+      if (mine.arrived.size() == 1) mine.wake.notify_one();
+    });
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t d = 0; d < queues.size(); ++d) {
+    threads.emplace_back([&, d] {
+      Driver& me = queues[d];
+      std::size_t outstanding = 0;
+      for (std::size_t c = d; c < ids.size(); c += queues.size(), ++outstanding) send(c);
+      std::vector<Arrived> batch;
+      while (outstanding > 0) {
+        {
+          std::unique_lock lock(me.mutex);
+          me.wake.wait(lock, [&] { return !me.arrived.empty(); });
+          batch.swap(me.arrived);
+        }
+        const int now_phase = phase.load(std::memory_order_relaxed);
+        const auto now = SteadyClock::now();
+        for (Arrived& a : batch) {
+          --outstanding;
+          if (a.answer.status == ombud::RuntimeResult::Status::ok) ping[a.client] = !ping[a.client];
+          tally(tallies[a.client], a.answer,
+                std::chrono::duration<double, std::milli>(now - sent[a.client]).count(), now_phase);
+          if (now_phase != kStop) {
+            send(a.client);
+            ++outstanding;
+          }
+        }
+        batch.clear();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
 int run_transitions(const Args& args, const std::string& workflows) {
   const std::string url = args.str("store", "memory:");
   const int clients = static_cast<int>(args.num("clients", 1));
+  const int drivers = static_cast<int>(args.num("drivers", 0));
   const double seconds = args.num("seconds", 10);
   const double warmup = args.num("warmup", 2);
 
@@ -127,63 +244,48 @@ int run_transitions(const Args& args, const std::string& workflows) {
   ombud::Worker& worker = node->worker();
   worker.start();
 
-  // 0: warming up, 1: measuring, 2: stop. Answers count only when they arrive while measuring.
-  std::atomic<int> phase{0};
-  struct Client {
-    std::vector<double> latency_ms;
-    std::uint64_t acked = 0;
-    std::uint64_t errors = 0;
-    std::string first_error;
-  };
-  std::vector<Client> results(static_cast<std::size_t>(clients));
-  std::latch started(clients);
-  std::vector<std::thread> threads;
+  // Every client's instance first, each start committed before the loop begins.
+  std::vector<std::string> ids;
+  std::string start_error;
+  std::vector<std::future<ombud::RuntimeResult>> starts;
   for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      Client& me = results[static_cast<std::size_t>(c)];
-      me.latency_ms.reserve(1 << 16);
-      ombud::StartRequest start;
-      start.workflow = "pingpong";
-      ombud::RuntimeResult r = worker.submit(std::move(start)).get();
-      started.count_down();
-      if (r.status != ombud::RuntimeResult::Status::ok || !r.instance) {
-        me.errors += 1;
-        me.first_error = "start: " + r.error;
-        return;
-      }
-      const std::string id = r.instance->id;
-      bool ping = true;
-      while (phase.load(std::memory_order_relaxed) != 2) {
-        ombud::EventRequest ev;
-        ev.instance_id = id;
-        ev.event = ping ? "ping" : "pong";
-        const auto t0 = SteadyClock::now();
-        ombud::RuntimeResult answer = worker.submit(std::move(ev)).get();
-        const double ms =
-            std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count();
-        const bool ok = answer.status == ombud::RuntimeResult::Status::ok;
-        if (ok) ping = !ping;
-        if (phase.load(std::memory_order_relaxed) != 1) continue;
-        if (ok) {
-          me.acked += 1;
-          me.latency_ms.push_back(ms);
-        } else {
-          me.errors += 1;
-          if (me.first_error.empty()) me.first_error = answer.error;
-        }
-      }
-    });
+    ombud::StartRequest start;
+    start.workflow = "pingpong";
+    starts.push_back(worker.submit(std::move(start)));
   }
-  started.wait();
+  for (auto& f : starts) {
+    ombud::RuntimeResult r = f.get();
+    if (r.status != ombud::RuntimeResult::Status::ok || !r.instance) {
+      if (start_error.empty()) start_error = "start: " + r.error;
+      continue;
+    }
+    ids.push_back(r.instance->id);
+  }
+  if (!start_error.empty()) {
+    worker.stop();
+    std::fprintf(stderr, "transitions: %s\n", start_error.c_str());
+    return 1;
+  }
+
+  std::atomic<int> phase{kWarmup};
+  std::vector<ClientTally> results(ids.size());
+  for (auto& r : results) r.latency_ms.reserve(1 << 16);
+  std::thread drive([&] {
+    if (drivers > 0) {
+      drive_with_callbacks(worker, ids, results, phase, drivers);
+    } else {
+      drive_on_threads(worker, ids, results, phase);
+    }
+  });
   std::this_thread::sleep_for(std::chrono::duration<double>(warmup));
   const ombud::WorkerStats before = worker.stats();
   const auto t0 = SteadyClock::now();
-  phase = 1;
+  phase = kMeasure;
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  phase = 2;
+  phase = kStop;
   const double elapsed = seconds_since(t0);
   const ombud::WorkerStats after = worker.stats();
-  for (auto& t : threads) t.join();
+  drive.join();
   worker.stop();
 
   std::vector<double> latency;
@@ -204,13 +306,14 @@ int run_transitions(const Args& args, const std::string& workflows) {
   const double p50 = percentile(latency, 0.50);
   const double p99 = percentile(latency, 0.99);
   std::printf(
-      "transitions  store=%s clients=%d: %.0f transitions/s acknowledged over %.1f s, "
+      "transitions  store=%s clients=%d drivers=%d: %.0f transitions/s acknowledged over %.1f s, "
       "latency p50 %.2f ms p99 %.2f ms, %.1f requests per commit, %llu errors%s%s\n",
-      url.c_str(), clients, per_s, elapsed, p50, p99, mean_batch,
+      url.c_str(), clients, drivers, per_s, elapsed, p50, p99, mean_batch,
       static_cast<unsigned long long>(errors),
       first_error.empty() ? "" : " — first: ", first_error.c_str());
   print_json({{"mode", "transitions"},
               {"clients", clients},
+              {"drivers", drivers},
               {"seconds", elapsed},
               {"acked", acked},
               {"errors", errors},
@@ -474,6 +577,10 @@ int run_raw_sqlite(const Args& args) {
   if (path.empty()) throw std::runtime_error("--mode raw-sqlite needs --path FILE");
   const int rows_per_txn = static_cast<int>(args.num("rows-per-txn", 1));
   const double seconds = args.num("seconds", 5);
+  // 0: every 8 consecutive rows belong to one instance, so inserts append at the end of the
+  // key order. K > 0: row n belongs to instance n % K, as when K instances take turns (the
+  // transitions mode's pattern), so a transaction's rows land at up to K places in the key.
+  const auto instances = static_cast<std::uint64_t>(args.num("instances", 0));
 
   sqlite3* db = nullptr;
   check_sqlite(sqlite3_open(path.c_str(), &db), db, "open");
@@ -506,7 +613,8 @@ int run_raw_sqlite(const Args& args) {
     const auto c0 = SteadyClock::now();
     exec("BEGIN IMMEDIATE");
     for (int k = 0; k < rows_per_txn; ++k, ++rows) {
-      const std::string id = "raw-" + run + "-" + std::to_string(rows / 8);
+      const std::uint64_t instance = instances == 0 ? rows / 8 : rows % instances;
+      const std::string id = "raw-" + run + "-" + std::to_string(instance);
       sqlite3_bind_text(insert, 1, id.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(insert, 2, static_cast<sqlite3_int64>(rows));
       sqlite3_bind_int64(insert, 3, static_cast<sqlite3_int64>(wall_ms()));
@@ -526,11 +634,13 @@ int run_raw_sqlite(const Args& args) {
   const double p50 = percentile(commit_ms, 0.50);
   const double p99 = percentile(commit_ms, 0.99);
   std::printf(
-      "raw-sqlite  %s, %d row(s)/txn, WAL + synchronous=FULL: %.0f rows/s, %.0f txns/s, "
-      "txn p50 %.2f ms p99 %.2f ms\n",
-      path.c_str(), rows_per_txn, rows_per_s, static_cast<double>(txns) / elapsed, p50, p99);
+      "raw-sqlite  %s, %d row(s)/txn, %llu instances, WAL + synchronous=FULL: %.0f rows/s, "
+      "%.0f txns/s, txn p50 %.2f ms p99 %.2f ms\n",
+      path.c_str(), rows_per_txn, static_cast<unsigned long long>(instances), rows_per_s,
+      static_cast<double>(txns) / elapsed, p50, p99);
   print_json({{"mode", "raw-sqlite"},
               {"rows_per_txn", rows_per_txn},
+              {"instances", instances},
               {"rows", rows},
               {"seconds", elapsed},
               {"rows_per_s", std::round(rows_per_s)},

@@ -14,7 +14,10 @@
 #   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release
 #   cmake --build build-bench -j2 --target durable_bench
 # PARTS picks what runs (default "sqlite pg timers restart"), e.g. PARTS=timers for the timer
-# runs alone. Sizes can be lowered for a quick look: SECONDS_PER_RUN (10), CLIENTS ("1 256"), TIMERS
+# runs alone. DRIVERS (2) is how many threads drive the transitions' clients, each waiting for
+# its answers through the Worker's callback, as `pgbench -j 2` drives its connections; 256
+# clients are also run with a thread each (DRIVERS=0), the figure of the rounds before the
+# eighth. Sizes can be lowered for a quick look: SECONDS_PER_RUN (10), CLIENTS ("1 256"), TIMERS
 # (100000), WITHIN (10), RESTART_TIMERS (1000000), RESTART_PG_TIMERS (= RESTART_TIMERS; 0 skips
 # it: arming runs through the engine at ~460 starts/s on PostgreSQL today, so 1M takes ~36 min).
 # Stores the build cannot open yet
@@ -41,6 +44,7 @@ done
 
 seconds="${SECONDS_PER_RUN:-10}"
 clients_list="${CLIENTS:-1 256}"
+drivers="${DRIVERS:-2}"
 timers="${TIMERS:-100000}"
 within="${WITHIN:-10}"
 restart_timers="${RESTART_TIMERS:-1000000}"
@@ -138,9 +142,14 @@ pg_url() { if [[ $pg_url_ok = 1 ]]; then pg_db "$1"; else echo "memory:"; fi; }
 if part sqlite; then
 run raw_sqlite_1 "$bench" --mode raw-sqlite --path "$work/raw1.db" --rows-per-txn 1 --seconds "$seconds"
 run raw_sqlite_100 "$bench" --mode raw-sqlite --path "$work/raw100.db" --rows-per-txn 100 --seconds "$seconds"
+# The same rows taking turns among 256 instances, as the transitions' history rows do.
+run raw_sqlite_100_spread "$bench" --mode raw-sqlite --path "$work/raw100s.db" --rows-per-txn 100 --instances 256 --seconds "$seconds"
 for c in $clients_list; do
-  run "sqlite_transitions_$c" "$bench" --mode transitions --store "$(sqlite_url "t$c")" --clients "$c" --seconds "$seconds"
+  run "sqlite_transitions_$c" "$bench" --mode transitions --store "$(sqlite_url "t$c")" --clients "$c" --drivers "$drivers" --seconds "$seconds"
 done
+if [[ " $clients_list " == *" 256 "* && $drivers != 0 ]]; then
+  run sqlite_transitions_256_threads "$bench" --mode transitions --store "$(sqlite_url t256t)" --clients 256 --drivers 0 --seconds "$seconds"
+fi
 
 fi
 
@@ -162,8 +171,11 @@ for c in $clients_list; do
   awk '/^tps = / {printf "{\"tps\": %s}\n", $3}' "$work/pgbench_$c.out" | tail -n1 >"$results/pgbench_$c.json"
 done
 for c in $clients_list; do
-  run "pg_transitions_$c" "$bench" --mode transitions --store "$(pg_url "t$c")" --clients "$c" --seconds "$seconds"
+  run "pg_transitions_$c" "$bench" --mode transitions --store "$(pg_url "t$c")" --clients "$c" --drivers "$drivers" --seconds "$seconds"
 done
+if [[ " $clients_list " == *" 256 "* && $drivers != 0 ]]; then
+  run pg_transitions_256_threads "$bench" --mode transitions --store "$(pg_url t256t)" --clients 256 --drivers 0 --seconds "$seconds"
+fi
 
 fi
 
@@ -237,12 +249,17 @@ for c in clients:
     else:
         row(f"SQLite transitions/s, {c} clients", ours, raw1, "/s", "(vs raw 1 row/txn)", None, sq)
     latency(f"sqlite_transitions_{c}")
+    if c == "256":
+        row("  same, a thread per client", get("sqlite_transitions_256_threads", "transitions_per_s"), raw100, "/s", "(information)", None, sq)
+        row("  raw, 100 rows/txn over 256 instances", get("raw_sqlite_100_spread", "rows_per_s"), raw100, "/s", "(information)", None, sq)
 for c in clients:
     ours = get(f"pg_transitions_{c}", "transitions_per_s")
     tps = get(f"pgbench_{c}", "tps")
     ok = ours is not None and tps and ours >= 0.8 * tps
     row(f"PostgreSQL transitions/s, {c} clients", ours, tps, "/s", ">= 0.8x pgbench", ok, pq)
     latency(f"pg_transitions_{c}")
+    if c == "256":
+        row("  same, a thread per client", get("pg_transitions_256_threads", "transitions_per_s"), tps, "/s", "(information)", None, pq)
 fires = get("timers_ombud", "fires_per_s")
 gw = get("timers_graphile", "fires_per_s")
 boss = get("timers_pgboss", "fires_per_s")
