@@ -20,14 +20,18 @@ SqliteCheckpointer::SqliteCheckpointer(const std::string& path, std::string_view
     sqlite3_close(db_);
     throw std::runtime_error("cannot open " + path + " for checkpoints: " + why);
   }
-  // A checkpoint syncs the database file as this connection's `synchronous` says.
-  const std::string pragma = "PRAGMA synchronous = " + std::string(synchronous);
-  sqlite3_exec(db_, pragma.c_str(), nullptr, nullptr, nullptr);
+  // A checkpoint syncs the database file as this connection's `synchronous` says. The pragma
+  // also reads the schema, which opens the log: a pass on a connection that has not seen it
+  // reports a log of -1 pages and copies nothing (then the pragma is run again).
+  pragma_ = "PRAGMA synchronous = " + std::string(synchronous);
+  sqlite3_busy_timeout(db_, 1000);
+  sqlite3_exec(db_, pragma_.c_str(), nullptr, nullptr, nullptr);
   thread_ = std::thread([this] { run(); });
 }
 
 SqliteCheckpointer::~SqliteCheckpointer() {
-  for (sqlite3* connection : watched_) sqlite3_wal_hook(connection, nullptr, nullptr);
+  // Back to SQLite's own checkpoints, for whatever the connections still commit.
+  for (sqlite3* connection : watched_) sqlite3_wal_autocheckpoint(connection, 1000);
   {
     const std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -47,10 +51,16 @@ void SqliteCheckpointer::watch(void* connection) {
 // The commit's writer still holds the store's writer mutex: no other commit runs meanwhile.
 int SqliteCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int pages) {
   auto& me = *static_cast<SqliteCheckpointer*>(self);
-  if (pages < me.background_pages_) return SQLITE_OK;
+  if (pages < me.background_pages_) {
+    // The log started afresh since the thread's passes: nothing is left over from them.
+    if (me.tail_due_.load(std::memory_order_relaxed)) me.tail_due_ = false;
+    return SQLITE_OK;
+  }
   if (pages >= me.inline_pages_) {
-    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    me.inline_.fetch_add(1);
+    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+        SQLITE_OK) {
+      me.inline_.fetch_add(1);
+    }
   } else if (me.tail_due_.exchange(false)) {
     // The thread copied the log as it was when its pass began. Copy what was appended since,
     // with no commit running: the log is then copied entirely, and the next commit writes
@@ -71,6 +81,11 @@ int SqliteCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, i
   return SQLITE_OK;
 }
 
+bool SqliteCheckpointer::stopping() {
+  const std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
 void SqliteCheckpointer::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -83,11 +98,15 @@ void SqliteCheckpointer::run() {
     // pass is tried again at the next commit's signal.
     int previous = -1;
     bool caught_up = false;
-    for (int pass = 0; pass < kMaxPasses && !caught_up; ++pass) {
+    for (int pass = 0; pass < kMaxPasses && !caught_up && !stopping(); ++pass) {
       int log = 0;
       int copied = 0;
       if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) !=
           SQLITE_OK) {
+        break;
+      }
+      if (log < 0) {  // this connection has not opened the log yet
+        sqlite3_exec(db_, pragma_.c_str(), nullptr, nullptr, nullptr);
         break;
       }
       done_.fetch_add(1);

@@ -46,14 +46,17 @@ class SqliteCheckpointer {
   std::uint64_t checkpoints() const { return done_.load(); }           // passes of this thread
   std::uint64_t tails() const { return tails_.load(); }                // rests copied by a commit
   std::uint64_t inline_checkpoints() const { return inline_.load(); }  // fallen behind
+  // (Each counts checkpoints that succeeded.)
 
  private:
   static int on_commit(void* self, sqlite3* db, const char* schema, int pages);
   void run();
+  bool stopping();
 
   const int background_pages_;
   const int inline_pages_;
-  sqlite3* db_ = nullptr;
+  sqlite3* db_ = nullptr;  // used by the thread only, after construction
+  std::string pragma_;
   std::vector<sqlite3*> watched_;
   std::mutex mutex_;
   std::condition_variable wake_;
