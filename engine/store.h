@@ -124,6 +124,15 @@ struct OutboxMessage {
 // Idempotency keys ombud makes itself begin with these; a caller's own key may not.
 inline constexpr std::string_view kHookKeyPrefix = "hook:";    // webhooks, by provider event id
 inline constexpr std::string_view kInboxKeyPrefix = "inbox:";  // inbox replays, by entry id
+// Why a caller's key may not be used ("" when it may).
+inline std::string reserved_key_reason(std::string_view key) {
+  for (std::string_view reserved : {kHookKeyPrefix, kInboxKeyPrefix}) {
+    if (key.starts_with(reserved)) {
+      return "keys beginning with '" + std::string(reserved) + "' are reserved for ombud's own";
+    }
+  }
+  return "";
+}
 
 // What Store::forget may drop: rows kept since before these instants (Timestamp::min(): none).
 struct ForgetBefore {

@@ -119,12 +119,7 @@ class Body {
   std::string idempotency_key() {
     std::string key = text("idempotency_key");
     if (key.empty()) key = std::string(request_.headers.get("Idempotency-Key").value_or(""));
-    for (std::string_view reserved : {kHookKeyPrefix, kInboxKeyPrefix}) {
-      if (key.starts_with(reserved)) {
-        fail("idempotency_key",
-             "keys beginning with '" + std::string(reserved) + "' are reserved for ombud's own");
-      }
-    }
+    if (std::string why = reserved_key_reason(key); !why.empty()) fail("idempotency_key", why);
     return key;
   }
 

@@ -67,6 +67,7 @@ std::variant<std::future<RuntimeResult>, std::string> submit_line(Worker& worker
     r.idempotency_key = text_field(s, "idempotency_key");
     r.actor = text_field(s, "actor");
     if (r.workflow.empty()) return "start: 'workflow' is required";
+    if (auto why = reserved_key_reason(r.idempotency_key); !why.empty()) return "start: " + why;
     return worker.submit(std::move(r));
   }
   if (auto it = o.find("event"); it != o.end() && it->value().is_object()) {
@@ -80,6 +81,7 @@ std::variant<std::future<RuntimeResult>, std::string> submit_line(Worker& worker
     r.idempotency_key = text_field(e, "idempotency_key");
     r.actor = text_field(e, "actor");
     if (r.event.empty()) return "event: 'name' is required";
+    if (auto why = reserved_key_reason(r.idempotency_key); !why.empty()) return "event: " + why;
     if (r.instance_id.empty() && (r.workflow.empty() || r.key.empty())) {
       return "event: 'instance', or 'workflow' and 'key', are required";
     }

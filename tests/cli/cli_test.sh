@@ -140,5 +140,11 @@ python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("DE
 [ $? -eq 1 ] && grep -q "^complaint-1: pending timer #[0-9]*, the earliest, has no row" "$tmp/out"
 check "verify reports a case whose earliest timer has no row" $?
 
+# A caller's idempotency key may not take the prefix of ombud's own (webhooks, inbox replays).
+echo '{"ref": "k1", "start": {"workflow": "complaint", "idempotency_key": "hook:phone:CA1", "data": {"phone": "13800000001", "channel": "phone", "summary": "x"}}}' |
+  "$ombud" pipe --config "$root/config/ombud.yaml" --store "sqlite:$tmp/keys.db" "$root/workflows" > "$tmp/out" 2>&1
+grep -q '"status":"invalid".*reserved for ombud' "$tmp/out"
+check "pipe refuses an idempotency key with a reserved prefix" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
