@@ -193,11 +193,11 @@ bool BatchStore::key_used(const std::string& workflow, const std::string& key) c
 
 std::optional<boost::json::object> BatchStore::idempotent_response(const std::string& key) const {
   if (auto it = current_.idempotency.find(key); it != current_.idempotency.end()) {
-    return current_.commits[it->second].response.json();
+    return current_.commits[it->second].response;
   }
   if (sealed_) {
     if (auto it = sealed_->idempotency.find(key); it != sealed_->idempotency.end()) {
-      return sealed_->commits[it->second].response.json();
+      return sealed_->commits[it->second].response;
     }
   }
   // A step asks before it runs and its commit asks again: the store beneath is asked once. A

@@ -130,7 +130,7 @@ void MemoryStore::apply(const Commit& c) {
   for (const auto& t : c.armed) timers_.insert({t.due, t.instance_id, t.timer_id});
   for (const auto& u : c.counters) counters_[u.name] = u.value;
   if (!c.idempotency_key.empty()) {
-    idempotency_[c.idempotency_key] = {c.response.json(), c.instance.updated_at};
+    idempotency_[c.idempotency_key] = {c.response, c.instance.updated_at};
   }
   auto enqueue = [&](std::string kind, boost::json::object payload) {
     OutboxMessage m;

@@ -61,25 +61,6 @@ struct CounterWrite {
   friend bool operator==(const CounterWrite&, const CounterWrite&) = default;
 };
 
-// What a caller was told, kept with an idempotency key and given again for a repeated one. The
-// commit and the caller's result share one: it is built once on the worker and serialised once,
-// by the store writing it or the server answering, whichever needs the text first.
-class Answer {
- public:
-  Answer() = default;
-  Answer(boost::json::object json);  // NOLINT(google-explicit-constructor): `c.response = {...}`
-  Answer(std::initializer_list<std::pair<boost::json::string_view, boost::json::value_ref>> init)
-      : Answer(boost::json::object(init)) {}
-
-  bool empty() const { return shared_ == nullptr; }
-  const boost::json::object& json() const;  // an empty object when empty()
-  const std::string& text() const;          // "{}" when empty(); safe from any thread
-
- private:
-  struct Shared;
-  std::shared_ptr<Shared> shared_;
-};
-
 // Everything one step changes, committed atomically.
 struct Commit {
   Instance instance;                    // the new instance (revision already incremented)
@@ -99,7 +80,9 @@ struct Commit {
   std::vector<OutboundWebhook> webhooks;    // → outbox
   std::vector<CounterWrite> counters;
   std::string idempotency_key;  // "" when none
-  Answer response;              // what the caller was told, replayed for a repeated key
+  // Kept with the idempotency key, for a repeat (Runtime::replayed): {"status", "instance":
+  // {"id"}}.
+  boost::json::object response;
 };
 
 // conflict: an instance's revision is no longer its `expected_revision`, a fired timer is gone,

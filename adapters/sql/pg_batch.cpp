@@ -262,7 +262,7 @@ void PgBatchWriter::fill_keys_and_history(std::span<const Commit> commits) {
   for (const Commit& c : commits) {
     if (!c.idempotency_key.empty()) {
       add(keys[0], c.idempotency_key);
-      add(keys[1], c.response.text());
+      add(keys[1], boost::json::serialize(c.response));
       add(keys[2], to_ms(c.instance.updated_at));
     }
     if (!c.instance.key.empty() && kept.emplace(c.instance.workflow, c.instance.key).second) {

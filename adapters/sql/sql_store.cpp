@@ -824,7 +824,7 @@ bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending)
 
   if (!c.idempotency_key.empty()) {
     p.idempotency_key = c.idempotency_key;
-    p.response = c.response.text();
+    p.response = boost::json::serialize(c.response);
     p.insert_idempotency.execute(true);
     if (p.insert_idempotency.get_affected_rows() != 1) return false;
   }
