@@ -634,10 +634,11 @@ int run_raw_sqlite(const Args& args) {
   const double p50 = percentile(commit_ms, 0.50);
   const double p99 = percentile(commit_ms, 0.99);
   std::printf(
-      "raw-sqlite  %s, %d row(s)/txn, %llu instances, WAL + synchronous=FULL: %.0f rows/s, "
+      "raw-sqlite  %s, %d row(s)/txn, %s, WAL + synchronous=FULL: %.0f rows/s, "
       "%.0f txns/s, txn p50 %.2f ms p99 %.2f ms\n",
-      path.c_str(), rows_per_txn, static_cast<unsigned long long>(instances), rows_per_s,
-      static_cast<double>(txns) / elapsed, p50, p99);
+      path.c_str(), rows_per_txn,
+      instances == 0 ? "appended" : (std::to_string(instances) + " instances taking turns").c_str(),
+      rows_per_s, static_cast<double>(txns) / elapsed, p50, p99);
   print_json({{"mode", "raw-sqlite"},
               {"rows_per_txn", rows_per_txn},
               {"instances", instances},

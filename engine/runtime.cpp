@@ -137,9 +137,7 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   const Definition* def = definition(request.workflow);
   if (def == nullptr)
     return failure(RuntimeResult::Status::not_found, "unknown workflow '" + request.workflow + "'");
-  if (!request.idempotency_key.empty()) {
-    if (auto previous = replayed(request.idempotency_key)) return std::move(*previous);
-  }
+  if (auto previous = replayed(request.idempotency_key)) return std::move(*previous);
   const std::int64_t n = next_instance_number(def->name);
   StepContext ctx = context_for(nullptr);
   const StoreWorkload workload(store_);

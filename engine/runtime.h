@@ -108,7 +108,7 @@ class Runtime {
  private:
   RuntimeResult start_at(const StartRequest& request, Timestamp now);
   void record_incident(const std::string& instance_id, const std::string& message);
-  // The answer given earlier for an idempotency key, with the instance as it was then.
+  // The answer to a repeated idempotency key: the first call's status, the case as it is now.
   std::optional<RuntimeResult> replayed(const std::string& idempotency_key) const;
   RuntimeResult apply(const Instance& before, Outcome outcome, const std::string& idempotency_key,
                       bool is_new, const std::optional<DueTimer>& fired, const std::string& actor,

@@ -450,8 +450,8 @@ struct Api::Impl {
     r.idempotency_key = body.idempotency_key();
     const std::optional<std::uint64_t> revision = body.revision();
     if (body.error()) return error_response(*body.error());
-    // A retry of a request already committed under its idempotency key gets the first answer
-    // (from the worker), even though the case has moved on from `revision` since.
+    // A retry of a request already committed under its idempotency key learns its outcome (from
+    // the worker), even though the case has moved on from `revision` since.
     if (revision &&
         (r.idempotency_key.empty() || !node.store().idempotent_response(r.idempotency_key))) {
       // The caller acted on what it saw at `revision`; if the case moved on since, say so.

@@ -944,8 +944,8 @@ StoreSettings SqlStore::settings() const {
       static constexpr const char* kNames[] = {"off", "normal", "full", "extra"};
       out.synchronous = sync >= 0 && sync <= 3 ? kNames[sync] : std::to_string(sync);
       if (impl_->checkpointer) {
-        out.background_checkpoints = impl_->checkpointer->checkpoints();
-        out.tail_checkpoints = impl_->checkpointer->tails();
+        out.background_checkpoints = impl_->checkpointer->background_checkpoints();
+        out.tail_checkpoints = impl_->checkpointer->tail_checkpoints();
         out.inline_checkpoints = impl_->checkpointer->inline_checkpoints();
       }
     } else {

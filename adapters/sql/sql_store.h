@@ -62,9 +62,9 @@ struct StoreOptions {
   // SQLite: once a commit leaves the write-ahead log this many pages long, a thread of the
   // store's own copies the log into the database file (adapters/sql/sqlite_checkpointer.h),
   // so that commits do not wait for that copy and its fsync. The log file grows to about this
-  // size (4,000 pages: 16 MB), at most four times it. A longer log means fewer copies of pages
-  // that many commits change. 0: SQLite's default, the commit that takes the log past 1,000
-  // pages copies it.
+  // size (4,000 pages: 16 MB); at four times it a commit copies, as SQLite would. A longer log
+  // means fewer copies of pages that many commits change. 0: SQLite's default, the commit that
+  // takes the log past 1,000 pages copies it.
   int checkpoint_pages = 4000;
 };
 

@@ -56,18 +56,14 @@ int SqliteCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, i
     if (me.tail_due_.load(std::memory_order_relaxed)) me.tail_due_ = false;
     return SQLITE_OK;
   }
-  if (pages >= me.inline_pages_) {
+  // Fallen far behind, or the thread's passes left a rest: this commit copies. With no other
+  // commit running, a copy of a rest leaves the log copied entirely, and the next commit writes
+  // it again from its beginning (unless a reader still reads from it).
+  const bool tail = me.tail_due_.exchange(false);
+  if (tail || pages >= me.inline_pages_) {
     if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
         SQLITE_OK) {
-      me.inline_.fetch_add(1);
-    }
-  } else if (me.tail_due_.exchange(false)) {
-    // The thread copied the log as it was when its pass began. Copy what was appended since,
-    // with no commit running: the log is then copied entirely, and the next commit writes
-    // it again from its beginning (unless a reader still reads from it).
-    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-        SQLITE_OK) {
-      me.tails_.fetch_add(1);
+      (pages >= me.inline_pages_ ? me.inline_ : me.tails_).fetch_add(1);
     }
   } else {
     bool wake = false;
@@ -109,7 +105,7 @@ void SqliteCheckpointer::run() {
         sqlite3_exec(db_, pragma_.c_str(), nullptr, nullptr, nullptr);
         break;
       }
-      done_.fetch_add(1);
+      background_.fetch_add(1);
       caught_up = previous >= 0 && log - previous < kTailPages;
       previous = log;
     }

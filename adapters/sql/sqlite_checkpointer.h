@@ -11,8 +11,9 @@
 // only after a checkpoint that copied all of it, which a pass running beside commits never
 // does; so the next commit after a pass copies the few pages appended meanwhile itself.
 //
-// If this thread falls far behind (a long read keeps the log from being copied), the committing
-// connection checkpoints once the log reaches 4 × `background_pages`, so the log stays bounded.
+// If this thread falls far behind, the committing connection checkpoints once the log reaches
+// 4 × `background_pages`, as SQLite would. (A long read keeps any checkpoint from copying what
+// it may still need, this thread's and SQLite's alike.)
 #pragma once
 
 #include <atomic>
@@ -32,21 +33,22 @@ class SqliteCheckpointer {
  public:
   // Opens its own connection to `path` (synchronous as the store's, by PRAGMA name) and starts
   // the thread. Throws std::runtime_error when the file cannot be opened.
-  SqliteCheckpointer(const std::string& path, std::string_view synchronous,
-                     int background_pages = 4000);
+  SqliteCheckpointer(const std::string& path, std::string_view synchronous, int background_pages);
   ~SqliteCheckpointer();  // unhooks the watched connections, stops the thread, closes
   SqliteCheckpointer(const SqliteCheckpointer&) = delete;
   SqliteCheckpointer& operator=(const SqliteCheckpointer&) = delete;
 
   // Replaces `connection`'s automatic checkpoint with a signal to this thread. `connection` is
-  // an sqlite3* of the same file whose commits are serialised with every other watched
-  // connection's (the store's writer mutex); it must stay open until this object is destroyed.
+  // an sqlite3* (void*: SOCI declares it in a namespace of its own) of the same file whose commits
+  // are serialised with every other watched connection's (the store's writer mutex); it must stay
+  // open until this object is destroyed.
   void watch(void* connection);
 
-  std::uint64_t checkpoints() const { return done_.load(); }           // passes of this thread
-  std::uint64_t tails() const { return tails_.load(); }                // rests copied by a commit
-  std::uint64_t inline_checkpoints() const { return inline_.load(); }  // fallen behind
-  // (Each counts checkpoints that succeeded.)
+  // Checkpoints that succeeded: passes of this thread; rests of the log copied by the commit
+  // after them; checkpoints of commits because this thread had fallen behind.
+  std::uint64_t background_checkpoints() const { return background_.load(); }
+  std::uint64_t tail_checkpoints() const { return tails_.load(); }
+  std::uint64_t inline_checkpoints() const { return inline_.load(); }
 
  private:
   static int on_commit(void* self, sqlite3* db, const char* schema, int pages);
@@ -63,7 +65,7 @@ class SqliteCheckpointer {
   bool due_ = false;                   // guarded by mutex_: a commit asked for a pass
   bool stopping_ = false;              // guarded by mutex_
   std::atomic<bool> tail_due_{false};  // a pass ended: the next commit copies the rest
-  std::atomic<std::uint64_t> done_{0};
+  std::atomic<std::uint64_t> background_{0};
   std::atomic<std::uint64_t> tails_{0};
   std::atomic<std::uint64_t> inline_{0};
   std::thread thread_;

@@ -35,11 +35,13 @@ TEST_F(ApiBehaviour, StartAnswers201AndTheSameIdempotencyKeyAnswers200WithTheSam
   const json::value b = body_of(again);
   EXPECT_EQ(str(b, "/instance/id"), id);
   EXPECT_EQ(b.at("replayed"), json::value(true));
-  // The first answer is the text kept with the key (the step's history and the case); the
-  // replay shows the case as stored.
+  // The first answer has the step's history; the repeat has the first status and the case as
+  // it is now (here unchanged), without history.
   EXPECT_EQ(first.headers.get("Content-Type"), "application/json");
   EXPECT_FALSE(a.at("history").as_array().empty());
   EXPECT_EQ(json::serialize(a.at("instance")), json::serialize(b.at("instance")));
+  EXPECT_EQ(b.at("status"), json::value("ok"));
+  EXPECT_TRUE(b.at("history").as_array().empty());
 
   // The key may also come in the body.
   const std::string in_body =
@@ -258,7 +260,7 @@ TEST_F(ApiBehaviour, EventsByIdCheckTheBodyAndTheRevision) {
     EXPECT_EQ(refused.status, 400) << refused.body;
     EXPECT_EQ(error_field(refused), "idempotency_key");
   }
-  // The same key again: the first answer, not a second event (the revision moved on).
+  // The same key again: the first outcome, not a second event (the revision moved on).
   const HttpResponse replay =
       call("POST", target, "agent", R"({"event":"acknowledge"})", {{"Idempotency-Key", "ack-1"}});
   EXPECT_EQ(replay.status, 200) << replay.body;
@@ -614,7 +616,7 @@ TEST_F(ApiBehaviour, ACallTaggedComplaintOpensACaseAndTheNextCallLandsOnIt) {
   EXPECT_EQ(str(a, "/instance/data/summary"), "Parcel arrived damaged");
   EXPECT_EQ(str(a, "/instance/data/channel"), "phone");
 
-  // The same delivery again: the first answer.
+  // The same delivery again: the first outcome, nothing done again.
   const HttpResponse same =
       hook(R"({"event_id":"evt-10","call_id":"c-10","status":"completed","caller":"13900000091",)"
            R"("tag":"complaint","note":"Parcel arrived damaged"})");
