@@ -269,7 +269,12 @@ struct Api::Impl {
                           "Rows housekeeping forgot since this node started (retention)",
                           {"what"})),
         commit_latency(m.histogram("ombud_store_commit_seconds",
-                                   "How long one group commit's transaction took", {})) {
+                                   "How long one group commit's transaction took", {})),
+        checkpoints(m.gauge("ombud_sqlite_checkpoints",
+                            "SQLite log checkpoints since the store opened: by the store's "
+                            "thread, the rest by the next commit, or by a commit because the "
+                            "thread had fallen behind",
+                            {"by"})) {
     if (const Config* config = node.config()) {
       for (const HookSource& s : config->hooks) {
         auto secret = http::hook_secret(s, [](const std::string& name) {
@@ -792,6 +797,11 @@ struct Api::Impl {
     store_errors.labels({}).set(static_cast<double>(stats.store_errors));
     forgotten.labels({"idempotency_keys"}).set(static_cast<double>(stats.forgotten_keys));
     forgotten.labels({"delivered_messages"}).set(static_cast<double>(stats.forgotten_messages));
+    if (const auto counts = node.checkpoint_counts()) {
+      checkpoints.labels({"thread"}).set(static_cast<double>(counts->background));
+      checkpoints.labels({"commit_rest"}).set(static_cast<double>(counts->tail));
+      checkpoints.labels({"commit_behind"}).set(static_cast<double>(counts->fallen_behind));
+    }
     return HttpResponse::text(200, metrics.expose(), http::MetricsRegistry::kContentType);
   }
 
@@ -859,6 +869,7 @@ struct Api::Impl {
   http::MetricFamily<http::Gauge>& store_errors;
   http::MetricFamily<http::Gauge>& forgotten;
   http::MetricFamily<http::Histogram>& commit_latency;
+  http::MetricFamily<http::Gauge>& checkpoints;     // SQLite only
   std::map<std::string, std::string> hook_secrets;  // by source; read once at start-up
   std::mutex token_mutex;
   std::unordered_map<std::string,

@@ -943,17 +943,19 @@ StoreSettings SqlStore::settings() const {
       s << "SELECT sqlite_version()", soci::into(out.server_version);
       static constexpr const char* kNames[] = {"off", "normal", "full", "extra"};
       out.synchronous = sync >= 0 && sync <= 3 ? kNames[sync] : std::to_string(sync);
-      if (impl_->checkpointer) {
-        out.background_checkpoints = impl_->checkpointer->background_checkpoints();
-        out.tail_checkpoints = impl_->checkpointer->tail_checkpoints();
-        out.inline_checkpoints = impl_->checkpointer->inline_checkpoints();
-      }
     } else {
       s << "SHOW synchronous_commit", soci::into(out.synchronous);
       s << "SHOW server_version", soci::into(out.server_version);
     }
     return out;
   });
+}
+
+std::optional<CheckpointCounts> SqlStore::checkpoint_counts() const {
+  const auto* c = impl_->checkpointer.get();
+  if (c == nullptr) return std::nullopt;
+  return CheckpointCounts{c->background_checkpoints(), c->tail_checkpoints(),
+                          c->inline_checkpoints()};
 }
 
 std::int64_t SqlStore::get(std::string_view counter) const {

@@ -77,6 +77,15 @@ struct AppliedMigration {
 };
 
 // What the database says about the connection settings (read back, not what was asked for).
+// SQLite with StoreOptions::checkpoint_pages: checkpoints that succeeded, run by the store's
+// thread; the rests of the log copied by the commit after one; checkpoints run by a commit because
+// that thread had fallen far behind (a sign of long reads or a slow disk).
+struct CheckpointCounts {
+  std::uint64_t background = 0;
+  std::uint64_t tail = 0;
+  std::uint64_t fallen_behind = 0;
+};
+
 struct StoreSettings {
   Dialect dialect = Dialect::sqlite;
   std::string journal_mode;       // SQLite: "wal"
@@ -84,12 +93,6 @@ struct StoreSettings {
   long long busy_timeout_ms = 0;  // SQLite
   std::size_t pool_size = 0;
   std::string server_version;
-  // SQLite with StoreOptions::checkpoint_pages: checkpoints run by the store's thread; the
-  // rests of the log copied by the commit after one; checkpoints run by a commit because that
-  // thread had fallen far behind.
-  std::uint64_t background_checkpoints = 0;
-  std::uint64_t tail_checkpoints = 0;
-  std::uint64_t inline_checkpoints = 0;
 };
 
 class SqlStore final : public Store {
@@ -109,6 +112,8 @@ class SqlStore final : public Store {
   static int latest_schema_version();
 
   StoreSettings settings() const;
+  // Nullopt unless SQLite checkpoints on the store's thread. Reads nothing from the database.
+  std::optional<CheckpointCounts> checkpoint_counts() const;
   Dialect dialect() const;
 
   // Store.

@@ -252,6 +252,11 @@ def run(api, ombud, store, token_file):
     check(commits and int(commits.group(1)) > 0, "/metrics times the store's commits")
     fired = re.search(r'^ombud_timers_fired_total\{workflow="complaint"\} (\d+)', metrics, re.M)
     check(fired and int(fired.group(1)) > 0, "/metrics counted the fired timers")
+    if store.startswith("sqlite:"):
+        check(re.search(r'^ombud_sqlite_checkpoints\{by="thread"\} \d+', metrics, re.M),
+              "/metrics shows the SQLite store's checkpoints")
+    else:
+        check("ombud_sqlite_checkpoints{" not in metrics, "no SQLite checkpoints on PostgreSQL")
     status, _ = api.call("GET", "/v1/instances", token=None)
     check(status == 401, "no token → 401")
 
