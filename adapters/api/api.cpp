@@ -797,7 +797,8 @@ struct Api::Impl {
     store_errors.labels({}).set(static_cast<double>(stats.store_errors));
     forgotten.labels({"idempotency_keys"}).set(static_cast<double>(stats.forgotten_keys));
     forgotten.labels({"delivered_messages"}).set(static_cast<double>(stats.forgotten_messages));
-    if (const auto counts = node.checkpoint_counts()) {
+    const auto* sql = dynamic_cast<const sql::SqlStore*>(&node.store());
+    if (const auto counts = sql != nullptr ? sql->checkpoint_counts() : std::nullopt) {
       checkpoints.labels({"thread"}).set(static_cast<double>(counts->background));
       checkpoints.labels({"commit_rest"}).set(static_cast<double>(counts->tail));
       checkpoints.labels({"commit_behind"}).set(static_cast<double>(counts->fallen_behind));

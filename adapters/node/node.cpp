@@ -33,11 +33,6 @@ std::unique_ptr<Store> open_store_url(const std::string& url) {
   return sql::open_store(url);
 }
 
-std::optional<sql::CheckpointCounts> Node::checkpoint_counts() const {
-  const auto* sql = dynamic_cast<const sql::SqlStore*>(store_.get());
-  return sql != nullptr ? sql->checkpoint_counts() : std::nullopt;
-}
-
 Node::~Node() {
   if (worker_) worker_->stop();
 }

@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "adapters/sql/sql_store.h"
 #include "engine/config.h"
 #include "engine/config_calendars.h"
 #include "engine/diagnostics.h"
@@ -44,9 +43,6 @@ class Node {
   // alone writes.
   bool store_is_shared() const { return store_is_shared_; }
   Worker& worker() { return *worker_; }
-  // SQLite: how its write-ahead log was checkpointed (adapters/sql/sqlite_checkpointer.h);
-  // nullopt for other stores.
-  std::optional<sql::CheckpointCounts> checkpoint_counts() const;
   const Config* config() const { return config_ ? &*config_ : nullptr; }
   const StepContext& context() const { return context_; }
   const Clock& clock() const { return *clock_; }

@@ -952,10 +952,8 @@ StoreSettings SqlStore::settings() const {
 }
 
 std::optional<CheckpointCounts> SqlStore::checkpoint_counts() const {
-  const auto* c = impl_->checkpointer.get();
-  if (c == nullptr) return std::nullopt;
-  return CheckpointCounts{c->background_checkpoints(), c->tail_checkpoints(),
-                          c->inline_checkpoints()};
+  if (!impl_->checkpointer) return std::nullopt;
+  return impl_->checkpointer->counts();
 }
 
 std::int64_t SqlStore::get(std::string_view counter) const {

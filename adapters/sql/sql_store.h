@@ -76,7 +76,6 @@ struct AppliedMigration {
   Timestamp applied_at{};
 };
 
-// What the database says about the connection settings (read back, not what was asked for).
 // SQLite with StoreOptions::checkpoint_pages: checkpoints that succeeded, run by the store's
 // thread; the rests of the log copied by the commit after one; checkpoints run by a commit because
 // that thread had fallen far behind (a sign of long reads or a slow disk).
@@ -86,6 +85,7 @@ struct CheckpointCounts {
   std::uint64_t fallen_behind = 0;
 };
 
+// What the database says about the connection settings (read back, not what was asked for).
 struct StoreSettings {
   Dialect dialect = Dialect::sqlite;
   std::string journal_mode;       // SQLite: "wal"

@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/sql/sql_store.h"
+
 struct sqlite3;
 
 namespace ombud::sql {
@@ -44,11 +46,7 @@ class SqliteCheckpointer {
   // open until this object is destroyed.
   void watch(void* connection);
 
-  // Checkpoints that succeeded: passes of this thread; rests of the log copied by the commit
-  // after them; checkpoints of commits because this thread had fallen behind.
-  std::uint64_t background_checkpoints() const { return background_.load(); }
-  std::uint64_t tail_checkpoints() const { return tails_.load(); }
-  std::uint64_t inline_checkpoints() const { return inline_.load(); }
+  CheckpointCounts counts() const { return {background_.load(), tails_.load(), inline_.load()}; }
 
  private:
   static int on_commit(void* self, sqlite3* db, const char* schema, int pages);
