@@ -566,6 +566,28 @@ TEST_F(ApiBehaviour, AnUnroutableCallGoesToTheInboxOnceAndIsReplayedIntoACase) {
   EXPECT_EQ(overflow.status, 404) << overflow.body;
 }
 
+// A build before housekeeping kept replays' answers could forget one: the entry says it was
+// replayed, but no answer is held for its key. Sending the event again could apply it twice, so
+// the replay is refused, naming the case it went into.
+TEST_F(ApiBehaviour, AReplayWhoseAnswerWasForgottenIsRefused) {
+  const std::string id(start_complaint("13900000073").at("id").as_string());
+  InboxEntry e;
+  e.source = "hooks/phone";
+  e.received_at = node_->clock().now();
+  e.reason = "no route matched";
+  e.payload = json::object{{"caller", "13900000073"}};
+  const std::uint64_t inbox_id = node_->store().add_to_inbox(e);
+  ASSERT_TRUE(node_->store().mark_inbox_replayed(inbox_id, id));
+
+  const HttpResponse r =
+      call("POST", "/v1/inbox/" + std::to_string(inbox_id) + "/replay", "supervisor",
+           R"({"instance":")" + id + R"(","event":"customer_called","data":{"call_id":"c-l"}})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(error_code(r), "already_replayed");
+  EXPECT_NE(str(body_of(r), "/error/message").find(id), std::string::npos) << r.body;
+  EXPECT_EQ(get_instance(id).at("data").at("contacts"), json::value(1));
+}
+
 TEST_F(ApiBehaviour, ReplayWithoutDataSendsTheDeliveredPayload) {
   const std::string delivery =
       R"({"event_id":"evt-p","call_id":"c-p","status":"completed","caller":"13900000072"})";
