@@ -110,6 +110,7 @@ int run_pipe(const PipeOptions& o) {
     print_text(std::cerr, diags);
     return 1;
   }
+  print_text(std::cerr, diags);  // warnings: files left unpublished
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
   node->worker().start();

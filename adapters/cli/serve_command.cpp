@@ -102,6 +102,9 @@ int serve(const ServeOptions& o) {
     print_text(std::cerr, diags);
     return 1;
   }
+  for (const Diagnostic& d : diags.items()) {  // files left unpublished
+    http::log_fields(*log, spdlog::level::warn, d.message, {{"file", d.file}});
+  }
 
   http::MetricsRegistry metrics;
   api::ApiOptions api_options;

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -92,6 +93,26 @@ std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags)
     d.published_by = options.published_by;
     d.published_at = node->clock_->now();
     try {
+      // A file holding an earlier version's content is older than what is published (a version
+      // put through the API since, or a node of a rolling deploy with newer files): publishing
+      // it would roll every new case back to it. It is left as it is, and the latest stays.
+      const auto stored = node->store_->definition_versions(d.name);  // the oldest first
+      if (!stored.empty() && stored.back().content_hash != d.content_hash) {
+        const auto same = std::find_if(stored.begin(), stored.end(), [&](const auto& v) {
+          return v.content_hash == d.content_hash;
+        });
+        if (same != stored.end()) {
+          const PublishedDefinition& latest = stored.back();
+          diags.warning(set.files[i], {},
+                        "not published: this is the content of version " +
+                            std::to_string(same->version) + " of '" + d.name +
+                            "'; new cases stay on version " + std::to_string(latest.version) +
+                            ", published later by " + latest.published_by +
+                            " (to make this content the latest again, PUT it to /v1/workflows/" +
+                            d.name + ")");
+          continue;
+        }
+      }
       node->store_->publish_definition(d);
     } catch (const std::exception& e) {
       diags.error(set.files[i], {}, std::string("publishing failed: ") + e.what());

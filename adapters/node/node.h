@@ -2,7 +2,8 @@
 // assembled once for `ombud serve`, `ombud pipe` and `ombud verify`.
 //
 // At open the node reads the config, opens the store (applying migrations), publishes the
-// workflow files it was given — a new version only when a file's content changed — and loads
+// workflow files it was given — a new version only when a file's content is new to the store (a
+// file holding an older version's content is left out, with a warning in `diags`) — and loads
 // every stored version, so instances that started on an older one continue on it.
 #pragma once
 
@@ -34,6 +35,7 @@ struct NodeOptions {
 class Node {
  public:
   // Null when something is wrong; `diags` says what (file:line:col for YAML, the store's error).
+  // Warnings (files not published) may be left in `diags` when it opens.
   static std::unique_ptr<Node> open(const NodeOptions& options, Diagnostics& diags);
   ~Node();
 

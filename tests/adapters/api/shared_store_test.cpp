@@ -59,5 +59,59 @@ TEST(SharedStore, AVersionPublishedOnOneNodeIsLoadedByTheOther) {
   std::filesystem::remove_all(dir);
 }
 
+// The workflow files are published at every start; one holding the content of an earlier version
+// is older than what was published since (through the API, or by a node with newer files) and
+// must not roll new cases back to it.
+TEST(SharedStore, AFileWithAnEarlierVersionsContentDoesNotRollBackALaterPublish) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ombud-rollback-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string url = "sqlite:" + (dir / "ombud.db").string();
+  const std::string file = (dir / "complaint.yaml").string();
+  const std::string original = source_text("workflows/complaint.yaml");
+  const auto write_file = [&](const std::string& text) { std::ofstream(file) << text; };
+  const auto open_on = [&](Diagnostics& diags) {
+    NodeOptions options;
+    options.config_file = std::string(OMBUD_SOURCE_DIR) + "/config/ombud.yaml";
+    options.workflow_paths = {file};
+    options.store_url = url;
+    return Node::open(options, diags);
+  };
+  write_file(original);
+  {
+    Diagnostics diags;
+    auto node = open_on(diags);
+    ASSERT_TRUE(node);
+    EXPECT_TRUE(diags.items().empty());
+    Diagnostics published;
+    auto v2 = node->publish("complaint.yaml", original + "\n# through the API\n", "chen.jing",
+                            published);
+    ASSERT_TRUE(v2);
+    ASSERT_EQ(v2->definition.version, 2);
+  }
+  {
+    Diagnostics diags;
+    auto node = open_on(diags);  // the file still holds version 1
+    ASSERT_TRUE(node);
+    EXPECT_FALSE(node->definition("complaint", 3));
+    EXPECT_EQ(node->definition("complaint", 0), node->definition("complaint", 2));
+    ASSERT_EQ(diags.items().size(), 1U);
+    EXPECT_EQ(diags.items()[0].severity, Severity::warning);
+    EXPECT_NE(diags.items()[0].message.find("content of version 1"), std::string::npos)
+        << diags.items()[0].message;
+    EXPECT_NE(diags.items()[0].message.find("chen.jing"), std::string::npos);
+  }
+  write_file(original + "\n# edited in the file\n");
+  {
+    Diagnostics diags;
+    auto node = open_on(diags);  // a change of the file's own is published
+    ASSERT_TRUE(node);
+    EXPECT_TRUE(diags.items().empty());
+    EXPECT_EQ(node->definition("complaint", 0), node->definition("complaint", 3));
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ombud
