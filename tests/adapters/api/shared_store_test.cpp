@@ -18,14 +18,20 @@ std::string source_text(const std::string& path) {
   return text.str();
 }
 
-std::unique_ptr<Node> open_node(const std::string& url, const std::string& name) {
+std::unique_ptr<Node> open_with(const std::string& url, const std::string& workflow_file,
+                                const std::string& name, Diagnostics& diags) {
   NodeOptions options;
   options.config_file = std::string(OMBUD_SOURCE_DIR) + "/config/ombud.yaml";
-  options.workflow_paths = {std::string(OMBUD_SOURCE_DIR) + "/workflows/complaint.yaml"};
+  options.workflow_paths = {workflow_file};
   options.store_url = url;
   options.worker.node = name;
+  return Node::open(options, diags);
+}
+
+std::unique_ptr<Node> open_node(const std::string& url, const std::string& name) {
   Diagnostics diags;
-  auto node = Node::open(options, diags);
+  auto node =
+      open_with(url, std::string(OMBUD_SOURCE_DIR) + "/workflows/complaint.yaml", name, diags);
   for (const auto& d : diags.items()) ADD_FAILURE() << d.to_string();
   return node;
 }
@@ -71,13 +77,7 @@ TEST(SharedStore, AFileWithAnEarlierVersionsContentDoesNotRollBackALaterPublish)
   const std::string file = (dir / "complaint.yaml").string();
   const std::string original = source_text("workflows/complaint.yaml");
   const auto write_file = [&](const std::string& text) { std::ofstream(file) << text; };
-  const auto open_on = [&](Diagnostics& diags) {
-    NodeOptions options;
-    options.config_file = std::string(OMBUD_SOURCE_DIR) + "/config/ombud.yaml";
-    options.workflow_paths = {file};
-    options.store_url = url;
-    return Node::open(options, diags);
-  };
+  const auto open_on = [&](Diagnostics& diags) { return open_with(url, file, "node-a", diags); };
   write_file(original);
   {
     Diagnostics diags;
@@ -85,8 +85,8 @@ TEST(SharedStore, AFileWithAnEarlierVersionsContentDoesNotRollBackALaterPublish)
     ASSERT_TRUE(node);
     EXPECT_TRUE(diags.items().empty());
     Diagnostics published;
-    auto v2 = node->publish("complaint.yaml", original + "\n# through the API\n", "chen.jing",
-                            published);
+    auto v2 =
+        node->publish("complaint.yaml", original + "\n# through the API\n", "chen.jing", published);
     ASSERT_TRUE(v2);
     ASSERT_EQ(v2->definition.version, 2);
   }
