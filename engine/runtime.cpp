@@ -1,6 +1,7 @@
 #include "engine/runtime.h"
 
 #include <date/tz.h>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 
@@ -35,8 +36,51 @@ std::string_view status_name(RuntimeResult::Status s) {
       return "conflict";
     case RuntimeResult::Status::unavailable:
       return "unavailable";
+    case RuntimeResult::Status::key_reused:
+      return "key_reused";
   }
   return "ok";
+}
+
+// What a caller's idempotency key is kept for: the kind of request, what it names, who sent it
+// and its data, as FNV-1a 64 in hex (the same in every build, unlike std::hash). A repeat with
+// the same key must be the same request; one that differs is refused instead of answered for
+// another case or caller. Keys ombud makes itself ("" digest) name what they are for already: a
+// phone system's delivery (whose retry may differ in passing) or an inbox entry (which the API
+// checks against the case it went into).
+std::string request_digest(const std::string& idempotency_key,
+                           std::initializer_list<std::string_view> fields,
+                           const boost::json::object* data) {
+  if (idempotency_key.empty() || !reserved_key_reason(idempotency_key).empty()) return {};
+  std::uint64_t h = 14695981039346656037ULL;
+  const auto mix = [&](std::string_view text) {
+    for (const char c : text) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff;  // a separator no text holds, so ("ab", "c") and ("a", "bc") differ
+    h *= 1099511628211ULL;
+  };
+  for (const std::string_view f : fields) mix(f);
+  if (data != nullptr) mix(boost::json::serialize(*data));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = kHex[h & 15];
+  return out;
+}
+
+std::string request_digest(const StartRequest& r) {
+  return request_digest(r.idempotency_key, {"start", r.workflow, r.key, r.actor}, &r.data);
+}
+
+std::string request_digest(const EventRequest& r) {
+  return request_digest(r.idempotency_key,
+                        {"event", r.instance_id, r.workflow, r.key, r.event, r.actor}, &r.data);
+}
+
+std::string request_digest(const AssignRequest& r) {
+  return request_digest(r.idempotency_key, {"assign", r.instance_id, r.to, r.reason, r.actor},
+                        nullptr);
 }
 
 boost::json::object history_json(const HistoryEntry& h) {
@@ -137,7 +181,8 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   const Definition* def = definition(request.workflow);
   if (def == nullptr)
     return failure(RuntimeResult::Status::not_found, "unknown workflow '" + request.workflow + "'");
-  if (auto previous = replayed(request.idempotency_key)) return std::move(*previous);
+  const std::string digest = request_digest(request);
+  if (auto previous = replayed(request.idempotency_key, digest)) return std::move(*previous);
   const std::int64_t n = next_instance_number(def->name);
   StepContext ctx = context_for(nullptr);
   const StoreWorkload workload(store_);
@@ -163,18 +208,27 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
         "key " + key + " is already taken: '" + def->name + "' allows one case per key, ever");
   }
   Instance before;
-  return apply(before, std::move(out), request.idempotency_key, true, std::nullopt, request.actor,
-               {{"start", request.data}});
+  return apply(before, std::move(out), request.idempotency_key, digest, true, std::nullopt,
+               request.actor, {{"start", request.data}});
 }
 
-std::optional<RuntimeResult> Runtime::replayed(const std::string& idempotency_key) const {
+std::optional<RuntimeResult> Runtime::replayed(const std::string& idempotency_key,
+                                               const std::string& request) const {
   if (idempotency_key.empty()) return std::nullopt;
   auto previous = store_.idempotent_response(idempotency_key);
   if (!previous) return std::nullopt;
+  // Answers kept by builds before the digest, and for ombud's own keys, have none (or "").
+  if (const auto* kept = previous->if_contains("request");
+      kept != nullptr && kept->is_string() && kept->as_string() != request) {
+    return failure(RuntimeResult::Status::key_reused,
+                   "idempotency key '" + idempotency_key +
+                       "' was used for a different request; a retry must repeat the first request "
+                       "unchanged, and a new request needs a new key");
+  }
   RuntimeResult r;
   r.replayed = true;
-  // Kept by apply() as {"status", "instance": {"id"}}. Answers kept by earlier builds hold the
-  // whole first answer, which has the same members.
+  // Kept by apply() as {"status", "instance": {"id"}, "request"}. Answers kept by earlier builds
+  // hold the whole first answer, which has the same members.
   if (const auto* status = previous->if_contains("status");
       status != nullptr && status->is_string() && status->as_string() == "not_handled") {
     r.status = RuntimeResult::Status::not_handled;
@@ -190,7 +244,8 @@ std::optional<RuntimeResult> Runtime::replayed(const std::string& idempotency_ke
 }
 
 RuntimeResult Runtime::send(const EventRequest& request) {
-  if (auto previous = replayed(request.idempotency_key)) return std::move(*previous);
+  const std::string digest = request_digest(request);
+  if (auto previous = replayed(request.idempotency_key, digest)) return std::move(*previous);
   std::string id = request.instance_id;
   if (id.empty()) {
     auto found = store_.find_open_by_key(request.workflow, request.key);
@@ -220,12 +275,13 @@ RuntimeResult Runtime::send(const EventRequest& request) {
     r.instance = std::move(instance);
     return r;
   }
-  return apply(*instance, std::move(out), request.idempotency_key, false, std::nullopt,
+  return apply(*instance, std::move(out), request.idempotency_key, digest, false, std::nullopt,
                request.actor, {{"event", request.event}, {"data", request.data}});
 }
 
 RuntimeResult Runtime::assign(const AssignRequest& request) {
-  if (auto previous = replayed(request.idempotency_key)) return std::move(*previous);
+  const std::string digest = request_digest(request);
+  if (auto previous = replayed(request.idempotency_key, digest)) return std::move(*previous);
   auto instance = store_.load(request.instance_id);
   if (!instance) {
     return failure(RuntimeResult::Status::not_found, "no case '" + request.instance_id + "'");
@@ -256,14 +312,14 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
                              .add("from", instance->assignee)
                              .add("to", request.to)
                              .add("reason", request.reason)});
-  return apply(*instance, std::move(out), request.idempotency_key, false, std::nullopt,
+  return apply(*instance, std::move(out), request.idempotency_key, digest, false, std::nullopt,
                request.actor, {{"assign", request.to}, {"reason", request.reason}});
 }
 
 RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
-                             const std::string& idempotency_key, bool is_new,
-                             const std::optional<DueTimer>& fired, const std::string& actor,
-                             boost::json::object input) {
+                             const std::string& idempotency_key, const std::string& request,
+                             bool is_new, const std::optional<DueTimer>& fired,
+                             const std::string& actor, boost::json::object input) {
   Commit c;
   // The timer row that caused this step goes in the same transaction: it fires exactly once.
   c.fired = fired;
@@ -308,6 +364,7 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   if (!idempotency_key.empty()) {
     c.response = {{"status", status_name(result.status)},
                   {"instance", boost::json::object{{"id", after.id}}}};
+    if (!request.empty()) c.response["request"] = request;
   }
   if (store_.commit_owned(std::move(c)) == CommitResult::conflict) {
     return failure(RuntimeResult::Status::conflict,
@@ -387,7 +444,7 @@ std::optional<RuntimeResult> Runtime::fire_timer(const DueTimer& t) {
   Event event;
   event.timer_id = t.timer_id;
   Outcome out = step(*def, *instance, event, clock_.now(), ctx);
-  return apply(*instance, std::move(out), "", false, t, "timer", {{"timer", t.timer_id}});
+  return apply(*instance, std::move(out), "", "", false, t, "timer", {{"timer", t.timer_id}});
 }
 
 int Runtime::fire_due_timers() {

@@ -32,7 +32,9 @@ class Notifier {
 
 // What a caller is told about a start or an event.
 struct RuntimeResult {
-  enum class Status { ok, not_handled, rejected, not_found, conflict, unavailable };
+  // key_reused: the idempotency key was kept for a different request (another case, event,
+  // caller or data); nothing was done.
+  enum class Status { ok, not_handled, rejected, not_found, conflict, unavailable, key_reused };
   Status status = Status::ok;
   std::string error;
   std::optional<Instance> instance;
@@ -108,11 +110,14 @@ class Runtime {
  private:
   RuntimeResult start_at(const StartRequest& request, Timestamp now);
   void record_incident(const std::string& instance_id, const std::string& message);
-  // The answer to a repeated idempotency key: the first call's status, the case as it is now.
-  std::optional<RuntimeResult> replayed(const std::string& idempotency_key) const;
+  // The answer to a repeated idempotency key: the first call's status, the case as it is now;
+  // key_reused when the key was kept for a request other than `request` (request_digest()).
+  std::optional<RuntimeResult> replayed(const std::string& idempotency_key,
+                                        const std::string& request) const;
+  // `request`: the digest kept with the answer of an idempotency key ("" = none).
   RuntimeResult apply(const Instance& before, Outcome outcome, const std::string& idempotency_key,
-                      bool is_new, const std::optional<DueTimer>& fired, const std::string& actor,
-                      boost::json::object input);
+                      const std::string& request, bool is_new, const std::optional<DueTimer>& fired,
+                      const std::string& actor, boost::json::object input);
   StepContext context_for(const StepContext* overrides) const;
   // The next instance number of `workflow`, from a block reserved in the store.
   std::int64_t next_instance_number(const std::string& workflow);

@@ -187,6 +187,8 @@ HttpResponse result_response(const RuntimeResult& r, int ok_status) {
       return error_response(409, "conflict", r.error);
     case RuntimeResult::Status::unavailable:
       return error_response(503, "unavailable", r.error);
+    case RuntimeResult::Status::key_reused:
+      return error_response(422, "idempotency_key_reused", r.error, "idempotency_key");
   }
   return error_response(500, "internal", "unknown result");
 }

@@ -260,11 +260,12 @@ TEST_F(ApiBehaviour, EventsByIdCheckTheBodyAndTheRevision) {
     EXPECT_EQ(refused.status, 400) << refused.body;
     EXPECT_EQ(error_field(refused), "idempotency_key");
   }
-  // The same key again: the first outcome, not a second event (the revision moved on).
-  const HttpResponse replay =
+  // The same key with another request (here, without the note): refused, nothing applied.
+  const HttpResponse reused =
       call("POST", target, "agent", R"({"event":"acknowledge"})", {{"Idempotency-Key", "ack-1"}});
-  EXPECT_EQ(replay.status, 200) << replay.body;
-  EXPECT_EQ(body_of(replay).at("replayed"), json::value(true));
+  EXPECT_EQ(reused.status, 422) << reused.body;
+  EXPECT_EQ(error_code(reused), "idempotency_key_reused");
+  EXPECT_EQ(error_field(reused), "idempotency_key");
   // A client whose answer was lost retries the very same request, revision included: it must
   // learn the outcome (the 503 `timeout` answer tells it to do exactly this), not get 409.
   const HttpResponse retry =

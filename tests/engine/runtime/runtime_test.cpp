@@ -190,9 +190,12 @@ TEST_F(RuntimeTest, ARepeatedKeyAnswersTheFirstOutcomeWithTheCaseAsItIsNow) {
   ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
   EventRequest e = event("called", "call-42");
   ASSERT_EQ(rt.send(e).status, RuntimeResult::Status::ok);
-  EXPECT_EQ(*store_.idempotent_response("call-42"),
-            (boost::json::object{{"status", "ok"},
-                                 {"instance", boost::json::object{{"id", "complaint-1"}}}}));
+  // The outcome, the case, and a digest of the request the key was used for.
+  const boost::json::object kept = *store_.idempotent_response("call-42");
+  EXPECT_EQ(kept.size(), 3U);
+  EXPECT_EQ(kept.at("status"), "ok");
+  EXPECT_EQ(kept.at("instance"), (boost::json::object{{"id", "complaint-1"}}));
+  EXPECT_EQ(kept.at("request").as_string().size(), 16U);
   const EventRequest unknown = event("no_such_event", "call-43");
   ASSERT_EQ(rt.send(unknown).status, RuntimeResult::Status::not_handled);
   ASSERT_EQ(rt.send(event("resolve")).status, RuntimeResult::Status::ok);
@@ -221,6 +224,55 @@ TEST_F(RuntimeTest, ARepeatedKeyAnswersTheFirstOutcomeWithTheCaseAsItIsNow) {
   EXPECT_TRUE(kept_whole.replayed);
   ASSERT_TRUE(kept_whole.instance.has_value());
   EXPECT_EQ(kept_whole.instance->revision, old.instance.revision);
+}
+
+// A caller's key answers only for the request it was first used for. Used again for another
+// case, event, payload or caller, it is refused and nothing is applied: answering would tell one
+// caller about another's case and drop the second request without a word.
+TEST_F(RuntimeTest, AKeyUsedAgainForAnotherRequestIsRefused) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  ASSERT_EQ(start(rt, "139").status, RuntimeResult::Status::ok);
+  EventRequest first = event("called", "k-1");
+  first.actor = "chen.jing";
+  ASSERT_EQ(rt.send(first).status, RuntimeResult::Status::ok);
+  const auto calls = [&](const std::string& id) { return store_.load(id)->data.at("calls"); };
+  const boost::json::value calls_before = calls("complaint-2");
+
+  EventRequest other_case = first;
+  other_case.instance_id = "complaint-2";
+  EventRequest other_event = first;
+  other_event.event = "resolve";
+  EventRequest other_data = first;
+  other_data.data["note"] = "different";
+  EventRequest other_caller = first;
+  other_caller.actor = "li.na";
+  for (const EventRequest& r : {other_case, other_event, other_data, other_caller}) {
+    const RuntimeResult refused = rt.send(r);
+    EXPECT_EQ(refused.status, RuntimeResult::Status::key_reused) << r.instance_id << r.event;
+    EXPECT_FALSE(refused.instance.has_value());
+  }
+  EXPECT_EQ(calls("complaint-2"), calls_before);
+  EXPECT_EQ(store_.load("complaint-1")->state, "open");
+
+  // A start's key is not an event's either; the very same request is still answered.
+  StartRequest s;
+  s.workflow = "complaint";
+  s.data = {{"phone", "140"}};
+  s.idempotency_key = "k-1";
+  EXPECT_EQ(rt.start(s).status, RuntimeResult::Status::key_reused);
+  EXPECT_EQ(store_.instance_ids().size(), 2U);
+  const RuntimeResult again = rt.send(first);
+  EXPECT_EQ(again.status, RuntimeResult::Status::ok);
+  EXPECT_TRUE(again.replayed);
+
+  // ombud's own keys name a phone system's delivery or an inbox entry: a provider's retry may
+  // carry a payload that differs in passing, and is still answered.
+  EventRequest delivery = event("called", std::string(kHookKeyPrefix) + "phone:CA1");
+  ASSERT_EQ(rt.send(delivery).status, RuntimeResult::Status::ok);
+  EXPECT_FALSE(store_.idempotent_response(delivery.idempotency_key)->contains("request"));
+  delivery.data["attempt"] = 2;
+  EXPECT_TRUE(rt.send(delivery).replayed);
 }
 
 TEST_F(RuntimeTest, AnIdempotentStartCreatesOneCase) {
