@@ -79,8 +79,8 @@ std::string request_digest(const EventRequest& r) {
 }
 
 std::string request_digest(const AssignRequest& r) {
-  return request_digest(r.idempotency_key, {"assign", r.instance_id, r.to, r.reason, r.actor},
-                        nullptr);
+  return request_digest(r.idempotency_key,
+                        {"assign", r.instance_id, r.to, r.queue, r.reason, r.actor}, nullptr);
 }
 
 boost::json::object history_json(const HistoryEntry& h) {
@@ -296,14 +296,29 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
       context_.directory->person(request.to) == nullptr) {
     return failure(RuntimeResult::Status::rejected, "no person '" + request.to + "'");
   }
+  if (!request.to.empty() && !request.queue.empty()) {
+    return failure(RuntimeResult::Status::rejected, "name a person ('to') or a queue, not both");
+  }
+  const std::string queue = request.queue.empty() ? std::string(instance->queue) : request.queue;
+  if (request.to.empty() && queue.empty()) {
+    // Taken from its assignee, it would wait in no queue: nobody would see it.
+    return failure(
+        RuntimeResult::Status::rejected,
+        "case '" + instance->id + "' waits in no queue: name a person ('to') or a queue");
+  }
+  if (!request.queue.empty() && context_.directory != nullptr &&
+      context_.directory->queue_members(request.queue).empty()) {
+    return failure(RuntimeResult::Status::rejected, "no queue '" + request.queue + "'");
+  }
   const Timestamp now = clock_.now();
   Outcome out;
   out.instance = *instance;
   out.instance.assignee = request.to;
+  if (request.to.empty()) out.instance.queue = queue;
   out.instance.updated_at = now;
   out.instance.revision += 1;
   const std::string from = instance->assignee.empty() ? "the queue" : instance->assignee;
-  const std::string to = request.to.empty() ? "the queue" : request.to;
+  const std::string to = request.to.empty() ? "the queue " + queue : request.to;
   std::string message = "reassigned from " + from + " to " + to;
   if (!request.actor.empty()) message += " by " + request.actor;
   if (!request.reason.empty()) message += ": " + request.reason;
@@ -311,6 +326,7 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
                          Details()
                              .add("from", instance->assignee)
                              .add("to", request.to)
+                             .add("queue", request.to.empty() ? queue : std::string())
                              .add("reason", request.reason)});
   return apply(*instance, std::move(out), request.idempotency_key, digest, false, std::nullopt,
                request.actor, {{"assign", request.to}, {"reason", request.reason}});

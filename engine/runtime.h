@@ -66,10 +66,12 @@ struct EventRequest {
   bool enforce_roles = false;
 };
 
-// A supervisor moves a case to a person (or back to its queue with an empty `to`).
+// A supervisor moves a case to a person (`to`), or takes it from its assignee to wait in a
+// queue (`queue`; with neither, the queue it waits in already).
 struct AssignRequest {
   std::string instance_id;
   std::string to;
+  std::string queue;
   std::string reason;
   std::string idempotency_key;
   std::string actor;

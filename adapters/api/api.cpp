@@ -68,12 +68,26 @@ HttpError bad_field(std::string field, std::string message) {
 // field) is kept; later reads return empty values, and the handler answers with error().
 class Body {
  public:
-  explicit Body(const HttpRequest& request) : request_(request) {
+  // `fields`: the members the route reads (its schema in docs/openapi.json). Any other is a 400
+  // naming it: a misspelt `idempotencyKey` or `assignee` would otherwise be dropped in silence,
+  // and the request run without what the caller meant it to carry.
+  Body(const HttpRequest& request, std::initializer_list<std::string_view> fields)
+      : request_(request) {
     auto parsed = http::parse_json_object(request);
-    if (parsed) {
-      object_ = std::move(*parsed);
-    } else {
+    if (!parsed) {
       error_ = parsed.error();
+      return;
+    }
+    object_ = std::move(*parsed);
+    for (const auto& member : object_) {
+      if (std::find(fields.begin(), fields.end(), member.key()) == fields.end()) {
+        std::string known;
+        for (const std::string_view f : fields)
+          known += (known.empty() ? "" : ", ") + std::string(f);
+        fail(member.key(),
+             "unknown field '" + std::string(member.key()) + "'; this request takes " + known);
+        return;
+      }
     }
   }
 
@@ -377,7 +391,7 @@ struct Api::Impl {
   HttpResponse create_instance(const HttpRequest& req, const RouteMatch&) {
     auto caller = authorize(req, kSenders);
     if (!caller) return deny(caller.error());
-    Body body(req);
+    Body body(req, {"workflow", "data", "key", "idempotency_key"});
     StartRequest r;
     r.workflow = body.text("workflow", true);
     r.data = body.object("data");
@@ -449,7 +463,7 @@ struct Api::Impl {
   HttpResponse send_event(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kSenders);
     if (!caller) return deny(caller.error());
-    Body body(req);
+    Body body(req, {"event", "data", "idempotency_key", "revision"});
     EventRequest r;
     r.instance_id = std::string(m.param("id"));
     r.event = body.text("event", true);
@@ -479,7 +493,7 @@ struct Api::Impl {
   HttpResponse send_event_by_key(const HttpRequest& req, const RouteMatch&) {
     auto caller = authorize(req, kSenders);
     if (!caller) return deny(caller.error());
-    Body body(req);
+    Body body(req, {"workflow", "key", "event", "data", "idempotency_key"});
     EventRequest r;
     r.workflow = body.text("workflow", true);
     r.key = body.text("key", true);
@@ -495,17 +509,22 @@ struct Api::Impl {
   HttpResponse assign(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kAdmin | kSupervisor);
     if (!caller) return deny(caller.error());
-    Body body(req);
+    Body body(req, {"to", "queue", "reason", "idempotency_key"});
     AssignRequest r;
     r.instance_id = std::string(m.param("id"));
     r.to = body.text("to");
+    r.queue = body.text("queue");
     r.reason = body.text("reason");
     r.idempotency_key = body.idempotency_key();
     if (body.error()) return error_response(*body.error());
-    if (const Config* config = node.config(); config != nullptr && !r.to.empty()) {
-      if (config->find_person(r.to) == nullptr) {
+    if (const Config* config = node.config(); config != nullptr) {
+      if (!r.to.empty() && config->find_person(r.to) == nullptr) {
         return error_response(422, "unknown_person",
                               "nobody called '" + r.to + "' in the directory", "to");
+      }
+      if (!r.queue.empty() && config->find_queue(r.queue) == nullptr) {
+        return error_response(422, "unknown_queue", "no queue '" + r.queue + "' in the directory",
+                              "queue");
       }
     }
     r.actor = caller->actor();
@@ -642,7 +661,7 @@ struct Api::Impl {
     }
     auto entry = node.store().inbox_entry(id);
     if (!entry) return error_response(404, "not_found", "no inbox entry " + std::to_string(id));
-    Body body(req);
+    Body body(req, {"instance", "event", "data"});
     EventRequest r;
     r.instance_id = body.text("instance", true);
     r.event = body.text("event", true);

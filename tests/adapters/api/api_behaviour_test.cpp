@@ -348,6 +348,59 @@ TEST_F(ApiBehaviour, AssignToAPersonAndToNobodyKnown) {
       404);
 }
 
+// A case taken from its assignee waits in a queue, where a supervisor sees it; never in none.
+TEST_F(ApiBehaviour, ACaseTakenFromItsAssigneeWaitsInAQueue) {
+  const std::string id(start_complaint("13900000052").at("id").as_string());
+  const std::string target = "/v1/instances/" + id + "/assign";
+  ASSERT_EQ(call("POST", target, "supervisor", R"({"to":"liu.yang"})").status, 200);
+  ASSERT_EQ(str(get_instance(id), "/queue"), "");  // picked from the queue, which it left
+
+  const HttpResponse nowhere = call("POST", target, "supervisor", "{}");
+  EXPECT_EQ(nowhere.status, 422) << nowhere.body;
+  EXPECT_EQ(str(get_instance(id), "/assignee"), "liu.yang");
+  const HttpResponse unknown = call("POST", target, "supervisor", R"({"queue":"no_such_queue"})");
+  EXPECT_EQ(unknown.status, 422) << unknown.body;
+  EXPECT_EQ(error_code(unknown), "unknown_queue");
+  EXPECT_EQ(error_field(unknown), "queue");
+  EXPECT_EQ(call("POST", target, "supervisor", R"({"to":"li.na","queue":"complaints"})").status,
+            422);
+
+  const HttpResponse queued =
+      call("POST", target, "supervisor", R"({"queue":"complaints","reason":"on leave"})");
+  ASSERT_EQ(queued.status, 200) << queued.body;
+  EXPECT_EQ(str(get_instance(id), "/assignee"), "");
+  EXPECT_EQ(str(get_instance(id), "/queue"), "complaints");
+  const json::value history = body_of(call("GET", "/v1/instances/" + id + "/history", "admin"));
+  EXPECT_NE(json::serialize(history).find("reassigned from liu.yang to the queue complaints"),
+            std::string::npos);
+}
+
+// Every member of a request body is one the route reads; a misspelt one is named, not dropped.
+TEST_F(ApiBehaviour, AnUnknownBodyFieldIs400NamingIt) {
+  const std::string id(start_complaint("13900000053").at("id").as_string());
+  const json::value before = get_instance(id);
+  const auto refused = [&](const std::string& target, const std::string& body,
+                           const std::string& field) {
+    const HttpResponse r = call("POST", target, "admin", body);
+    EXPECT_EQ(r.status, 400) << target << " " << r.body;
+    EXPECT_EQ(error_code(r), "invalid_field") << r.body;
+    EXPECT_EQ(error_field(r), field) << r.body;
+  };
+  refused("/v1/instances/" + id + "/assign", R"({"assignee":"li.na"})", "assignee");
+  refused("/v1/instances/" + id + "/events", R"({"event":"add_note","idempotencyKey":"k"})",
+          "idempotencyKey");
+  refused("/v1/instances", R"({"workflow":"complaint","priority":"urgent","data":{}})", "priority");
+  refused("/v1/events", R"({"workflow":"complaint","key":"1","event":"x","bogus":1})", "bogus");
+  const HttpResponse parked =
+      hook(R"({"event_id":"evt-u","call_id":"c-u","status":"completed","caller":"13900000054"})");
+  ASSERT_EQ(parked.status, 202) << parked.body;
+  const auto entry = body_of(parked).at("inbox").at("id").to_number<std::uint64_t>();
+  refused("/v1/inbox/" + std::to_string(entry) + "/replay",
+          R"({"instance":")" + id + R"(","event":"add_note","revision":3})", "revision");
+  EXPECT_EQ(get_instance(id).at("revision"), before.at("revision")) << "nothing was applied";
+  EXPECT_EQ(get_instance(id).at("assignee"), before.at("assignee"));
+}
+
 // ---- workflows ---------------------------------------------------------------------------------
 
 TEST_F(ApiBehaviour, ListAndGetWorkflows) {

@@ -892,12 +892,12 @@ TEST(Worker, ASupervisorReassignsACaseAndTheHistorySaysWhoAndWhy) {
   worker.add_definition(load(kTicket), 1);
   worker.start();
   ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
-  AssignRequest assign{"ticket-1", "li.na", "customer asked for her", "", "zhang.wei"};
+  AssignRequest assign{"ticket-1", "li.na", "", "customer asked for her", "", "zhang.wei"};
   auto r = worker.submit(assign).get();
   ASSERT_EQ(r.status, RuntimeResult::Status::ok);
   EXPECT_EQ(r.instance->assignee, "li.na");
   EXPECT_EQ(store.open_cases("li.na"), 1);
-  AssignRequest missing{"ticket-9", "li.na", "", "", "zhang.wei"};
+  AssignRequest missing{"ticket-9", "li.na", "", "", "", "zhang.wei"};
   EXPECT_EQ(worker.submit(missing).get().status, RuntimeResult::Status::not_found);
   worker.stop();
   const auto history = store.history("ticket-1");
