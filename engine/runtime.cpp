@@ -129,6 +129,32 @@ Runtime::Runtime(Store& store, const Clock& clock, StepContext context, Notifier
     : store_(store), clock_(clock), context_(std::move(context)), notifier_(notifier) {}
 
 void Runtime::add_definition(const Definition& def, int version) {
+  EventNames& names = event_names_[&def];
+  std::set<std::string, std::less<>> raised;
+  const auto scan = [&](const std::vector<Action>& actions) {
+    for (const Action& a : actions) {
+      if (const auto* raise = std::get_if<RaiseAction>(&a.kind)) raised.insert(raise->event);
+    }
+  };
+  const auto scan_handlers = [&](const std::vector<EventHandlers>& on) {
+    for (const EventHandlers& h : on) {
+      names.handled.insert(h.event);
+      for (const Transition& t : h.transitions) scan(t.actions);
+    }
+  };
+  scan_handlers(def.on);
+  for (const State& s : def.states) {
+    scan(s.entry);
+    scan(s.exit);
+    scan_handlers(s.on);
+    for (const StateTimer& t : s.timers) scan(t.actions);
+  }
+  for (const Sla& sla : def.slas) {
+    for (const EscalationLevel& level : sla.escalate) scan(level.actions);
+  }
+  for (const std::string& event : raised) {
+    if (def.event_schema(event) == nullptr) names.internal.insert(event);
+  }
   versions_[{def.name, version}] = &def;
   auto& latest = definitions_[def.name];
   if (latest.first == nullptr || version >= latest.second) latest = {&def, version};
@@ -263,6 +289,25 @@ RuntimeResult Runtime::send(const EventRequest& request) {
                    "workflow '" + instance->workflow + "' version " +
                        std::to_string(instance->version) + " is not loaded");
   }
+  if (auto names = event_names_.find(def); names != event_names_.end()) {
+    // A misspelt event is named as such, not recorded as one the case did not handle.
+    if (names->second.handled.count(request.event) == 0 &&
+        def->event_schema(request.event) == nullptr) {
+      RuntimeResult r =
+          failure(RuntimeResult::Status::rejected,
+                  "workflow '" + def->name + "' has no event '" + request.event + "'");
+      r.instance = std::move(instance);
+      return r;
+    }
+    // Like `roles`, this binds callers other than admins.
+    if (request.enforce_roles && names->second.internal.count(request.event) > 0) {
+      RuntimeResult r = failure(RuntimeResult::Status::rejected,
+                                "event '" + request.event + "' is raised by workflow '" +
+                                    def->name + "' itself and cannot be sent");
+      r.instance = std::move(instance);
+      return r;
+    }
+  }
   StepContext ctx = context_for(nullptr);
   const StoreWorkload workload(store_);
   ctx.workload = &workload;
@@ -270,6 +315,18 @@ RuntimeResult Runtime::send(const EventRequest& request) {
   ctx.enforce_roles = request.enforce_roles;
   Event event{request.event, request.data, std::nullopt, request.actor};
   Outcome out = step(*def, *instance, event, clock_.now(), ctx);
+  if (out.result == Outcome::Result::not_handled && request.refuse_unhandled) {
+    std::string why = request.event + ": not handled in '" + instance->state.str() + "'";
+    for (const HistoryEntry& h : out.history) {
+      if (h.kind == "not_handled") {
+        why = h.message;
+        break;
+      }
+    }
+    RuntimeResult r = failure(RuntimeResult::Status::rejected, std::move(why));
+    r.instance = std::move(instance);
+    return r;
+  }
   if (out.result == Outcome::Result::rejected) {
     RuntimeResult r = failure(RuntimeResult::Status::rejected, out.error);
     r.instance = std::move(instance);

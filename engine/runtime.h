@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,9 @@ struct EventRequest {
   std::string actor;
   std::vector<std::string> actor_roles;
   bool enforce_roles = false;
+  // Not handled in the case's state: refused (rejected), nothing committed or kept, instead of
+  // recorded as not handled. An inbox replay must land, or leave its entry open.
+  bool refuse_unhandled = false;
 };
 
 // A supervisor moves a case to a person (`to`), or takes it from its assignee to wait in a
@@ -128,6 +132,13 @@ class Runtime {
   const Clock& clock_;
   StepContext context_;
   Notifier* notifier_;
+  // The events of a definition: those a transition takes, and those it raises itself without
+  // declaring them under `events:` (which callers other than admins may not send).
+  struct EventNames {
+    std::set<std::string, std::less<>> handled;
+    std::set<std::string, std::less<>> internal;
+  };
+  std::map<const Definition*, EventNames> event_names_;
   std::map<std::string, std::pair<const Definition*, int>> definitions_;  // the latest
   std::map<std::pair<std::string, int>, const Definition*> versions_;
   struct IdBlock {

@@ -684,6 +684,7 @@ struct Api::Impl {
                                 " (the answer given then is no longer kept)");
     }
     set_actor(*caller, r);
+    r.refuse_unhandled = true;  // the entry stays open unless the event lands
     const std::string instance = r.instance_id;
     HttpResponse answer = submit(std::move(r), 200);
     if (answer.status == 200) node.store().mark_inbox_replayed(id, instance);

@@ -642,6 +642,42 @@ TEST_F(ApiBehaviour, AReplayWhoseAnswerWasForgottenIsRefused) {
   EXPECT_EQ(get_instance(id).at("data").at("contacts"), json::value(1));
 }
 
+// A replay the case does not handle in its state would use the entry up and apply nothing: it
+// is refused, and the entry stays open for a replay that lands.
+TEST_F(ApiBehaviour, AReplayTheCaseDoesNotHandleLeavesTheEntryOpen) {
+  const HttpResponse parked =
+      hook(R"({"event_id":"evt-n","call_id":"c-n","status":"completed","caller":"13900000074"})");
+  ASSERT_EQ(parked.status, 202) << parked.body;
+  const auto entry = body_of(parked).at("inbox").at("id").to_number<std::uint64_t>();
+  const std::string id(start_complaint("13900000074").at("id").as_string());
+  const std::string target = "/v1/inbox/" + std::to_string(entry) + "/replay";
+  const HttpResponse refused =
+      call("POST", target, "supervisor",
+           R"({"instance":")" + id + R"(","event":"visited",)" + R"("data":{"score":3}})");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  const json::value open = body_of(call("GET", "/v1/inbox", "supervisor"));
+  ASSERT_EQ(open.at("items").as_array().size(), 1U);
+  EXPECT_EQ(str(open.at("items").as_array()[0], "/replayed_into"), "");
+  const HttpResponse landed =
+      call("POST", target, "supervisor",
+           R"({"instance":")" + id + R"(","event":"customer_called","data":{"call_id":"c-n"}})");
+  EXPECT_EQ(landed.status, 200) << landed.body;
+  EXPECT_TRUE(body_of(call("GET", "/v1/inbox", "supervisor")).at("items").as_array().empty());
+}
+
+// Events a caller may not send: one the workflow does not have, and one it raises itself.
+TEST_F(ApiBehaviour, UnknownAndInternalEventsAre422) {
+  const std::string id(start_complaint("13900000075").at("id").as_string());
+  const std::string target = "/v1/instances/" + id + "/events";
+  const HttpResponse typo = call("POST", target, "supervisor", R"({"event":"nonsense_event"})");
+  EXPECT_EQ(typo.status, 422) << typo.body;
+  EXPECT_NE(typo.body.find("has no event 'nonsense_event'"), std::string::npos) << typo.body;
+  const HttpResponse internal =
+      call("POST", target, "supervisor", R"({"event":"resolve_overdue"})");
+  EXPECT_EQ(internal.status, 422) << internal.body;
+  EXPECT_EQ(str(get_instance(id), "/state"), "assigned");
+}
+
 TEST_F(ApiBehaviour, ReplayWithoutDataSendsTheDeliveredPayload) {
   const std::string delivery =
       R"({"event_id":"evt-p","call_id":"c-p","status":"completed","caller":"13900000072"})";

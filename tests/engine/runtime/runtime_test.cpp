@@ -44,6 +44,8 @@ key_policy: one_open
 data:
   phone: {type: string, required: true}
   calls: {type: int, default: 1}
+events:
+  noted: {}  # declared, handled nowhere: always not handled
 initial: open
 states:
   open:
@@ -196,8 +198,8 @@ TEST_F(RuntimeTest, ARepeatedKeyAnswersTheFirstOutcomeWithTheCaseAsItIsNow) {
   EXPECT_EQ(kept.at("status"), "ok");
   EXPECT_EQ(kept.at("instance"), (boost::json::object{{"id", "complaint-1"}}));
   EXPECT_EQ(kept.at("request").as_string().size(), 16U);
-  const EventRequest unknown = event("no_such_event", "call-43");
-  ASSERT_EQ(rt.send(unknown).status, RuntimeResult::Status::not_handled);
+  const EventRequest late = event("noted", "call-43");
+  ASSERT_EQ(rt.send(late).status, RuntimeResult::Status::not_handled);
   ASSERT_EQ(rt.send(event("resolve")).status, RuntimeResult::Status::ok);
 
   const RuntimeResult again = rt.send(e);
@@ -206,7 +208,9 @@ TEST_F(RuntimeTest, ARepeatedKeyAnswersTheFirstOutcomeWithTheCaseAsItIsNow) {
   ASSERT_TRUE(again.instance.has_value());
   EXPECT_EQ(again.instance->state, "closed");
   EXPECT_TRUE(again.history.empty());
-  EXPECT_EQ(rt.send(unknown).status, RuntimeResult::Status::not_handled);
+  const RuntimeResult late_again = rt.send(late);
+  EXPECT_EQ(late_again.status, RuntimeResult::Status::not_handled);
+  EXPECT_TRUE(late_again.replayed);
   EXPECT_EQ(store_.load("complaint-1")->data.at("calls"), 2);
 
   // An answer kept whole by an earlier build is read the same way.
@@ -273,6 +277,75 @@ TEST_F(RuntimeTest, AKeyUsedAgainForAnotherRequestIsRefused) {
   EXPECT_FALSE(store_.idempotent_response(delivery.idempotency_key)->contains("request"));
   delivery.data["attempt"] = 2;
   EXPECT_TRUE(rt.send(delivery).replayed);
+}
+
+// What a caller may send: an event the workflow knows, and not one it raises itself (unless it
+// declares it, or the caller is exempt from roles, like an admin).
+TEST_F(RuntimeTest, UnknownAndInternalEventsAreRefused) {
+  const Definition d = load(R"(workflow: desk
+calendar: none
+events:
+  remind: {}
+initial: open
+states:
+  open:
+    entry: [{raise: triage}]
+    on:
+      triage: {target: sorted}
+  sorted:
+    after: [{delay: 1h, actions: [{raise: overdue}, {raise: remind}]}]
+    on:
+      overdue: review
+      remind: {}
+      waiting: {}
+  review:
+    on:
+      done: closed
+  closed: {type: final}
+)");
+  StepContext ctx;
+  Runtime rt(store_, clock_, ctx);
+  rt.add_definition(d);
+  StartRequest s;
+  s.workflow = "desk";
+  ASSERT_EQ(rt.start(s).status, RuntimeResult::Status::ok);
+  const auto send = [&](const std::string& name, bool enforce_roles) {
+    EventRequest e;
+    e.instance_id = "desk-1";
+    e.event = name;
+    e.enforce_roles = enforce_roles;
+    return rt.send(e);
+  };
+  const RuntimeResult typo = send("overdu", false);
+  EXPECT_EQ(typo.status, RuntimeResult::Status::rejected);
+  EXPECT_EQ(typo.error, "workflow 'desk' has no event 'overdu'");
+  const RuntimeResult internal = send("overdue", true);
+  EXPECT_EQ(internal.status, RuntimeResult::Status::rejected);
+  EXPECT_NE(internal.error.find("raised by workflow 'desk' itself"), std::string::npos);
+  EXPECT_EQ(send("triage", true).status, RuntimeResult::Status::rejected);
+  EXPECT_EQ(store_.load("desk-1")->state, "sorted");
+  EXPECT_EQ(send("remind", true).status, RuntimeResult::Status::ok);         // declared: sendable
+  EXPECT_EQ(send("done", true).status, RuntimeResult::Status::not_handled);  // not in 'sorted'
+  EXPECT_EQ(send("overdue", false).status, RuntimeResult::Status::ok);       // exempt from roles
+  EXPECT_EQ(store_.load("desk-1")->state, "review");
+}
+
+// An inbox replay must land or leave its entry open: an event the case does not handle then is
+// refused, with nothing committed and no answer kept for its key.
+TEST_F(RuntimeTest, RefusingUnhandledKeepsNothing) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  const std::uint64_t revision = store_.load("complaint-1")->revision;
+  EventRequest e = event("noted", "inbox:7");
+  e.refuse_unhandled = true;
+  const RuntimeResult refused = rt.send(e);
+  EXPECT_EQ(refused.status, RuntimeResult::Status::rejected);
+  EXPECT_NE(refused.error.find("noted"), std::string::npos) << refused.error;
+  EXPECT_EQ(store_.load("complaint-1")->revision, revision);
+  EXPECT_FALSE(store_.idempotent_response("inbox:7"));
+  e.event = "called";
+  EXPECT_EQ(rt.send(e).status, RuntimeResult::Status::ok);
+  EXPECT_TRUE(store_.idempotent_response("inbox:7"));
 }
 
 TEST_F(RuntimeTest, AnIdempotentStartCreatesOneCase) {

@@ -872,9 +872,9 @@ TEST(Worker, RunningInstancesStayOnTheirVersionNewOnesStartOnTheLatest) {
   ASSERT_EQ(second.status, RuntimeResult::Status::ok);
   EXPECT_EQ(second.instance->version, 2);
   EXPECT_EQ(worker.submit(event("ticket-2", "escalate")).get().instance->state, "expired");
-  // ticket-1 runs on version 1, which has no `escalate`.
+  // ticket-1 runs on version 1, which has no `escalate`: refused as an unknown event.
   EXPECT_EQ(worker.submit(event("ticket-1", "escalate")).get().status,
-            RuntimeResult::Status::not_handled);
+            RuntimeResult::Status::rejected);
   worker.stop();
   EXPECT_EQ(store.load("ticket-1")->version, 1);
 }
