@@ -217,7 +217,17 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   if (out.result == Outcome::Result::rejected)
     return failure(RuntimeResult::Status::rejected, out.error);
   out.instance.version = definitions_.at(def->name).second;
-  if (!request.key.empty()) out.instance.key = request.key;
+  if (!request.key.empty()) {
+    // A workflow with a `key:` names its cases itself; another key would open a second case for
+    // the same customer beside the open one (one_open) and take events meant for neither.
+    if (def->key && request.key != out.instance.key) {
+      return failure(RuntimeResult::Status::rejected, "key '" + request.key + "': workflow '" +
+                                                          def->name +
+                                                          "' takes its key from its data ('" +
+                                                          out.instance.key + "'); leave 'key' out");
+    }
+    out.instance.key = request.key;
+  }
   const std::string& key = out.instance.key;
   if (!key.empty() && def->key_policy == KeyPolicy::one_open) {
     if (auto open = store_.find_open_by_key(def->name, key)) {

@@ -348,6 +348,25 @@ TEST_F(RuntimeTest, RefusingUnhandledKeepsNothing) {
   EXPECT_TRUE(store_.idempotent_response("inbox:7"));
 }
 
+// A workflow that keys its cases by their data keeps that key: a start naming another would open
+// a second case for a customer who has one open.
+TEST_F(RuntimeTest, AStartMayNotReplaceTheWorkflowsKey) {
+  Runtime rt = runtime();
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  StartRequest r;
+  r.workflow = "complaint";
+  r.data = {{"phone", "138"}};
+  r.key = "custom-key-1";
+  const RuntimeResult refused = rt.start(r);
+  EXPECT_EQ(refused.status, RuntimeResult::Status::rejected);
+  EXPECT_NE(refused.error.find("takes its key from its data ('138')"), std::string::npos)
+      << refused.error;
+  EXPECT_EQ(store_.instance_ids().size(), 1U);
+  r.data = {{"phone", "139"}};
+  r.key = "139";  // the key it would compute: allowed
+  EXPECT_EQ(rt.start(r).status, RuntimeResult::Status::ok);
+}
+
 TEST_F(RuntimeTest, AnIdempotentStartCreatesOneCase) {
   Runtime rt = runtime();
   const RuntimeResult first = start(rt, "138", "hotline-call-7");
