@@ -5,6 +5,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -196,10 +197,63 @@ std::string_view Node::describe() const {
   return "a value";
 }
 
+namespace {
+
+// The length of the UTF-8 sequence starting at text[i], or 0 when none starts there (a stray
+// or truncated continuation, an overlong form, a surrogate, past U+10FFFF) or it is a NUL.
+std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+  const auto at = [&](std::size_t k) -> unsigned {
+    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0U;
+  };
+  const auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
+    return at(k) >= lo && at(k) <= hi;
+  };
+  const unsigned c = at(0);
+  if (c == 0) return 0;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+// YAML files are UTF-8 (every name, message and value ombud keeps and serves as JSON is). Reports
+// the first byte that is not, at its line and column (in characters), and returns false.
+bool check_utf8(const std::string& file, std::string_view text, Diagnostics& diags) {
+  SourcePos pos{1, 1};
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_sequence(text, i);
+    if (n == 0) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(text[i]));
+      diags.error(file, pos,
+                  text[i] == '\0'
+                      ? std::string("a NUL byte; a YAML file is UTF-8 text")
+                      : std::string("byte ") + byte + " is not UTF-8; save the file as UTF-8");
+      return false;
+    }
+    if (text[i] == '\n') {
+      ++pos.line;
+      pos.column = 1;
+    } else {
+      ++pos.column;
+    }
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
 Document parse(std::string file, std::string text, Diagnostics& diags) {
   Document doc;
   doc.file = std::move(file);
   doc.text = std::move(text);
+  if (!check_utf8(doc.file, doc.text, diags)) return doc;  // not complete
   std::istringstream in(doc.text);
   TreeBuilder builder(doc.file, diags);
   const std::size_t errors_before = diags.error_count();

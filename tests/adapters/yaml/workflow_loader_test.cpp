@@ -41,6 +41,21 @@ TEST(WorkflowLoader, LoadsTheModel) {
   EXPECT_EQ(def->states[0].on[0].pos, (SourcePos{6, 7}));
 }
 
+// Names, messages and values are served as JSON, which is UTF-8: a file that is not is refused
+// at the first byte that is not, counted in characters along its line.
+TEST(WorkflowLoader, RefusesTextThatIsNotUtf8) {
+  EXPECT_THAT(workflow_problems("workflow: demo\ntitle: Leave \xff\xfe request\n"),
+              ElementsAre("2:14: error: byte 0xff is not UTF-8; save the file as UTF-8"));
+  EXPECT_THAT(workflow_problems(std::string("workflow: demo\ntitle: \xe4\xbd\xa0 \0x\n", 27)),
+              ElementsAre("2:10: error: a NUL byte; a YAML file is UTF-8 text"));
+  // Truncated, overlong and surrogate forms are not UTF-8 either.
+  for (const char* bad : {"\xe4\xbd", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+    EXPECT_THAT(workflow_problems(std::string("workflow: demo\ntitle: ") + bad + "\n"),
+                ElementsAre(::testing::HasSubstr("is not UTF-8")))
+        << bad;
+  }
+}
+
 TEST(WorkflowLoader, ReportsYamlSyntaxErrorsWithPosition) {
   EXPECT_THAT(workflow_problems("workflow: demo\nstates: [open, closed\n"),
               ElementsAre("3:1: error: YAML syntax error: end of sequence flow not found"));
