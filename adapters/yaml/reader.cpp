@@ -228,6 +228,16 @@ std::optional<ValueSpec> Reader::value(const Node& node) {
         spec.expression = std::move(e);
         return spec;
       }
+      if (const auto open = node.value.find("${"); open != std::string::npos) {
+        // Text around `${ … }` (or an unclosed one) would be kept as written, braces and all:
+        // never what was meant.
+        const bool closed = node.value.find('}', open) != std::string::npos;
+        error(position_in_scalar(doc_, node, open),
+              closed ? "a value is plain text or one ${ … } expression, not text around one: "
+                       "join them inside it, e.g. ${ 'Reason: ' + event.reason }"
+                     : "this ${ is not closed with }");
+        return std::nullopt;
+      }
       spec.kind = ValueSpec::Kind::literal;
       spec.literal = scalar_to_json(node);
       return spec;

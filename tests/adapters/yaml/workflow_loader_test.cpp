@@ -56,6 +56,23 @@ TEST(WorkflowLoader, RefusesTextThatIsNotUtf8) {
   }
 }
 
+// "Reason: ${ event.reason }" was kept as written, braces and all; an unclosed ${ likewise.
+TEST(WorkflowLoader, TextAroundAnExpressionIsAnErrorAtItsDollar) {
+  const std::string head =
+      "workflow: demo\ncalendar: none\ndata: {note: {type: string}}\nevents: {go: {reason: {type: "
+      "string}}}\ninitial: open\nstates:\n  open:\n    on:\n      go:\n        target: done\n"
+      "        actions:\n          - set: {note: ";
+  const std::string tail = "}\n  done: {type: final}\n";
+  EXPECT_THAT(workflow_problems(head + R"("Reason: ${ event.reason }")" + tail),
+              ElementsAre(::testing::StartsWith("12:34: error: a value is plain text or one ${")));
+  EXPECT_THAT(workflow_problems(head + "\"${ event.reason } (by phone)\"" + tail),
+              ElementsAre(::testing::StartsWith("12:26: error: a value is plain text or one ${")));
+  EXPECT_THAT(workflow_problems(head + R"("${ event.reason")" + tail),
+              ElementsAre("12:26: error: this ${ is not closed with }"));
+  EXPECT_THAT(workflow_problems(head + R"("${ 'Reason: ' + event.reason }")" + tail),
+              ::testing::IsEmpty());
+}
+
 TEST(WorkflowLoader, ReportsYamlSyntaxErrorsWithPosition) {
   EXPECT_THAT(workflow_problems("workflow: demo\nstates: [open, closed\n"),
               ElementsAre("3:1: error: YAML syntax error: end of sequence flow not found"));
