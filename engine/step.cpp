@@ -90,7 +90,9 @@ class Machine {
     if (event.timer_id) {
       fire_timer(*event.timer_id);
     } else {
+      sent_ = &event;
       handle_event(event, /*external=*/true);
+      sent_ = nullptr;
     }
     drain_raised();
   }
@@ -353,6 +355,13 @@ class Machine {
           return;
         }
         const std::string id(v->as_string());
+        if (sent_ != nullptr && ctx_.directory != nullptr &&
+            ctx_.directory->person(id) == nullptr) {
+          // A caller named someone who does not exist: refused, the case as it was. (From a
+          // timer or a raised event there is nobody to tell, and an incident says it.)
+          reject("event '" + sent_->name + "': nobody called '" + id + "' in the directory");
+          return;
+        }
         if (ctx_.directory != nullptr) {
           assign_to(choose_person(*ctx_.directory, id), "direct", "");
         } else {
@@ -1025,6 +1034,8 @@ class Machine {
   std::string instance_json_assignee_;
   Priority instance_json_priority_ = Priority::normal;
   bool rejected_ = false;
+  // The event a caller sent, while its own transition runs (not the events it raises).
+  const Event* sent_ = nullptr;
   bool handled_ = false;
 };
 

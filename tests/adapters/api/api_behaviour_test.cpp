@@ -665,6 +665,27 @@ TEST_F(ApiBehaviour, AReplayTheCaseDoesNotHandleLeavesTheEntryOpen) {
   EXPECT_TRUE(body_of(call("GET", "/v1/inbox", "supervisor")).at("items").as_array().empty());
 }
 
+// A caller who names someone not in the directory is refused; the case stays where it was, and
+// nobody is told it is theirs.
+TEST_F(ApiBehaviour, AnEventThatAssignsSomeoneUnknownIs422) {
+  const std::string id(start_complaint("13900000076").at("id").as_string());
+  const std::string target = "/v1/instances/" + id + "/events";
+  ASSERT_EQ(
+      call("POST", target, "agent", R"({"event":"escalate","data":{"reason":"angry"}})").status,
+      200);
+  ASSERT_EQ(str(get_instance(id), "/state"), "supervisor_review");
+  const json::value before = get_instance(id);
+  const HttpResponse ghost =
+      call("POST", target, "supervisor", R"({"event":"reassign","data":{"agent":"ghost.person"}})");
+  EXPECT_EQ(ghost.status, 422) << ghost.body;
+  EXPECT_NE(ghost.body.find("nobody called 'ghost.person'"), std::string::npos) << ghost.body;
+  EXPECT_EQ(get_instance(id).at("revision"), before.at("revision"));
+  const HttpResponse real =
+      call("POST", target, "supervisor", R"({"event":"reassign","data":{"agent":"li.na"}})");
+  EXPECT_EQ(real.status, 200) << real.body;
+  EXPECT_EQ(str(get_instance(id), "/assignee"), "li.na");
+}
+
 // Events a caller may not send: one the workflow does not have, and one it raises itself.
 TEST_F(ApiBehaviour, UnknownAndInternalEventsAre422) {
   const std::string id(start_complaint("13900000075").at("id").as_string());
