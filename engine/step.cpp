@@ -395,6 +395,9 @@ class Machine {
 
   void run(const PriorityAction& p, const Event*) {
     if (inst_.priority == p.priority) return;
+    // An escalation raises the priority; a case already above its level (an urgent one whose
+    // resolve clock ran out) is not lowered by it.
+    if (escalating_ && p.priority < inst_.priority) return;
     history("priority", std::string("priority ") + std::string(priority_name(inst_.priority)) +
                             " → " + std::string(priority_name(p.priority)));
     inst_.priority = p.priority;
@@ -1011,7 +1014,9 @@ class Machine {
       next.due = passing(c, calendar(sla.calendar), threshold(i, level, count));
       arm(std::move(next));
     }
+    escalating_ = true;
     run_actions(l.actions, nullptr);
+    escalating_ = false;
   }
 
   const Definition& def_;
@@ -1036,6 +1041,8 @@ class Machine {
   bool rejected_ = false;
   // The event a caller sent, while its own transition runs (not the events it raises).
   const Event* sent_ = nullptr;
+  // While an SLA escalation level's actions run.
+  bool escalating_ = false;
   bool handled_ = false;
 };
 

@@ -512,6 +512,17 @@ TEST(SlaClock, EscalationLevelsFireAtPercentagesAndRepeat) {
   EXPECT_EQ(out.instance.sla("resolve")->fired[1], 3);
 }
 
+// An escalation raises priority; it does not lower a case already above its level.
+TEST(SlaClock, AnEscalationNeverLowersThePriority) {
+  const Definition def = load(kSla);
+  Instance in = start(def, "s-1", {}, kT0, {}).instance;
+  in.priority = Priority::urgent;  // e.g. set by a transition before the clock ran out
+  const Outcome out = fire_next(def, in);  // 50%: priority high
+  EXPECT_EQ(out.instance.priority, Priority::urgent);
+  EXPECT_TRUE(std::none_of(out.history.begin(), out.history.end(),
+                           [](const HistoryEntry& h) { return h.kind == "priority"; }));
+}
+
 TEST(SlaClock, StopsMetOrBreachedAndStartsANewCycleOnReentry) {
   const Definition def = load(kSla);
   Instance in = start(def, "s-1", {}, kT0, {}).instance;
