@@ -516,7 +516,7 @@ TEST(SlaClock, EscalationLevelsFireAtPercentagesAndRepeat) {
 TEST(SlaClock, AnEscalationNeverLowersThePriority) {
   const Definition def = load(kSla);
   Instance in = start(def, "s-1", {}, kT0, {}).instance;
-  in.priority = Priority::urgent;  // e.g. set by a transition before the clock ran out
+  in.priority = Priority::urgent;          // e.g. set by a transition before the clock ran out
   const Outcome out = fire_next(def, in);  // 50%: priority high
   EXPECT_EQ(out.instance.priority, Priority::urgent);
   EXPECT_TRUE(std::none_of(out.history.begin(), out.history.end(),
