@@ -22,6 +22,7 @@
 #include "adapters/cli/commands.h"
 #include "adapters/cli/diagnostics_output.h"
 #include "adapters/cli/node_lock.h"
+#include "adapters/cli/store_choice.h"
 #include "adapters/node/node.h"
 
 namespace ombud::cli {
@@ -31,7 +32,7 @@ namespace {
 struct PipeOptions {
   std::vector<std::string> workflows;
   std::string config;
-  std::string store = "sqlite:var/ombud.db";
+  std::string store;  // "": the config's, else sqlite:var/ombud.db (chosen_store)
   std::string node = "ombud-pipe";
   bool keep_running = false;
   int lease_ms = 30'000;
@@ -94,7 +95,7 @@ int run_pipe(const PipeOptions& o) {
   NodeOptions options;
   options.config_file = o.config;
   options.workflow_paths = o.workflows;
-  options.store_url = o.store;
+  options.store_url = chosen_store(o.store, o.config);
   options.worker.node = o.node;
   options.worker.lease = Millis(o.lease_ms);
   std::string lock_error;
@@ -201,8 +202,9 @@ void add_pipe_command(CLI::App& app, Runner& run) {
       "pipe", "Run the engine over stdin/stdout: one JSON request per line in, one answer out");
   cmd->add_option("workflows", options->workflows, "Workflow files or directories to publish");
   cmd->add_option("--config", options->config, "Config file (calendars, directory)");
-  cmd->add_option("--store", options->store, "Store URL: sqlite:PATH, postgresql://..., memory:")
-      ->capture_default_str();
+  cmd->add_option("--store", options->store,
+                  "Store URL: sqlite:PATH, postgresql://..., memory: (default: the config's "
+                  "store, else sqlite:var/ombud.db)");
   cmd->add_option("--node", options->node, "This node's name in timer leases")
       ->capture_default_str();
   cmd->add_option("--lease-ms", options->lease_ms, "Timer lease length in milliseconds")

@@ -6,30 +6,53 @@
 // holds, 1 when anything does not (each problem is printed), 2 when the store cannot be read.
 // With --format json it also lists each instance's inputs, for tools that reconcile what they
 // sent against what the store kept.
+//
+// The store is --store, else the config's `store:`; the config is --config, else
+// config/ombud.yaml when there is one (as for `ombud serve`): without the calendars it names,
+// clocks replay on wall-clock time and differ from the stored ones. A SQLite file that does not
+// exist is an error, not a new empty store that verifies.
 #include <boost/json.hpp>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <set>
 
 #include "adapters/cli/commands.h"
 #include "adapters/cli/diagnostics_output.h"
+#include "adapters/cli/store_choice.h"
 #include "adapters/node/node.h"
+#include "adapters/sql/store_url.h"
 #include "engine/replay.h"
 
 namespace ombud::cli {
 
 namespace {
 
+constexpr const char* kDefaultConfig = "config/ombud.yaml";
+
 struct VerifyOptions {
   std::string config;
-  std::string store = "sqlite:var/ombud.db";
+  std::string store;
   std::string format = "text";
 };
 
 int run_verify(const VerifyOptions& o) {
   NodeOptions options;
   options.config_file = o.config;
-  options.store_url = o.store;
+  if (options.config_file.empty()) {
+    if (std::filesystem::exists(kDefaultConfig)) {
+      options.config_file = kDefaultConfig;
+    } else {
+      std::cerr << "ombud verify: no --config and no " << kDefaultConfig
+                << ": clocks replay on wall-clock time, without the directory\n";
+    }
+  }
+  options.store_url = chosen_store(o.store, options.config_file);
+  if (const auto url = sql::parse_store_url(options.store_url, nullptr);
+      url && url->dialect == sql::Dialect::sqlite && !std::filesystem::exists(url->sqlite_path)) {
+    std::cerr << "ombud verify: no store at " << url->sqlite_path << "\n";
+    return 2;
+  }
   Diagnostics diags;
   std::unique_ptr<Node> node = Node::open(options, diags);
   if (!node) {
@@ -121,9 +144,10 @@ void add_verify_command(CLI::App& app, Runner& run) {
   auto options = std::make_shared<VerifyOptions>();
   CLI::App* cmd = app.add_subcommand(
       "verify", "Audit a store: histories replay to the stored state, timers fire exactly once");
-  cmd->add_option("--config", options->config, "Config file (calendars, directory)");
-  cmd->add_option("--store", options->store, "Store URL: sqlite:PATH, postgresql://...")
-      ->capture_default_str();
+  cmd->add_option("--config", options->config,
+                  "Config file (calendars, directory; default: config/ombud.yaml if present)");
+  cmd->add_option("--store", options->store,
+                  "Store URL: sqlite:PATH, postgresql://... (default: the config's store)");
   cmd->add_option("--format", options->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&run, options] { run = [options] { return run_verify(*options); }; });

@@ -146,5 +146,24 @@ echo '{"ref": "k1", "start": {"workflow": "complaint", "idempotency_key": "hook:
 grep -q '"status":"invalid".*reserved for ombud' "$tmp/out"
 check "pipe refuses an idempotency key with a reserved prefix" $?
 
+# verify and pipe work on the config's store when --store is not given, as serve does; verify
+# finds config/ombud.yaml by itself, and a store file that does not exist is an error (exit 2),
+# not a new empty store that verifies.
+mkdir -p "$tmp/site/config"
+sed "s|^store: .*|store: sqlite:$tmp/site/from-config.db|; s|^workflows: .*|workflows: $root/workflows|" \
+  "$root/config/ombud.yaml" > "$tmp/site/config/ombud.yaml"
+grep -q "^store: sqlite:$tmp/site/from-config.db" "$tmp/site/config/ombud.yaml"
+check "the test config names its store" $?
+echo '{"ref": "s1", "start": {"workflow": "complaint", "data": {"phone": "13800000002", "channel": "phone", "summary": "x"}}}' |
+  "$ombud" pipe --config "$tmp/site/config/ombud.yaml" "$root/workflows" > "$tmp/out" 2>&1
+[ -f "$tmp/site/from-config.db" ] && grep -q '"status":"ok"' "$tmp/out"
+check "pipe without --store writes to the config's store" $?
+(cd "$tmp/site" && "$ombud" verify > "$tmp/out" 2>&1)
+[ $? -eq 0 ] && grep -q "^ok: 1 instances, 0 problems" "$tmp/out"
+check "verify without flags audits the store of config/ombud.yaml" $?
+"$ombud" verify --config "$root/config/ombud.yaml" --store "sqlite:$tmp/no-such.db" > "$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q "no store at $tmp/no-such.db" "$tmp/out" && [ ! -e "$tmp/no-such.db" ]
+check "verify of a store file that does not exist exits 2 and creates nothing" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
