@@ -1,4 +1,7 @@
-// `ombud validate [--strict] [--config FILE] [--format text|json] PATH...`
+// `ombud validate [--strict] [--config FILE] [--format text|json] [PATH...]`
+//
+// Without paths it checks the config's `workflows:` directory, which `ombud serve` publishes.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -22,11 +25,30 @@ int run_validate(const ValidateOptions& o) {
   Diagnostics diags;
   std::optional<Config> config;
   std::vector<std::string> files;
+  std::vector<std::string> paths = o.paths;
   if (!o.config.empty()) {
     config = yaml::load_config_file(o.config, diags);
     files.push_back(o.config);
+    if (config) {
+      // Where `ombud serve` looks for the workflows it publishes.
+      const auto dir = std::filesystem::path(o.config).parent_path() /
+                       std::filesystem::path(config->workflows_dir);
+      if (!std::filesystem::is_directory(dir)) {
+        diags.error(o.config, {}, "workflows: no directory " + dir.string());
+      } else if (paths.empty()) {
+        paths.push_back(dir.string());
+      }
+    }
   }
-  const auto set = yaml::load_workflow_set(o.paths, config ? &*config : nullptr, o.strict, diags);
+  if (paths.empty() && o.config.empty()) {
+    std::cerr << "ombud validate: give workflow files or directories, or --config (its "
+                 "workflows: directory)\n";
+    return 2;
+  }
+  const auto set = yaml::load_workflow_set(paths, config ? &*config : nullptr, o.strict, diags);
+  if (set.files.empty() && !paths.empty()) {
+    diags.error(paths.front(), {}, "no workflow files (*.yaml, *.yml) to check here");
+  }
   files.insert(files.end(), set.files.begin(), set.files.end());
   diags.sort();
   if (o.format == "json") {
@@ -48,7 +70,8 @@ void add_validate_command(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ValidateOptions>();
   CLI::App* cmd = app.add_subcommand(
       "validate", "Check workflow files (and directories of them); exit 0 when valid, 1 when not");
-  cmd->add_option("paths", options->paths, "Workflow files or directories")->required();
+  cmd->add_option("paths", options->paths,
+                  "Workflow files or directories (default: the config's workflows directory)");
   cmd->add_flag("--strict", options->strict,
                 "Treat warnings (unreachable states, dead ends, unhandled events) as errors");
   cmd->add_option("--config", options->config,

@@ -92,6 +92,8 @@ class ConfigLoader {
       if (c.store.rfind("sqlite:", 0) != 0 && c.store.rfind("postgresql://", 0) != 0 &&
           c.store.rfind("postgres://", 0) != 0) {
         r_.error(*n, "store must be 'sqlite:PATH' or 'postgresql://...', got '" + c.store + "'");
+      } else if (c.store == "sqlite:" || c.store.rfind("sqlite:?", 0) == 0) {
+        r_.error(*n, "store: no file after 'sqlite:'");
       }
     }
     if (const Node* n = root.find("listen")) {
@@ -100,6 +102,8 @@ class ConfigLoader {
       if (colon == std::string::npos || colon + 1 == c.listen.size() ||
           c.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
         r_.error(*n, "listen must be HOST:PORT, got '" + c.listen + "'");
+      } else if (c.listen.size() - colon - 1 > 5 || std::stoi(c.listen.substr(colon + 1)) > 65535) {
+        r_.error(*n, "listen '" + c.listen + "': port must be 0-65535");
       }
     }
     if (const Node* n = root.find("workflows"))

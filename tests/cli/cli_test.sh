@@ -146,6 +146,24 @@ echo '{"ref": "k1", "start": {"workflow": "complaint", "idempotency_key": "hook:
 grep -q '"status":"invalid".*reserved for ombud' "$tmp/out"
 check "pipe refuses an idempotency key with a reserved prefix" $?
 
+# validate --config with no paths checks the workflows serve would publish; nothing to check, or
+# a config serve would refuse (port, store file, workflows directory), is an error.
+"$ombud" validate --strict --config "$root/config/ombud.yaml" > "$tmp/out" 2>&1
+[ $? -eq 0 ] && grep -q "^valid: [1-9][0-9]* workflow files" "$tmp/out"
+check "validate --config alone checks the config's workflows directory" $?
+mkdir -p "$tmp/empty"
+"$ombud" validate "$tmp/empty" > "$tmp/out" 2>&1
+[ $? -eq 1 ]; check "validate of a directory without workflow files exits 1" $?
+"$ombud" validate > "$tmp/out" 2>&1
+[ $? -eq 2 ]; check "validate with neither paths nor --config is a usage error" $?
+mkdir -p "$tmp/badcfg"
+sed 's|^listen: .*|listen: 127.0.0.1:99999|; s|^store: .*|store: "sqlite:"|; s|^workflows: .*|workflows: ../workflowz|' \
+  "$root/config/ombud.yaml" > "$tmp/badcfg/ombud.yaml"
+"$ombud" validate --config "$tmp/badcfg/ombud.yaml" "$root/workflows" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "port must be 0-65535" "$tmp/out" && grep -q "no file after 'sqlite:'" "$tmp/out" &&
+  grep -q "workflows: no directory" "$tmp/out"
+check "validate --config refuses what serve would refuse to start with" $?
+
 # verify and pipe work on the config's store when --store is not given, as serve does; verify
 # finds config/ombud.yaml by itself, and a store file that does not exist is an error (exit 2),
 # not a new empty store that verifies.
