@@ -167,6 +167,19 @@ HttpResult<std::size_t> limit_param(const http::ParamList& query) {
   return HttpResult<std::size_t>(boost::system::in_place_value, n);
 }
 
+// A query parameter the route does not read: 400 naming it, rather than an answer that ignores
+// it (`?queue=complaints` listed every case).
+std::optional<HttpError> unknown_param(const http::ParamList& query,
+                                       std::initializer_list<std::string_view> known) {
+  for (const auto& [name, value] : query.entries()) {
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    std::string names;
+    for (const std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+    return bad_field(name, "unknown parameter '" + name + "'; this route takes " + names);
+  }
+  return std::nullopt;
+}
+
 HttpError unauthenticated(std::string message) {
   return {401, "unauthenticated", std::move(message), ""};
 }
@@ -426,6 +439,10 @@ struct Api::Impl {
   HttpResponse list_instances(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kStaff);
     if (!caller) return deny(caller.error());
+    if (auto unknown = unknown_param(
+            m.query, {"workflow", "state", "assignee", "key", "open", "sla", "limit", "cursor"})) {
+      return error_response(*unknown);
+    }
     InstanceFilter f;
     auto text = [&](std::string_view name) { return std::string(m.query.get(name).value_or("")); };
     f.workflow = text("workflow");
@@ -641,9 +658,14 @@ struct Api::Impl {
   HttpResponse list_inbox(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kAdmin | kSupervisor);
     if (!caller) return deny(caller.error());
+    if (auto unknown = unknown_param(m.query, {"all", "limit"})) return error_response(*unknown);
     auto limit = limit_param(m.query);
     if (!limit) return error_response(limit.error());
-    const bool all = m.query.get("all").value_or("false") == "true";
+    const std::string_view all_text = m.query.get("all").value_or("false");
+    if (all_text != "true" && all_text != "false") {
+      return error_response(bad_field("all", "'all' must be true or false"));
+    }
+    const bool all = all_text == "true";
     json::array items;
     for (const InboxEntry& e : node.store().inbox(!all, *limit)) items.push_back(inbox_json(e));
     return HttpResponse::json(200, json::object{{"items", std::move(items)}});

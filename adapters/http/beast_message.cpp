@@ -35,6 +35,7 @@ BeastResponse to_beast(HttpResponse&& response, unsigned version, bool keep_aliv
   result.body() = std::move(response.body);
   result.keep_alive(keep_alive);
   result.prepare_payload();
+  if (response.head_only) result.body().clear();  // Content-Length stays the GET body's
   return result;
 }
 

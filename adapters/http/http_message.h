@@ -50,6 +50,8 @@ struct HttpResponse {
   int status = 200;
   HttpHeaders headers;
   std::string body;
+  // The answer to a HEAD request: sent with the Content-Length of `body`, without the body.
+  bool head_only = false;
 
   // A response whose body is `value` serialised, with Content-Type application/json.
   static HttpResponse json(int status, const boost::json::value& value);

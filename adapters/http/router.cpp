@@ -72,14 +72,18 @@ HttpResponse Router::dispatch(const HttpRequest& request, std::string* matched) 
   auto target = parse_target(request.target);
   if (!target) return error_response(target.error());
 
+  // HEAD is GET without the body (RFC 9110 §9.3.2): load balancers' health checks use it.
+  const bool head = request.method == "HEAD";
+  const std::string_view method = head ? std::string_view("GET") : request.method;
   const Entry* best = nullptr;
   std::vector<std::string_view> allowed;
   for (const Entry& entry : entries_) {
     if (!matches(entry, target->segments)) continue;
-    if (entry.route.method == request.method) {
+    if (entry.route.method == method) {
       if (best == nullptr || more_specific(entry, *best)) best = &entry;
     } else if (std::find(allowed.begin(), allowed.end(), entry.route.method) == allowed.end()) {
       allowed.push_back(entry.route.method);
+      if (entry.route.method == "GET") allowed.push_back("HEAD");
     }
   }
   if (best == nullptr) {
@@ -108,7 +112,9 @@ HttpResponse Router::dispatch(const HttpRequest& request, std::string* matched) 
   }
   match.query = std::move(target->query);
   if (matched != nullptr) *matched = best->route.pattern;
-  return best->handler(request, match);
+  HttpResponse response = best->handler(request, match);
+  response.head_only = head;
+  return response;
 }
 
 std::vector<Router::Route> Router::routes() const {

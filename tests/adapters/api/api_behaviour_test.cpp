@@ -375,6 +375,21 @@ TEST_F(ApiBehaviour, ACaseTakenFromItsAssigneeWaitsInAQueue) {
             std::string::npos);
 }
 
+// A query parameter a list does not read is named, not ignored: ?queue= listed every case.
+TEST_F(ApiBehaviour, AnUnknownOrMalformedQueryParameterIs400NamingIt) {
+  const auto refused = [&](const std::string& target, const std::string& field) {
+    const HttpResponse r = call("GET", target, "supervisor");
+    EXPECT_EQ(r.status, 400) << target << " " << r.body;
+    EXPECT_EQ(error_field(r), field) << r.body;
+  };
+  refused("/v1/instances?queue=complaints", "queue");
+  refused("/v1/instances?state=open&bogus=1", "bogus");
+  refused("/v1/inbox?all=yes", "all");
+  refused("/v1/inbox?open=true", "open");
+  EXPECT_EQ(call("GET", "/v1/inbox?all=true&limit=5", "supervisor").status, 200);
+  EXPECT_EQ(call("GET", "/v1/instances?state=assigned&limit=5", "supervisor").status, 200);
+}
+
 // Every member of a request body is one the route reads; a misspelt one is named, not dropped.
 TEST_F(ApiBehaviour, AnUnknownBodyFieldIs400NamingIt) {
   const std::string id(start_complaint("13900000053").at("id").as_string());

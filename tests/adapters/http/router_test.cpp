@@ -83,10 +83,22 @@ TEST(Router, WrongMethodIs405WithAllow) {
   const Router router = api();
   const auto response = router.dispatch(request("DELETE", "/v1/instances"));
   EXPECT_EQ(response.status, 405);
-  EXPECT_EQ(response.headers.get("Allow"), "GET, POST");
+  EXPECT_EQ(response.headers.get("Allow"), "GET, HEAD, POST");
   const auto body = boost::json::parse(response.body);
   EXPECT_EQ(body.at("error").at("code").as_string(), "method_not_allowed");
-  EXPECT_EQ(router.dispatch(request("PUT", "/v1/instances/x")).headers.get("Allow"), "GET");
+  EXPECT_EQ(router.dispatch(request("PUT", "/v1/instances/x")).headers.get("Allow"), "GET, HEAD");
+}
+
+// HEAD runs the GET route; the answer is marked to go out without its body.
+TEST(Router, HeadIsGetWithoutTheBody) {
+  const Router router = api();
+  const auto get = router.dispatch(request("GET", "/v1/instances/x"));
+  const auto head = router.dispatch(request("HEAD", "/v1/instances/x"));
+  EXPECT_EQ(head.status, get.status);
+  EXPECT_EQ(head.body, get.body);
+  EXPECT_TRUE(head.head_only);
+  EXPECT_FALSE(get.head_only);
+  EXPECT_EQ(router.dispatch(request("HEAD", "/v1/nothing")).status, 404);
 }
 
 TEST(Router, MalformedTargetIs400) {

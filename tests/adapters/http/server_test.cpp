@@ -212,7 +212,7 @@ TEST_F(ServerTest, UnknownPathAndWrongMethodAnswerJsonErrors) {
   EXPECT_TRUE(not_found->has_header("Content-Type: application/json"));
   EXPECT_EQ(error_code_of(*not_found), "not_found");
   EXPECT_EQ(not_allowed->status, 405);
-  EXPECT_TRUE(not_allowed->has_header("Allow: GET\r\n"));
+  EXPECT_TRUE(not_allowed->has_header("Allow: GET, HEAD\r\n"));
   EXPECT_EQ(error_code_of(*not_allowed), "method_not_allowed");
 }
 

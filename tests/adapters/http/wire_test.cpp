@@ -64,6 +64,15 @@ TEST(Wire, SerializesStatusHeadersAndLength) {
   EXPECT_EQ(bytes.substr(bytes.size() - 8), "\r\n\r\nnope");
 }
 
+// The answer to a HEAD request: the GET answer's headers and length, no body.
+TEST(Wire, AHeadAnswerHasTheLengthButNoBody) {
+  HttpResponse response = HttpResponse::text(200, "healthy");
+  response.head_only = true;
+  const std::string bytes = serialize_response(response, 11, true);
+  EXPECT_NE(bytes.find("Content-Length: 7\r\n"), std::string::npos) << bytes;
+  EXPECT_EQ(bytes.substr(bytes.size() - 4), "\r\n\r\n") << bytes;
+}
+
 TEST(RequestId, AcceptsOnlySaneIds) {
   EXPECT_EQ(accept_request_id("abc-123_x.y:z"), "abc-123_x.y:z");
   EXPECT_FALSE(accept_request_id("").has_value());
