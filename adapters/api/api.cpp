@@ -292,18 +292,18 @@ struct Api::Impl {
                                "Timer rows in the store: each case's earliest pending timer")),
         timers_in_memory(
             m.gauge("ombud_timers_claimed", "Timers this node holds in its look-ahead window")),
-        batches(m.gauge("ombud_commit_batches", "Group commits written by this node")),
-        store_errors(m.gauge("ombud_store_errors", "Batches whose commit failed")),
-        forgotten(m.gauge("ombud_housekeeping_forgotten",
-                          "Rows housekeeping forgot since this node started (retention)",
-                          {"what"})),
+        batches(m.counter("ombud_commit_batches_total", "Group commits written by this node")),
+        store_errors(m.counter("ombud_store_errors_total", "Batches whose commit failed")),
+        forgotten(m.counter("ombud_housekeeping_forgotten_total",
+                            "Rows housekeeping forgot since this node started (retention)",
+                            {"what"})),
         commit_latency(m.histogram("ombud_store_commit_seconds",
                                    "How long one group commit's transaction took", {})),
-        checkpoints(m.gauge("ombud_sqlite_checkpoints",
-                            "SQLite log checkpoints since the store opened: by the store's "
-                            "thread, the rest by the next commit, or by a commit because the "
-                            "thread had fallen behind",
-                            {"by"})) {
+        checkpoints(m.counter("ombud_sqlite_checkpoints_total",
+                              "SQLite log checkpoints since the store opened: by the store's "
+                              "thread, the rest by the next commit, or by a commit because the "
+                              "thread had fallen behind",
+                              {"by"})) {
     if (const Config* config = node.config()) {
       for (const HookSource& s : config->hooks) {
         auto secret = http::hook_secret(s, [](const std::string& name) {
@@ -837,15 +837,16 @@ struct Api::Impl {
     }
     const WorkerStats stats = node.worker().stats();
     timers_in_memory.labels({}).set(static_cast<double>(stats.timers_in_memory));
-    batches.labels({}).set(static_cast<double>(stats.batches));
-    store_errors.labels({}).set(static_cast<double>(stats.store_errors));
-    forgotten.labels({"idempotency_keys"}).set(static_cast<double>(stats.forgotten_keys));
-    forgotten.labels({"delivered_messages"}).set(static_cast<double>(stats.forgotten_messages));
+    batches.labels({}).set_total(static_cast<double>(stats.batches));
+    store_errors.labels({}).set_total(static_cast<double>(stats.store_errors));
+    forgotten.labels({"idempotency_keys"}).set_total(static_cast<double>(stats.forgotten_keys));
+    forgotten.labels({"delivered_messages"})
+        .set_total(static_cast<double>(stats.forgotten_messages));
     const auto* sql = dynamic_cast<const sql::SqlStore*>(&node.store());
     if (const auto counts = sql != nullptr ? sql->checkpoint_counts() : std::nullopt) {
-      checkpoints.labels({"thread"}).set(static_cast<double>(counts->background));
-      checkpoints.labels({"commit_rest"}).set(static_cast<double>(counts->tail));
-      checkpoints.labels({"commit_behind"}).set(static_cast<double>(counts->fallen_behind));
+      checkpoints.labels({"thread"}).set_total(static_cast<double>(counts->background));
+      checkpoints.labels({"commit_rest"}).set_total(static_cast<double>(counts->tail));
+      checkpoints.labels({"commit_behind"}).set_total(static_cast<double>(counts->fallen_behind));
     }
     return HttpResponse::text(200, metrics.expose(), http::MetricsRegistry::kContentType);
   }
@@ -910,11 +911,11 @@ struct Api::Impl {
   http::MetricFamily<http::Counter>& escalations;
   http::MetricFamily<http::Gauge>& timers_pending;
   http::MetricFamily<http::Gauge>& timers_in_memory;
-  http::MetricFamily<http::Gauge>& batches;
-  http::MetricFamily<http::Gauge>& store_errors;
-  http::MetricFamily<http::Gauge>& forgotten;
+  http::MetricFamily<http::Counter>& batches;
+  http::MetricFamily<http::Counter>& store_errors;
+  http::MetricFamily<http::Counter>& forgotten;
   http::MetricFamily<http::Histogram>& commit_latency;
-  http::MetricFamily<http::Gauge>& checkpoints;     // SQLite only
+  http::MetricFamily<http::Counter>& checkpoints;   // SQLite only
   std::map<std::string, std::string> hook_secrets;  // by source; read once at start-up
   std::mutex token_mutex;
   std::unordered_map<std::string,

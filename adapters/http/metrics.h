@@ -31,6 +31,8 @@ class Counter {
  public:
   // `amount` must not be negative (a counter only goes up; Prometheus reads a drop as a restart).
   void inc(double amount = 1.0) { value_.fetch_add(amount, std::memory_order_relaxed); }
+  // For a count another component keeps (its own tally since start), read when scraped.
+  void set_total(double total) { value_.store(total, std::memory_order_relaxed); }
   double value() const { return value_.load(std::memory_order_relaxed); }
 
  private:

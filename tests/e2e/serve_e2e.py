@@ -253,10 +253,10 @@ def run(api, ombud, store, token_file):
     fired = re.search(r'^ombud_timers_fired_total\{workflow="complaint"\} (\d+)', metrics, re.M)
     check(fired and int(fired.group(1)) > 0, "/metrics counted the fired timers")
     if store.startswith("sqlite:"):
-        check(re.search(r'^ombud_sqlite_checkpoints\{by="thread"\} \d+', metrics, re.M),
+        check(re.search(r'^ombud_sqlite_checkpoints_total\{by="thread"\} \d+', metrics, re.M),
               "/metrics shows the SQLite store's checkpoints")
     else:
-        check("ombud_sqlite_checkpoints{" not in metrics, "no SQLite checkpoints on PostgreSQL")
+        check("ombud_sqlite_checkpoints_total{" not in metrics, "no SQLite checkpoints on PostgreSQL")
     status, _ = api.call("GET", "/v1/instances", token=None)
     check(status == 401, "no token → 401")
 
