@@ -166,6 +166,29 @@ class DefinitionChecker {
     value(v, scope);
   }
 
+  // A value given for a field of an event's payload: of the field's type, within its bounds.
+  void payload_value(const FieldSchema& field, const std::string& what, const ValueSpec& v,
+                     const expr::CheckScope& scope) {
+    if (v.kind == ValueSpec::Kind::expression) {
+      if (!v.expression->ast) return;
+      std::vector<expr::Error> errors;
+      const expr::Type type = expr::check(*v.expression->ast, scope, errors);
+      for (const auto& err : errors) error(v.expression->pos_at(err.offset), err.message);
+      if (errors.empty() && !compatible(type, field.type)) {
+        error(v.expression->origin, what + ": field '" + field.name + "' is " +
+                                        std::string(field_type_name(field.type)) + ", not " +
+                                        type.name());
+      }
+      return;
+    }
+    if (v.kind == ValueSpec::Kind::literal && !v.literal.is_null()) {
+      const std::string problem = check_field_value(field, v.literal);
+      if (!problem.empty()) error(v.pos, what + ": field '" + field.name + "': " + problem);
+      return;
+    }
+    value(v, scope);
+  }
+
   void actions(const std::vector<Action>& list, const expr::CheckScope& scope) {
     for (const auto& a : list) action(a, scope);
   }
@@ -217,13 +240,34 @@ class DefinitionChecker {
       if (!raise->event.empty() && handled_events_.count(raise->event) == 0) {
         warn(a.pos, "event '" + raise->event + "' is raised but no transition handles it");
       }
+      // The payload is checked against the event's schema when the event is handled; a raise
+      // that cannot pass would only show up then, as an incident, with the case stuck.
       const Schema* schema = def_.event_schema(raise->event);
       for (const auto& [k, v] : raise->data) {
-        if (schema != nullptr && schema->find(k) == nullptr) {
+        const FieldSchema* field = schema != nullptr ? schema->find(k) : nullptr;
+        if (schema == nullptr) {
+          error(v.pos, "event '" + raise->event +
+                           "' is not declared under 'events:', so it has no "
+                           "field '" +
+                           k + "'; declare the fields it carries there");
+        } else if (field == nullptr) {
           error(v.pos, "event '" + raise->event + "' has no field '" + k + "'" +
                            did_you_mean(k, schema->names()));
+        } else {
+          payload_value(*field, "raise of '" + raise->event + "'", v, scope);
+          continue;
         }
         value(v, scope);
+      }
+      if (schema != nullptr) {
+        for (const FieldSchema& f : schema->fields) {
+          const bool given = std::any_of(raise->data.begin(), raise->data.end(),
+                                         [&](const auto& kv) { return kv.first == f.name; });
+          if (f.required && !f.default_value && !given) {
+            error(a.pos,
+                  "raise of '" + raise->event + "' leaves out its required field '" + f.name + "'");
+          }
+        }
       }
     } else if (const auto* start = std::get_if<StartAction>(&a.kind)) {
       if (options_.workflows != nullptr && !start->workflow.empty() &&
@@ -341,6 +385,14 @@ class DefinitionChecker {
   }
 
   void schedule(const Schedule& s) {
+    for (const FieldSchema& f : def_.data.fields) {
+      const bool given = std::any_of(s.data.begin(), s.data.end(),
+                                     [&](const auto& kv) { return kv.first == f.name; });
+      if (f.required && !f.default_value && !given) {
+        error(s.pos, "schedule data leaves out the required field '" + f.name +
+                         "': every scheduled start would be refused");
+      }
+    }
     if (!s.timezone.empty()) {
       try {
         (void)date::locate_zone(s.timezone);

@@ -607,6 +607,48 @@ states:
       ElementsAre("5:14: warning: event 'escalate' is raised but no transition handles it"));
 }
 
+// A raise's payload is checked when the definition loads, not first at run time, where a bad one
+// leaves the case stuck with an incident.
+TEST(WorkflowLoader, ChecksARaisesPayloadAgainstTheEventsSchema) {
+  EXPECT_THAT(
+      workflow_problems(R"(workflow: demo
+events:
+  reject: {reason: {type: string, required: true}}
+initial: open
+states:
+  open:
+    entry:
+      - raise: {event: overdue, data: {level: 2}}
+      - raise: {event: reject}
+      - raise: {event: reject, data: {reason: 5}}
+      - raise: {event: reject, data: {reason: "${ 1 + 1 }"}}
+    on: {overdue: closed, reject: closed}
+  closed: {type: final}
+)"),
+      ElementsAre(
+          ::testing::StartsWith("8:47: error: event 'overdue' is not declared under 'events:'"),
+          "9:9: error: raise of 'reject' leaves out its required field 'reason'",
+          "10:47: error: raise of 'reject': field 'reason': expected string, got int",
+          "11:51: error: raise of 'reject': field 'reason' is string, not int"));
+}
+
+// Scheduled starts would all be refused without the data's required fields.
+TEST(WorkflowLoader, ScheduleDataMustHaveTheRequiredFields) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  employee: {type: string, required: true}
+  starts: {type: string, required: true}
+  days: {type: int, required: true, default: 1}
+schedule: {cron: "0 9 * * MON", timezone: Asia/Shanghai, data: {employee: li.na}}
+initial: open
+states:
+  open: {on: {close: closed}}
+  closed: {type: final}
+)"),
+              ElementsAre(::testing::StartsWith(
+                  "6:11: error: schedule data leaves out the required field 'starts'")));
+}
+
 TEST(WorkflowLoader, WarnsAboutDeclaredEventsNobodyHandles) {
   EXPECT_THAT(
       workflow_problems(R"(workflow: demo
