@@ -82,6 +82,7 @@ struct AssignAction {
   std::optional<ValueSpec> to;                            // Kind::to (literal person id or expr)
   std::string role;                                       // Kind::role
   std::string manager_of;                                 // Kind::manager_of: "assignee"
+  SourcePos name_pos;                                     // of the queue or role name
 };
 
 struct PriorityAction {
@@ -95,11 +96,13 @@ struct Recipient {
   Kind kind = Kind::assignee;
   std::string name;                // role, queue or person id
   std::optional<Expr> expression;  // Kind::expression
+  SourcePos pos;
 };
 
 struct NotifyAction {
   Recipient to;
   std::string template_name;  // empty: the default template for the event
+  SourcePos template_pos;
 };
 
 struct RaiseAction {
@@ -139,7 +142,8 @@ struct Transition {
   std::optional<std::string> target;  // none: internal transition (no exit/entry)
   std::optional<Expr> guard;
   std::vector<Action> actions;
-  std::vector<std::string> roles;  // who may send the event through the API (empty: anyone)
+  std::vector<std::string> roles;    // who may send the event through the API (empty: anyone)
+  std::vector<SourcePos> roles_pos;  // parallel to `roles`
   SourcePos pos;
   SourcePos target_pos;
 };
@@ -232,7 +236,8 @@ struct Definition {
   std::vector<Sla> slas;
   std::optional<Schedule> schedule;
 
-  SourcePos pos;  // the top-level map
+  SourcePos pos;       // the top-level map
+  SourcePos name_pos;  // the value of `workflow:`
   SourcePos calendar_pos;
   SourcePos initial_pos;
 

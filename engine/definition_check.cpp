@@ -208,9 +208,9 @@ class DefinitionChecker {
         }
       }
       if (config != nullptr && assign->kind == AssignAction::Kind::queue)
-        queue_ref(assign->queue, a.pos);
+        queue_ref(assign->queue, known_or(assign->name_pos, a.pos));
       if (config != nullptr && assign->kind == AssignAction::Kind::role)
-        role_ref(assign->role, a.pos);
+        role_ref(assign->role, known_or(assign->name_pos, a.pos));
     } else if (const auto* notify = std::get_if<NotifyAction>(&a.kind)) {
       if (notify->to.expression) {
         const auto string_kind = expr::TypeKind::string;
@@ -219,21 +219,22 @@ class DefinitionChecker {
       if (config != nullptr) {
         switch (notify->to.kind) {
           case Recipient::Kind::role:
-            role_ref(notify->to.name, a.pos);
+            role_ref(notify->to.name, known_or(notify->to.pos, a.pos));
             break;
           case Recipient::Kind::queue:
-            queue_ref(notify->to.name, a.pos);
+            queue_ref(notify->to.name, known_or(notify->to.pos, a.pos));
             break;
           case Recipient::Kind::person:
-            person_ref(notify->to.name, a.pos);
+            person_ref(notify->to.name, known_or(notify->to.pos, a.pos));
             break;
           default:
             break;
         }
         if (!notify->template_name.empty() &&
             config->find_template(notify->template_name) == nullptr) {
-          error(a.pos, "unknown template '" + notify->template_name + "'" +
-                           did_you_mean(notify->template_name, names_of(config->templates)));
+          error(known_or(notify->template_pos, a.pos),
+                "unknown template '" + notify->template_name + "'" +
+                    did_you_mean(notify->template_name, names_of(config->templates)));
         }
       }
     } else if (const auto* raise = std::get_if<RaiseAction>(&a.kind)) {
@@ -299,6 +300,11 @@ class DefinitionChecker {
     names.emplace_back("none");
     error(pos, "unknown calendar '" + *name + "'" + did_you_mean(*name, names));
   }
+  // Definitions put together by hand (tests) leave value positions unset.
+  static SourcePos known_or(SourcePos pos, SourcePos fallback) {
+    return pos.line > 0 ? pos : fallback;
+  }
+
   void queue_ref(const std::string& name, SourcePos pos) {
     if (options_.config->find_queue(name) != nullptr) return;
     error(pos,
@@ -326,9 +332,11 @@ class DefinitionChecker {
       }
       actions(t.actions, scope);
       if (options_.config != nullptr) {
-        for (const auto& role : t.roles) {
+        for (std::size_t i = 0; i < t.roles.size(); ++i) {
+          const std::string& role = t.roles[i];
           if (std::find(roles_.begin(), roles_.end(), role) == roles_.end()) {
-            error(t.pos, "unknown role '" + role + "' in roles" + did_you_mean(role, roles_));
+            error(i < t.roles_pos.size() ? t.roles_pos[i] : t.pos,
+                  "unknown role '" + role + "' in roles" + did_you_mean(role, roles_));
           }
         }
       }

@@ -589,7 +589,7 @@ struct Api::Impl {
       auto def = yaml::load_workflow(file, req.body, parse);
       if (def && def->name != name) {
         diags.error(
-            file, SourcePos{1, 1},
+            file, def->name_pos.line > 0 ? def->name_pos : SourcePos{1, 1},
             "the workflow is called '" + def->name + "' but was sent to /v1/workflows/" + name);
       } else {
         published = node.publish(file, req.body, caller->actor(), diags);

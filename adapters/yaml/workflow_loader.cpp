@@ -44,6 +44,7 @@ class WorkflowLoader {
 
     if (const Node* n = r_.require(root, "workflow", "the workflow")) {
       if (auto name = r_.name(*n, "workflow name")) def.name = *name;
+      def.name_pos = n->pos;
     }
     if (const Node* n = root.find("title")) def.title = r_.string(*n, "title").value_or("");
     if (const Node* n = root.find("description")) {
@@ -285,7 +286,7 @@ class WorkflowLoader {
     }
     if (const Node* v = n.find("guard")) t.guard = r_.expression(*v, true, "guard");
     if (const Node* v = n.find("actions")) t.actions = actions(*v, what);
-    if (const Node* v = n.find("roles")) t.roles = r_.string_list(*v, "roles");
+    if (const Node* v = n.find("roles")) t.roles = r_.string_list(*v, "roles", &t.roles_pos);
     if (const Node* v = n.find("description")) r_.string(*v, "description");
     return t;
   }
@@ -418,6 +419,7 @@ class WorkflowLoader {
     if (const Node* q = n.find("queue")) {
       assign.kind = AssignAction::Kind::queue;
       assign.queue = r_.name(*q, "queue").value_or("");
+      assign.name_pos = q->pos;
       if (const Node* s = n.find("strategy")) {
         const auto strategy = r_.string(*s, "strategy");
         if (strategy == "round_robin") {
@@ -443,6 +445,7 @@ class WorkflowLoader {
       } else if (const Node* role = n.find("role")) {
         assign.kind = AssignAction::Kind::role;
         assign.role = r_.name(*role, "role").value_or("");
+        assign.name_pos = role->pos;
       } else if (const Node* m = n.find("manager_of")) {
         assign.kind = AssignAction::Kind::manager_of;
         assign.manager_of = r_.string(*m, "manager_of").value_or("");
@@ -466,6 +469,7 @@ class WorkflowLoader {
     const auto s = r_.string(n, "notify.to");
     if (!s) return std::nullopt;
     Recipient rc;
+    rc.pos = n.pos;
     const auto colon = s->find(':');
     const std::string prefix = colon == std::string::npos ? *s : s->substr(0, colon);
     const std::string rest = colon == std::string::npos ? "" : s->substr(colon + 1);
@@ -501,8 +505,10 @@ class WorkflowLoader {
     auto rc = recipient(*to);
     if (!rc) return std::nullopt;
     notify.to = std::move(*rc);
-    if (const Node* t = n.find("template"))
+    if (const Node* t = n.find("template")) {
       notify.template_name = r_.name(*t, "template").value_or("");
+      notify.template_pos = t->pos;
+    }
     a.kind = std::move(notify);
     return a;
   }

@@ -448,6 +448,14 @@ TEST_F(ApiBehaviour, PutWorkflowPublishesChecksAndNamesTheFault) {
   EXPECT_EQ(str(d, "/severity"), "error");
   EXPECT_EQ(str(d, "/file"), "leave_request.yaml");
 
+  // Sent under another name: the fault is the `workflow:` value, and that is where it points.
+  const HttpResponse elsewhere =
+      call("PUT", "/v1/workflows/complaint", "admin", "# a comment\nworkflow: leave_request\n");
+  ASSERT_EQ(elsewhere.status, 422) << elsewhere.body;
+  const auto& named = body_of(elsewhere).at("diagnostics").as_array().front();
+  EXPECT_EQ(named.at("line"), json::value(2)) << elsewhere.body;
+  EXPECT_EQ(named.at("column"), json::value(11)) << elsewhere.body;
+
   // A semantic error also points at its line: a transition to a state that does not exist.
   std::string yaml = read_text(source_file("workflows/leave_request.yaml"));
   const auto title = yaml.find("title: Leave request");

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "adapters/yaml/config_loader.h"
 #include "tests/adapters/yaml/test_support.h"
 
 namespace ombud {
@@ -647,6 +648,46 @@ states:
 )"),
               ElementsAre(::testing::StartsWith(
                   "6:11: error: schedule data leaves out the required field 'starts'")));
+}
+
+// Unknown names of the directory are reported at the name, not at the action or transition that
+// holds it (in block style those are other lines).
+TEST(WorkflowLoader, UnknownDirectoryNamesArePointedAtThemselves) {
+  Diagnostics config_diags;
+  const auto config = yaml::load_config("cfg.yaml", R"(directory:
+  roles: {agent: {}, manager: {}}
+  people:
+    li.na: {roles: [agent]}
+  queues:
+    hr: {roles: [manager]}
+templates:
+  leave_escalated: {subject: "s", body: "b"}
+)",
+                                        config_diags);
+  ASSERT_TRUE(config) << (config_diags.items().empty() ? "" : config_diags.items()[0].to_string());
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    on:
+      close:
+        target: closed
+        roles:
+          - manager
+          - directr
+        actions:
+          - notify:
+              to: queue:hrr
+              template: leave_escalatd
+          - assign:
+              role: nobody
+  closed: {type: final}
+)",
+                                &*config),
+              ElementsAre(::testing::StartsWith("10:13: error: unknown role 'directr'"),
+                          ::testing::StartsWith("13:19: error: unknown queue 'hrr'"),
+                          ::testing::StartsWith("14:25: error: unknown template 'leave_escalatd'"),
+                          ::testing::StartsWith("16:21: error: unknown role 'nobody'")));
 }
 
 TEST(WorkflowLoader, WarnsAboutDeclaredEventsNobodyHandles) {
