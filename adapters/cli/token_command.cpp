@@ -1,31 +1,67 @@
-// `ombud token create --role R [--person ID] [--label TEXT] [--store URL]`
+// `ombud token create --role R [--person ID] [--label TEXT] [--config FILE] [--store URL]`
 // `ombud token list [--store URL]`, `ombud token revoke ID [--store URL]`
 //
 // API tokens live in the store, hashed: `create` prints the token once and never again. Roles:
 // admin, supervisor, agent, hook (see adapters/api/api.h for what each may do). A token made for
-// a person acts with that person's directory roles where a transition names `roles:`.
+// a person acts with that person's directory roles where a transition names `roles:`, and its
+// calls are recorded in history under the person's id: `create` refuses a person the config's
+// directory does not have. The store is --store, else the config's (config/ombud.yaml when
+// there is one), as for `ombud serve`.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "adapters/cli/commands.h"
+#include "adapters/cli/store_choice.h"
 #include "adapters/http/api_token.h"
 #include "adapters/node/node.h"
+#include "adapters/yaml/config_loader.h"
 
 namespace ombud::cli {
 
 namespace {
 
+constexpr const char* kDefaultConfig = "config/ombud.yaml";
+
 struct TokenOptions {
-  std::string store = "sqlite:var/ombud.db";
+  std::string config;
+  std::string store;  // "": the config's (chosen_store)
   std::string role;
   std::string person;
   std::string label;
   std::string id;
 };
 
+// --config, else config/ombud.yaml when there is one, else none.
+std::string config_file(const TokenOptions& o) {
+  if (!o.config.empty()) return o.config;
+  return std::filesystem::exists(kDefaultConfig) ? kDefaultConfig : "";
+}
+
+std::string store_url(const TokenOptions& o) { return chosen_store(o.store, config_file(o)); }
+
 int create_token(const TokenOptions& o) {
+  if (!o.person.empty()) {
+    const std::string file = config_file(o);
+    if (file.empty()) {
+      std::cerr << "ombud token: no config to check '" << o.person
+                << "' against (--config FILE); make sure the person is in its directory\n";
+    } else {
+      Diagnostics diags;
+      const auto config = yaml::load_config_file(file, diags);
+      if (!config) {
+        for (const auto& d : diags.items()) std::cerr << d.to_string() << "\n";
+        return 1;
+      }
+      if (config->find_person(o.person) == nullptr) {
+        std::cerr << "ombud token: nobody called '" << o.person << "' in the directory of " << file
+                  << "\n";
+        return 1;
+      }
+    }
+  }
   try {
-    auto store = open_store_url(o.store);
+    auto store = open_store_url(store_url(o));
     const http::NewApiToken token = http::generate_api_token();
     store->save_api_token({token.id, token.hash, o.role, o.person,
                            o.label.empty() ? o.role + " token" : o.label, SystemClock().now(),
@@ -42,7 +78,7 @@ int create_token(const TokenOptions& o) {
 
 int list_tokens(const TokenOptions& o) {
   try {
-    auto store = open_store_url(o.store);
+    auto store = open_store_url(store_url(o));
     for (const ApiTokenRow& t : store->api_tokens()) {
       std::cout << t.id << "  " << t.role << "  " << (t.person.empty() ? "-" : t.person) << "  "
                 << format_timestamp(t.created_at) << "  " << (t.revoked ? "revoked" : "active")
@@ -57,7 +93,7 @@ int list_tokens(const TokenOptions& o) {
 
 int revoke_token(const TokenOptions& o) {
   try {
-    auto store = open_store_url(o.store);
+    auto store = open_store_url(store_url(o));
     if (!store->revoke_api_token(o.id)) {
       std::cerr << "ombud token: no token " << o.id << "\n";
       return 1;
@@ -76,7 +112,10 @@ void add_token_command(CLI::App& app, Runner& run) {
   auto o = std::make_shared<TokenOptions>();
   CLI::App* cmd = app.add_subcommand("token", "Create, list and revoke API tokens");
   cmd->require_subcommand(1);
-  cmd->add_option("--store", o->store, "Store URL")->capture_default_str();
+  const std::string store_help = "Store URL (default: the config's store)";
+  const std::string config_help = "Config file (default: config/ombud.yaml if present)";
+  cmd->add_option("--store", o->store, store_help);
+  cmd->add_option("--config", o->config, config_help);
 
   CLI::App* create = cmd->add_subcommand("create", "Make a token and print it (once)");
   create->add_option("--role", o->role, "admin, supervisor, agent or hook")
@@ -84,16 +123,19 @@ void add_token_command(CLI::App& app, Runner& run) {
       ->check(CLI::IsMember({"admin", "supervisor", "agent", "hook"}));
   create->add_option("--person", o->person, "The directory person the token acts as");
   create->add_option("--label", o->label, "What or whom the token is for");
-  create->add_option("--store", o->store, "Store URL");
+  create->add_option("--store", o->store, store_help);
+  create->add_option("--config", o->config, config_help);
   create->callback([&run, o] { run = [o] { return create_token(*o); }; });
 
   CLI::App* list = cmd->add_subcommand("list", "List tokens (ids and roles, never secrets)");
-  list->add_option("--store", o->store, "Store URL");
+  list->add_option("--store", o->store, store_help);
+  list->add_option("--config", o->config, config_help);
   list->callback([&run, o] { run = [o] { return list_tokens(*o); }; });
 
   CLI::App* revoke = cmd->add_subcommand("revoke", "Revoke a token by its id");
   revoke->add_option("id", o->id, "The token's id (from create or list)")->required();
-  revoke->add_option("--store", o->store, "Store URL");
+  revoke->add_option("--store", o->store, store_help);
+  revoke->add_option("--config", o->config, config_help);
   revoke->callback([&run, o] { run = [o] { return revoke_token(*o); }; });
 }
 

@@ -183,5 +183,15 @@ check "verify without flags audits the store of config/ombud.yaml" $?
 [ $? -eq 2 ] && grep -q "no store at $tmp/no-such.db" "$tmp/out" && [ ! -e "$tmp/no-such.db" ]
 check "verify of a store file that does not exist exits 2 and creates nothing" $?
 
+# A token acts as its person, and history names them: a person the directory lacks is refused.
+"$ombud" token create --role supervisor --person ghost.boss --config "$root/config/ombud.yaml" \
+  --store "sqlite:$tmp/tokens.db" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "nobody called 'ghost.boss' in the directory" "$tmp/out" && ! grep -q "^omb_" "$tmp/out"
+check "token create refuses a person the directory does not have" $?
+"$ombud" token create --role supervisor --person chen.jing --config "$root/config/ombud.yaml" \
+  --store "sqlite:$tmp/tokens.db" > "$tmp/out" 2>/dev/null
+[ $? -eq 0 ] && grep -q "^omb_" "$tmp/out"
+check "token create makes a token for a person of the directory" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
