@@ -360,7 +360,7 @@ class Checker {
       return fail(n.children[1],
                   "argument of '" + n.name + "' must be string, not " + args[0].name());
     }
-    return Type::of(TypeKind::boolean);
+    return Type::of(n.name == "trimPrefix" ? TypeKind::string : TypeKind::boolean);
   }
 
   Type unary(const Node& n) {

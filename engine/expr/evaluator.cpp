@@ -467,6 +467,9 @@ class Evaluator {
     }
     const std::string_view text = *s;
     if (n.name == "startsWith") return ok(Value{text.substr(0, x->size()) == *x});
+    if (n.name == "trimPrefix") {
+      return ok(Value{std::string(text.starts_with(*x) ? text.substr(x->size()) : text)});
+    }
     if (n.name == "endsWith") {
       return ok(Value{text.size() >= x->size() && text.substr(text.size() - x->size()) == *x});
     }

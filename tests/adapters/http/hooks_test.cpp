@@ -157,6 +157,24 @@ TEST_F(Hooks, TwilioSignatureValidRoutesTheFormAndDedupsByCallSidAndStatus) {
   EXPECT_EQ(boost::json::serialize(e.data), R"({"call_id":"CA123"})");
 }
 
+// The shipped config: Twilio's E.164 From reaches the complaint keyed by the local number the
+// hotline registered.
+TEST_F(Hooks, TheShippedTwilioRouteKeysByTheLocalNumber) {
+  Diagnostics diags;
+  const auto shipped = yaml::load_config_file(OMBUD_SOURCE_DIR "/config/ombud.yaml", diags);
+  ASSERT_TRUE(shipped && shipped->find_hook("twilio") != nullptr);
+  const ParamList params({{"CallSid", "CA9"},
+                          {"CallStatus", "completed"},
+                          {"Direction", "inbound"},
+                          {"From", "+8613900000001"}});
+  const auto d = decide_hook(
+      *shipped->find_hook("twilio"),
+      twilio(params, "CallSid=CA9&CallStatus=completed&Direction=inbound&From=%2B8613900000001"),
+      kTwilioUrl, kNow, "twilio-auth-token");
+  ASSERT_TRUE(d.has_value()) << d.error().message;
+  EXPECT_EQ(event_of(*d).key, "13900000001");
+}
+
 TEST_F(Hooks, TwilioSignatureWithAnotherTokenIs401) {
   const ParamList params({{"CallSid", "CA123"}, {"CallStatus", "completed"}});
   const auto d =

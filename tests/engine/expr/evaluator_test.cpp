@@ -485,6 +485,9 @@ TEST_F(EvaluatorTest, ImplementsStringMethods) {
   EXPECT_EQ(value("'ab'.endsWith('xab')"), Value{false});
   EXPECT_EQ(value("data.summary.contains('neigh')"), Value{true});
   EXPECT_EQ(value("data.summary.contains('')"), Value{true});
+  // A phone system's E.164 number against the local form a hotline enters.
+  EXPECT_EQ(value("'+8613800000000'.trimPrefix('+86')"), Value{std::string("13800000000")});
+  EXPECT_EQ(value("data.phone.trimPrefix('+86')"), Value{std::string("13800000000")});
   EXPECT_EQ(error("data.meta.deep.startsWith('x')").message,
             "method 'startsWith' cannot be applied to map");
   const Error e = error("data.phone.endsWith(data.score)");
