@@ -347,7 +347,17 @@ std::string mermaid_state_id(std::string_view name) {
 
 std::string to_mermaid(const Definition& def) {
   const StateIndex index(def);
-  std::string out = "stateDiagram-v2\n";
+  std::string out;
+  if (!def.title.empty()) {
+    // Mermaid's front matter is YAML: the title goes in as a double-quoted scalar.
+    std::string title;
+    for (const char c : collapse_whitespace(def.title)) {
+      if (c == '"' || c == '\\') title += '\\';
+      title += c;
+    }
+    out += "---\ntitle: \"" + title + "\"\n---\n";
+  }
+  out += "stateDiagram-v2\n";
   for (const State& state : def.states) {
     const std::string id = mermaid_state_id(state.name);
     if (id == state.name) {
@@ -383,6 +393,10 @@ std::string to_mermaid(const Definition& def) {
 std::string to_dot(const Definition& def) {
   const StateIndex index(def);
   std::string out = "digraph " + dot_quote(def.name) + " {\n";
+  if (!def.title.empty()) {
+    out += std::string(kIndent) + "label=" + dot_quote(collapse_whitespace(def.title)) + ";\n" +
+           std::string(kIndent) + "labelloc=t;\n";
+  }
   out += std::string(kIndent) + "rankdir=LR;\n";
   out += std::string(kIndent) + "node [shape=box, style=rounded];\n";
   const bool has_initial = index.find(def.initial).has_value();

@@ -57,7 +57,8 @@ std::variant<std::future<RuntimeResult>, std::string> submit_line(Worker& worker
                                                                   boost::json::value& ref) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(line, ec);
-  if (ec || !v.is_object()) return "not a JSON object: " + ec.message();
+  if (ec) return "not JSON: " + ec.message();
+  if (!v.is_object()) return "a request is a JSON object, one per line";
   const auto& o = v.as_object();
   if (auto it = o.find("ref"); it != o.end()) ref = it->value();
   if (auto it = o.find("start"); it != o.end() && it->value().is_object()) {

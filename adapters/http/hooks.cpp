@@ -85,8 +85,11 @@ class RouteEvaluator {
       return *s;
     }
     if (const auto* i = std::get_if<std::int64_t>(&r.value->v)) return std::to_string(*i);
-    error = "'" + e.text + "' gave " + (r.value->is_null() ? "null" : r.value->to_string()) +
-            ", not a non-empty string";
+    const std::string got = r.value->is_null() ? "null"
+                            : std::holds_alternative<std::string>(r.value->v)
+                                ? "an empty string"
+                                : r.value->to_string();
+    error = "'" + e.text + "' gave " + got + ", not a non-empty string";
     return std::nullopt;
   }
 

@@ -237,6 +237,17 @@ TEST(StatesWithoutPathToFinal, WithoutAnyFinalStateEveryStateIsListed) {
 
 // ---- Mermaid ----------------------------------------------------------------------------------
 
+// The workflow's title heads the diagram, in both formats.
+TEST(ToMermaid, TheTitleHeadsTheDiagram) {
+  Definition def = ticket();
+  def.title = "Customer \"ticket\"\n  desk";
+  EXPECT_THAT(
+      to_mermaid(def),
+      testing::StartsWith("---\ntitle: \"Customer \\\"ticket\\\" desk\"\n---\nstateDiagram-v2\n"));
+  EXPECT_THAT(to_dot(def), testing::HasSubstr("    label=\"Customer \\\"ticket\\\" desk\";\n"
+                                              "    labelloc=t;\n"));
+}
+
 TEST(ToMermaid, RendersTheWholeWorkflow) {
   EXPECT_EQ(to_mermaid(ticket()),
             "stateDiagram-v2\n"
