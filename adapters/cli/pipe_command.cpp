@@ -12,6 +12,7 @@
 // Answer: {"ref": "a1", "status": "ok", "instance": {...}, "history": [...]} — status as in
 // the API: ok, not_handled, rejected, not_found, conflict, unavailable; or "invalid" with an
 // error for a line that is not a request.
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <csignal>
@@ -61,8 +62,25 @@ std::variant<std::future<RuntimeResult>, std::string> submit_line(Worker& worker
   if (!v.is_object()) return "a request is a JSON object, one per line";
   const auto& o = v.as_object();
   if (auto it = o.find("ref"); it != o.end()) ref = it->value();
+  // A member nobody reads would be dropped in silence (a misspelt idempotency_key, say).
+  const auto unknown = [](const boost::json::object& obj, std::string_view where,
+                          std::initializer_list<std::string_view> known) -> std::string {
+    for (const auto& member : obj) {
+      if (std::find(known.begin(), known.end(), member.key()) == known.end()) {
+        return std::string(where) + "unknown member '" + std::string(member.key()) + "'";
+      }
+    }
+    return "";
+  };
+  if (auto why = unknown(o, "", {"ref", "start", "event"}); !why.empty()) return why;
+  if (o.contains("start") && o.contains("event"))
+    return "a request has 'start' or 'event', not both";
   if (auto it = o.find("start"); it != o.end() && it->value().is_object()) {
     const auto& s = it->value().as_object();
+    if (auto why = unknown(s, "start: ", {"workflow", "data", "idempotency_key", "actor"});
+        !why.empty()) {
+      return why;
+    }
     StartRequest r;
     r.workflow = text_field(s, "workflow");
     r.data = object_field(s, "data");
@@ -74,6 +92,12 @@ std::variant<std::future<RuntimeResult>, std::string> submit_line(Worker& worker
   }
   if (auto it = o.find("event"); it != o.end() && it->value().is_object()) {
     const auto& e = it->value().as_object();
+    if (auto why = unknown(
+            e,
+            "event: ", {"instance", "workflow", "key", "name", "data", "idempotency_key", "actor"});
+        !why.empty()) {
+      return why;
+    }
     EventRequest r;
     r.instance_id = text_field(e, "instance");
     r.workflow = text_field(e, "workflow");

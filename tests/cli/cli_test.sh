@@ -183,6 +183,14 @@ check "verify without flags audits the store of config/ombud.yaml" $?
 [ $? -eq 2 ] && grep -q "no store at $tmp/no-such.db" "$tmp/out" && [ ! -e "$tmp/no-such.db" ]
 check "verify of a store file that does not exist exits 2 and creates nothing" $?
 
+# A pipe request member nobody reads is refused, not dropped: a misspelt key would lose its effect.
+printf '%s\n' '{"ref": "u1", "start": {"workflow": "complaint", "idempotencyKey": "k", "data": {"phone": "13800000003"}}}' \
+  '{"ref": "u2", "start": {"workflow": "complaint", "data": {"phone": "13800000003"}}, "event": {"name": "x"}}' |
+  "$ombud" pipe --config "$root/config/ombud.yaml" --store memory: "$root/workflows" > "$tmp/out" 2>&1
+grep -q '"status":"invalid","error":"start: unknown member .idempotencyKey."' "$tmp/out" &&
+  grep -q "not both" "$tmp/out"
+check "pipe refuses unknown members and a request with both start and event" $?
+
 # A token acts as its person, and history names them: a person the directory lacks is refused.
 "$ombud" token create --role supervisor --person ghost.boss --config "$root/config/ombud.yaml" \
   --store "sqlite:$tmp/tokens.db" > "$tmp/out" 2>&1
