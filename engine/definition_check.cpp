@@ -247,10 +247,11 @@ class DefinitionChecker {
       for (const auto& [k, v] : raise->data) {
         const FieldSchema* field = schema != nullptr ? schema->find(k) : nullptr;
         if (schema == nullptr) {
-          error(v.pos, "event '" + raise->event +
-                           "' is not declared under 'events:', so it has no "
-                           "field '" +
-                           k + "'; declare the fields it carries there");
+          // Not an error: declaring the event would also let callers send it (internal events
+          // are the undeclared ones), and an internal event may carry data.
+          warn(v.pos, "event '" + raise->event +
+                          "' is not declared under 'events:', so its field '" + k +
+                          "' is not checked");
         } else if (field == nullptr) {
           error(v.pos, "event '" + raise->event + "' has no field '" + k + "'" +
                            did_you_mean(k, schema->names()));

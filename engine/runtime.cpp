@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 namespace ombud {
 
@@ -42,6 +43,54 @@ std::string_view status_name(RuntimeResult::Status s) {
   return "ok";
 }
 
+// JSON as text that is the same for equal values however they were spelled: members sorted by
+// key, and a number with no fraction written as an integer (a client's retry may re-encode its
+// map in another order, or 5 as 5.0).
+void append_canonical(std::string& out, const boost::json::value& v);
+
+void append_canonical(std::string& out, const boost::json::object& o) {
+  std::vector<const boost::json::key_value_pair*> members;
+  members.reserve(o.size());
+  for (const auto& m : o) members.push_back(&m);
+  std::sort(members.begin(), members.end(),
+            [](const auto* a, const auto* b) { return a->key() < b->key(); });
+  out += '{';
+  for (const auto* m : members) {
+    out += boost::json::serialize(boost::json::string(m->key()));
+    out += ':';
+    append_canonical(out, m->value());
+    out += ',';
+  }
+  out += '}';
+}
+
+void append_canonical(std::string& out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::object:
+      append_canonical(out, v.get_object());
+      return;
+    case boost::json::kind::array:
+      out += '[';
+      for (const auto& item : v.get_array()) {
+        append_canonical(out, item);
+        out += ',';
+      }
+      out += ']';
+      return;
+    case boost::json::kind::double_: {
+      const double d = v.get_double();
+      if (std::trunc(d) == d && std::abs(d) < 9.0e15) {
+        out += std::to_string(static_cast<std::int64_t>(d));
+        return;
+      }
+      out += boost::json::serialize(v);
+      return;
+    }
+    default:
+      out += boost::json::serialize(v);
+  }
+}
+
 // What a caller's idempotency key is kept for: the kind of request, what it names, who sent it
 // and its data, as FNV-1a 64 in hex (the same in every build, unlike std::hash). A repeat with
 // the same key must be the same request; one that differs is refused instead of answered for
@@ -62,7 +111,11 @@ std::string request_digest(const std::string& idempotency_key,
     h *= 1099511628211ULL;
   };
   for (const std::string_view f : fields) mix(f);
-  if (data != nullptr) mix(boost::json::serialize(*data));
+  if (data != nullptr) {
+    std::string text;
+    append_canonical(text, *data);
+    mix(text);
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(16, '0');
   for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = kHex[h & 15];
@@ -219,8 +272,9 @@ RuntimeResult Runtime::start_at(const StartRequest& request, Timestamp now) {
   out.instance.version = definitions_.at(def->name).second;
   if (!request.key.empty()) {
     // A workflow with a `key:` names its cases itself; another key would open a second case for
-    // the same customer beside the open one (one_open) and take events meant for neither.
-    if (def->key && request.key != out.instance.key) {
+    // the same customer beside the open one (one_open) and take events meant for neither. Where
+    // its key gives nothing (an optional field left out), the caller's fills the gap.
+    if (def->key && !out.instance.key.empty() && request.key != out.instance.key) {
       return failure(RuntimeResult::Status::rejected, "key '" + request.key + "': workflow '" +
                                                           def->name +
                                                           "' takes its key from its data ('" +
@@ -372,10 +426,6 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
     return failure(
         RuntimeResult::Status::rejected,
         "case '" + instance->id + "' waits in no queue: name a person ('to') or a queue");
-  }
-  if (!request.queue.empty() && context_.directory != nullptr &&
-      context_.directory->queue_members(request.queue).empty()) {
-    return failure(RuntimeResult::Status::rejected, "no queue '" + request.queue + "'");
   }
   const Timestamp now = clock_.now();
   Outcome out;

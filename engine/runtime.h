@@ -71,7 +71,8 @@ struct EventRequest {
 };
 
 // A supervisor moves a case to a person (`to`), or takes it from its assignee to wait in a
-// queue (`queue`; with neither, the queue it waits in already).
+// queue (`queue`; with neither, the queue it waits in already). The caller checks that the
+// person and the queue are in the directory (the API does, against the config).
 struct AssignRequest {
   std::string instance_id;
   std::string to;

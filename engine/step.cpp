@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "engine/assignment.h"
+#include "engine/expr/ast.h"
 
 namespace ombud {
 
@@ -355,10 +356,12 @@ class Machine {
           return;
         }
         const std::string id(v->as_string());
-        if (sent_ != nullptr && ctx_.directory != nullptr &&
+        if (sent_ != nullptr && ctx_.directory != nullptr && assign.to->expression &&
+            assign.to->expression->ast && reads_event(*assign.to->expression->ast) &&
             ctx_.directory->person(id) == nullptr) {
-          // A caller named someone who does not exist: refused, the case as it was. (From a
-          // timer or a raised event there is nobody to tell, and an incident says it.)
+          // The caller's own payload named someone who does not exist: refused, the case as it
+          // was. A name from the case's data, a timer or a raised event is nothing the caller
+          // can mend: an incident says it, and the step goes on.
           reject("event '" + sent_->name + "': nobody called '" + id + "' in the directory");
           return;
         }
@@ -1017,6 +1020,13 @@ class Machine {
     escalating_ = true;
     run_actions(l.actions, nullptr);
     escalating_ = false;
+  }
+
+  // Whether an expression reads the event's payload (`event.…`).
+  static bool reads_event(const expr::Node& n) {
+    if (n.kind == expr::NodeKind::ident && n.name == "event") return true;
+    return std::any_of(n.children.begin(), n.children.end(),
+                       [](const expr::Node& c) { return reads_event(c); });
   }
 
   const Definition& def_;

@@ -617,6 +617,7 @@ struct Api::Impl {
       return error_response(404, "unknown_workflow",
                             "no workflow '" + std::string(m.param("name")) + "' is published");
     }
+    if (auto unknown = unknown_param(m.query, {"format"})) return error_response(*unknown);
     const std::string format(m.query.get("format").value_or("mermaid"));
     if (format == "mermaid") return HttpResponse::text(200, to_mermaid(*def));
     if (format == "dot") {

@@ -10,8 +10,8 @@
 //   {"ref": "a3", "event": {"workflow": "complaint", "key": "138...", "name": "called"}}
 //
 // Answer: {"ref": "a1", "status": "ok", "instance": {...}, "history": [...]} — status as in
-// the API: ok, not_handled, rejected, not_found, conflict, unavailable; or "invalid" with an
-// error for a line that is not a request.
+// the API: ok, not_handled, rejected, not_found, conflict, unavailable, key_reused; or
+// "invalid" with an error for a line that is not a request.
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
@@ -120,7 +120,9 @@ int run_pipe(const PipeOptions& o) {
   NodeOptions options;
   options.config_file = o.config;
   options.workflow_paths = o.workflows;
-  options.store_url = chosen_store(o.store, o.config);
+  const auto store = chosen_store(o.store, o.config, std::cerr);
+  if (!store) return 1;
+  options.store_url = *store;
   options.worker.node = o.node;
   options.worker.lease = Millis(o.lease_ms);
   std::string lock_error;
@@ -136,7 +138,7 @@ int run_pipe(const PipeOptions& o) {
     print_text(std::cerr, diags);
     return 1;
   }
-  print_text(std::cerr, diags);  // warnings: files left unpublished
+  print_text(std::cerr, diags);  // warnings: the files' lint, files left unpublished
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
   node->worker().start();

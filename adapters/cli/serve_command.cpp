@@ -102,7 +102,7 @@ int serve(const ServeOptions& o) {
     print_text(std::cerr, diags);
     return 1;
   }
-  for (const Diagnostic& d : diags.items()) {  // files left unpublished
+  for (const Diagnostic& d : diags.items()) {  // warnings: lint, files left unpublished
     http::log_fields(*log, spdlog::level::warn, d.message, {{"file", d.file}});
   }
 

@@ -7,9 +7,9 @@
 // calls are recorded in history under the person's id: `create` refuses a person the config's
 // directory does not have. The store is --store, else the config's (config/ombud.yaml when
 // there is one), as for `ombud serve`.
-#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "adapters/cli/commands.h"
 #include "adapters/cli/store_choice.h"
@@ -21,8 +21,6 @@ namespace ombud::cli {
 
 namespace {
 
-constexpr const char* kDefaultConfig = "config/ombud.yaml";
-
 struct TokenOptions {
   std::string config;
   std::string store;  // "": the config's (chosen_store)
@@ -32,17 +30,17 @@ struct TokenOptions {
   std::string id;
 };
 
-// --config, else config/ombud.yaml when there is one, else none.
-std::string config_file(const TokenOptions& o) {
-  if (!o.config.empty()) return o.config;
-  return std::filesystem::exists(kDefaultConfig) ? kDefaultConfig : "";
+// The store the token commands work on; throws when the config it comes from cannot be read (a
+// token saved to a guessed store would never work on the server).
+std::string store_url(const TokenOptions& o) {
+  std::ostringstream why;
+  if (auto store = chosen_store(o.store, chosen_config(o.config), why)) return *store;
+  throw std::runtime_error(why.str());
 }
-
-std::string store_url(const TokenOptions& o) { return chosen_store(o.store, config_file(o)); }
 
 int create_token(const TokenOptions& o) {
   if (!o.person.empty()) {
-    const std::string file = config_file(o);
+    const std::string file = chosen_config(o.config);
     if (file.empty()) {
       std::cerr << "ombud token: no config to check '" << o.person
                 << "' against (--config FILE); make sure the person is in its directory\n";

@@ -28,8 +28,6 @@ namespace ombud::cli {
 
 namespace {
 
-constexpr const char* kDefaultConfig = "config/ombud.yaml";
-
 struct VerifyOptions {
   std::string config;
   std::string store;
@@ -38,16 +36,14 @@ struct VerifyOptions {
 
 int run_verify(const VerifyOptions& o) {
   NodeOptions options;
-  options.config_file = o.config;
+  options.config_file = chosen_config(o.config);
   if (options.config_file.empty()) {
-    if (std::filesystem::exists(kDefaultConfig)) {
-      options.config_file = kDefaultConfig;
-    } else {
-      std::cerr << "ombud verify: no --config and no " << kDefaultConfig
-                << ": clocks replay on wall-clock time, without the directory\n";
-    }
+    std::cerr << "ombud verify: no --config and no config/ombud.yaml: clocks replay on wall-clock "
+                 "time, without the directory\n";
   }
-  options.store_url = chosen_store(o.store, options.config_file);
+  const auto store_url = chosen_store(o.store, options.config_file, std::cerr);
+  if (!store_url) return 2;
+  options.store_url = *store_url;
   if (const auto url = sql::parse_store_url(options.store_url, nullptr);
       url && url->dialect == sql::Dialect::sqlite && !std::filesystem::exists(url->sqlite_path)) {
     std::cerr << "ombud verify: no store at " << url->sqlite_path << "\n";

@@ -52,6 +52,9 @@ HttpResponse RequestHandler::operator()(const HttpRequest& request) const {
     response = error_response(500, "internal", "internal error (request id " + request_id + ")");
   }
   response.headers.set(kRequestIdHeader, request_id);
+  // Every answer to a HEAD goes without its body (a 404 or 405 too): on a kept-alive connection
+  // the client would read body bytes as the start of the next answer.
+  response.head_only = request.method == "HEAD";
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

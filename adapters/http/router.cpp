@@ -72,9 +72,10 @@ HttpResponse Router::dispatch(const HttpRequest& request, std::string* matched) 
   auto target = parse_target(request.target);
   if (!target) return error_response(target.error());
 
-  // HEAD is GET without the body (RFC 9110 §9.3.2): load balancers' health checks use it.
-  const bool head = request.method == "HEAD";
-  const std::string_view method = head ? std::string_view("GET") : request.method;
+  // HEAD is GET without the body (RFC 9110 §9.3.2): load balancers' health checks use it. The
+  // request handler leaves the body out of whatever the answer is.
+  const std::string_view method =
+      request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
   const Entry* best = nullptr;
   std::vector<std::string_view> allowed;
   for (const Entry& entry : entries_) {
@@ -112,9 +113,7 @@ HttpResponse Router::dispatch(const HttpRequest& request, std::string* matched) 
   }
   match.query = std::move(target->query);
   if (matched != nullptr) *matched = best->route.pattern;
-  HttpResponse response = best->handler(request, match);
-  response.head_only = head;
-  return response;
+  return best->handler(request, match);
 }
 
 std::vector<Router::Route> Router::routes() const {

@@ -201,5 +201,9 @@ check "token create refuses a person the directory does not have" $?
 [ $? -eq 0 ] && grep -q "^omb_" "$tmp/out"
 check "token create makes a token for a person of the directory" $?
 
+"$ombud" token create --role admin --config "$tmp/no-such-config.yaml" --store "" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && ! grep -q "^omb_" "$tmp/out"
+check "token create with a config that cannot be read makes no token" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -386,6 +386,7 @@ TEST_F(ApiBehaviour, AnUnknownOrMalformedQueryParameterIs400NamingIt) {
   refused("/v1/instances?state=open&bogus=1", "bogus");
   refused("/v1/inbox?all=yes", "all");
   refused("/v1/inbox?open=true", "open");
+  refused("/v1/workflows/complaint/graph?fromat=dot", "fromat");
   EXPECT_EQ(call("GET", "/v1/inbox?all=true&limit=5", "supervisor").status, 200);
   EXPECT_EQ(call("GET", "/v1/instances?state=assigned&limit=5", "supervisor").status, 200);
 }

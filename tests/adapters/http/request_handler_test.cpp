@@ -50,6 +50,18 @@ class RequestHandlerTest : public ::testing::Test {
   RequestHandler handler_{router_, metrics_, logger_};
 };
 
+// Every answer to a HEAD goes without its body, errors included: on a kept-alive connection the
+// client would read the bytes as the start of the next answer.
+TEST_F(RequestHandlerTest, EveryAnswerToAHeadGoesWithoutItsBody) {
+  for (const char* target : {"/v1/instances/x", "/v1/nothing", "/boom"}) {
+    HttpRequest request;
+    request.method = "HEAD";
+    request.target = target;
+    EXPECT_TRUE(handler_(request).head_only) << target;
+  }
+  EXPECT_FALSE(get("/v1/instances/x").head_only);
+}
+
 TEST_F(RequestHandlerTest, EchoesASaneRequestId) {
   EXPECT_EQ(get("/v1/instances/a", "lb-1234.abc").headers.get("X-Request-Id"), "lb-1234.abc");
 }

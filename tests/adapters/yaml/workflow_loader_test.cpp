@@ -627,7 +627,7 @@ states:
   closed: {type: final}
 )"),
       ElementsAre(
-          ::testing::StartsWith("8:47: error: event 'overdue' is not declared under 'events:'"),
+          ::testing::StartsWith("8:47: warning: event 'overdue' is not declared under 'events:'"),
           "9:9: error: raise of 'reject' leaves out its required field 'reason'",
           "10:47: error: raise of 'reject': field 'reason': expected string, got int",
           "11:51: error: raise of 'reject': field 'reason' is string, not int"));

@@ -270,6 +270,18 @@ TEST_F(RuntimeTest, AKeyUsedAgainForAnotherRequestIsRefused) {
   EXPECT_EQ(again.status, RuntimeResult::Status::ok);
   EXPECT_TRUE(again.replayed);
 
+  // The same data spelled otherwise (members in another order, 2 as 2.0) is the same request.
+  EventRequest spelled = first;
+  spelled.idempotency_key = "k-2";
+  spelled.data = {{"a", 1}, {"b", boost::json::object{{"x", 2}, {"y", "z"}}}};
+  ASSERT_EQ(rt.send(spelled).status, RuntimeResult::Status::ok);
+  spelled.data = {{"b", boost::json::object{{"y", "z"}, {"x", 2.0}}}, {"a", 1}};
+  const RuntimeResult respelled = rt.send(spelled);
+  EXPECT_EQ(respelled.status, RuntimeResult::Status::ok);
+  EXPECT_TRUE(respelled.replayed);
+  spelled.data = {{"b", boost::json::object{{"y", "z"}, {"x", 2.5}}}, {"a", 1}};
+  EXPECT_EQ(rt.send(spelled).status, RuntimeResult::Status::key_reused);
+
   // ombud's own keys name a phone system's delivery or an inbox entry: a provider's retry may
   // carry a payload that differs in passing, and is still answered.
   EventRequest delivery = event("called", std::string(kHookKeyPrefix) + "phone:CA1");
@@ -328,6 +340,48 @@ states:
   EXPECT_EQ(send("done", true).status, RuntimeResult::Status::not_handled);  // not in 'sorted'
   EXPECT_EQ(send("overdue", false).status, RuntimeResult::Status::ok);       // exempt from roles
   EXPECT_EQ(store_.load("desk-1")->state, "review");
+}
+
+// A caller's event is refused for an unknown person only when its own payload named them; a
+// name from the case's data is nothing the caller can mend, so the step goes on with an incident.
+TEST_F(RuntimeTest, AnUnknownPersonRefusesTheEventOnlyWhenThePayloadNamedThem) {
+  const Definition d = load(R"(workflow: handover
+calendar: none
+data:
+  owner: {type: string}
+events:
+  give: {to: {type: string, required: true}}
+initial: open
+states:
+  open:
+    on:
+      give: {target: open, actions: [{assign: {to: "${ event.to }"}}]}
+      back: {target: done, actions: [{assign: {to: "${ data.owner }"}}]}
+  done: {type: final}
+)");
+  StepContext ctx;
+  ctx.directory = directory_.get();
+  Runtime rt(store_, clock_, ctx);
+  rt.add_definition(d);
+  StartRequest s;
+  s.workflow = "handover";
+  s.data = {{"owner", "left.the.company"}};
+  ASSERT_EQ(rt.start(s).status, RuntimeResult::Status::ok);
+  EventRequest give;
+  give.instance_id = "handover-1";
+  give.event = "give";
+  give.data = {{"to", "ghost"}};
+  EXPECT_EQ(rt.send(give).status, RuntimeResult::Status::rejected);
+  give.data = {{"to", "b.two"}};
+  ASSERT_EQ(rt.send(give).status, RuntimeResult::Status::ok);
+  EventRequest back;
+  back.instance_id = "handover-1";
+  back.event = "back";
+  const RuntimeResult r = rt.send(back);
+  EXPECT_EQ(r.status, RuntimeResult::Status::ok);
+  ASSERT_TRUE(r.instance.has_value());
+  EXPECT_EQ(r.instance->state, "done");
+  EXPECT_FALSE(r.instance->incidents.empty());
 }
 
 // An inbox replay must land or leave its entry open: an event the case does not handle then is
