@@ -262,13 +262,9 @@ class DefinitionChecker {
         value(v, scope);
       }
       if (schema != nullptr) {
-        for (const FieldSchema& f : schema->fields) {
-          const bool given = std::any_of(raise->data.begin(), raise->data.end(),
-                                         [&](const auto& kv) { return kv.first == f.name; });
-          if (f.required && !f.default_value && !given) {
-            error(a.pos,
-                  "raise of '" + raise->event + "' leaves out its required field '" + f.name + "'");
-          }
+        for (const std::string& name : required_left_out(*schema, raise->data)) {
+          error(a.pos,
+                "raise of '" + raise->event + "' leaves out its required field '" + name + "'");
         }
       }
     } else if (const auto* start = std::get_if<StartAction>(&a.kind)) {
@@ -393,14 +389,22 @@ class DefinitionChecker {
     for (const auto& level : sla.escalate) actions(level.actions, data_scope());
   }
 
-  void schedule(const Schedule& s) {
-    for (const FieldSchema& f : def_.data.fields) {
-      const bool given = std::any_of(s.data.begin(), s.data.end(),
+  // The required fields of `schema`, without a default, that `values` does not give.
+  static std::vector<std::string> required_left_out(
+      const Schema& schema, const std::vector<std::pair<std::string, ValueSpec>>& values) {
+    std::vector<std::string> out;
+    for (const FieldSchema& f : schema.fields) {
+      const bool given = std::any_of(values.begin(), values.end(),
                                      [&](const auto& kv) { return kv.first == f.name; });
-      if (f.required && !f.default_value && !given) {
-        error(s.pos, "schedule data leaves out the required field '" + f.name +
-                         "': every scheduled start would be refused");
-      }
+      if (f.required && !f.default_value && !given) out.push_back(f.name);
+    }
+    return out;
+  }
+
+  void schedule(const Schedule& s) {
+    for (const std::string& name : required_left_out(def_.data, s.data)) {
+      error(s.pos, "schedule data leaves out the required field '" + name +
+                       "': every scheduled start would be refused");
     }
     if (!s.timezone.empty()) {
       try {

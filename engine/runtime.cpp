@@ -353,23 +353,22 @@ RuntimeResult Runtime::send(const EventRequest& request) {
                    "workflow '" + instance->workflow + "' version " +
                        std::to_string(instance->version) + " is not loaded");
   }
+  // Refused: nothing committed; the answer shows the case as it is.
+  const auto refuse = [&](std::string why) {
+    RuntimeResult r = failure(RuntimeResult::Status::rejected, std::move(why));
+    r.instance = std::move(instance);
+    return r;
+  };
   if (auto names = event_names_.find(def); names != event_names_.end()) {
     // A misspelt event is named as such, not recorded as one the case did not handle.
     if (names->second.handled.count(request.event) == 0 &&
         def->event_schema(request.event) == nullptr) {
-      RuntimeResult r =
-          failure(RuntimeResult::Status::rejected,
-                  "workflow '" + def->name + "' has no event '" + request.event + "'");
-      r.instance = std::move(instance);
-      return r;
+      return refuse("workflow '" + def->name + "' has no event '" + request.event + "'");
     }
     // Like `roles`, this binds callers other than admins.
     if (request.enforce_roles && names->second.internal.count(request.event) > 0) {
-      RuntimeResult r = failure(RuntimeResult::Status::rejected,
-                                "event '" + request.event + "' is raised by workflow '" +
-                                    def->name + "' itself and cannot be sent");
-      r.instance = std::move(instance);
-      return r;
+      return refuse("event '" + request.event + "' is raised by workflow '" + def->name +
+                    "' itself and cannot be sent");
     }
   }
   StepContext ctx = context_for(nullptr);
@@ -387,15 +386,9 @@ RuntimeResult Runtime::send(const EventRequest& request) {
         break;
       }
     }
-    RuntimeResult r = failure(RuntimeResult::Status::rejected, std::move(why));
-    r.instance = std::move(instance);
-    return r;
+    return refuse(std::move(why));
   }
-  if (out.result == Outcome::Result::rejected) {
-    RuntimeResult r = failure(RuntimeResult::Status::rejected, out.error);
-    r.instance = std::move(instance);
-    return r;
-  }
+  if (out.result == Outcome::Result::rejected) return refuse(out.error);
   return apply(*instance, std::move(out), request.idempotency_key, digest, false, std::nullopt,
                request.actor, {{"event", request.event}, {"data", request.data}});
 }

@@ -66,6 +66,13 @@ HttpError bad_field(std::string field, std::string message) {
 
 // A JSON request body read field by field. The first problem (not JSON, a missing or mistyped
 // field) is kept; later reads return empty values, and the handler answers with error().
+// "a, b, c": the names a request may use, for the message that names one it may not.
+std::string listed(std::initializer_list<std::string_view> names) {
+  std::string out;
+  for (const std::string_view n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
+}
+
 class Body {
  public:
   // `fields`: the members the route reads (its schema in docs/openapi.json). Any other is a 400
@@ -81,11 +88,8 @@ class Body {
     object_ = std::move(*parsed);
     for (const auto& member : object_) {
       if (std::find(fields.begin(), fields.end(), member.key()) == fields.end()) {
-        std::string known;
-        for (const std::string_view f : fields)
-          known += (known.empty() ? "" : ", ") + std::string(f);
-        fail(member.key(),
-             "unknown field '" + std::string(member.key()) + "'; this request takes " + known);
+        fail(member.key(), "unknown field '" + std::string(member.key()) +
+                               "'; this request takes " + listed(fields));
         return;
       }
     }
@@ -173,9 +177,7 @@ std::optional<HttpError> unknown_param(const http::ParamList& query,
                                        std::initializer_list<std::string_view> known) {
   for (const auto& [name, value] : query.entries()) {
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-    std::string names;
-    for (const std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-    return bad_field(name, "unknown parameter '" + name + "'; this route takes " + names);
+    return bad_field(name, "unknown parameter '" + name + "'; this route takes " + listed(known));
   }
   return std::nullopt;
 }

@@ -18,6 +18,14 @@ std::string source_text(const std::string& path) {
   return text.str();
 }
 
+// An empty directory of this test process's own.
+std::filesystem::path fresh_directory(const std::string& prefix) {
+  const auto dir = std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 std::unique_ptr<Node> open_with(const std::string& url, const std::string& workflow_file,
                                 const std::string& name, Diagnostics& diags) {
   NodeOptions options;
@@ -37,10 +45,7 @@ std::unique_ptr<Node> open_node(const std::string& url, const std::string& name)
 }
 
 TEST(SharedStore, AVersionPublishedOnOneNodeIsLoadedByTheOther) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("ombud-shared-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = fresh_directory("ombud-shared-");
   const std::string url = "sqlite:" + (dir / "ombud.db").string();
   auto a = open_node(url, "node-a");
   auto b = open_node(url, "node-b");
@@ -69,10 +74,7 @@ TEST(SharedStore, AVersionPublishedOnOneNodeIsLoadedByTheOther) {
 // is older than what was published since (through the API, or by a node with newer files) and
 // must not roll new cases back to it.
 TEST(SharedStore, AFileWithAnEarlierVersionsContentDoesNotRollBackALaterPublish) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("ombud-rollback-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = fresh_directory("ombud-rollback-");
   const std::string url = "sqlite:" + (dir / "ombud.db").string();
   const std::string file = (dir / "complaint.yaml").string();
   const std::string original = source_text("workflows/complaint.yaml");
