@@ -147,4 +147,38 @@ std::vector<std::string> Definition::state_names() const {
   return names;
 }
 
+std::set<std::string, std::less<>> Definition::handled_events() const {
+  std::set<std::string, std::less<>> out;
+  for (const auto& h : on) out.insert(h.event);
+  for (const auto& s : states) {
+    for (const auto& h : s.on) out.insert(h.event);
+  }
+  return out;
+}
+
+std::set<std::string, std::less<>> Definition::raised_events() const {
+  std::set<std::string, std::less<>> out;
+  const auto scan = [&](const std::vector<Action>& actions) {
+    for (const Action& a : actions) {
+      if (const auto* raise = std::get_if<RaiseAction>(&a.kind)) out.insert(raise->event);
+    }
+  };
+  const auto scan_handlers = [&](const std::vector<EventHandlers>& handlers) {
+    for (const EventHandlers& h : handlers) {
+      for (const Transition& t : h.transitions) scan(t.actions);
+    }
+  };
+  scan_handlers(on);
+  for (const State& s : states) {
+    scan(s.entry);
+    scan(s.exit);
+    scan_handlers(s.on);
+    for (const StateTimer& t : s.timers) scan(t.actions);
+  }
+  for (const Sla& sla : slas) {
+    for (const EscalationLevel& level : sla.escalate) scan(level.actions);
+  }
+  return out;
+}
+
 }  // namespace ombud

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -278,6 +279,10 @@ struct Definition {
   InternedName interned_name_of(const State& state) const;
   const Schema* event_schema(std::string_view event) const;
   std::vector<std::string> state_names() const;
+  // The events some transition takes (a state's or a global one).
+  std::set<std::string, std::less<>> handled_events() const;
+  // The events some action raises (entry, exit, transition, timer or escalation actions).
+  std::set<std::string, std::less<>> raised_events() const;
 };
 
 }  // namespace ombud

@@ -53,11 +53,11 @@ std::vector<std::string> names_of(const std::vector<T>& items) {
 class DefinitionChecker {
  public:
   DefinitionChecker(const Definition& def, Diagnostics& diags, const CheckOptions& options)
-      : def_(def), diags_(diags), options_(options), states_(def.state_names()) {
-    for (const auto& s : def.states) {
-      for (const auto& h : s.on) handled_events_.insert(h.event);
-    }
-    for (const auto& h : def.on) handled_events_.insert(h.event);
+      : def_(def),
+        diags_(diags),
+        options_(options),
+        states_(def.state_names()),
+        handled_events_(def.handled_events()) {
     if (options.config != nullptr) {
       roles_ = api_roles();
       for (const auto& r : options.config->roles) roles_.push_back(r.name);
@@ -447,7 +447,7 @@ class DefinitionChecker {
   Diagnostics& diags_;
   const CheckOptions& options_;
   std::vector<std::string> states_;
-  std::set<std::string> handled_events_;
+  std::set<std::string, std::less<>> handled_events_;
   std::vector<std::string> roles_;
   Schema empty_schema_;
   bool unresolved_states_ = false;

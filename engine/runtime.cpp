@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/fnv1a.h"
+
 namespace ombud {
 
 namespace {
@@ -101,14 +103,11 @@ std::string request_digest(const std::string& idempotency_key,
                            std::initializer_list<std::string_view> fields,
                            const boost::json::object* data) {
   if (idempotency_key.empty() || !reserved_key_reason(idempotency_key).empty()) return {};
-  std::uint64_t h = 14695981039346656037ULL;
+  Fnv1a h;
+  // Each field ends with a byte no UTF-8 text holds, so ("ab", "c") and ("a", "bc") differ.
   const auto mix = [&](std::string_view text) {
-    for (const char c : text) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 1099511628211ULL;
-    }
-    h ^= 0xff;  // a separator no text holds, so ("ab", "c") and ("a", "bc") differ
-    h *= 1099511628211ULL;
+    h.mix(text);
+    h.mix("\xff");
   };
   for (const std::string_view f : fields) mix(f);
   if (data != nullptr) {
@@ -117,8 +116,9 @@ std::string request_digest(const std::string& idempotency_key,
     mix(text);
   }
   static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t v = h.value();
   std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = kHex[h & 15];
+  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = kHex[v & 15];
   return out;
 }
 
@@ -183,29 +183,8 @@ Runtime::Runtime(Store& store, const Clock& clock, StepContext context, Notifier
 
 void Runtime::add_definition(const Definition& def, int version) {
   EventNames& names = event_names_[&def];
-  std::set<std::string, std::less<>> raised;
-  const auto scan = [&](const std::vector<Action>& actions) {
-    for (const Action& a : actions) {
-      if (const auto* raise = std::get_if<RaiseAction>(&a.kind)) raised.insert(raise->event);
-    }
-  };
-  const auto scan_handlers = [&](const std::vector<EventHandlers>& on) {
-    for (const EventHandlers& h : on) {
-      names.handled.insert(h.event);
-      for (const Transition& t : h.transitions) scan(t.actions);
-    }
-  };
-  scan_handlers(def.on);
-  for (const State& s : def.states) {
-    scan(s.entry);
-    scan(s.exit);
-    scan_handlers(s.on);
-    for (const StateTimer& t : s.timers) scan(t.actions);
-  }
-  for (const Sla& sla : def.slas) {
-    for (const EscalationLevel& level : sla.escalate) scan(level.actions);
-  }
-  for (const std::string& event : raised) {
+  names.handled = def.handled_events();
+  for (const std::string& event : def.raised_events()) {
     if (def.event_schema(event) == nullptr) names.internal.insert(event);
   }
   versions_[{def.name, version}] = &def;
