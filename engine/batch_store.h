@@ -99,8 +99,9 @@ class BatchStore final : public Store {
   std::vector<Instance> find_instances(const InstanceFilter& filter) const override {
     return base_.find_instances(filter);
   }
-  PublishResult publish_definition(const PublishedDefinition& definition) override {
-    return base_.publish_definition(definition);
+  PublishResult publish_definition(const PublishedDefinition& definition,
+                                   EarlierContent earlier) override {
+    return base_.publish_definition(definition, earlier);
   }
   std::vector<PublishedDefinition> definition_versions(const std::string& name) const override {
     return base_.definition_versions(name);
@@ -122,8 +123,9 @@ class BatchStore final : public Store {
     return base_.outbox(undelivered_only, limit);
   }
   std::uint64_t add_to_inbox(const InboxEntry& entry) override { return base_.add_to_inbox(entry); }
-  std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const override {
-    return base_.inbox(open_only, limit);
+  std::vector<InboxEntry> inbox(bool open_only, std::uint64_t after_id,
+                                std::size_t limit) const override {
+    return base_.inbox(open_only, after_id, limit);
   }
   std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override {
     return base_.inbox_entry(id);

@@ -244,11 +244,17 @@ std::vector<Instance> MemoryStore::find_instances(const InstanceFilter& f) const
   return out;
 }
 
-PublishResult MemoryStore::publish_definition(const PublishedDefinition& definition) {
+PublishResult MemoryStore::publish_definition(const PublishedDefinition& definition,
+                                              EarlierContent earlier) {
   const std::lock_guard lock(mutex_);
   auto& versions = definitions_[definition.name];
   if (!versions.empty() && versions.back().content_hash == definition.content_hash) {
     return {versions.back(), false};
+  }
+  if (earlier == EarlierContent::keep_latest) {
+    for (const auto& v : versions) {
+      if (v.content_hash == definition.content_hash) return {versions.back(), false, v.version};
+    }
   }
   PublishedDefinition d = definition;
   d.version = static_cast<int>(versions.size()) + 1;
@@ -358,10 +364,12 @@ std::uint64_t MemoryStore::add_to_inbox(const InboxEntry& entry) {
   return e.id;
 }
 
-std::vector<InboxEntry> MemoryStore::inbox(bool open_only, std::size_t limit) const {
+std::vector<InboxEntry> MemoryStore::inbox(bool open_only, std::uint64_t after_id,
+                                           std::size_t limit) const {
   const std::lock_guard lock(mutex_);
   std::vector<InboxEntry> out;
-  for (const auto& [id, e] : inbox_) {
+  for (auto it = inbox_.upper_bound(after_id); it != inbox_.end(); ++it) {
+    const auto& e = it->second;
     if (out.size() >= limit) break;
     if (open_only && !e.replayed_into.empty()) continue;
     out.push_back(e);

@@ -166,7 +166,13 @@ struct PublishedDefinition {
 struct PublishResult {
   PublishedDefinition definition;  // the newest version after the call
   bool created = false;            // false: the content was unchanged, no new version
+  int earlier_version = 0;  // not created because the content is that of this earlier version
 };
+
+// What publishing content equal to an earlier, superseded version does. An admin's PUT makes it
+// the latest again; a node's start-up leaves the newer latest in place, because its file is then
+// older than what was published since (a PUT through the API, or a node of a rolling deploy).
+enum class EarlierContent { publish_again, keep_latest };
 
 // Which instances a listing returns, in id order after `after_id` (the cursor).
 struct InstanceFilter {
@@ -268,8 +274,12 @@ class Store : public Counters {
   virtual int open_cases(std::string_view person) const = 0;
   virtual std::vector<Instance> find_instances(const InstanceFilter& filter) const = 0;
 
-  // Definitions: a new version only when the content hash differs from the newest's.
-  virtual PublishResult publish_definition(const PublishedDefinition& definition) = 0;
+  // Definitions: a new version only when the content hash differs from the newest's. The check
+  // of `earlier` runs in the same transaction as the insert, so two nodes starting together
+  // cannot interleave a stale file's publication between one's check and the other's insert.
+  virtual PublishResult publish_definition(
+      const PublishedDefinition& definition,
+      EarlierContent earlier = EarlierContent::publish_again) = 0;
   virtual std::vector<PublishedDefinition> definition_versions(const std::string& name) const = 0;
   virtual std::vector<PublishedDefinition> latest_definitions() const = 0;
 
@@ -292,7 +302,9 @@ class Store : public Counters {
 
   // Inbox. Adding an entry whose dedup_key is kept already returns that entry's id.
   virtual std::uint64_t add_to_inbox(const InboxEntry& entry) = 0;
-  virtual std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const = 0;
+  // Entries in id order after `after_id` (0: from the first), at most `limit`.
+  virtual std::vector<InboxEntry> inbox(bool open_only, std::uint64_t after_id,
+                                        std::size_t limit) const = 0;
   virtual std::optional<InboxEntry> inbox_entry(std::uint64_t id) const = 0;
   // False when the entry does not exist or was replayed already.
   virtual bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) = 0;

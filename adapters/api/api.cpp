@@ -157,6 +157,18 @@ class Body {
   std::optional<HttpError> error_;
 };
 
+// An inbox entry's id, as a path segment or a cursor: decimal digits only, and no more than a
+// uint64 holds (more would wrap around to another entry's id).
+bool parse_id(std::string_view text, std::uint64_t& id) {
+  id = 0;
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9' || id > (UINT64_MAX - 9) / 10) return false;
+    id = id * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return true;
+}
+
 HttpResult<std::size_t> limit_param(const http::ParamList& query) {
   auto text = query.get("limit");
   if (!text) return HttpResult<std::size_t>(boost::system::in_place_value, 50);
@@ -452,6 +464,12 @@ struct Api::Impl {
     f.assignee = text("assignee");
     f.key = text("key");
     f.after_id = text("cursor");
+    if (!f.after_id.empty() && !node.store().load(f.after_id)) {
+      // A cursor is the id of the last case of a page; one that names no case is a typo or
+      // another server's, and reading it as a position would page from an arbitrary place.
+      return error_response(bad_field(
+          "cursor", "no case '" + f.after_id + "': pass the previous page's next_cursor"));
+    }
     const std::string open = text("open");
     if (!open.empty() && open != "true" && open != "false") {
       return error_response(bad_field("open", "'open' must be true or false"));
@@ -661,7 +679,9 @@ struct Api::Impl {
   HttpResponse list_inbox(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kAdmin | kSupervisor);
     if (!caller) return deny(caller.error());
-    if (auto unknown = unknown_param(m.query, {"all", "limit"})) return error_response(*unknown);
+    if (auto unknown = unknown_param(m.query, {"all", "limit", "cursor"})) {
+      return error_response(*unknown);
+    }
     auto limit = limit_param(m.query);
     if (!limit) return error_response(limit.error());
     const std::string_view all_text = m.query.get("all").value_or("false");
@@ -669,20 +689,29 @@ struct Api::Impl {
       return error_response(bad_field("all", "'all' must be true or false"));
     }
     const bool all = all_text == "true";
+    std::uint64_t after = 0;
+    if (auto cursor = m.query.get("cursor")) {
+      if (!parse_id(*cursor, after)) {
+        return error_response(
+            bad_field("cursor", "'cursor' must be the previous page's next_cursor (a number)"));
+      }
+    }
+    auto found = node.store().inbox(!all, after, *limit + 1);  // one more: is there a next page
+    const bool more = found.size() > *limit;
+    if (more) found.resize(*limit);
     json::array items;
-    for (const InboxEntry& e : node.store().inbox(!all, *limit)) items.push_back(inbox_json(e));
-    return HttpResponse::json(200, json::object{{"items", std::move(items)}});
+    for (const InboxEntry& e : found) items.push_back(inbox_json(e));
+    json::object out{{"items", std::move(items)}};
+    out["next_cursor"] = more ? json::value(std::to_string(found.back().id)) : json::value(nullptr);
+    return HttpResponse::json(200, out);
   }
 
   HttpResponse replay_inbox(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kAdmin | kSupervisor);
     if (!caller) return deny(caller.error());
     std::uint64_t id = 0;
-    for (char c : m.param("id")) {
-      // More digits than a uint64 holds would wrap around to another entry's id.
-      if (c < '0' || c > '9' || id > (UINT64_MAX - 9) / 10)
-        return error_response(404, "not_found", "no inbox entry with that id");
-      id = id * 10 + static_cast<std::uint64_t>(c - '0');
+    if (!parse_id(m.param("id"), id)) {
+      return error_response(404, "not_found", "no inbox entry with that id");
     }
     auto entry = node.store().inbox_entry(id);
     if (!entry) return error_response(404, "not_found", "no inbox entry " + std::to_string(id));

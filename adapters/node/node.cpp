@@ -96,24 +96,16 @@ std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags)
       // A file holding an earlier version's content is older than what is published (a version
       // put through the API since, or a node of a rolling deploy with newer files): publishing
       // it would roll every new case back to it. It is left as it is, and the latest stays.
-      const auto stored = node->store_->definition_versions(d.name);  // the oldest first
-      if (!stored.empty() && stored.back().content_hash != d.content_hash) {
-        const auto same = std::find_if(stored.begin(), stored.end(), [&](const auto& v) {
-          return v.content_hash == d.content_hash;
-        });
-        if (same != stored.end()) {
-          const PublishedDefinition& latest = stored.back();
-          diags.warning(set.files[i], {},
-                        "not published: this is the content of version " +
-                            std::to_string(same->version) + " of '" + d.name +
-                            "'; new cases stay on version " + std::to_string(latest.version) +
-                            ", published later by " + latest.published_by +
-                            " (to make this content the latest again, PUT it to /v1/workflows/" +
-                            d.name + ")");
-          continue;
-        }
+      const PublishResult r = node->store_->publish_definition(d, EarlierContent::keep_latest);
+      if (r.earlier_version != 0) {
+        const PublishedDefinition& latest = r.definition;
+        diags.warning(
+            set.files[i], {},
+            "not published: this is the content of version " + std::to_string(r.earlier_version) +
+                " of '" + d.name + "'; new cases stay on version " +
+                std::to_string(latest.version) + ", published later by " + latest.published_by +
+                " (to make this content the latest again, PUT it to /v1/workflows/" + d.name + ")");
       }
-      node->store_->publish_definition(d);
     } catch (const std::exception& e) {
       diags.error(set.files[i], {}, std::string("publishing failed: ") + e.what());
       return nullptr;

@@ -1313,7 +1313,7 @@ std::vector<PublishedDefinition> fetch_definitions(soci::session& s, const std::
 
 }  // namespace
 
-PublishResult SqlStore::publish_definition(const PublishedDefinition& d) {
+PublishResult SqlStore::publish_definition(const PublishedDefinition& d, EarlierContent earlier) {
   return impl_->write("publish definition", [&](soci::session& s, Transaction& tx) {
     if (!impl_->sqlite()) {
       // Two admins publishing the same workflow at once would both pick the same next version.
@@ -1327,6 +1327,13 @@ PublishResult SqlStore::publish_definition(const PublishedDefinition& d) {
                           &d.name);
     if (!versions.empty() && versions.front().content_hash == d.content_hash) {
       return PublishResult{versions.front(), false};
+    }
+    if (earlier == EarlierContent::keep_latest && !versions.empty()) {
+      int same = 0;
+      soci::indicator ind = soci::i_ok;
+      s << "SELECT MIN(version) FROM definitions WHERE name = :n AND content_hash = :h",
+          soci::into(same, ind), soci::use(d.name), soci::use(d.content_hash);
+      if (ind == soci::i_ok && same > 0) return PublishResult{versions.front(), false, same};
     }
     PublishedDefinition out = d;
     out.version = versions.empty() ? 1 : versions.front().version + 1;
@@ -1464,14 +1471,14 @@ std::uint64_t SqlStore::add_to_inbox(const InboxEntry& entry) {
   });
 }
 
-std::vector<InboxEntry> SqlStore::inbox(bool open_only, std::size_t limit) const {
-  const std::string query = std::string("SELECT ") + kInboxColumns + " FROM inbox" +
-                            (open_only ? " WHERE replayed_into = ''" : "") +
-                            " ORDER BY id LIMIT :n";
+std::vector<InboxEntry> SqlStore::inbox(bool open_only, std::uint64_t after_id,
+                                        std::size_t limit) const {
+  const std::string query = std::string("SELECT ") + kInboxColumns + " FROM inbox WHERE id > :a" +
+                            (open_only ? " AND replayed_into = ''" : "") + " ORDER BY id LIMIT :n";
   return impl_->read("read inbox", [&](soci::session& s) {
     return select_rows<InboxRow>(
         s, query, bind_inbox<InboxRow>, [](const InboxRow& r) { return r.entry(); },
-        to_limit(limit));
+        static_cast<long long>(after_id), to_limit(limit));
   });
 }
 

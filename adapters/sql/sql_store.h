@@ -136,7 +136,8 @@ class SqlStore final : public Store {
   std::vector<StoredHistory> history(const std::string& instance_id) const override;
   int open_cases(std::string_view person) const override;
   std::vector<Instance> find_instances(const InstanceFilter& filter) const override;
-  PublishResult publish_definition(const PublishedDefinition& definition) override;
+  PublishResult publish_definition(const PublishedDefinition& definition,
+                                   EarlierContent earlier) override;
   std::vector<PublishedDefinition> definition_versions(const std::string& name) const override;
   std::vector<PublishedDefinition> latest_definitions() const override;
   std::vector<OutboxMessage> claim_outbox(Timestamp now, Timestamp lease_until,
@@ -147,7 +148,8 @@ class SqlStore final : public Store {
   std::vector<OutboxMessage> outbox(bool undelivered_only, std::size_t limit) const override;
   Forgotten forget(const ForgetBefore& f) override;
   std::uint64_t add_to_inbox(const InboxEntry& entry) override;
-  std::vector<InboxEntry> inbox(bool open_only, std::size_t limit) const override;
+  std::vector<InboxEntry> inbox(bool open_only, std::uint64_t after_id,
+                                std::size_t limit) const override;
   std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override;
   bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) override;
   void save_api_token(const ApiTokenRow& token) override;

@@ -170,6 +170,10 @@ TEST_F(ApiBehaviour, ListFiltersAndWalksEveryPageWithTheCursor) {
   }
   EXPECT_EQ(seen, started);
   EXPECT_EQ(pages, 4);
+  // A cursor that names no case is refused rather than read as a place in the id order.
+  const HttpResponse stray = call("GET", "/v1/instances?cursor=complaint-9999", "agent");
+  EXPECT_EQ(stray.status, 400) << stray.body;
+  EXPECT_EQ(error_field(stray), "cursor");
 
   const json::value all = body_of(call("GET", "/v1/instances?limit=500", "admin"));
   EXPECT_EQ(all.at("items").as_array().size(), 4U);
@@ -642,6 +646,38 @@ TEST_F(ApiBehaviour, AnUnroutableCallGoesToTheInboxOnceAndIsReplayedIntoACase) {
       call("POST", "/v1/inbox/" + wrapped + "/replay", "supervisor",
            R"({"instance":")" + id + R"(","event":"customer_called","data":{"call_id":"c-1"}})");
   EXPECT_EQ(overflow.status, 404) << overflow.body;
+}
+
+// More unroutable calls than a page holds are all reachable, page by page.
+TEST_F(ApiBehaviour, TheInboxIsWalkedPageByPageWithItsCursor) {
+  std::set<std::uint64_t> kept;
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i);
+    const HttpResponse r = hook(R"({"event_id":"evt-p)" + n + R"(","call_id":"c-p)" + n +
+                                R"(","status":"completed","caller":"1390000009)" + n + R"("})");
+    ASSERT_EQ(r.status, 202) << r.body;
+    kept.insert(body_of(r).at("inbox").at("id").to_number<std::uint64_t>());
+  }
+  std::set<std::uint64_t> seen;
+  std::string target = "/v1/inbox?limit=2";
+  for (int pages = 1;; ++pages) {
+    ASSERT_LE(pages, 2);
+    const HttpResponse r = call("GET", target, "supervisor");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json::value page = body_of(r);
+    for (const auto& item : page.at("items").as_array()) {
+      EXPECT_TRUE(seen.insert(item.at("id").to_number<std::uint64_t>()).second);
+    }
+    if (page.at("next_cursor").is_null()) {
+      EXPECT_EQ(pages, 2);
+      break;
+    }
+    target = "/v1/inbox?limit=2&cursor=" + std::string(page.at("next_cursor").as_string());
+  }
+  EXPECT_EQ(seen, kept);
+  const HttpResponse bad = call("GET", "/v1/inbox?cursor=abc", "supervisor");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(error_field(bad), "cursor");
 }
 
 // A build before housekeeping kept replays' answers could forget one: the entry says it was

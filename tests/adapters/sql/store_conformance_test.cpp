@@ -670,6 +670,34 @@ TYPED_TEST(StoreConformance, PublishingUnchangedContentMakesNoNewVersion) {
   EXPECT_THAT(this->store().definition_versions("nope"), IsEmpty());
 }
 
+TYPED_TEST(StoreConformance, EarlierContentIsPublishedAgainOnlyWhenAsked) {
+  PublishedDefinition v1{"complaint", 0, "sha256:aa", "workflow: complaint\n", "files", at(0)};
+  PublishedDefinition v2{"complaint", 0, "sha256:bb", "workflow: complaint\n#2\n", "ana", at(9)};
+  ASSERT_TRUE(this->store().publish_definition(v1).created);
+  ASSERT_TRUE(this->store().publish_definition(v2).created);
+
+  // A node starting with the old file leaves version 2 the latest and says which version it has.
+  auto kept = this->store().publish_definition(v1, EarlierContent::keep_latest);
+  EXPECT_FALSE(kept.created);
+  EXPECT_EQ(kept.earlier_version, 1);
+  EXPECT_EQ(kept.definition.version, 2);
+  EXPECT_EQ(kept.definition.published_by, "ana");
+  // The latest's own content, or new content, is not "earlier".
+  auto same = this->store().publish_definition(v2, EarlierContent::keep_latest);
+  EXPECT_FALSE(same.created);
+  EXPECT_EQ(same.earlier_version, 0);
+  PublishedDefinition v3{"complaint", 0, "sha256:cc", "workflow: complaint\n#3\n", "files", at(20)};
+  auto third = this->store().publish_definition(v3, EarlierContent::keep_latest);
+  EXPECT_TRUE(third.created);
+  EXPECT_EQ(third.definition.version, 3);
+  EXPECT_EQ(third.earlier_version, 0);
+  // An admin's PUT of the old content makes it the latest again, as a new version.
+  auto again = this->store().publish_definition(v1);
+  EXPECT_TRUE(again.created);
+  EXPECT_EQ(again.definition.version, 4);
+  EXPECT_EQ(this->store().definition_versions("complaint").size(), 4u);
+}
+
 TYPED_TEST(StoreConformance, OutboxIsClaimedWithLeasesRetriedAndMarkedDelivered) {
   Commit c = new_commit("c-1");
   c.notifications.push_back({"assigned", {"li.wei"}, "assignee"});
@@ -797,7 +825,7 @@ TYPED_TEST(StoreConformance, AnInboxEntryWithAKnownSenderIdIsKeptOnce) {
   e.dedup_key = "";
   const auto a = s.add_to_inbox(e);
   EXPECT_NE(s.add_to_inbox(e), a);  // without an id every delivery is kept
-  EXPECT_EQ(s.inbox(false, 10).size(), 4u);
+  EXPECT_EQ(s.inbox(false, 0, 10).size(), 4u);
   EXPECT_EQ(s.inbox_entry(first)->reason, "no route");
   EXPECT_EQ(s.inbox_entry(first)->dedup_key, "phone:CA1");
 }
@@ -844,10 +872,15 @@ TYPED_TEST(StoreConformance, InboxKeepsUnmatchedEventsAndReplaysEachOnce) {
   EXPECT_FALSE(s.mark_inbox_replayed(first, "c-10"));
   EXPECT_FALSE(s.mark_inbox_replayed(second + 100, "c-10"));
   EXPECT_EQ(s.inbox_entry(first)->replayed_into, "c-9");
-  ASSERT_EQ(s.inbox(true, 10).size(), 1u);
-  EXPECT_EQ(s.inbox(true, 10)[0].id, second);
-  EXPECT_EQ(s.inbox(false, 10).size(), 2u);
-  EXPECT_EQ(s.inbox(false, 1).size(), 1u);
+  ASSERT_EQ(s.inbox(true, 0, 10).size(), 1u);
+  EXPECT_EQ(s.inbox(true, 0, 10)[0].id, second);
+  EXPECT_EQ(s.inbox(false, 0, 10).size(), 2u);
+  EXPECT_EQ(s.inbox(false, 0, 1).size(), 1u);
+  // Paged: after the first entry comes the second, and after the last nothing.
+  ASSERT_EQ(s.inbox(false, first, 10).size(), 1u);
+  EXPECT_EQ(s.inbox(false, first, 10)[0].id, second);
+  EXPECT_THAT(s.inbox(false, second, 10), IsEmpty());
+  EXPECT_THAT(s.inbox(true, first, 10).size(), 1u);
 }
 
 }  // namespace

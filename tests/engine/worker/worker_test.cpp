@@ -402,8 +402,8 @@ class FailingStore final : public Store {
   std::vector<Instance> find_instances(const InstanceFilter& f) const override {
     return base_.find_instances(f);
   }
-  PublishResult publish_definition(const PublishedDefinition& d) override {
-    return base_.publish_definition(d);
+  PublishResult publish_definition(const PublishedDefinition& d, EarlierContent earlier) override {
+    return base_.publish_definition(d, earlier);
   }
   std::vector<PublishedDefinition> definition_versions(const std::string& n) const override {
     return base_.definition_versions(n);
@@ -423,7 +423,9 @@ class FailingStore final : public Store {
     return base_.outbox(u, l);
   }
   std::uint64_t add_to_inbox(const InboxEntry& e) override { return base_.add_to_inbox(e); }
-  std::vector<InboxEntry> inbox(bool o, std::size_t l) const override { return base_.inbox(o, l); }
+  std::vector<InboxEntry> inbox(bool o, std::uint64_t a, std::size_t l) const override {
+    return base_.inbox(o, a, l);
+  }
   std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override {
     return base_.inbox_entry(id);
   }
