@@ -312,17 +312,8 @@ class ConfigLoader {
                                        "; declare it under directory.roles");
         }
       }
-      // A management chain that loops would send escalations round in circles.
-      std::set<std::string> seen{p.id};
-      const Person* m = c.find_person(p.manager);
-      while (m != nullptr) {
-        if (!seen.insert(m->id).second) {
-          r_.error(p.pos, "the management chain of '" + p.id + "' loops back on itself");
-          break;
-        }
-        m = c.find_person(m->manager);
-      }
     }
+    report_management_loops(c);
     if (const Node* queues = n.find("queues")) {
       if (r_.expect_map(*queues, "queues")) {
         for (const auto& [key, value] : queues->entries) {
@@ -359,6 +350,34 @@ class ConfigLoader {
           c.queues.push_back(std::move(q));
         }
       }
+    }
+  }
+
+  // A management chain that loops would send escalations round in circles. Each loop is one
+  // error, at the person of the loop written first, naming everyone in it; people whose chain
+  // only runs into the loop are not errors of their own.
+  void report_management_loops(const Config& c) {
+    std::set<std::string> reported;
+    for (const Person& p : c.people) {
+      std::set<std::string> seen{p.id};
+      const Person* m = c.find_person(p.manager);
+      while (m != nullptr && seen.insert(m->id).second) m = c.find_person(m->manager);
+      if (m == nullptr || reported.count(m->id) != 0) continue;
+      std::vector<const Person*> loop{m};
+      for (const Person* n = c.find_person(m->manager); n != m; n = c.find_person(n->manager)) {
+        loop.push_back(n);
+      }
+      const Person* first = *std::min_element(loop.begin(), loop.end(), [](auto* a, auto* b) {
+        return std::pair(a->pos.line, a->pos.column) < std::pair(b->pos.line, b->pos.column);
+      });
+      const auto at = std::find(loop.begin(), loop.end(), first) - loop.begin();
+      std::string chain;
+      for (std::size_t k = 0; k <= loop.size(); ++k) {
+        const Person* n = loop[(static_cast<std::size_t>(at) + k) % loop.size()];
+        chain += (k == 0 ? "" : " → ") + n->id;
+        reported.insert(n->id);
+      }
+      r_.error(first->pos, "the management chain loops: " + chain);
     }
   }
 

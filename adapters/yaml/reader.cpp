@@ -235,7 +235,8 @@ std::optional<ValueSpec> Reader::value(const Node& node) {
         error(position_in_scalar(doc_, node, open),
               closed ? "a value is plain text or one ${ … } expression, not text around one: "
                        "join them inside it, e.g. ${ 'Reason: ' + event.reason }"
-                     : "this ${ is not closed with }");
+                     : "this ${ is not closed with }; text that holds ${ itself is a string "
+                       "inside an expression: ${ 'code ${A7' }");
         return std::nullopt;
       }
       spec.kind = ValueSpec::Kind::literal;

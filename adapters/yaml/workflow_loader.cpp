@@ -153,8 +153,12 @@ class WorkflowLoader {
       (std::string_view(bound) == "min" ? f.min : f.max) = value;
     }
     if (f.min && f.max && *f.min > *f.max) {
-      r_.error(n, context + ": min " + std::to_string(static_cast<long long>(*f.min)) +
-                      " is greater than max");
+      const auto text = [](double d) {
+        std::ostringstream out;
+        out << d;  // 5, 1.5
+        return out.str();
+      };
+      r_.error(n, context + ": min " + text(*f.min) + " is greater than max " + text(*f.max));
     }
     if (const Node* v = n.find("default")) {
       boost::json::value literal = literal_json(*v);

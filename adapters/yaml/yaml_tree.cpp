@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <sstream>
 
 namespace ombud::yaml {
@@ -247,6 +248,26 @@ bool check_utf8(const std::string& file, std::string_view text, Diagnostics& dia
   return true;
 }
 
+// A tab in the leading whitespace of the line yaml-cpp stopped at (`line`, 0-based) or of the
+// line before. Only there: further up, such a tab may be text inside a block scalar.
+std::optional<SourcePos> indentation_tab(std::string_view text, int line) {
+  SourcePos pos{1, 1};
+  bool leading = true;
+  for (char c : text) {
+    if (pos.line > line + 1) break;
+    if (c == '\n') {
+      ++pos.line;
+      pos.column = 1;
+      leading = true;
+      continue;
+    }
+    if (leading && c == '\t' && pos.line >= line) return pos;
+    if (c != ' ') leading = false;
+    ++pos.column;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Document parse(std::string file, std::string text, Diagnostics& diags) {
@@ -268,6 +289,12 @@ Document parse(std::string file, std::string text, Diagnostics& diags) {
       }
     }
   } catch (const YAML::Exception& e) {
+    // yaml-cpp reports a tab in the indentation as whatever it expected next ("end of map not
+    // found"); the tab itself is what an admin has to find.
+    if (auto tab = indentation_tab(doc.text, e.mark.line)) {
+      diags.error(doc.file, *tab, "a tab in the indentation; YAML indents with spaces only");
+      return doc;
+    }
     // e.msg is yaml-cpp's message without its own position prefix.
     diags.error(doc.file, to_pos(e.mark), "YAML syntax error: " + e.msg);
     return doc;

@@ -728,12 +728,8 @@ TEST_F(ApiBehaviour, AReplayTheCaseDoesNotHandleLeavesTheEntryOpen) {
 // A caller who names someone not in the directory is refused; the case stays where it was, and
 // nobody is told it is theirs.
 TEST_F(ApiBehaviour, AnEventThatAssignsSomeoneUnknownIs422) {
-  const std::string id(start_complaint("13900000076").at("id").as_string());
+  const std::string id = escalated_complaint("13900000076");
   const std::string target = "/v1/instances/" + id + "/events";
-  ASSERT_EQ(
-      call("POST", target, "agent", R"({"event":"escalate","data":{"reason":"angry"}})").status,
-      200);
-  ASSERT_EQ(str(get_instance(id), "/state"), "supervisor_review");
   const json::value before = get_instance(id);
   const HttpResponse ghost =
       call("POST", target, "supervisor", R"({"event":"reassign","data":{"agent":"ghost.person"}})");
@@ -744,6 +740,21 @@ TEST_F(ApiBehaviour, AnEventThatAssignsSomeoneUnknownIs422) {
       call("POST", target, "supervisor", R"({"event":"reassign","data":{"agent":"li.na"}})");
   EXPECT_EQ(real.status, 200) << real.body;
   EXPECT_EQ(str(get_instance(id), "/assignee"), "li.na");
+}
+
+// Once a case is in supervisor review, only the supervisor resolves it: the handler it was
+// escalated away from cannot close it behind the supervisor's back.
+TEST_F(ApiBehaviour, OnlyTheSupervisorResolvesACaseInReview) {
+  const std::string id = escalated_complaint("13900000077");
+  const std::string target = "/v1/instances/" + id + "/events";
+  const std::string resolve =
+      R"({"event":"resolved","data":{"resolution":"refund","callback_at":"2026-12-01T09:00:00Z"}})";
+  const HttpResponse by_agent = call("POST", target, "agent", resolve);
+  EXPECT_EQ(by_agent.status, 403) << by_agent.body;
+  EXPECT_EQ(str(get_instance(id), "/state"), "supervisor_review");
+  const HttpResponse by_supervisor = call("POST", target, "supervisor", resolve);
+  EXPECT_EQ(by_supervisor.status, 200) << by_supervisor.body;
+  EXPECT_EQ(str(get_instance(id), "/state"), "return_visit");
 }
 
 // Events a caller may not send: one the workflow does not have, and one it raises itself.

@@ -172,6 +172,16 @@ class ApiFixture : public ::testing::Test {
     return v.at("instance").as_object();
   }
 
+  // A complaint its handler escalated: it waits in supervisor review. Returns its id.
+  std::string escalated_complaint(const std::string& phone) {
+    const std::string id(start_complaint(phone).at("id").as_string());
+    const HttpResponse r = call("POST", "/v1/instances/" + id + "/events", "agent",
+                                R"({"event":"escalate","data":{"reason":"angry"}})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json::value_to<std::string>(get_instance(id).at("state")), "supervisor_review");
+    return id;
+  }
+
   json::object get_instance(const std::string& id) {
     const HttpResponse r = call("GET", "/v1/instances/" + id, "admin");
     EXPECT_EQ(r.status, 200) << r.body;

@@ -190,8 +190,17 @@ TEST(ConfigLoader, RejectsManagementLoops) {
     a: {manager: b}
     b: {manager: a}
 )"),
-              ElementsAre("3:5: error: the management chain of 'a' loops back on itself",
-                          "4:5: error: the management chain of 'b' loops back on itself"));
+              ElementsAre("3:5: error: the management chain loops: a → b → a"));
+  // Once per loop, at its first person; c only reports to it, d manages itself.
+  EXPECT_THAT(config_problems(R"(directory:
+  people:
+    c: {manager: b}
+    a: {manager: b}
+    b: {manager: a}
+    d: {manager: d}
+)"),
+              ElementsAre("4:5: error: the management chain loops: a → b → a",
+                          "6:5: error: the management chain loops: d → d"));
 }
 
 TEST(ConfigLoader, RejectsQueuesWithoutMembers) {

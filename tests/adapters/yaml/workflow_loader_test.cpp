@@ -69,7 +69,10 @@ TEST(WorkflowLoader, TextAroundAnExpressionIsAnErrorAtItsDollar) {
   EXPECT_THAT(workflow_problems(head + "\"${ event.reason } (by phone)\"" + tail),
               ElementsAre(::testing::StartsWith("12:26: error: a value is plain text or one ${")));
   EXPECT_THAT(workflow_problems(head + R"("${ event.reason")" + tail),
-              ElementsAre("12:26: error: this ${ is not closed with }"));
+              ElementsAre("12:26: error: this ${ is not closed with }; text that holds ${ itself "
+                          "is a string inside an expression: ${ 'code ${A7' }"));
+  // That way round, ${ is text.
+  EXPECT_THAT(workflow_problems(head + R"("${ 'code ${A7' }")" + tail), ::testing::IsEmpty());
   EXPECT_THAT(workflow_problems(head + R"("${ 'Reason: ' + event.reason }")" + tail),
               ::testing::IsEmpty());
 }
@@ -77,6 +80,18 @@ TEST(WorkflowLoader, TextAroundAnExpressionIsAnErrorAtItsDollar) {
 TEST(WorkflowLoader, ReportsYamlSyntaxErrorsWithPosition) {
   EXPECT_THAT(workflow_problems("workflow: demo\nstates: [open, closed\n"),
               ElementsAre("3:1: error: YAML syntax error: end of sequence flow not found"));
+}
+
+// yaml-cpp calls a tab in the indentation "end of map not found" or "illegal map value"; the
+// message names the tab instead, where it is. A tab inside a block scalar's text is no error.
+TEST(WorkflowLoader, NamesATabInTheIndentation) {
+  EXPECT_THAT(workflow_problems("workflow: demo\ninitial: a\nstates:\n  a:\n\ttype: final\n"),
+              ElementsAre("5:1: error: a tab in the indentation; YAML indents with spaces only"));
+  EXPECT_THAT(workflow_problems("workflow: demo\ninitial: a\nstates:\n\ta: {type: final}\n"),
+              ElementsAre("4:1: error: a tab in the indentation; YAML indents with spaces only"));
+  EXPECT_THAT(workflow_problems("workflow: demo\ndescription: |\n  one\n  \ttwo\n"
+                                "states: [open, closed\n"),
+              ElementsAre("6:1: error: YAML syntax error: end of sequence flow not found"));
 }
 
 TEST(WorkflowLoader, RejectsADocumentThatIsNotAMap) {
@@ -486,7 +501,7 @@ states:
   open: {on: {close: closed}}
   closed: {type: final}
 )"),
-              ElementsAre("3:10: error: data field 'score': min 5 is greater than max"));
+              ElementsAre("3:10: error: data field 'score': min 5 is greater than max 1"));
 }
 
 TEST(WorkflowLoader, ReportsMisspelledKeyPolicy) {
