@@ -69,9 +69,9 @@ std::uint8_t membership(const Sla& sla, std::string_view state) {
   const auto in = [&](const std::vector<std::string>& list) {
     return std::find(list.begin(), list.end(), state) != list.end();
   };
-  return static_cast<std::uint8_t>((in(sla.start) ? Definition::kSlaStart : 0) |
-                                   (in(sla.pause) ? Definition::kSlaPause : 0) |
-                                   (in(sla.stop) ? Definition::kSlaStop : 0));
+  return static_cast<std::uint8_t>(
+      (in(sla.start) ? Definition::kSlaStart : 0) | (in(sla.pause) ? Definition::kSlaPause : 0) |
+      (in(sla.stop) ? Definition::kSlaStop : 0) | (in(sla.cancel) ? Definition::kSlaCancel : 0));
 }
 
 }  // namespace

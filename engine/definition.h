@@ -201,8 +201,10 @@ struct Sla {
   std::optional<Duration> goal;   // a literal goal...
   std::optional<Expr> goal_expr;  // ...or an expression of type duration
   std::optional<std::string> calendar;
-  std::vector<std::string> start, pause, stop;
-  std::vector<SourcePos> start_pos, pause_pos, stop_pos;  // parallel to the lists above
+  // `cancel`: states where the clock is withdrawn, neither met nor breached (a duplicate or a
+  // complaint registered in error); one already breached stays breached.
+  std::vector<std::string> start, pause, stop, cancel;
+  std::vector<SourcePos> start_pos, pause_pos, stop_pos, cancel_pos;  // parallel to the lists
   std::vector<EscalationLevel> escalate;
   SourcePos pos;
   SourcePos calendar_pos;
@@ -258,7 +260,7 @@ struct Definition {
   // states[i], column j is slas[j] (index_states() fills it), so that entering a state does not
   // search the SLAs' lists of state names. Only its size is checked: a definition whose SLA
   // lists change after loading must call index_states() again.
-  enum SlaMembership : std::uint8_t { kSlaStart = 1, kSlaPause = 2, kSlaStop = 4 };
+  enum SlaMembership : std::uint8_t { kSlaStart = 1, kSlaPause = 2, kSlaStop = 4, kSlaCancel = 8 };
   std::vector<std::uint8_t> sla_membership;
   // The SLAs' names, in the order of `slas`. Like sla_membership, only its size is checked.
   std::vector<InternedName> interned_slas;

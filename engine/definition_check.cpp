@@ -375,10 +375,26 @@ class DefinitionChecker {
       state_ref(sla.pause[i], sla.pause_pos[i], "state");
     for (std::size_t i = 0; i < sla.stop.size(); ++i)
       state_ref(sla.stop[i], sla.stop_pos[i], "state");
+    for (std::size_t i = 0; i < sla.cancel.size(); ++i)
+      state_ref(sla.cancel[i], sla.cancel_pos[i], "state");
+    const auto listed = [](const std::vector<std::string>& list, const std::string& state) {
+      return std::find(list.begin(), list.end(), state) != list.end();
+    };
     for (std::size_t i = 0; i < sla.start.size(); ++i) {
-      if (std::find(sla.stop.begin(), sla.stop.end(), sla.start[i]) != sla.stop.end()) {
+      if (listed(sla.stop, sla.start[i])) {
         error(sla.start_pos[i],
               "state '" + sla.start[i] + "' both starts and stops SLA '" + sla.name + "'");
+      }
+      if (listed(sla.cancel, sla.start[i])) {
+        error(sla.start_pos[i],
+              "state '" + sla.start[i] + "' both starts and cancels SLA '" + sla.name + "'");
+      }
+    }
+    for (std::size_t i = 0; i < sla.cancel.size(); ++i) {
+      if (listed(sla.stop, sla.cancel[i]) || listed(sla.pause, sla.cancel[i])) {
+        error(sla.cancel_pos[i], "state '" + sla.cancel[i] + "' cancels SLA '" + sla.name +
+                                     "' and is also under its " +
+                                     (listed(sla.stop, sla.cancel[i]) ? "stop" : "pause"));
       }
     }
     if (sla.goal_expr) {

@@ -207,6 +207,7 @@ std::vector<std::string> sla_markers(const Definition& def, const std::string& s
     if (contains(sla.start)) out.push_back(prefix + " ▶ start");
     if (contains(sla.pause)) out.push_back(prefix + " ‖ pause");
     if (contains(sla.stop)) out.push_back(prefix + " ■ stop");
+    if (contains(sla.cancel)) out.push_back(prefix + " ✕ cancel");
   }
   return out;
 }

@@ -10,8 +10,8 @@ namespace ombud {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kStatusNames{"idle", "running", "paused", "met",
-                                                       "breached"};
+constexpr std::array<std::string_view, 6> kStatusNames{"idle", "running",  "paused",
+                                                       "met",  "breached", "cancelled"};
 
 std::int64_t ms(Timestamp t) { return t.time_since_epoch().count(); }
 Timestamp at_ms(std::int64_t v) { return Timestamp(Millis(v)); }
@@ -202,7 +202,8 @@ boost::json::object to_json(const Instance& in) {
     boost::json::array fired;
     for (std::size_t i = 0; i < c.fired.size(); ++i) fired.push_back(c.fired[i]);
     using Status = SlaClock::Status;
-    const bool stopped = c.status == Status::met || c.status == Status::breached;
+    const bool stopped =
+        c.status == Status::met || c.status == Status::breached || c.status == Status::cancelled;
     slas.push_back(
         boost::json::object{{"name", c.name.str()},
                             {"status", sla_status_name(c.status)},
@@ -302,6 +303,7 @@ std::optional<Instance> instance_from_json(const boost::json::value& json, std::
           break;
         case SlaClock::Status::met:
         case SlaClock::Status::breached:
+        case SlaClock::Status::cancelled:
           c.since = at_ms(s.num("stopped_at"));
           break;
         case SlaClock::Status::idle:

@@ -70,7 +70,8 @@ class FiredCounts {
 // One cycle of an SLA clock. A clock starts a cycle when the instance enters one of the SLA's
 // start states, pauses in its pause states and stops (met or breached) in its stop states.
 struct SlaClock {
-  enum class Status : std::uint8_t { idle, running, paused, met, breached };
+  // cancelled: withdrawn by a state under the SLA's `cancel:`, neither met nor breached.
+  enum class Status : std::uint8_t { idle, running, paused, met, breached, cancelled };
 
   InternedName name;
   int cycle = 0;  // 1 for the first cycle; 0 before any

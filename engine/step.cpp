@@ -593,7 +593,11 @@ class Machine {
     if (s->final) {
       inst_.ended = true;
       cancel_timers_if([](const PendingTimer&) { return true; });
-      for (std::size_t i = 0; i < def_.slas.size(); ++i) stop_clock(i);
+      const auto index = static_cast<std::size_t>(s - def_.states.data());
+      for (std::size_t i = 0; i < def_.slas.size(); ++i) {
+        const bool cancels = (def_.sla_membership_of(index, i) & Definition::kSlaCancel) != 0;
+        stop_clock(i, cancels);
+      }
       history("ended", "ended in '" + name + "'");
       raised_.clear();
       return;
@@ -799,8 +803,8 @@ class Machine {
       SlaClock& c = clock_for(i);
       const bool running = c.status == SlaClock::Status::running;
       const bool paused = c.status == SlaClock::Status::paused;
-      if ((in & Definition::kSlaStop) != 0) {
-        if (running || paused) stop_clock(i);
+      if ((in & (Definition::kSlaStop | Definition::kSlaCancel)) != 0) {
+        if (running || paused) stop_clock(i, (in & Definition::kSlaCancel) != 0);
       } else if ((in & Definition::kSlaStart) != 0 && !running && !paused) {
         start_clock(i);
       } else if ((in & Definition::kSlaPause) != 0) {
@@ -869,26 +873,32 @@ class Machine {
     arm_escalations(i);
   }
 
-  void stop_clock(std::size_t i) {
+  // `cancel`: the state withdraws the clock (the SLA's `cancel:`): neither met nor breached,
+  // unless the goal was already exceeded.
+  void stop_clock(std::size_t i, bool cancel = false) {
     SlaClock& c = clock_for(i);
     if (c.status != SlaClock::Status::running && c.status != SlaClock::Status::paused) return;
     const BusinessCalendar& cal = calendar(def_.slas[i].calendar);
     if (c.status == SlaClock::Status::running) c.elapsed += cal.working_time(c.since, now_);
     if (c.status == SlaClock::Status::paused) c.paused_total += now_ - c.since;
     c.breached = c.breached || c.elapsed > c.budget;
-    c.status = c.breached ? SlaClock::Status::breached : SlaClock::Status::met;
+    const bool cancelled = cancel && !c.breached;
+    c.status = c.breached  ? SlaClock::Status::breached
+               : cancelled ? SlaClock::Status::cancelled
+                           : SlaClock::Status::met;
     c.since = now_;
     cancel_escalations(c.name);
     Details details;
-    details.add("sla", c.name.str())
-        .add("cycle", c.cycle)
-        .add("met", !c.breached)
-        .add("elapsed_ms", c.elapsed.count())
-        .add("paused_ms", c.paused_total.count());
+    details.add("sla", c.name.str()).add("cycle", c.cycle).add("met", !c.breached && !cancelled);
+    if (cancelled) details.add("cancelled", true);
+    details.add("elapsed_ms", c.elapsed.count()).add("paused_ms", c.paused_total.count());
     history("sla",
-            cat({"SLA ", c.name.str(), c.breached ? " breached" : " met", " (",
-                 millis_text(c.elapsed), " of ", millis_text(c.budget), " working time, paused ",
-                 millis_text(c.paused_total), ")"}),
+            cat({"SLA ", c.name.str(),
+                 c.breached  ? " breached"
+                 : cancelled ? " cancelled"
+                             : " met",
+                 " (", millis_text(c.elapsed), " of ", millis_text(c.budget),
+                 " working time, paused ", millis_text(c.paused_total), ")"}),
             std::move(details));
   }
 

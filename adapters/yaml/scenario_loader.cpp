@@ -30,8 +30,8 @@ constexpr std::array<std::string_view, 5> kStartKeys{"data", "as", "workflow", "
 constexpr std::array<std::string_view, 7> kExpectKeys{"state", "assignee",  "priority", "queue",
                                                       "ended", "incidents", "instance"};
 constexpr std::array<std::string_view, 4> kPriorities{"low", "normal", "high", "urgent"};
-constexpr std::array<std::string_view, 5> kSlaStatuses{"idle", "running", "paused", "met",
-                                                       "breached"};
+constexpr std::array<std::string_view, 6> kSlaStatuses{"idle", "running",  "paused",
+                                                       "met",  "breached", "cancelled"};
 
 bool contains(Keys list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();

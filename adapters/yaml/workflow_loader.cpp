@@ -25,8 +25,8 @@ constexpr std::array<std::string_view, 5> kTransitionKeys{"target", "guard", "ac
 constexpr std::array<std::string_view, 5> kAfterKeys{"delay", "calendar", "guard", "target",
                                                      "actions"};
 constexpr std::array<std::string_view, 5> kAtKeys{"time", "calendar", "guard", "target", "actions"};
-constexpr std::array<std::string_view, 7> kSlaKeys{"goal", "calendar", "start",      "pause",
-                                                   "stop", "escalate", "description"};
+constexpr std::array<std::string_view, 8> kSlaKeys{"goal", "calendar", "start",    "pause",
+                                                   "stop", "cancel",   "escalate", "description"};
 constexpr std::array<std::string_view, 3> kLevelKeys{"at", "repeat", "actions"};
 constexpr std::array<std::string_view, 3> kScheduleKeys{"cron", "timezone", "data"};
 constexpr std::array<std::string_view, 8> kActionNames{"set",   "assign", "priority", "notify",
@@ -649,6 +649,8 @@ class WorkflowLoader {
         if (sla.stop.empty() && s->is_sequence())
           r_.error(*s, context + " needs at least one stop state");
       }
+      if (const Node* s = value.find("cancel"))
+        sla.cancel = r_.string_list(*s, "cancel", &sla.cancel_pos);
       if (const Node* e = value.find("escalate")) {
         if (r_.expect_sequence(*e, "escalate of " + context)) {
           for (const auto& item : e->items) {

@@ -271,7 +271,7 @@ TEST(ScenarioLoader, RejectsMistakesInExpect) {
                           "6:52: error: priority must be one of low, normal, high, urgent, got "
                           "'hihg' (did you mean 'high'?)",
                           "6:71: error: SLA status must be one of idle, running, paused, met, "
-                          "breached, got 'runing' (did you mean 'running'?)",
+                          "breached, cancelled, got 'runing' (did you mean 'running'?)",
                           "6:86: error: ended must be true or false, got 'yes'",
                           "7:25: error: incidents is a count: 0 or more",
                           "7:29: error: 'data.' must name a field: data.FIELD (or data.FIELD.SUB)",

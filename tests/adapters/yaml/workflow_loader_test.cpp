@@ -547,6 +547,16 @@ TEST(WorkflowLoader, AStateCannotBothStartAndStopAClock) {
     stop: [open, closed]
 )"),
               ElementsAre("12:13: error: state 'open' both starts and stops SLA 'resolve'"));
+  EXPECT_THAT(workflow_problems(std::string(kValid) + R"(slas:
+  resolve:
+    goal: 3d
+    start: [open]
+    stop: [closed]
+    cancel: [closed, open]
+)"),
+              ElementsAre("12:13: error: state 'open' both starts and cancels SLA 'resolve'",
+                          "14:14: error: state 'closed' cancels SLA 'resolve' and is also under "
+                          "its stop"));
 }
 
 TEST(WorkflowLoader, ReportsCronErrorsInsideTheLine) {

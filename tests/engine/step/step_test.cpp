@@ -536,6 +536,34 @@ TEST(SlaClock, StopsMetOrBreachedAndStartsANewCycleOnReentry) {
   EXPECT_EQ(in.sla("resolve")->status, SlaClock::Status::breached);
 }
 
+// A withdrawn case's clock is neither met nor breached, unless its goal had already passed.
+TEST(SlaClock, ACancelStateWithdrawsTheClockUnlessItHadBreached) {
+  std::string text = kSla;
+  text.replace(text.find("resolve: resolved}}"), 19, "resolve: resolved, withdraw: withdrawn}}");
+  text.replace(text.find("  closed: {type: final}\n"), 0, "  withdrawn: {type: final}\n");
+  text.replace(text.find("    escalate:"), 0, "    cancel: [withdrawn]\n");
+  const Definition def = load(text);
+  Instance in = start(def, "s-1", {}, kT0, {}).instance;
+  const Outcome early = step(def, in, event("withdraw"), kT0 + std::chrono::hours(4), {});
+  const SlaClock& withdrawn = *early.instance.sla("resolve");
+  EXPECT_EQ(withdrawn.status, SlaClock::Status::cancelled);
+  EXPECT_FALSE(withdrawn.breached);
+  EXPECT_EQ(withdrawn.elapsed, std::chrono::hours(4));
+  EXPECT_TRUE(early.instance.timers.empty());  // its escalations are cancelled with it
+  const auto sla_entry = std::find_if(early.history.begin(), early.history.end(),
+                                      [](const HistoryEntry& h) { return h.kind == "sla"; });
+  ASSERT_NE(sla_entry, early.history.end());
+  EXPECT_THAT(sla_entry->message, HasSubstr("SLA resolve cancelled (4h"));
+  EXPECT_THAT(sla_entry->details.text(), HasSubstr(R"("met":false,"cancelled":true)"));
+  std::string error;
+  const auto back = instance_from_json(to_json(early.instance), &error);
+  ASSERT_TRUE(back.has_value()) << error;
+  EXPECT_EQ(*back, early.instance);
+
+  const Instance late = step(def, in, event("withdraw"), kT0 + std::chrono::hours(12), {}).instance;
+  EXPECT_EQ(late.sla("resolve")->status, SlaClock::Status::breached);
+}
+
 TEST(SlaClock, StatusIsBreachedOnceTheGoalPassesEvenWhileRunning) {
   const Definition def = load(kSla);
   const Instance in = start(def, "s-1", {}, kT0, {}).instance;
