@@ -377,6 +377,15 @@ std::vector<InboxEntry> MemoryStore::inbox(bool open_only, std::uint64_t after_i
   return out;
 }
 
+std::optional<std::uint64_t> MemoryStore::inbox_id_for(const std::string& dedup_key) const {
+  const std::lock_guard lock(mutex_);
+  if (dedup_key.empty()) return std::nullopt;
+  for (const auto& [id, kept] : inbox_) {
+    if (kept.dedup_key == dedup_key) return id;
+  }
+  return std::nullopt;
+}
+
 std::optional<InboxEntry> MemoryStore::inbox_entry(std::uint64_t id) const {
   const std::lock_guard lock(mutex_);
   auto it = inbox_.find(id);

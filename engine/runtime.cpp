@@ -102,7 +102,9 @@ void append_canonical(std::string& out, const boost::json::value& v) {
 std::string request_digest(const std::string& idempotency_key,
                            std::initializer_list<std::string_view> fields,
                            const boost::json::object* data) {
-  if (idempotency_key.empty() || !reserved_key_reason(idempotency_key).empty()) return {};
+  // A phone system's retry may differ in passing (a new timestamp, a resent form field): its
+  // delivery id alone says it is the same delivery, so hook keys keep no digest.
+  if (idempotency_key.empty() || idempotency_key.starts_with(kHookKeyPrefix)) return {};
   Fnv1a h;
   // Each field ends with a byte no UTF-8 text holds, so ("ab", "c") and ("a", "bc") differ.
   const auto mix = [&](std::string_view text) {
@@ -127,6 +129,11 @@ std::string request_digest(const StartRequest& r) {
 }
 
 std::string request_digest(const EventRequest& r) {
+  if (r.idempotency_key.starts_with(kInboxKeyPrefix)) {
+    // An inbox entry is replayed once, whoever repeats it: the case, event and data are the
+    // request, not who sends it. Another case or event under the entry's key is refused.
+    return request_digest(r.idempotency_key, {"replay", r.instance_id, r.event}, &r.data);
+  }
   return request_digest(r.idempotency_key,
                         {"event", r.instance_id, r.workflow, r.key, r.event, r.actor}, &r.data);
 }
@@ -287,8 +294,9 @@ std::optional<RuntimeResult> Runtime::replayed(const std::string& idempotency_ke
   auto previous = store_.idempotent_response(idempotency_key);
   if (!previous) return std::nullopt;
   // Answers kept by builds before the digest, and for ombud's own keys, have none (or "").
-  if (const auto* kept = previous->if_contains("request");
-      kept != nullptr && kept->is_string() && kept->as_string() != request) {
+  if (const auto* kept = previous->if_contains("request"); kept != nullptr && kept->is_string() &&
+                                                           !kept->as_string().empty() &&
+                                                           kept->as_string() != request) {
     return failure(RuntimeResult::Status::key_reused,
                    "idempotency key '" + idempotency_key +
                        "' was used for a different request; a retry must repeat the first request "

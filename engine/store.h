@@ -306,6 +306,8 @@ class Store : public Counters {
   virtual std::vector<InboxEntry> inbox(bool open_only, std::uint64_t after_id,
                                         std::size_t limit) const = 0;
   virtual std::optional<InboxEntry> inbox_entry(std::uint64_t id) const = 0;
+  // The entry kept for a delivery (its dedup_key), if that delivery went to the inbox.
+  virtual std::optional<std::uint64_t> inbox_id_for(const std::string& dedup_key) const = 0;
   // False when the entry does not exist or was replayed already.
   virtual bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) = 0;
 

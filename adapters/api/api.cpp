@@ -402,15 +402,24 @@ struct Api::Impl {
 
   // ---- waiting for the worker ----
 
+  // The step's result once committed; nullopt when that took longer than the answer timeout.
+  template <class Request>
+  std::optional<RuntimeResult> run(Request request) {
+    std::future<RuntimeResult> answer = node.worker().submit(std::move(request));
+    if (answer.wait_for(options.answer_timeout) != std::future_status::ready) return std::nullopt;
+    return answer.get();
+  }
+
+  static HttpResponse timed_out() {
+    return error_response(503, "timeout",
+                          "the step was not committed in time; send it again with the same "
+                          "idempotency key to learn its outcome");
+  }
+
   template <class Request>
   HttpResponse submit(Request request, int ok_status) {
-    std::future<RuntimeResult> answer = node.worker().submit(std::move(request));
-    if (answer.wait_for(options.answer_timeout) != std::future_status::ready) {
-      return error_response(503, "timeout",
-                            "the step was not committed in time; send it again with the same "
-                            "idempotency key to learn its outcome");
-    }
-    return result_response(answer.get(), ok_status);
+    auto result = run(std::move(request));
+    return result ? result_response(*result, ok_status) : timed_out();
   }
 
   // ---- instances ----
@@ -691,9 +700,9 @@ struct Api::Impl {
     const bool all = all_text == "true";
     std::uint64_t after = 0;
     if (auto cursor = m.query.get("cursor")) {
-      if (!parse_id(*cursor, after)) {
+      if (!parse_id(*cursor, after) || !node.store().inbox_entry(after)) {
         return error_response(
-            bad_field("cursor", "'cursor' must be the previous page's next_cursor (a number)"));
+            bad_field("cursor", "'cursor' must be the previous page's next_cursor: an entry's id"));
       }
     }
     auto found = node.store().inbox(!all, after, *limit + 1);  // one more: is there a next page
@@ -739,9 +748,23 @@ struct Api::Impl {
     }
     set_actor(*caller, r);
     r.refuse_unhandled = true;  // the entry stays open unless the event lands
-    const std::string instance = r.instance_id;
-    HttpResponse answer = submit(std::move(r), 200);
-    if (answer.status == 200) node.store().mark_inbox_replayed(id, instance);
+    auto result = run(std::move(r));
+    if (!result) return timed_out();
+    if (result->status == RuntimeResult::Status::key_reused) {
+      // Another replay of this entry (into another case, or with another event or data) got in
+      // first, perhaps a moment ago on another request: the entry was used once, by that one.
+      const auto now = node.store().inbox_entry(id);
+      const std::string into =
+          now && !now->replayed_into.empty() ? now->replayed_into : std::string("another case");
+      return error_response(409, "already_replayed",
+                            "inbox entry " + std::to_string(id) + " was replayed into " + into +
+                                " with another event or data");
+    }
+    HttpResponse answer = result_response(*result, 200);
+    // The case the event went into, as committed: a repeat's answer names the first replay's.
+    if (answer.status == 200 && result->instance) {
+      node.store().mark_inbox_replayed(id, result->instance->id);
+    }
     return answer;
   }
 
@@ -779,6 +802,14 @@ struct Api::Impl {
     if (const auto* inbox = std::get_if<http::HookInbox>(&decision->action)) {
       return to_inbox(inbox->reason);
     }
+    // A retry of a delivery that went to the inbox is answered with that entry, even if it
+    // could be routed now (its case opened since): the entry is what a supervisor replays,
+    // and applying the retry too would count the call twice.
+    if (auto kept = node.store().inbox_id_for(decision->idempotency_key)) {
+      return HttpResponse::json(202,
+                                json::object{{"inbox", json::object{{"id", *kept}}},
+                                             {"reason", "delivered before: kept in the inbox"}});
+    }
     if (const auto* start = std::get_if<http::HookStart>(&decision->action)) {
       StartRequest r;
       r.workflow = start->workflow;
@@ -786,7 +817,7 @@ struct Api::Impl {
       r.key = start->key;
       r.idempotency_key = decision->idempotency_key;
       r.actor = actor;
-      RuntimeResult result = wait(node.worker().submit(std::move(r)));
+      RuntimeResult result = wait(std::move(r));
       if (result.status == RuntimeResult::Status::rejected && result.instance && start->if_open) {
         // The caller already has an open case (one_open): the call lands on it.
         EventRequest e;
@@ -795,7 +826,7 @@ struct Api::Impl {
         e.data = start->if_open->data;
         e.idempotency_key = decision->idempotency_key + ":open";
         e.actor = actor;
-        result = wait(node.worker().submit(std::move(e)));
+        result = wait(std::move(e));
       }
       if (result.status == RuntimeResult::Status::rejected ||
           result.status == RuntimeResult::Status::not_found) {
@@ -811,7 +842,7 @@ struct Api::Impl {
     r.data = event.data;
     r.idempotency_key = decision->idempotency_key;
     r.actor = actor;
-    RuntimeResult result = wait(node.worker().submit(std::move(r)));
+    RuntimeResult result = wait(std::move(r));
     if (result.status == RuntimeResult::Status::rejected ||
         result.status == RuntimeResult::Status::not_found) {
       return to_inbox(result.error);  // no open case for that caller, or the event was refused
@@ -819,14 +850,14 @@ struct Api::Impl {
     return result_response(result, 200);
   }
 
-  RuntimeResult wait(std::future<RuntimeResult> answer) const {
-    if (answer.wait_for(options.answer_timeout) != std::future_status::ready) {
-      RuntimeResult r;
-      r.status = RuntimeResult::Status::unavailable;
-      r.error = "the step was not committed in time";
-      return r;
-    }
-    return answer.get();
+  // As run(), a step not committed in time read as unavailable (a webhook's answer).
+  template <class Request>
+  RuntimeResult wait(Request request) {
+    if (auto result = run(std::move(request))) return std::move(*result);
+    RuntimeResult r;
+    r.status = RuntimeResult::Status::unavailable;
+    r.error = "the step was not committed in time";
+    return r;
   }
 
   // ---- operations ----

@@ -1482,6 +1482,18 @@ std::vector<InboxEntry> SqlStore::inbox(bool open_only, std::uint64_t after_id,
   });
 }
 
+std::optional<std::uint64_t> SqlStore::inbox_id_for(const std::string& dedup_key) const {
+  if (dedup_key.empty()) return std::nullopt;
+  return impl_->read("read inbox by delivery", [&](soci::session& s) {
+    long long id = 0;
+    // `<> ''` repeats the partial unique index's condition, so that the index is used.
+    s << "SELECT id FROM inbox WHERE dedup_key = :k AND dedup_key <> ''", soci::into(id),
+        soci::use(dedup_key);
+    return s.got_data() ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(id))
+                        : std::nullopt;
+  });
+}
+
 std::optional<InboxEntry> SqlStore::inbox_entry(std::uint64_t id) const {
   const std::string query = std::string("SELECT ") + kInboxColumns + " FROM inbox WHERE id = :i";
   return impl_->read("read inbox entry", [&](soci::session& s) {

@@ -2,7 +2,10 @@
 // directory, phone-system webhooks and the inbox, metrics and health. Status codes and bodies.
 #include <gmock/gmock.h>
 
+#include <algorithm>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "tests/adapters/api/api_fixture.h"
 
@@ -597,6 +600,12 @@ TEST_F(ApiBehaviour, AnUnroutableCallGoesToTheInboxOnceAndIsReplayedIntoACase) {
 
   // The hotline registers the complaint by hand, then replays the call into it.
   const std::string id(start_complaint("13900000071").at("id").as_string());
+  // The phone system retries the delivery now that the case is open: it is still the inbox
+  // entry's call, not a second one.
+  const HttpResponse retried = hook(delivery);
+  ASSERT_EQ(retried.status, 202) << retried.body;
+  EXPECT_EQ(body_of(retried).at("inbox").at("id").to_number<std::uint64_t>(), inbox_id);
+  EXPECT_EQ(get_instance(id).at("data").at("contacts"), json::value(1));
   const std::string replay_target = "/v1/inbox/" + std::to_string(inbox_id) + "/replay";
   const HttpResponse missing =
       call("POST", replay_target, "supervisor", R"({"instance":")" + id + "\"}");
@@ -624,6 +633,13 @@ TEST_F(ApiBehaviour, AnUnroutableCallGoesToTheInboxOnceAndIsReplayedIntoACase) {
                                       R"({"instance":"complaint-9","event":"customer_called"})");
   EXPECT_EQ(elsewhere.status, 409);
   EXPECT_EQ(error_code(elsewhere), "already_replayed");
+  // Into the same case with another event is not a repeat either: refused, nothing applied.
+  const HttpResponse other =
+      call("POST", replay_target, "supervisor",
+           R"({"instance":")" + id + R"(","event":"add_note","data":{"note":"again"}})");
+  EXPECT_EQ(other.status, 409) << other.body;
+  EXPECT_EQ(error_code(other), "already_replayed");
+  EXPECT_NE(other.body.find("replayed into " + id), std::string::npos) << other.body;
   // Housekeeping keeps a replay's answer as long as the inbox entry, however old, so a repeat
   // is still answered without applying the event again.
   node_->store().forget({.idempotency_keys = node_->clock().now() + std::chrono::hours(1)});
@@ -646,6 +662,49 @@ TEST_F(ApiBehaviour, AnUnroutableCallGoesToTheInboxOnceAndIsReplayedIntoACase) {
       call("POST", "/v1/inbox/" + wrapped + "/replay", "supervisor",
            R"({"instance":")" + id + R"(","event":"customer_called","data":{"call_id":"c-1"}})");
   EXPECT_EQ(overflow.status, 404) << overflow.body;
+}
+
+// Supervisors replaying one entry into different cases at the same moment: one event lands,
+// the others are told the entry is used, and the entry names the case that got the event.
+TEST_F(ApiBehaviour, ConcurrentReplaysOfOneEntryApplyItOnce) {
+  const HttpResponse first =
+      hook(R"({"event_id":"evt-r","call_id":"c-r","status":"completed","caller":"13900000078"})");
+  ASSERT_EQ(first.status, 202) << first.body;
+  const std::string target =
+      "/v1/inbox/" +
+      std::to_string(body_of(first).at("inbox").at("id").to_number<std::uint64_t>()) + "/replay";
+  std::vector<std::string> cases;
+  for (int i = 0; i < 4; ++i) {
+    cases.emplace_back(start_complaint("1390000008" + std::to_string(i)).at("id").as_string());
+  }
+  std::vector<int> status(cases.size());
+  {
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      threads.emplace_back([&, i] {
+        status[i] = call("POST", target, "supervisor",
+                         R"({"instance":")" + cases[i] +
+                             R"(","event":"customer_called","data":{"call_id":"c-r"}})")
+                        .status;
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  std::vector<std::string> landed;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_TRUE(status[i] == 200 || status[i] == 409) << status[i];
+    if (get_instance(cases[i]).at("data").at("contacts") == json::value(2)) {
+      landed.push_back(cases[i]);
+    }
+  }
+  ASSERT_EQ(landed.size(), 1U);
+  EXPECT_EQ(std::count(status.begin(), status.end(), 200), 1);
+  const json::value all = body_of(call("GET", "/v1/inbox?all=true", "supervisor"));
+  for (const auto& item : all.at("items").as_array()) {
+    if (str(item, "/payload/caller") == "13900000078") {
+      EXPECT_EQ(str(item, "/replayed_into"), landed[0]);
+    }
+  }
 }
 
 // More unroutable calls than a page holds are all reachable, page by page.
@@ -675,9 +734,11 @@ TEST_F(ApiBehaviour, TheInboxIsWalkedPageByPageWithItsCursor) {
     target = "/v1/inbox?limit=2&cursor=" + std::string(page.at("next_cursor").as_string());
   }
   EXPECT_EQ(seen, kept);
-  const HttpResponse bad = call("GET", "/v1/inbox?cursor=abc", "supervisor");
-  EXPECT_EQ(bad.status, 400) << bad.body;
-  EXPECT_EQ(error_field(bad), "cursor");
+  for (const std::string cursor : {"abc", "99999"}) {
+    const HttpResponse bad = call("GET", "/v1/inbox?cursor=" + cursor, "supervisor");
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_EQ(error_field(bad), "cursor");
+  }
 }
 
 // A build before housekeeping kept replays' answers could forget one: the entry says it was
