@@ -1,15 +1,43 @@
 #include "engine/replay.h"
 
 #include <boost/json/serialize.hpp>
+#include <map>
+#include <string>
 
 namespace ombud {
 
 namespace {
 
-// Fixed values for what the world decided during the original run.
+// What the counters held when a step ran, as far as its history tells: each serial entry
+// records the number drawn (`seq`), so the sequence stood one below it. Other counters (round-
+// robin cursors) read 0; they choose an assignee, which the replay does not compare.
 class RecordedCounters final : public Counters {
  public:
-  std::int64_t get(std::string_view) const override { return 0; }
+  // The step whose history entries begin at history[first].
+  void step_at(const std::vector<StoredHistory>& history, std::size_t first) {
+    values_.clear();
+    for (std::size_t k = first; k < history.size(); ++k) {
+      if (k > first && !history[k].input.empty()) break;  // the next step's
+      const HistoryEntry& e = history[k].entry;
+      if (e.kind != "serial") continue;
+      const boost::json::object d = e.details.object();
+      const auto* sequence = d.if_contains("sequence");
+      const auto* seq = d.if_contains("seq");
+      if (sequence == nullptr || !sequence->is_string() || seq == nullptr || !seq->is_int64()) {
+        continue;
+      }
+      // The first draw of a step from a sequence is the one the sequence's value precedes.
+      values_.emplace("seq:" + std::string(sequence->as_string()), seq->as_int64() - 1);
+    }
+  }
+
+  std::int64_t get(std::string_view name) const override {
+    const auto it = values_.find(std::string(name));
+    return it == values_.end() ? 0 : it->second;
+  }
+
+ private:
+  std::map<std::string, std::int64_t> values_;
 };
 
 void compare(const Instance& stored, const Instance& replayed, std::vector<std::string>& out) {
@@ -40,15 +68,17 @@ ReplayResult replay(const Definition& def, const Instance& stored,
                     const std::vector<StoredHistory>& history, const StepContext& context) {
   ReplayResult result;
   StepContext ctx = context;
-  const RecordedCounters counters;
+  RecordedCounters counters;
   ctx.counters = &counters;
   ctx.enforce_roles = false;  // the roles were checked when the event came in
   bool started = false;
   Instance current;
-  for (const auto& row : history) {
+  for (std::size_t index = 0; index < history.size(); ++index) {
+    const StoredHistory& row = history[index];
     if (row.input.empty()) continue;
     const Timestamp at = row.entry.at;
     ++result.steps;
+    counters.step_at(history, index);
     if (auto it = row.input.find("start"); it != row.input.end()) {
       Outcome out = start(def, stored.id, it->value().as_object(), at, ctx);
       current = std::move(out.instance);

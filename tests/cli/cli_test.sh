@@ -140,6 +140,16 @@ python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("DE
 [ $? -eq 1 ] && grep -q "^complaint-1: pending timer #[0-9]*, the earliest, has no row" "$tmp/out"
 check "verify reports a case whose earliest timer has no row" $?
 
+# Serials: the second contract draws HT-…-00002, and the replay draws the number its history
+# recorded, not the first again.
+for n in 1 2; do
+  echo '{"ref": "c'$n'", "start": {"workflow": "contract_review", "data": {"drafter": "ma.jun", "customer": "ACME", "amount": 100}}}'
+done | "$ombud" pipe --config "$root/config/ombud.yaml" --store "sqlite:$tmp/serials.db" "$root/workflows" > "$tmp/out" 2>&1
+grep -q '"number":"HT-[0-9]*-00002"' "$tmp/out"; check "the second contract draws serial 2" $?
+"$ombud" verify --config "$root/config/ombud.yaml" --store "sqlite:$tmp/serials.db" > "$tmp/out" 2>&1
+[ $? -eq 0 ] && grep -q "^ok: 2 instances, 0 problems" "$tmp/out"
+check "verify replays each case's serial as its history drew it" $?
+
 # A caller's idempotency key may not take the prefix of ombud's own (webhooks, inbox replays).
 echo '{"ref": "k1", "start": {"workflow": "complaint", "idempotency_key": "hook:phone:CA1", "data": {"phone": "13800000001", "channel": "phone", "summary": "x"}}}' |
   "$ombud" pipe --config "$root/config/ombud.yaml" --store "sqlite:$tmp/keys.db" "$root/workflows" > "$tmp/out" 2>&1
