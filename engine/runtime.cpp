@@ -407,11 +407,19 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
         RuntimeResult::Status::rejected,
         "case '" + instance->id + "' waits in no queue: name a person ('to') or a queue");
   }
+  if (request.to.empty() ? instance->assignee.empty() && instance->queue == queue
+                         : instance->assignee == request.to) {
+    // Already where it is asked to go: nothing to record, nobody to tell.
+    RuntimeResult r;
+    r.instance = std::move(instance);
+    return r;
+  }
   const Timestamp now = clock_.now();
   Outcome out;
   out.instance = *instance;
   out.instance.assignee = request.to;
-  if (request.to.empty()) out.instance.queue = queue;
+  // A person works it now (it waits in no queue), or it waits in the queue for anyone.
+  out.instance.queue = request.to.empty() ? queue : std::string();
   out.instance.updated_at = now;
   out.instance.revision += 1;
   const std::string from = instance->assignee.empty() ? "the queue" : instance->assignee;

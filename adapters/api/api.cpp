@@ -517,23 +517,28 @@ struct Api::Impl {
     r.idempotency_key = body.idempotency_key();
     const std::optional<std::uint64_t> revision = body.revision();
     if (body.error()) return error_response(*body.error());
-    // A retry of a request already committed under its idempotency key learns its outcome (from
-    // the worker), even though the case has moved on from `revision` since.
-    if (revision &&
-        (r.idempotency_key.empty() || !node.store().idempotent_response(r.idempotency_key))) {
-      // The caller acted on what it saw at `revision`; if the case moved on since, say so.
-      auto in = node.store().load(r.instance_id);
-      if (!in) return error_response(404, "not_found", "no case '" + r.instance_id + "'");
-      if (in->revision != *revision) {
-        return error_response(409, "stale_revision",
-                              "case '" + r.instance_id + "' is at revision " +
-                                  std::to_string(in->revision) + ", not " +
-                                  std::to_string(*revision),
-                              "revision");
-      }
-    }
+    if (auto refused = stale(r.instance_id, revision, r.idempotency_key)) return *refused;
     set_actor(*caller, r);
     return submit(std::move(r), 200);
+  }
+
+  // 409 when the caller acted on what it saw at `revision` and the case moved on since. A retry
+  // of a request already committed under its idempotency key learns its outcome instead (from
+  // the worker), even though the case has moved on from `revision` since.
+  std::optional<HttpResponse> stale(const std::string& instance_id,
+                                    std::optional<std::uint64_t> revision,
+                                    const std::string& idempotency_key) {
+    if (!revision ||
+        (!idempotency_key.empty() && node.store().idempotent_response(idempotency_key))) {
+      return std::nullopt;
+    }
+    auto in = node.store().load(instance_id);
+    if (!in) return error_response(404, "not_found", "no case '" + instance_id + "'");
+    if (in->revision == *revision) return std::nullopt;
+    return error_response(409, "stale_revision",
+                          "case '" + instance_id + "' is at revision " +
+                              std::to_string(in->revision) + ", not " + std::to_string(*revision),
+                          "revision");
   }
 
   HttpResponse send_event_by_key(const HttpRequest& req, const RouteMatch&) {
@@ -555,14 +560,18 @@ struct Api::Impl {
   HttpResponse assign(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kAdmin | kSupervisor);
     if (!caller) return deny(caller.error());
-    Body body(req, {"to", "queue", "reason", "idempotency_key"});
+    Body body(req, {"to", "queue", "reason", "idempotency_key", "revision"});
     AssignRequest r;
     r.instance_id = std::string(m.param("id"));
     r.to = body.text("to");
     r.queue = body.text("queue");
     r.reason = body.text("reason");
     r.idempotency_key = body.idempotency_key();
+    const std::optional<std::uint64_t> revision = body.revision();
     if (body.error()) return error_response(*body.error());
+    if (!r.to.empty() && !r.queue.empty()) {
+      return error_response(bad_field("queue", "name a person ('to') or a queue, not both"));
+    }
     if (const Config* config = node.config(); config != nullptr) {
       if (!r.to.empty() && config->find_person(r.to) == nullptr) {
         return error_response(422, "unknown_person",
@@ -573,6 +582,7 @@ struct Api::Impl {
                               "queue");
       }
     }
+    if (auto refused = stale(r.instance_id, revision, r.idempotency_key)) return *refused;
     r.actor = caller->actor();
     return submit(std::move(r), 200);
   }

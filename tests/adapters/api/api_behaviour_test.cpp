@@ -369,8 +369,10 @@ TEST_F(ApiBehaviour, ACaseTakenFromItsAssigneeWaitsInAQueue) {
   EXPECT_EQ(unknown.status, 422) << unknown.body;
   EXPECT_EQ(error_code(unknown), "unknown_queue");
   EXPECT_EQ(error_field(unknown), "queue");
-  EXPECT_EQ(call("POST", target, "supervisor", R"({"to":"li.na","queue":"complaints"})").status,
-            422);
+  const HttpResponse both =
+      call("POST", target, "supervisor", R"({"to":"li.na","queue":"complaints"})");
+  EXPECT_EQ(both.status, 400) << both.body;
+  EXPECT_EQ(error_field(both), "queue");
 
   const HttpResponse queued =
       call("POST", target, "supervisor", R"({"queue":"complaints","reason":"on leave"})");
@@ -380,6 +382,26 @@ TEST_F(ApiBehaviour, ACaseTakenFromItsAssigneeWaitsInAQueue) {
   const json::value history = body_of(call("GET", "/v1/instances/" + id + "/history", "admin"));
   EXPECT_NE(json::serialize(history).find("reassigned from liu.yang to the queue complaints"),
             std::string::npos);
+
+  // Asked again to wait where it waits: nothing changes, and nothing is recorded.
+  const json::value before = get_instance(id);
+  ASSERT_EQ(call("POST", target, "supervisor", "{}").status, 200);
+  EXPECT_EQ(get_instance(id).at("revision"), before.at("revision"));
+  // A person picked from the queue takes it out of the queue, as a workflow's assign does: a
+  // later {} then has no queue to put it back into without naming one.
+  ASSERT_EQ(call("POST", target, "supervisor", R"({"to":"li.na"})").status, 200);
+  EXPECT_EQ(str(get_instance(id), "/queue"), "");
+  EXPECT_EQ(call("POST", target, "supervisor", R"({"to":"li.na"})").status, 200);
+  const json::value picked = get_instance(id);
+  EXPECT_EQ(picked.at("revision").to_number<std::int64_t>(),
+            before.at("revision").to_number<std::int64_t>() + 1);
+  // Two supervisors on one queue: the one who saw an older revision is told.
+  const HttpResponse stale =
+      call("POST", target, "supervisor",
+           R"({"to":"liu.yang","revision":)" + json::serialize(before.at("revision")) + "}");
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(error_field(stale), "revision");
+  EXPECT_EQ(str(get_instance(id), "/assignee"), "li.na");
 }
 
 // A query parameter a list does not read is named, not ignored: ?queue= listed every case.
