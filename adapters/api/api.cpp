@@ -368,7 +368,8 @@ struct Api::Impl {
           "this route needs 'Authorization: Bearer <token>' (ombud token create)");
     }
     auto token = http::bearer_token(*header);
-    if (!token || !http::is_well_formed_api_token(*token)) {
+    if (!token) return unauthenticated("the Authorization header is not 'Bearer <token>'");
+    if (!http::is_well_formed_api_token(*token)) {
       return unauthenticated("the bearer token is not an ombud token (omb_...)");
     }
     auto row = lookup_token(*token);
@@ -376,6 +377,16 @@ struct Api::Impl {
     if (row->revoked) return unauthenticated("the token was revoked");
     if ((access_of(row->role) & allowed) == 0U) {
       return HttpError{403, "forbidden", "the role '" + row->role + "' may not use this route", ""};
+    }
+    if (const Config* config = node.config();
+        config != nullptr && !row->person.empty() && config->find_person(row->person) == nullptr) {
+      // Made for someone who has left the directory (or was never in it): acting under the
+      // token's role alone would pass `roles:` checks meant for the person's own roles, and
+      // the history would name someone nobody can look up.
+      return HttpError{403, "unknown_person",
+                       "the token was made for '" + row->person +
+                           "', who is not in the directory; revoke it, or add the person",
+                       ""};
     }
     return Caller{row->role, row->person, row->id, row->label};
   }

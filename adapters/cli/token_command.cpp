@@ -42,8 +42,11 @@ int create_token(const TokenOptions& o) {
   if (!o.person.empty()) {
     const std::string file = chosen_config(o.config);
     if (file.empty()) {
+      // The server refuses a token whose person its directory lacks: made unchecked, it might
+      // be a token nobody can use.
       std::cerr << "ombud token: no config to check '" << o.person
-                << "' against (--config FILE); make sure the person is in its directory\n";
+                << "' against: pass --config FILE (the server's), whose directory has the person\n";
+      return 1;
     } else {
       Diagnostics diags;
       const auto config = yaml::load_config_file(file, diags);

@@ -119,7 +119,7 @@ def main():
     api = Client(match.group(0))
     print(f"server at {api.base}, store {store}")
     try:
-        run(api, ombud, store, token_file)
+        run(api, ombud, store, token_file, os.path.join(work, "config", "ombud.yaml"))
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
@@ -131,9 +131,11 @@ def main():
             check(code == 0, f"SIGTERM stops the server with exit 0 (got {code})")
 
 
-def token(ombud, store, role, person):
+def token(ombud, store, config, role, person):
+    # The server's config: its directory must have the person.
     out = subprocess.run([ombud, "token", "create", "--role", role, "--person", person,
-                          "--store", store], capture_output=True, text=True, check=True)
+                          "--store", store, "--config", config],
+                         capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
 
@@ -147,13 +149,13 @@ def wait_for(api, admin, case, condition, seconds, what):
     fail(f"{what} within {seconds} s; the case is {instance}")
 
 
-def run(api, ombud, store, token_file):
+def run(api, ombud, store, token_file, config):
     status, body = api.call("GET", "/readyz")
     check(status == 200 and body["status"] == "ready" and body["schema_version"] >= 2,
           "/readyz says ready, with the schema migrated")
     with open(token_file) as f:
         admin = f.read().strip()
-    supervisor = token(ombud, store, "supervisor", "chen.jing")
+    supervisor = token(ombud, store, config, "supervisor", "chen.jing")
 
     # 1. The phone system reports a finished call tagged "complaint": a case opens.
     status, body = api.hook("phone", {"event_id": "evt-1", "call_id": "call-1",
@@ -175,7 +177,7 @@ def run(api, ombud, store, token_file):
     instance = wait_for(api, admin, case, lambda i: i["state"] == "assigned", 5, "assigned")
     handler = instance["assignee"]
     check(handler in ("li.na", "wang.fang", "liu.yang"), f"assigned to a handler ({handler})")
-    agent = token(ombud, store, "agent", handler)
+    agent = token(ombud, store, config, "agent", handler)
     status, body = api.call("POST", f"/v1/instances/{case}/events",
                             {"event": "cancel", "data": {"reason": "mine"}}, token=agent)
     check(status == 403, "an agent may not cancel (the transition's roles) → 403")
@@ -208,7 +210,7 @@ def run(api, ombud, store, token_file):
                             token=supervisor)
     check(status == 200 and body["instance"]["assignee"] == other
           and body["instance"]["state"] == "investigating", f"reassigned to {other}")
-    second = token(ombud, store, "agent", other)
+    second = token(ombud, store, config, "agent", other)
     callback = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1))
     status, body = api.call("POST", f"/v1/instances/{case}/events",
                             {"event": "resolved",

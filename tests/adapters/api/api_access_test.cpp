@@ -110,6 +110,18 @@ TEST_F(ApiAccess, UnauthenticatedAnswersSayWhy) {
   const HttpResponse r = (*handler_)(basic);
   EXPECT_EQ(r.status, 401);
   EXPECT_TRUE(r.headers.contains("WWW-Authenticate"));
+  EXPECT_NE(r.body.find("not 'Bearer <token>'"), std::string::npos) << r.body;
+}
+
+// A token made for someone the directory does not have (who left, say) acts for nobody: under
+// its role alone it would pass roles: meant for the person's own roles.
+TEST_F(ApiAccess, ATokenForAPersonNotInTheDirectoryIsRefused) {
+  tokens_["left"] = make_token("supervisor", "former.employee", false);
+  const HttpResponse r = call("GET", "/v1/workflows", "left");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(error_code(r), "unknown_person");
+  EXPECT_NE(r.body.find("former.employee"), std::string::npos) << r.body;
+  EXPECT_EQ(call("GET", "/v1/workflows", "li.na").status, 200);
 }
 
 // /hooks/{source} ignores tokens: the signature decides, whoever holds which token.

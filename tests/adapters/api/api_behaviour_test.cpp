@@ -486,6 +486,21 @@ TEST_F(ApiBehaviour, PutWorkflowPublishesChecksAndNamesTheFault) {
   EXPECT_EQ(named.at("line"), json::value(2)) << elsewhere.body;
   EXPECT_EQ(named.at("column"), json::value(11)) << elsewhere.body;
 
+  // A mistake found while reading does not hide the ones the checks find: every one at once.
+  const HttpResponse two = call("PUT", target, "admin", R"(workflow: leave_request
+initial: a
+events:
+  go: {n: {type: int, required: yes}}
+states:
+  a: {on: {go: nowhere}}
+  b: {type: final}
+)");
+  ASSERT_EQ(two.status, 422) << two.body;
+  const auto& found = body_of(two).at("diagnostics").as_array();
+  std::set<int> lines;
+  for (const auto& item : found) lines.insert(item.at("line").to_number<int>());
+  EXPECT_EQ(lines, (std::set<int>{4, 6})) << two.body;
+
   // A semantic error also points at its line: a transition to a state that does not exist.
   std::string yaml = read_text(source_file("workflows/leave_request.yaml"));
   const auto title = yaml.find("title: Leave request");
