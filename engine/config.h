@@ -119,6 +119,7 @@ struct HookRoute {
   };
   std::optional<IfOpen> if_open;
   SourcePos pos;
+  SourcePos start_pos, workflow_pos, event_pos, if_open_event_pos;  // of those names' values
 };
 
 struct HookSource {

@@ -9,6 +9,45 @@
 
 namespace ombud {
 
+void check_hook_routes(const Config& config,
+                       const std::function<const Definition*(const std::string&)>& find,
+                       const std::vector<std::string>& workflow_names, Diagnostics& diags,
+                       Severity severity) {
+  const auto report = [&](SourcePos pos, std::string message) {
+    diags.add({severity, config.file, pos, std::move(message)});
+  };
+  // The workflow, or null after saying it is unknown.
+  const auto workflow = [&](const std::string& name, SourcePos pos) -> const Definition* {
+    if (name.empty()) return nullptr;  // the loader reported it
+    const Definition* def = find(name);
+    if (def == nullptr) {
+      report(pos, "no workflow '" + name + "'" + did_you_mean(name, workflow_names) +
+                      ": every delivery this route takes would go to the inbox");
+    }
+    return def;
+  };
+  const auto event = [&](const Definition& def, const std::string& name, SourcePos pos) {
+    if (name.empty()) return;
+    const auto handled = def.handled_events();
+    if (handled.count(name) != 0) return;
+    const std::vector<std::string> names(handled.begin(), handled.end());
+    report(pos, "workflow '" + def.name + "' handles no event '" + name + "'" +
+                    did_you_mean(name, names) +
+                    ": every delivery this route takes would go to the inbox");
+  };
+  for (const HookSource& source : config.hooks) {
+    for (const HookRoute& route : source.routes) {
+      if (!route.start.empty()) {
+        const Definition* def = workflow(route.start, route.start_pos);
+        if (def != nullptr && route.if_open)
+          event(*def, route.if_open->event, route.if_open_event_pos);
+      } else if (const Definition* def = workflow(route.workflow, route.workflow_pos)) {
+        event(*def, route.event, route.event_pos);
+      }
+    }
+  }
+}
+
 const std::vector<std::string>& api_roles() {
   static const std::vector<std::string> roles{"admin", "supervisor", "agent", "hook"};
   return roles;

@@ -9,6 +9,7 @@
 // events raised or declared that no transition handles.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,14 @@ struct CheckOptions {
 };
 
 void check_definition(const Definition& def, Diagnostics& diags, const CheckOptions& options);
+
+// The webhook routes of `config` against the workflows they start or send to (`find`: the
+// workflow by name, or null): an unknown workflow, or an event the workflow does not handle,
+// would send every delivery of that route to the inbox.
+void check_hook_routes(const Config& config,
+                       const std::function<const Definition*(const std::string&)>& find,
+                       const std::vector<std::string>& workflow_names, Diagnostics& diags,
+                       Severity severity = Severity::error);
 
 // The roles an API token can have; transition `roles:` may name these or any directory role.
 const std::vector<std::string>& api_roles();

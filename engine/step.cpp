@@ -351,17 +351,23 @@ class Machine {
       case AssignAction::Kind::to: {
         auto v = value(*assign.to, ev);
         if (!v) return;
+        // The caller's own payload named nobody, or someone who does not exist: refused, the
+        // case as it was. A name from the case's data, a timer or a raised event is nothing the
+        // caller can mend: an incident says it, and the step goes on.
+        const bool from_caller = sent_ != nullptr && assign.to->expression &&
+                                 assign.to->expression->ast &&
+                                 reads_event(*assign.to->expression->ast);
         if (!v->is_string() || v->as_string().empty()) {
+          if (from_caller) {
+            reject("event '" + sent_->name + "': expected a person id to assign, got " +
+                   boost::json::serialize(*v));
+            return;
+          }
           incident("assign to: expected a person id, got " + boost::json::serialize(*v));
           return;
         }
         const std::string id(v->as_string());
-        if (sent_ != nullptr && ctx_.directory != nullptr && assign.to->expression &&
-            assign.to->expression->ast && reads_event(*assign.to->expression->ast) &&
-            ctx_.directory->person(id) == nullptr) {
-          // The caller's own payload named someone who does not exist: refused, the case as it
-          // was. A name from the case's data, a timer or a raised event is nothing the caller
-          // can mend: an incident says it, and the step goes on.
+        if (from_caller && ctx_.directory != nullptr && ctx_.directory->person(id) == nullptr) {
           reject("event '" + sent_->name + "': nobody called '" + id + "' in the directory");
           return;
         }

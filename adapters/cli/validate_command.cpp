@@ -9,6 +9,7 @@
 #include "adapters/cli/diagnostics_output.h"
 #include "adapters/yaml/config_loader.h"
 #include "adapters/yaml/workflow_files.h"
+#include "engine/definition_check.h"
 
 namespace ombud::cli {
 
@@ -48,6 +49,21 @@ int run_validate(const ValidateOptions& o) {
   const auto set = yaml::load_workflow_set(paths, config ? &*config : nullptr, o.strict, diags);
   if (set.files.empty() && !paths.empty()) {
     diags.error(paths.front(), {}, "no workflow files (*.yaml, *.yml) to check here");
+  }
+  // The webhook routes against the workflows they name: those of the config's directory, or a
+  // set of files given together (a lone file's workflows are not all there is).
+  if (config && (o.paths.empty() || set.files.size() > 1)) {
+    std::vector<std::string> names;
+    for (const Definition& def : set.definitions) names.push_back(def.name);
+    check_hook_routes(
+        *config,
+        [&](const std::string& name) -> const Definition* {
+          for (const Definition& def : set.definitions) {
+            if (def.name == name) return &def;
+          }
+          return nullptr;
+        },
+        names, diags);
   }
   files.insert(files.end(), set.files.begin(), set.files.end());
   diags.sort();

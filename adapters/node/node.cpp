@@ -112,6 +112,13 @@ std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags)
     }
   }
   if (!node->load_stored_versions(diags)) return nullptr;
+  if (const Config* config = node->config(); config != nullptr) {
+    // `ombud validate --config` makes these errors; a running node only warns, since a route
+    // may name a workflow another node is about to publish.
+    check_hook_routes(
+        *config, [&](const std::string& name) { return node->definition(name).get(); },
+        node->workflow_names(), diags, Severity::warning);
+  }
   return node;
 }
 

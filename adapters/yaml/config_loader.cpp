@@ -527,14 +527,17 @@ class ConfigLoader {
     }
     if (start != nullptr) {
       r.start = r_.name(*start, "workflow name").value_or("");
+      r.start_pos = start->pos;
       if (const Node* w = n.find("workflow")) {
         r_.error(*w, "a start route names its workflow in 'start'; remove 'workflow'");
       }
     }
     if (event != nullptr && start == nullptr) {
       r.event = r_.name(*event, "event name").value_or("");
+      r.event_pos = event->pos;
       if (const Node* w = r_.require(n, "workflow", "route")) {
         r.workflow = r_.name(*w, "workflow name").value_or("");
+        r.workflow_pos = w->pos;
       }
       if (const Node* o = n.find("if_open")) {
         r_.error(*o, "'if_open' applies to start routes only");
@@ -553,6 +556,7 @@ class ConfigLoader {
         r_.check_keys(*o, Keys(kIfOpenKeys), "if_open");
         if (const Node* e = r_.require(*o, "event", "if_open")) {
           open.event = r_.name(*e, "event name").value_or("");
+          r.if_open_event_pos = e->pos;
         }
         if (const Node* d = o->find("data")) open.data = data(*d);
       }

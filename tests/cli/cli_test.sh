@@ -173,6 +173,14 @@ sed 's|^listen: .*|listen: 127.0.0.1:99999|; s|^store: .*|store: "sqlite:"|; s|^
 [ $? -eq 1 ] && grep -q "port must be 0-65535" "$tmp/out" && grep -q "no file after 'sqlite:'" "$tmp/out" &&
   grep -q "workflows: no directory" "$tmp/out"
 check "validate --config refuses what serve would refuse to start with" $?
+# A webhook route naming a workflow or event that does not exist would send every call to the
+# inbox: the name is an error at its line and column, with the near name.
+mkdir -p "$tmp/routes/config"
+cp -r "$root/workflows" "$tmp/routes/workflows"
+sed 's|^        start: complaint$|        start: complain|' "$root/config/ombud.yaml" > "$tmp/routes/config/ombud.yaml"
+"$ombud" validate --config "$tmp/routes/config/ombud.yaml" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "ombud.yaml:[0-9]*:[0-9]*: error: no workflow 'complain' (did you mean 'complaint'?)" "$tmp/out"
+check "validate --config names a webhook route's unknown workflow" $?
 
 # verify and pipe work on the config's store when --store is not given, as serve does; verify
 # finds config/ombud.yaml by itself, and a store file that does not exist is an error (exit 2),

@@ -834,6 +834,11 @@ TEST_F(ApiBehaviour, AnEventThatAssignsSomeoneUnknownIs422) {
   EXPECT_EQ(ghost.status, 422) << ghost.body;
   EXPECT_NE(ghost.body.find("nobody called 'ghost.person'"), std::string::npos) << ghost.body;
   EXPECT_EQ(get_instance(id).at("revision"), before.at("revision"));
+  // Naming nobody is refused the same way, not recorded as an incident with the case moved on.
+  const HttpResponse empty =
+      call("POST", target, "supervisor", R"({"event":"reassign","data":{"agent":""}})");
+  EXPECT_EQ(empty.status, 422) << empty.body;
+  EXPECT_EQ(get_instance(id).at("revision"), before.at("revision"));
   const HttpResponse real =
       call("POST", target, "supervisor", R"({"event":"reassign","data":{"agent":"li.na"}})");
   EXPECT_EQ(real.status, 200) << real.body;
