@@ -2,6 +2,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "engine/config_calendars.h"
 #include "tests/adapters/yaml/test_support.h"
 
 namespace ombud {
@@ -229,6 +233,49 @@ TEST(ConfigLoader, TheShippedConfigIsValid) {
   EXPECT_FALSE(phone->routes.empty());
   ASSERT_NE(config->find_hook("twilio"), nullptr);
   EXPECT_EQ(config->find_hook("twilio")->verify.scheme, HookScheme::twilio);
+}
+
+// The examples of docs/workflow-format.md ("Working time") hold for the shipped office calendar:
+// an admin plans deadlines from that table.
+TEST(ConfigLoader, TheDocumentedWorkingTimeExamplesHold) {
+  Diagnostics diags;
+  const auto config = yaml::load_config_file(OMBUD_SOURCE_DIR "/config/ombud.yaml", diags);
+  ASSERT_TRUE(config.has_value());
+  std::vector<std::pair<const CalendarSpec*, std::string>> problems;
+  const ConfigCalendars calendars(*config, problems);
+  ASSERT_TRUE(problems.empty());
+  const BusinessCalendar* office = calendars.find("office");
+  ASSERT_NE(office, nullptr);
+
+  std::ifstream doc(OMBUD_SOURCE_DIR "/docs/workflow-format.md");
+  std::string line;
+  while (std::getline(doc, line) && line.find("shipped `office` calendar") == std::string::npos) {
+  }
+  while (std::getline(doc, line) && line.rfind("| start", 0) != 0) {
+  }
+  int rows = 0;
+  while (std::getline(doc, line) && line.rfind('|', 0) == 0) {
+    // | Fri 2026-03-06 16:30 | `4h` | Mon 2026-03-09 11:30 | why |
+    if (line.find('`') == std::string::npos) continue;
+    std::vector<std::string> cells;
+    std::stringstream in(line);
+    for (std::string cell; std::getline(in, cell, '|');) {
+      const auto b = cell.find_first_not_of(' ');
+      const auto e = cell.find_last_not_of(' ');
+      cells.push_back(b == std::string::npos ? "" : cell.substr(b, e - b + 1));
+    }
+    ASSERT_GE(cells.size(), 4U) << line;
+    const std::string& start = cells[1];  // "Fri 2026-03-06 16:30", Asia/Shanghai (UTC+8)
+    const auto from = parse_timestamp(start.substr(4, 10) + "T" + start.substr(15) + ":00+08:00");
+    const auto d = parse_duration(cells[2].substr(1, cells[2].size() - 2));
+    ASSERT_TRUE(from && d) << line;
+    const auto end = office->add(*from, *d);
+    ASSERT_TRUE(end) << line;
+    const auto local = date::floor<std::chrono::minutes>(office->local_time(*end));
+    EXPECT_EQ(date::format("%a %Y-%m-%d %H:%M", local), cells[3]) << line;
+    ++rows;
+  }
+  EXPECT_GE(rows, 5);
 }
 
 // ---- hooks --------------------------------------------------------------------------------------
