@@ -189,7 +189,10 @@ std::optional<HttpError> unknown_param(const http::ParamList& query,
                                        std::initializer_list<std::string_view> known) {
   for (const auto& [name, value] : query.entries()) {
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-    return bad_field(name, "unknown parameter '" + name + "'; this route takes " + listed(known));
+    return bad_field(name,
+                     known.size() == 0
+                         ? "unknown parameter '" + name + "'; this route takes none"
+                         : "unknown parameter '" + name + "'; this route takes " + listed(known));
   }
   return std::nullopt;
 }
@@ -1025,20 +1028,28 @@ void Api::add_routes(http::Router& router) {
   auto bind = [i](HttpResponse (Impl::*f)(const HttpRequest&, const RouteMatch&)) {
     return [i, f](const HttpRequest& req, const RouteMatch& m) { return (i->*f)(req, m); };
   };
-  router.add("POST", "/v1/instances", bind(&Impl::create_instance));
+  // A /v1 route that reads no query parameter refuses one, rather than ignore what the caller
+  // meant (`PUT …?dry_run=true` published for real). The routes that read some check their own.
+  auto plain = [i](HttpResponse (Impl::*f)(const HttpRequest&, const RouteMatch&)) {
+    return [i, f](const HttpRequest& req, const RouteMatch& m) {
+      if (auto unknown = unknown_param(m.query, {})) return error_response(*unknown);
+      return (i->*f)(req, m);
+    };
+  };
+  router.add("POST", "/v1/instances", plain(&Impl::create_instance));
   router.add("GET", "/v1/instances", bind(&Impl::list_instances));
-  router.add("GET", "/v1/instances/{id}", bind(&Impl::get_instance));
-  router.add("GET", "/v1/instances/{id}/history", bind(&Impl::instance_history));
-  router.add("POST", "/v1/instances/{id}/events", bind(&Impl::send_event));
-  router.add("POST", "/v1/instances/{id}/assign", bind(&Impl::assign));
-  router.add("POST", "/v1/events", bind(&Impl::send_event_by_key));
-  router.add("GET", "/v1/workflows", bind(&Impl::list_workflows));
-  router.add("GET", "/v1/workflows/{name}", bind(&Impl::get_workflow));
-  router.add("PUT", "/v1/workflows/{name}", bind(&Impl::put_workflow));
+  router.add("GET", "/v1/instances/{id}", plain(&Impl::get_instance));
+  router.add("GET", "/v1/instances/{id}/history", plain(&Impl::instance_history));
+  router.add("POST", "/v1/instances/{id}/events", plain(&Impl::send_event));
+  router.add("POST", "/v1/instances/{id}/assign", plain(&Impl::assign));
+  router.add("POST", "/v1/events", plain(&Impl::send_event_by_key));
+  router.add("GET", "/v1/workflows", plain(&Impl::list_workflows));
+  router.add("GET", "/v1/workflows/{name}", plain(&Impl::get_workflow));
+  router.add("PUT", "/v1/workflows/{name}", plain(&Impl::put_workflow));
   router.add("GET", "/v1/workflows/{name}/graph", bind(&Impl::workflow_graph));
-  router.add("GET", "/v1/directory", bind(&Impl::directory));
+  router.add("GET", "/v1/directory", plain(&Impl::directory));
   router.add("GET", "/v1/inbox", bind(&Impl::list_inbox));
-  router.add("POST", "/v1/inbox/{id}/replay", bind(&Impl::replay_inbox));
+  router.add("POST", "/v1/inbox/{id}/replay", plain(&Impl::replay_inbox));
   router.add("POST", "/hooks/{source}", bind(&Impl::hook));
   router.add("GET", "/metrics", bind(&Impl::metrics_page));
   router.add("GET", "/healthz", bind(&Impl::healthz));

@@ -416,6 +416,14 @@ TEST_F(ApiBehaviour, AnUnknownOrMalformedQueryParameterIs400NamingIt) {
   refused("/v1/inbox?all=yes", "all");
   refused("/v1/inbox?open=true", "open");
   refused("/v1/workflows/complaint/graph?fromat=dot", "fromat");
+  refused("/v1/workflows/complaint?version=1", "version");
+  refused("/v1/instances/complaint-1/history?limit=5", "limit");
+  // A dry run that is not one must not publish.
+  const HttpResponse put = call("PUT", "/v1/workflows/complaint?dry_run=true", "admin",
+                                read_text(source_file("workflows/complaint.yaml")) + "\n# v2\n");
+  EXPECT_EQ(put.status, 400) << put.body;
+  EXPECT_EQ(error_field(put), "dry_run");
+  EXPECT_EQ(body_of(call("GET", "/v1/workflows/complaint", "admin")).at("version"), json::value(1));
   EXPECT_EQ(call("GET", "/v1/inbox?all=true&limit=5", "supervisor").status, 200);
   EXPECT_EQ(call("GET", "/v1/instances?state=assigned&limit=5", "supervisor").status, 200);
 }
