@@ -476,8 +476,8 @@ struct Api::Impl {
   HttpResponse list_instances(const HttpRequest& req, const RouteMatch& m) {
     auto caller = authorize(req, kStaff);
     if (!caller) return deny(caller.error());
-    if (auto unknown = unknown_param(
-            m.query, {"workflow", "state", "assignee", "key", "open", "sla", "limit", "cursor"})) {
+    if (auto unknown = unknown_param(m.query, {"workflow", "state", "assignee", "queue", "key",
+                                               "open", "sla", "limit", "cursor"})) {
       return error_response(*unknown);
     }
     InstanceFilter f;
@@ -485,6 +485,7 @@ struct Api::Impl {
     f.workflow = text("workflow");
     f.state = text("state");
     f.assignee = text("assignee");
+    f.queue = text("queue");
     f.key = text("key");
     f.after_id = text("cursor");
     if (!f.after_id.empty() && !node.store().load(f.after_id)) {

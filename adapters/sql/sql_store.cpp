@@ -1247,6 +1247,8 @@ std::vector<Instance> SqlStore::find_instances(const InstanceFilter& f) const {
   filter("assignee", f.assignee);
   // Lets the planner use the index of assigned cases (migration 4), which has no others.
   if (!f.assignee.empty()) query += " AND assignee <> ''";
+  filter("queue", f.queue);
+  if (!f.queue.empty()) query += " AND assignee = ''";
   filter("business_key", f.key);
   if (f.open_only) query += " AND ended = 0";
   // The same conditions as sla_matches(), on the deadline columns.

@@ -379,6 +379,10 @@ TEST_F(ApiBehaviour, ACaseTakenFromItsAssigneeWaitsInAQueue) {
   ASSERT_EQ(queued.status, 200) << queued.body;
   EXPECT_EQ(str(get_instance(id), "/assignee"), "");
   EXPECT_EQ(str(get_instance(id), "/queue"), "complaints");
+  // Where a supervisor finds it: the cases waiting in that queue.
+  const json::value waiting = body_of(call("GET", "/v1/instances?queue=complaints", "supervisor"));
+  ASSERT_EQ(waiting.at("items").as_array().size(), 1U) << waiting;
+  EXPECT_EQ(str(waiting, "/items/0/id"), id);
   const json::value history = body_of(call("GET", "/v1/instances/" + id + "/history", "admin"));
   EXPECT_NE(json::serialize(history).find("reassigned from liu.yang to the queue complaints"),
             std::string::npos);
@@ -411,7 +415,7 @@ TEST_F(ApiBehaviour, AnUnknownOrMalformedQueryParameterIs400NamingIt) {
     EXPECT_EQ(r.status, 400) << target << " " << r.body;
     EXPECT_EQ(error_field(r), field) << r.body;
   };
-  refused("/v1/instances?queue=complaints", "queue");
+  refused("/v1/instances?queu=complaints", "queu");
   refused("/v1/instances?state=open&bogus=1", "bogus");
   refused("/v1/inbox?all=yes", "all");
   refused("/v1/inbox?open=true", "open");

@@ -66,8 +66,8 @@ TEST_F(ApiOpenApi, EveryRouteIsDocumentedAndEveryDocumentedOperationIsARoute) {
 
 TEST_F(ApiOpenApi, DocumentsTheQueryParametersAndHeadersTheHandlersRead) {
   const std::set<std::string> list = parameters("/v1/instances", "get");
-  for (const char* p : {"query:workflow", "query:state", "query:assignee", "query:key", "query:sla",
-                        "query:open", "query:limit", "query:cursor"}) {
+  for (const char* p : {"query:workflow", "query:state", "query:assignee", "query:queue",
+                        "query:key", "query:sla", "query:open", "query:limit", "query:cursor"}) {
     EXPECT_EQ(list.count(p), 1U) << p;
   }
   EXPECT_EQ(parameters("/v1/instances", "post").count("header:Idempotency-Key"), 1U);
@@ -77,6 +77,7 @@ TEST_F(ApiOpenApi, DocumentsTheQueryParametersAndHeadersTheHandlersRead) {
   const std::set<std::string> inbox = parameters("/v1/inbox", "get");
   EXPECT_EQ(inbox.count("query:limit"), 1U);
   EXPECT_EQ(inbox.count("query:all"), 1U);
+  EXPECT_EQ(inbox.count("query:cursor"), 1U);
   EXPECT_EQ(parameters("/v1/workflows/{name}/graph", "get").count("query:format"), 1U);
 
   // limit 1–500, sla breached|at_risk.

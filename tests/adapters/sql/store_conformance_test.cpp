@@ -593,6 +593,8 @@ TYPED_TEST(StoreConformance, FindInstancesFiltersAndPagesById) {
   batch[2].instance.assignee = "zhang.min";  // c-5
   batch[3].instance.workflow = "contract";   // c-2
   batch[4].instance.key = "k-4";             // c-4
+  batch[0].instance.assignee.clear();        // c-3 waits in a queue
+  batch[0].instance.queue = "complaints";
   ASSERT_EQ(this->store().commit_all(batch), CommitResult::ok);
   Store& s = this->store();
 
@@ -620,7 +622,9 @@ TYPED_TEST(StoreConformance, FindInstancesFiltersAndPagesById) {
                 f.workflow = "complaint";
                 f.assignee = "li.wei";
               }))),
-              ElementsAre("c-1", "c-3", "c-4"));
+              ElementsAre("c-1", "c-4"));
+  EXPECT_THAT(ids(s.find_instances(where([](auto& f) { f.queue = "complaints"; }))),
+              ElementsAre("c-3"));
   EXPECT_EQ(s.find_instances(where([](auto& f) { f.key = "k-4"; })).front(), batch[4].instance);
 }
 
