@@ -671,6 +671,13 @@ class Machine {
       return;
     }
     const Schema* schema = event_schema(&ev);
+    if (schema == nullptr && external && !ev.data.empty()) {
+      // Nothing can read the payload of an event not declared under `events:` (the checks
+      // refuse `event.*` of it), so whatever was sent would be dropped without a word.
+      reject("event '" + ev.name + "' takes no data ('" + std::string(ev.data.begin()->key()) +
+             "' was sent): declare its fields under 'events:'");
+      return;
+    }
     if (schema != nullptr) {
       const std::string problem = validate_payload(*schema, ev.data);
       if (!problem.empty()) {

@@ -872,6 +872,19 @@ TEST_F(ApiBehaviour, OnlyTheSupervisorResolvesACaseInReview) {
   EXPECT_EQ(str(get_instance(id), "/state"), "return_visit");
 }
 
+// An event not declared under events: has no fields anything could read: data sent with it is
+// refused, not dropped in silence.
+TEST_F(ApiBehaviour, DataForAnEventThatDeclaresNoneIs422) {
+  const std::string id = escalated_complaint("13900000079");
+  const std::string target = "/v1/instances/" + id + "/events";
+  const HttpResponse r =
+      call("POST", target, "supervisor", R"({"event":"redispatch","data":{"x":1}})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("takes no data ('x' was sent)"), std::string::npos) << r.body;
+  EXPECT_EQ(str(get_instance(id), "/state"), "supervisor_review");
+  EXPECT_EQ(call("POST", target, "supervisor", R"({"event":"redispatch"})").status, 200);
+}
+
 // Events a caller may not send: one the workflow does not have, and one it raises itself.
 TEST_F(ApiBehaviour, UnknownAndInternalEventsAre422) {
   const std::string id(start_complaint("13900000075").at("id").as_string());

@@ -46,6 +46,7 @@ data:
   calls: {type: int, default: 1}
 events:
   noted: {}  # declared, handled nowhere: always not handled
+  called: {note: {type: string}, a: {type: int}, b: {type: object}}
 initial: open
 states:
   open:
