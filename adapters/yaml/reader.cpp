@@ -112,6 +112,11 @@ std::optional<bool> Reader::boolean(const Node& node, std::string_view what) {
     if (node.value == "true") return true;
     if (node.value == "false") return false;
   }
+  if (node.is_scalar() && node.quoted && (node.value == "true" || node.value == "false")) {
+    error(node, std::string(what) + " must be true or false without quotes: quoted, \"" +
+                    node.value + "\" is text");
+    return std::nullopt;
+  }
   error(node, std::string(what) + " must be true or false" +
                   (node.is_scalar() ? ", got '" + node.value + "'"
                                     : ", got " + std::string(node.describe())));

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "adapters/yaml/reader.h"
@@ -123,8 +124,16 @@ class WorkflowLoader {
     if (!type_name) return std::nullopt;
     const auto t = field_type_from_name(*type_name);
     if (!t) {
+      // Names other schema languages use, which are too far from ours for a spelling hint.
+      static const std::map<std::string, std::string, std::less<>> kElsewhere{
+          {"integer", "int"}, {"float", "number"}, {"double", "number"},  {"boolean", "bool"},
+          {"str", "string"},  {"text", "string"},  {"date", "timestamp"}, {"datetime", "timestamp"},
+          {"array", "list"},  {"map", "object"},   {"dict", "object"}};
+      const auto ours = kElsewhere.find(*type_name);
       r_.error(*type,
-               "unknown type '" + *type_name + "'" + did_you_mean(*type_name, field_type_names()) +
+               "unknown type '" + *type_name + "'" +
+                   (ours != kElsewhere.end() ? " (did you mean '" + ours->second + "'?)"
+                                             : did_you_mean(*type_name, field_type_names())) +
                    " (types: string, int, number, bool, enum, timestamp, duration, list, object)");
       return std::nullopt;
     }

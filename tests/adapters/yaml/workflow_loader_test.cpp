@@ -442,17 +442,25 @@ states:
               ::testing::SizeIs(1));
 }
 
+// The problems of a workflow whose only data field is `field` (line 3, from column 3).
+std::vector<std::string> field_problems(const std::string& field) {
+  return workflow_problems("workflow: demo\ndata:\n  " + field +
+                           "\ninitial: open\nstates:\n  open: {on: {close: closed}}\n"
+                           "  closed: {type: final}\n");
+}
+
 TEST(WorkflowLoader, ReportsUnknownFieldTypeWithSuggestion) {
-  EXPECT_THAT(workflow_problems(R"(workflow: demo
-data:
-  phone: {type: strng}
-initial: open
-states:
-  open: {on: {close: closed}}
-  closed: {type: final}
-)"),
+  EXPECT_THAT(field_problems("phone: {type: strng}"),
               ElementsAre("3:17: error: unknown type 'strng' (did you mean 'string'?) (types: "
                           "string, int, number, bool, enum, timestamp, duration, list, object)"));
+  // Another schema language's name for one of ours.
+  EXPECT_THAT(field_problems("score: {type: integer}"),
+              ElementsAre(::testing::StartsWith(
+                  "3:17: error: unknown type 'integer' (did you mean 'int'?)")));
+  // A quoted true is text, and the message says that is the fault.
+  EXPECT_THAT(field_problems(R"(score: {type: int, required: "true"})"),
+              ElementsAre("3:32: error: required must be true or false without quotes: quoted, "
+                          "\"true\" is text"));
 }
 
 TEST(WorkflowLoader, EnumNeedsValues) {
