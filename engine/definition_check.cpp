@@ -133,11 +133,17 @@ class DefinitionChecker {
     }
   }
 
-  expr::CheckScope data_scope() const { return {&def_.data, nullptr, ""}; }
+  expr::CheckScope data_scope() const {
+    expr::CheckScope scope{&def_.data, nullptr, ""};
+    scope.states = &states_;
+    return scope;
+  }
 
   expr::CheckScope event_scope(const std::string& event) const {
     const Schema* schema = def_.event_schema(event);
-    return {&def_.data, schema != nullptr ? schema : &empty_schema_, event};
+    expr::CheckScope scope{&def_.data, schema != nullptr ? schema : &empty_schema_, event};
+    scope.states = &states_;
+    return scope;
   }
 
   void state_ref(const std::string& name, SourcePos pos, std::string_view what) {

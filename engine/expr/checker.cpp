@@ -434,6 +434,18 @@ class Checker {
 
   // `data.channel == 'agncy'` can never hold: say so while the author is still editing.
   void check_enum_literal(const Node& field_node, const Node& literal) {
+    if (scope_.states != nullptr && field_node.kind == NodeKind::select &&
+        field_node.name == "state" && field_node.children[0].kind == NodeKind::ident &&
+        field_node.children[0].name == "instance" && literal.kind == NodeKind::literal) {
+      // `instance.state == 'waiting_custmer'` is never true: the guard would quietly never hold.
+      const auto* text = std::get_if<std::string>(&literal.literal.v);
+      if (text != nullptr &&
+          std::find(scope_.states->begin(), scope_.states->end(), *text) == scope_.states->end()) {
+        fail(literal, "'" + *text + "' is not a state of this workflow" +
+                          did_you_mean(*text, *scope_.states));
+      }
+      return;
+    }
     const FieldSchema* field = schema_field(field_node);
     if (field == nullptr || field->type != FieldType::enum_ || literal.kind != NodeKind::literal) {
       return;

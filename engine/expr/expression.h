@@ -129,6 +129,8 @@ struct CheckScope {
   const Schema* event = nullptr;  // null: `event.*` is not available here
   std::string event_name;         // for messages ("event 'visited' has no field 'scroe'")
   bool body = false;              // `body.*` (a webhook payload, untyped) is available
+  // The workflow's states, for `instance.state == 'x'` (null: not checked).
+  const std::vector<std::string>* states = nullptr;
 };
 
 // Returns the static type of the expression and appends type errors (unknown fields with "did

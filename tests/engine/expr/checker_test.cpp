@@ -365,6 +365,20 @@ TEST_F(CheckerTest, RejectsEnumComparisonsWithUndeclaredValues) {
   EXPECT_EQ(type_of("data.channel == 'agency'"), "bool");
 }
 
+TEST_F(CheckerTest, RejectsStateComparisonsWithStatesTheWorkflowLacks) {
+  const std::vector<std::string> states{"received", "waiting_customer", "closed"};
+  scope_.states = &states;
+  const Error e = error_of("instance.state == 'waiting_custmer'");
+  EXPECT_EQ(e.offset, 18u);
+  EXPECT_EQ(e.message,
+            "'waiting_custmer' is not a state of this workflow (did you mean 'waiting_customer'?)");
+  EXPECT_EQ(error_of("instance.state in ['closed', 'clsoed']").message,
+            "'clsoed' is not a state of this workflow (did you mean 'closed'?)");
+  EXPECT_EQ(type_of("instance.state != 'waiting_customer'"), "bool");
+  scope_.states = nullptr;  // without the workflow's states, nothing to compare with
+  EXPECT_EQ(type_of("instance.state == 'anything'"), "bool");
+}
+
 TEST_F(CheckerTest, TypesListLiterals) {
   EXPECT_EQ(type_of("[]"), "list<dyn>");
   EXPECT_EQ(type_of("[1, 2]"), "list<int>");
