@@ -41,6 +41,8 @@ std::string_view status_name(RuntimeResult::Status s) {
       return "unavailable";
     case RuntimeResult::Status::key_reused:
       return "key_reused";
+    case RuntimeResult::Status::stale_revision:
+      return "stale_revision";
   }
   return "ok";
 }
@@ -171,6 +173,15 @@ RuntimeResult failure(RuntimeResult::Status status, std::string error) {
   r.status = status;
   r.error = std::move(error);
   return r;
+}
+
+// Refused when the caller acted on a revision the case is no longer at.
+std::optional<RuntimeResult> stale_revision(const Instance& instance,
+                                            std::optional<std::uint64_t> seen) {
+  if (!seen || instance.revision == *seen) return std::nullopt;
+  return failure(RuntimeResult::Status::stale_revision,
+                 "case '" + instance.id + "' is at revision " + std::to_string(instance.revision) +
+                     ", not " + std::to_string(*seen));
 }
 
 }  // namespace
@@ -334,6 +345,7 @@ RuntimeResult Runtime::send(const EventRequest& request) {
   }
   auto instance = store_.load(id);
   if (!instance) return failure(RuntimeResult::Status::not_found, "no case '" + id + "'");
+  if (auto stale = stale_revision(*instance, request.revision)) return std::move(*stale);
   const Definition* def = definition(instance->workflow, instance->version);
   if (def == nullptr) {
     return failure(RuntimeResult::Status::not_found,
@@ -387,6 +399,7 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
   if (!instance) {
     return failure(RuntimeResult::Status::not_found, "no case '" + request.instance_id + "'");
   }
+  if (auto stale = stale_revision(*instance, request.revision)) return std::move(*stale);
   if (instance->ended) {
     RuntimeResult r =
         failure(RuntimeResult::Status::rejected, "case '" + instance->id + "' has ended");

@@ -34,8 +34,18 @@ class Notifier {
 // What a caller is told about a start or an event.
 struct RuntimeResult {
   // key_reused: the idempotency key was kept for a different request (another case, event,
-  // caller or data); nothing was done.
-  enum class Status { ok, not_handled, rejected, not_found, conflict, unavailable, key_reused };
+  // caller or data); nothing was done. stale_revision: the caller acted on a revision of the
+  // case it is no longer at; nothing was done.
+  enum class Status {
+    ok,
+    not_handled,
+    rejected,
+    not_found,
+    conflict,
+    unavailable,
+    key_reused,
+    stale_revision
+  };
   Status status = Status::ok;
   std::string error;
   std::optional<Instance> instance;
@@ -68,6 +78,10 @@ struct EventRequest {
   // Not handled in the case's state: refused (rejected), nothing committed or kept, instead of
   // recorded as not handled. An inbox replay must land, or leave its entry open.
   bool refuse_unhandled = false;
+  // The revision the caller saw: refused (stale_revision) when the case is at another. Checked
+  // against the case the step runs on, so two callers who saw the same revision cannot both
+  // pass.
+  std::optional<std::uint64_t> revision;
 };
 
 // A supervisor moves a case to a person (`to`), or takes it from its assignee to wait in a
@@ -80,6 +94,7 @@ struct AssignRequest {
   std::string reason;
   std::string idempotency_key;
   std::string actor;
+  std::optional<std::uint64_t> revision;  // as EventRequest::revision
 };
 
 class Runtime {

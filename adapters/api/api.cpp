@@ -233,6 +233,8 @@ HttpResponse result_response(const RuntimeResult& r, int ok_status) {
       return error_response(503, "unavailable", r.error);
     case RuntimeResult::Status::key_reused:
       return error_response(422, "idempotency_key_reused", r.error, "idempotency_key");
+    case RuntimeResult::Status::stale_revision:
+      return error_response(409, "stale_revision", r.error, "revision");
   }
   return error_response(500, "internal", "unknown result");
 }
@@ -530,30 +532,10 @@ struct Api::Impl {
     r.event = body.text("event", true);
     r.data = body.object("data");
     r.idempotency_key = body.idempotency_key();
-    const std::optional<std::uint64_t> revision = body.revision();
+    r.revision = body.revision();
     if (body.error()) return error_response(*body.error());
-    if (auto refused = stale(r.instance_id, revision, r.idempotency_key)) return *refused;
     set_actor(*caller, r);
     return submit(std::move(r), 200);
-  }
-
-  // 409 when the caller acted on what it saw at `revision` and the case moved on since. A retry
-  // of a request already committed under its idempotency key learns its outcome instead (from
-  // the worker), even though the case has moved on from `revision` since.
-  std::optional<HttpResponse> stale(const std::string& instance_id,
-                                    std::optional<std::uint64_t> revision,
-                                    const std::string& idempotency_key) {
-    if (!revision ||
-        (!idempotency_key.empty() && node.store().idempotent_response(idempotency_key))) {
-      return std::nullopt;
-    }
-    auto in = node.store().load(instance_id);
-    if (!in) return error_response(404, "not_found", "no case '" + instance_id + "'");
-    if (in->revision == *revision) return std::nullopt;
-    return error_response(409, "stale_revision",
-                          "case '" + instance_id + "' is at revision " +
-                              std::to_string(in->revision) + ", not " + std::to_string(*revision),
-                          "revision");
   }
 
   HttpResponse send_event_by_key(const HttpRequest& req, const RouteMatch&) {
@@ -582,7 +564,7 @@ struct Api::Impl {
     r.queue = body.text("queue");
     r.reason = body.text("reason");
     r.idempotency_key = body.idempotency_key();
-    const std::optional<std::uint64_t> revision = body.revision();
+    r.revision = body.revision();
     if (body.error()) return error_response(*body.error());
     if (!r.to.empty() && !r.queue.empty()) {
       return error_response(bad_field("queue", "name a person ('to') or a queue, not both"));
@@ -597,7 +579,6 @@ struct Api::Impl {
                               "queue");
       }
     }
-    if (auto refused = stale(r.instance_id, revision, r.idempotency_key)) return *refused;
     r.actor = caller->actor();
     return submit(std::move(r), 200);
   }

@@ -179,15 +179,20 @@ TEST(Worker, DueTimerFiresOnceWhenTheClockPassesIt) {
   EXPECT_EQ(store.outbox(true, 10).size(), 1u);
 }
 
+// Gives `worker` the ticket workflow and starts ticket-1 with it; the worker is stopped after.
+void start_one_ticket(Worker& worker) {
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  worker.stop();
+}
+
 TEST(Worker, OverdueTimersFoundAtStartFireLateWithTheLatenessInHistory) {
   MemoryStore store;
   ManualClock clock(kT0);
   {
     Worker first(store, clock, {});
-    first.add_definition(load(kTicket), 1);
-    first.start();
-    ASSERT_EQ(first.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
-    first.stop();
+    start_one_ticket(first);
   }
   clock.set(kT0 + std::chrono::hours(3));  // the process was down for two hours past the due time
   Worker second(store, clock, {});
@@ -890,6 +895,29 @@ TEST(Worker, RunningInstancesStayOnTheirVersionNewOnesStartOnTheLatest) {
 namespace ombud {
 namespace {
 
+// Two callers who both saw revision 1 send at once (one batch): the first step moves the case
+// to revision 2, and the second is told, not applied on top of it.
+TEST(Worker, OfTwoCallersWhoSawOneRevisionOnlyTheFirstIsApplied) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  start_one_ticket(worker);
+  const std::uint64_t seen = store.load("ticket-1")->revision;
+  EventRequest first = event("ticket-1", "bump");
+  first.revision = seen;
+  AssignRequest second{"ticket-1", "li.na", "", "", "", "zhang.wei", seen};
+  auto a = worker.submit(first);  // queued while the worker is stopped: one batch at start
+  auto b = worker.submit(second);
+  worker.start();
+  EXPECT_EQ(a.get().status, RuntimeResult::Status::ok);
+  const RuntimeResult refused = b.get();
+  EXPECT_EQ(refused.status, RuntimeResult::Status::stale_revision);
+  EXPECT_NE(refused.error.find("not " + std::to_string(seen)), std::string::npos) << refused.error;
+  worker.stop();
+  EXPECT_EQ(store.load("ticket-1")->assignee, "");
+  EXPECT_EQ(store.load("ticket-1")->revision, seen + 1);
+}
+
 TEST(Worker, ASupervisorReassignsACaseAndTheHistorySaysWhoAndWhy) {
   MemoryStore store;
   ManualClock clock(kT0);
@@ -897,12 +925,13 @@ TEST(Worker, ASupervisorReassignsACaseAndTheHistorySaysWhoAndWhy) {
   worker.add_definition(load(kTicket), 1);
   worker.start();
   ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
-  AssignRequest assign{"ticket-1", "li.na", "", "customer asked for her", "", "zhang.wei"};
+  AssignRequest assign{"ticket-1", "li.na",     "",          "customer asked for her",
+                       "",         "zhang.wei", std::nullopt};
   auto r = worker.submit(assign).get();
   ASSERT_EQ(r.status, RuntimeResult::Status::ok);
   EXPECT_EQ(r.instance->assignee, "li.na");
   EXPECT_EQ(store.open_cases("li.na"), 1);
-  AssignRequest missing{"ticket-9", "li.na", "", "", "", "zhang.wei"};
+  AssignRequest missing{"ticket-9", "li.na", "", "", "", "zhang.wei", std::nullopt};
   EXPECT_EQ(worker.submit(missing).get().status, RuntimeResult::Status::not_found);
   worker.stop();
   const auto history = store.history("ticket-1");
