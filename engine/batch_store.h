@@ -123,9 +123,6 @@ class BatchStore final : public Store {
     return base_.outbox(undelivered_only, limit);
   }
   std::uint64_t add_to_inbox(const InboxEntry& entry) override { return base_.add_to_inbox(entry); }
-  std::optional<std::uint64_t> inbox_id_for(const std::string& dedup_key) const override {
-    return base_.inbox_id_for(dedup_key);
-  }
   std::vector<InboxEntry> inbox(bool open_only, std::uint64_t after_id,
                                 std::size_t limit) const override {
     return base_.inbox(open_only, after_id, limit);

@@ -26,6 +26,10 @@ bool sla_matches(const InstanceFilter& f, const Instance& in) {
   return !breached && due && *due <= f.now + f.at_risk_within;
 }
 
+boost::json::object inbox_answer(std::uint64_t entry_id) {
+  return {{"status", "inbox"}, {"inbox", entry_id}};
+}
+
 boost::json::object outbox_payload(const Notification& n) {
   boost::json::array recipients;
   for (const auto& r : n.recipients) recipients.emplace_back(r);
@@ -362,6 +366,9 @@ std::uint64_t MemoryStore::add_to_inbox(const InboxEntry& entry) {
   e.id = inbox_.empty() ? 1 : inbox_.rbegin()->first + 1;
   e.replayed_into.clear();
   inbox_[e.id] = e;
+  if (!e.dedup_key.empty()) {
+    idempotency_.try_emplace(e.dedup_key, KeptAnswer{inbox_answer(e.id), e.received_at});
+  }
   return e.id;
 }
 
@@ -376,15 +383,6 @@ std::vector<InboxEntry> MemoryStore::inbox(bool open_only, std::uint64_t after_i
     out.push_back(e);
   }
   return out;
-}
-
-std::optional<std::uint64_t> MemoryStore::inbox_id_for(const std::string& dedup_key) const {
-  const std::lock_guard lock(mutex_);
-  if (dedup_key.empty()) return std::nullopt;
-  for (const auto& [id, kept] : inbox_) {
-    if (kept.dedup_key == dedup_key) return id;
-  }
-  return std::nullopt;
 }
 
 std::optional<InboxEntry> MemoryStore::inbox_entry(std::uint64_t id) const {

@@ -315,6 +315,11 @@ std::optional<RuntimeResult> Runtime::replayed(const std::string& idempotency_ke
   }
   RuntimeResult r;
   r.replayed = true;
+  if (const auto* entry = previous->if_contains("inbox"); entry != nullptr && entry->is_number()) {
+    boost::system::error_code ec;
+    r.inbox_entry = entry->to_number<std::uint64_t>(ec);  // kept by add_to_inbox
+    return r;
+  }
   // Kept by apply() as {"status", "instance": {"id"}, "request"}. Answers kept by earlier builds
   // hold the whole first answer, which has the same members.
   if (const auto* status = previous->if_contains("status");

@@ -53,6 +53,8 @@ struct RuntimeResult {
   // Answered from an earlier call with the same idempotency key: that call's status, and the
   // case as it is now (without history).
   bool replayed = false;
+  // Replayed, and that earlier call was a webhook delivery kept in this inbox entry.
+  std::uint64_t inbox_entry = 0;
 
   boost::json::object to_json() const;
 };

@@ -301,14 +301,15 @@ class Store : public Counters {
   // an entry answer without applying its event again, for as long as the entry is kept.
   virtual Forgotten forget(const ForgetBefore& f) = 0;
 
-  // Inbox. Adding an entry whose dedup_key is kept already returns that entry's id.
+  // Inbox. Adding an entry whose dedup_key is kept already returns that entry's id. A new entry
+  // with a dedup_key also keeps, in the same transaction, the idempotency answer
+  // inbox_answer(id) under that key (unless one is kept already): a retry of the delivery is
+  // answered with the entry, even once a case it could go to exists.
   virtual std::uint64_t add_to_inbox(const InboxEntry& entry) = 0;
   // Entries in id order after `after_id` (0: from the first), at most `limit`.
   virtual std::vector<InboxEntry> inbox(bool open_only, std::uint64_t after_id,
                                         std::size_t limit) const = 0;
   virtual std::optional<InboxEntry> inbox_entry(std::uint64_t id) const = 0;
-  // The entry kept for a delivery (its dedup_key), if that delivery went to the inbox.
-  virtual std::optional<std::uint64_t> inbox_id_for(const std::string& dedup_key) const = 0;
   // False when the entry does not exist or was replayed already.
   virtual bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) = 0;
 
@@ -325,6 +326,9 @@ bool sla_matches(const InstanceFilter& filter, const Instance& instance);
 
 // The payload an outbox row carries for a notification or a webhook (one format for every store).
 boost::json::object outbox_payload(const Notification& notification);
+
+// The idempotency answer add_to_inbox keeps under a delivery's key: {"status":"inbox","inbox":id}.
+boost::json::object inbox_answer(std::uint64_t entry_id);
 boost::json::object outbox_payload(const OutboundWebhook& webhook);
 
 }  // namespace ombud

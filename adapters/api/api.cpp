@@ -794,6 +794,10 @@ struct Api::Impl {
     auto decision = http::decide_hook(*source, req, url, now, secret);
     if (!decision) return error_response(decision.error());
     const std::string actor = "hook:" + source_name;
+    const auto inbox_answer = [](std::uint64_t id, const std::string& reason) {
+      return HttpResponse::json(
+          202, json::object{{"inbox", json::object{{"id", id}}}, {"reason", reason}});
+    };
     auto to_inbox = [&](const std::string& reason) {
       InboxEntry e;
       e.source = "hooks/" + source_name;
@@ -801,20 +805,24 @@ struct Api::Impl {
       e.reason = reason;
       e.payload = decision->payload;
       e.dedup_key = decision->idempotency_key;
-      const std::uint64_t id = node.store().add_to_inbox(e);
-      return HttpResponse::json(
-          202, json::object{{"inbox", json::object{{"id", id}}}, {"reason", reason}});
+      return inbox_answer(node.store().add_to_inbox(e), reason);
+    };
+    const auto answer = [&](const RuntimeResult& result) {
+      if (result.replayed && result.inbox_entry != 0) {
+        // A retry of a delivery that went to the inbox is answered with that entry, even if it
+        // could be routed now (its case opened since): the entry is what a supervisor replays,
+        // and applying the retry too would count the call twice.
+        return inbox_answer(result.inbox_entry, "delivered before: kept in the inbox");
+      }
+      if (result.status == RuntimeResult::Status::rejected ||
+          result.status == RuntimeResult::Status::not_found) {
+        // No open case for that caller, or the workflow refused the start or the event.
+        return to_inbox(result.error);
+      }
+      return result_response(result, 200);
     };
     if (const auto* inbox = std::get_if<http::HookInbox>(&decision->action)) {
       return to_inbox(inbox->reason);
-    }
-    // A retry of a delivery that went to the inbox is answered with that entry, even if it
-    // could be routed now (its case opened since): the entry is what a supervisor replays,
-    // and applying the retry too would count the call twice.
-    if (auto kept = node.store().inbox_id_for(decision->idempotency_key)) {
-      return HttpResponse::json(202,
-                                json::object{{"inbox", json::object{{"id", *kept}}},
-                                             {"reason", "delivered before: kept in the inbox"}});
     }
     if (const auto* start = std::get_if<http::HookStart>(&decision->action)) {
       StartRequest r;
@@ -834,11 +842,7 @@ struct Api::Impl {
         e.actor = actor;
         result = wait(std::move(e));
       }
-      if (result.status == RuntimeResult::Status::rejected ||
-          result.status == RuntimeResult::Status::not_found) {
-        return to_inbox(result.error);
-      }
-      return result_response(result, 200);
+      return answer(result);
     }
     const auto& event = std::get<http::HookEvent>(decision->action);
     EventRequest r;
@@ -848,12 +852,7 @@ struct Api::Impl {
     r.data = event.data;
     r.idempotency_key = decision->idempotency_key;
     r.actor = actor;
-    RuntimeResult result = wait(std::move(r));
-    if (result.status == RuntimeResult::Status::rejected ||
-        result.status == RuntimeResult::Status::not_found) {
-      return to_inbox(result.error);  // no open case for that caller, or the event was refused
-    }
-    return result_response(result, 200);
+    return answer(wait(std::move(r)));
   }
 
   // As run(), a step not committed in time read as unavailable (a webhook's answer).

@@ -1467,6 +1467,12 @@ std::uint64_t SqlStore::add_to_inbox(const InboxEntry& entry) {
     if (!s.got_data()) {
       // Delivered before: the entry kept then.
       s << "SELECT id FROM inbox WHERE dedup_key = :k", soci::into(id), soci::use(entry.dedup_key);
+    } else if (!entry.dedup_key.empty()) {
+      // A retry is answered with this entry (Runtime::replayed), without a read of its own.
+      const std::string answer = json_text(inbox_answer(static_cast<std::uint64_t>(id)));
+      s << "INSERT INTO idempotency_keys (idempotency_key, response, created_at) "
+           "VALUES (:k, :r, :a) ON CONFLICT (idempotency_key) DO NOTHING",
+          soci::use(entry.dedup_key), soci::use(answer), soci::use(at);
     }
     tx.commit();
     return static_cast<std::uint64_t>(id);
@@ -1481,18 +1487,6 @@ std::vector<InboxEntry> SqlStore::inbox(bool open_only, std::uint64_t after_id,
     return select_rows<InboxRow>(
         s, query, bind_inbox<InboxRow>, [](const InboxRow& r) { return r.entry(); },
         static_cast<long long>(after_id), to_limit(limit));
-  });
-}
-
-std::optional<std::uint64_t> SqlStore::inbox_id_for(const std::string& dedup_key) const {
-  if (dedup_key.empty()) return std::nullopt;
-  return impl_->read("read inbox by delivery", [&](soci::session& s) {
-    long long id = 0;
-    // `<> ''` repeats the partial unique index's condition, so that the index is used.
-    s << "SELECT id FROM inbox WHERE dedup_key = :k AND dedup_key <> ''", soci::into(id),
-        soci::use(dedup_key);
-    return s.got_data() ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(id))
-                        : std::nullopt;
   });
 }
 

@@ -151,7 +151,6 @@ class SqlStore final : public Store {
   std::vector<InboxEntry> inbox(bool open_only, std::uint64_t after_id,
                                 std::size_t limit) const override;
   std::optional<InboxEntry> inbox_entry(std::uint64_t id) const override;
-  std::optional<std::uint64_t> inbox_id_for(const std::string& dedup_key) const override;
   bool mark_inbox_replayed(std::uint64_t id, const std::string& instance_id) override;
   void save_api_token(const ApiTokenRow& token) override;
   std::optional<ApiTokenRow> find_api_token(const std::string& hash) const override;

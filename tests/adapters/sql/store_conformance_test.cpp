@@ -832,6 +832,19 @@ TYPED_TEST(StoreConformance, AnInboxEntryWithAKnownSenderIdIsKeptOnce) {
   EXPECT_EQ(s.inbox(false, 0, 10).size(), 4u);
   EXPECT_EQ(s.inbox_entry(first)->reason, "no route");
   EXPECT_EQ(s.inbox_entry(first)->dedup_key, "phone:CA1");
+  // The delivery's id answers a retry with the entry, kept in the same transaction.
+  const auto kept = s.idempotent_response("phone:CA1");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->at("inbox").to_number<std::uint64_t>(), first);
+  EXPECT_EQ(kept->at("status"), "inbox");
+  // A key that already answers for a committed step keeps that answer.
+  Commit c = new_commit("c-1");
+  c.idempotency_key = "phone:CA3";
+  c.response = {{"status", "ok"}, {"instance", {{"id", "c-1"}}}};
+  ASSERT_EQ(s.commit(c), CommitResult::ok);
+  e.dedup_key = "phone:CA3";
+  s.add_to_inbox(e);
+  EXPECT_EQ(*s.idempotent_response("phone:CA3"), c.response);
 }
 
 TYPED_TEST(StoreConformance, ApiTokensAreFoundByHashAndRevokedById) {

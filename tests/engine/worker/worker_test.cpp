@@ -428,9 +428,6 @@ class FailingStore final : public Store {
     return base_.outbox(u, l);
   }
   std::uint64_t add_to_inbox(const InboxEntry& e) override { return base_.add_to_inbox(e); }
-  std::optional<std::uint64_t> inbox_id_for(const std::string& k) const override {
-    return base_.inbox_id_for(k);
-  }
   std::vector<InboxEntry> inbox(bool o, std::uint64_t a, std::size_t l) const override {
     return base_.inbox(o, a, l);
   }
