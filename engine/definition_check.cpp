@@ -26,23 +26,31 @@ void check_hook_routes(const Config& config,
     }
     return def;
   };
-  const auto event = [&](const Definition& def, const std::string& name, SourcePos pos) {
+  // `data`: what the route sends with the event; an event with no `events:` entry takes none.
+  const auto event = [&](const Definition& def, const std::string& name, SourcePos pos,
+                         const HookData& data) {
     if (name.empty()) return;
     const auto handled = def.handled_events();
-    if (handled.count(name) != 0) return;
-    const std::vector<std::string> names(handled.begin(), handled.end());
-    report(pos, "workflow '" + def.name + "' handles no event '" + name + "'" +
-                    did_you_mean(name, names) +
-                    ": every delivery this route takes would go to the inbox");
+    if (handled.count(name) == 0) {
+      const std::vector<std::string> names(handled.begin(), handled.end());
+      report(pos, "workflow '" + def.name + "' handles no event '" + name + "'" +
+                      did_you_mean(name, names) +
+                      ": every delivery this route takes would go to the inbox");
+    } else if (!data.empty() && def.event_schema(name) == nullptr) {
+      report(pos, "the route sends data with event '" + name + "', which workflow '" + def.name +
+                      "' does not declare under 'events:' and so refuses: declare its fields, "
+                      "or send no data");
+    }
   };
   for (const HookSource& source : config.hooks) {
     for (const HookRoute& route : source.routes) {
       if (!route.start.empty()) {
         const Definition* def = workflow(route.start, route.start_pos);
-        if (def != nullptr && route.if_open)
-          event(*def, route.if_open->event, route.if_open_event_pos);
+        if (def != nullptr && route.if_open) {
+          event(*def, route.if_open->event, route.if_open_event_pos, route.if_open->data);
+        }
       } else if (const Definition* def = workflow(route.workflow, route.workflow_pos)) {
-        event(*def, route.event, route.event_pos);
+        event(*def, route.event, route.event_pos, route.data);
       }
     }
   }

@@ -240,7 +240,7 @@ std::vector<Instance> MemoryStore::find_instances(const InstanceFilter& f) const
     if (!f.workflow.empty() && in.workflow != f.workflow) continue;
     if (!f.state.empty() && in.state != f.state) continue;
     if (!f.assignee.empty() && in.assignee != f.assignee) continue;
-    if (!f.queue.empty() && (in.queue != f.queue || !in.assignee.empty())) continue;
+    if (!f.queue.empty() && (in.queue != f.queue || !in.assignee.empty() || in.ended)) continue;
     if (!f.key.empty() && in.key != f.key) continue;
     if (f.open_only && in.ended) continue;
     if (!sla_matches(f, in)) continue;

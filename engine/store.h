@@ -179,7 +179,7 @@ struct InstanceFilter {
   std::string workflow;  // "" = any, and likewise below
   std::string state;
   std::string assignee;
-  std::string queue;  // cases waiting, unassigned, in this queue
+  std::string queue;  // open cases waiting, unassigned, in this queue
   std::string key;
   bool open_only = false;
   // SLA: breached = some clock missed its goal (or a running one is past due at `now`);

@@ -243,7 +243,8 @@ const std::vector<MigrationText>& texts() {
            "'details', CAST(details AS json))) AS text) FROM history",
            "DROP TABLE history",
            "ALTER TABLE history_steps RENAME TO history",
-           // Nothing looks instances up by queue; and only assigned cases by their assignee
+           // Nothing looked instances up by queue then (schema 9 does, for open cases waiting
+           // unassigned); and only assigned cases by their assignee
            // (open_cases, ?assignee=), so unassigned ones need no index entry.
            "DROP INDEX instances_by_queue",
            "DROP INDEX instances_by_assignee",
@@ -287,6 +288,14 @@ const std::vector<MigrationText>& texts() {
            // stores whose cases keep only their earliest timer as a row: a build from before,
            // which expects a row per timer, would fire a case's row and never write the next.
            // Builds since schema 6 refuse a store newer than they know.
+       }},
+      {9,
+       "cases_waiting_in_queues",
+       {
+           // GET /v1/instances?queue=Q: the open cases waiting, unassigned, in a queue. Only
+           // those have an entry; a case a person works on costs the index nothing.
+           "CREATE INDEX instances_waiting ON instances (queue, id) "
+           "WHERE assignee = '' AND ended = 0",
        }},
   };
   return list;

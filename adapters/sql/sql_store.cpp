@@ -1248,7 +1248,8 @@ std::vector<Instance> SqlStore::find_instances(const InstanceFilter& f) const {
   // Lets the planner use the index of assigned cases (migration 4), which has no others.
   if (!f.assignee.empty()) query += " AND assignee <> ''";
   filter("queue", f.queue);
-  if (!f.queue.empty()) query += " AND assignee = ''";
+  // Waiting: open and unassigned; the same words as the index of waiting cases (schema 9).
+  if (!f.queue.empty()) query += " AND assignee = '' AND ended = 0";
   filter("business_key", f.key);
   if (f.open_only) query += " AND ended = 0";
   // The same conditions as sla_matches(), on the deadline columns.

@@ -225,7 +225,7 @@ TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   EXPECT_THROW(store->load("c-1"), StoreError);
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 8u);
+  ASSERT_EQ(applied.size(), 9u);
   EXPECT_EQ(applied[0].name, "create_schema");
   EXPECT_EQ(applied[1].name, "api_tokens_and_inbox_dedup");
   EXPECT_EQ(applied[2].name, "sqlite_clustered_keys");
@@ -234,6 +234,7 @@ TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
   EXPECT_EQ(applied[5].name, "commit_in_one_statement");
   EXPECT_EQ(applied[6].name, "forget_by_age");
   EXPECT_EQ(applied[7].name, "one_timer_row_per_case");
+  EXPECT_EQ(applied[8].name, "cases_waiting_in_queues");
   EXPECT_FALSE(store->load("c-1"));
 }
 
@@ -271,7 +272,7 @@ TEST_F(SqliteStore, UpgradingToClusteredTablesKeepsEveryRow) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 6u);
+  ASSERT_EQ(applied.size(), 7u);
   EXPECT_EQ(applied[0].version, 3);
   EXPECT_EQ(applied[1].version, 4);
   EXPECT_EQ(applied[2].version, 5);  // nothing to do on SQLite, recorded all the same
@@ -313,7 +314,7 @@ TEST_F(SqliteStore, UpgradingToARowPerStepKeepsEveryHistoryEntry) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 5u);
+  ASSERT_EQ(applied.size(), 6u);
   EXPECT_EQ(applied[0].version, 4);
   EXPECT_THAT(query_file(file(), "SELECT sql FROM sqlite_master WHERE name = 'history'"),
               HasSubstr("WITHOUT ROWID"));

@@ -13,7 +13,9 @@ namespace {
 
 using testing::config_problems;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::lines_of;
 
 constexpr const char* kCalendar = R"(calendars:
   office:
@@ -279,6 +281,49 @@ TEST(ConfigLoader, TheDocumentedWorkingTimeExamplesHold) {
 }
 
 // ---- hooks --------------------------------------------------------------------------------------
+
+// A route that could never deliver (unknown workflow or event, data for an event that takes
+// none) is named at the name that is wrong.
+TEST(ConfigLoader, WebhookRoutesAreCheckedAgainstTheirWorkflows) {
+  Diagnostics diags;
+  const auto config = yaml::load_config("cfg.yaml", R"(hooks:
+  phone:
+    verify: {scheme: token, secret: abc, header: X-Token}
+    routes:
+      - start: complain
+      - event: closd
+        workflow: ticket
+        key: body.ref
+      - event: close
+        workflow: ticket
+        key: body.ref
+        data: {why: "${ body.why }"}
+      - event: note
+        workflow: ticket
+        key: body.ref
+        data: {text: "${ body.text }"}
+)",
+                                        diags);
+  ASSERT_TRUE(config.has_value()) << lines_of(diags, "cfg.yaml").front();
+  const auto ticket = yaml::load_workflow("wf.yaml", R"(workflow: ticket
+events:
+  note: {text: {type: string}}
+initial: open
+states:
+  open: {on: {close: closed, note: open}}
+  closed: {type: final}
+)",
+                                          diags);
+  ASSERT_TRUE(ticket.has_value());
+  check_hook_routes(
+      *config, [&](const std::string& name) { return name == "ticket" ? &*ticket : nullptr; },
+      {"ticket"}, diags);
+  EXPECT_THAT(lines_of(diags, "cfg.yaml"),
+              ElementsAre(HasSubstr("5:16: error: no workflow 'complain'"),
+                          HasSubstr("6:16: error: workflow 'ticket' handles no event 'closd' "
+                                    "(did you mean 'close'?)"),
+                          HasSubstr("9:16: error: the route sends data with event 'close'")));
+}
 
 TEST(ConfigLoader, LoadsHookSources) {
   Diagnostics diags;
