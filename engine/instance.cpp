@@ -189,6 +189,8 @@ std::string_view sla_status_name(SlaClock::Status s) {
   return kStatusNames.at(static_cast<std::size_t>(s));
 }
 
+std::span<const std::string_view> sla_status_names() { return kStatusNames; }
+
 const SlaClock* Instance::sla(std::string_view name) const {
   for (const auto& c : slas) {
     if (c.name == name) return &c;
@@ -202,8 +204,7 @@ boost::json::object to_json(const Instance& in) {
     boost::json::array fired;
     for (std::size_t i = 0; i < c.fired.size(); ++i) fired.push_back(c.fired[i]);
     using Status = SlaClock::Status;
-    const bool stopped =
-        c.status == Status::met || c.status == Status::breached || c.status == Status::cancelled;
+    const bool stopped = c.stopped();
     slas.push_back(
         boost::json::object{{"name", c.name.str()},
                             {"status", sla_status_name(c.status)},

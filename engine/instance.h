@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,14 +85,21 @@ struct SlaClock {
   Millis elapsed{0};       // working time counted up to `since` (running) or the stop
   Millis paused_total{0};  // wall-clock time spent paused in this cycle
   // Depends on the status: running, when the current running stretch began; paused, when the
-  // pause began; met or breached, when the clock stopped. (JSON names each: running_since,
-  // paused_since, stopped_at.)
+  // pause began; met, breached or cancelled, when the clock stopped. (JSON names each:
+  // running_since, paused_since, stopped_at.)
   Timestamp since{};
+
+  // The cycle is over: met, breached or cancelled.
+  bool stopped() const {
+    return status == Status::met || status == Status::breached || status == Status::cancelled;
+  }
 
   friend bool operator==(const SlaClock&, const SlaClock&) = default;
 };
 
 std::string_view sla_status_name(SlaClock::Status s);
+// Every status's name, in the order of SlaClock::Status.
+std::span<const std::string_view> sla_status_names();
 
 // A timer the instance is waiting for. Its id is unique within the instance and never reused,
 // so a timer that fires after it was cancelled (a race the runtime may lose) is recognised.

@@ -767,8 +767,7 @@ class Simulation {
                       hours(c.budget) + " used";
     if (c.status == SlaClock::Status::running) out += ", due " + show(c.due_at);
     if (c.status == SlaClock::Status::paused) out += ", paused since " + show(c.since);
-    if (c.status == SlaClock::Status::met || c.status == SlaClock::Status::breached ||
-        c.status == SlaClock::Status::cancelled) {
+    if (c.stopped()) {
       out += ", stopped " + show(c.since);
     }
     return out;

@@ -30,8 +30,6 @@ constexpr std::array<std::string_view, 5> kStartKeys{"data", "as", "workflow", "
 constexpr std::array<std::string_view, 7> kExpectKeys{"state", "assignee",  "priority", "queue",
                                                       "ended", "incidents", "instance"};
 constexpr std::array<std::string_view, 4> kPriorities{"low", "normal", "high", "urgent"};
-constexpr std::array<std::string_view, 6> kSlaStatuses{"idle", "running",  "paused",
-                                                       "met",  "breached", "cancelled"};
 
 bool contains(Keys list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
@@ -484,7 +482,7 @@ class ScenarioLoader {
         e.field = rest;
         if (!is_name(rest)) {
           r_.error(key, "'" + key.value + "' must name an SLA clock: sla.NAME");
-        } else if (auto s = one_of(value, Keys(kSlaStatuses), "SLA status")) {
+        } else if (auto s = one_of(value, sla_status_names(), "SLA status")) {
           e.expected = *s;
           ok = true;
         }

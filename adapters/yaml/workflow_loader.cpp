@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <sstream>
 
@@ -164,7 +165,7 @@ class WorkflowLoader {
     if (f.min && f.max && *f.min > *f.max) {
       const auto text = [](double d) {
         std::ostringstream out;
-        out << d;  // 5, 1.5
+        out << std::setprecision(15) << d;  // 5, 1.5, 1000000
         return out.str();
       };
       r_.error(n, context + ": min " + text(*f.min) + " is greater than max " + text(*f.max));
@@ -658,8 +659,11 @@ class WorkflowLoader {
         if (sla.stop.empty() && s->is_sequence())
           r_.error(*s, context + " needs at least one stop state");
       }
-      if (const Node* s = value.find("cancel"))
+      if (const Node* s = value.find("cancel")) {
         sla.cancel = r_.string_list(*s, "cancel", &sla.cancel_pos);
+        if (sla.cancel.empty() && s->is_sequence())
+          r_.error(*s, context + ": 'cancel' lists no state; leave it out instead");
+      }
       if (const Node* e = value.find("escalate")) {
         if (r_.expect_sequence(*e, "escalate of " + context)) {
           for (const auto& item : e->items) {

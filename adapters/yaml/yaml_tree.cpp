@@ -248,8 +248,8 @@ bool check_utf8(const std::string& file, std::string_view text, Diagnostics& dia
   return true;
 }
 
-// A tab in the leading whitespace of the line yaml-cpp stopped at (`line`, 0-based) or of the
-// line before. Only there: further up, such a tab may be text inside a block scalar.
+// A tab in the leading whitespace of the line yaml-cpp stopped at (`line`, 0-based): it stops
+// on the tab's own line. Only there: elsewhere such a tab may be text inside a block scalar.
 std::optional<SourcePos> indentation_tab(std::string_view text, int line) {
   SourcePos pos{1, 1};
   bool leading = true;
@@ -261,7 +261,7 @@ std::optional<SourcePos> indentation_tab(std::string_view text, int line) {
       leading = true;
       continue;
     }
-    if (leading && c == '\t' && pos.line >= line) return pos;
+    if (leading && c == '\t' && pos.line == line + 1) return pos;
     if (c != ' ') leading = false;
     ++pos.column;
   }

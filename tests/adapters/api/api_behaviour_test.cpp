@@ -756,6 +756,31 @@ TEST_F(ApiBehaviour, ConcurrentReplaysOfOneEntryApplyItOnce) {
   }
 }
 
+// A replay committed whose caller never marked the entry (it timed out, or its node stopped in
+// between): the next replay learns where the event went, and the entry says so from then on.
+TEST_F(ApiBehaviour, AReplayCommittedButNotMarkedIsFoundByTheNext) {
+  const HttpResponse first =
+      hook(R"({"event_id":"evt-m","call_id":"c-m","status":"completed","caller":"13900000088"})");
+  ASSERT_EQ(first.status, 202) << first.body;
+  const auto entry = body_of(first).at("inbox").at("id").to_number<std::uint64_t>();
+  const std::string landed(start_complaint("13900000089").at("id").as_string());
+  const std::string other(start_complaint("13900000090").at("id").as_string());
+  EventRequest lost;  // the replay as the API sends it, without the mark after it
+  lost.instance_id = landed;
+  lost.event = "customer_called";
+  lost.idempotency_key = std::string(kInboxKeyPrefix) + std::to_string(entry);
+  lost.refuse_unhandled = true;
+  ASSERT_EQ(node_->worker().submit(lost).get().status, RuntimeResult::Status::ok);
+  ASSERT_EQ(node_->store().inbox_entry(entry)->replayed_into, "");
+
+  const HttpResponse again =
+      call("POST", "/v1/inbox/" + std::to_string(entry) + "/replay", "supervisor",
+           R"({"instance":")" + other + R"(","event":"customer_called"})");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(again.body.find("replayed into " + landed), std::string::npos) << again.body;
+  EXPECT_EQ(node_->store().inbox_entry(entry)->replayed_into, landed);
+}
+
 // More unroutable calls than a page holds are all reachable, page by page.
 TEST_F(ApiBehaviour, TheInboxIsWalkedPageByPageWithItsCursor) {
   std::set<std::uint64_t> kept;

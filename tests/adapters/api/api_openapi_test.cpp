@@ -104,17 +104,18 @@ TEST_F(ApiOpenApi, DocumentsTheStatusCodesTheHandlersAnswer) {
   };
   has("/v1/instances", "post", {"201", "200", "400", "401", "403", "404", "415", "422", "503"});
   has("/v1/instances", "get", {"200", "400", "401", "403"});
-  has("/v1/instances/{id}", "get", {"200", "401", "403", "404"});
-  has("/v1/instances/{id}/history", "get", {"200", "401", "403", "404"});
+  has("/v1/instances/{id}", "get", {"200", "400", "401", "403", "404"});
+  has("/v1/instances/{id}/history", "get", {"200", "400", "401", "403", "404"});
   has("/v1/instances/{id}/events", "post",
       {"200", "400", "401", "403", "404", "409", "422", "503"});
-  has("/v1/instances/{id}/assign", "post", {"200", "400", "401", "403", "404", "422", "503"});
+  has("/v1/instances/{id}/assign", "post",
+      {"200", "400", "401", "403", "404", "409", "422", "503"});
   has("/v1/events", "post", {"200", "400", "401", "403", "404", "409", "422", "503"});
-  has("/v1/workflows", "get", {"200", "401", "403"});
-  has("/v1/workflows/{name}", "get", {"200", "401", "403", "404"});
-  has("/v1/workflows/{name}", "put", {"201", "200", "401", "403", "422"});
+  has("/v1/workflows", "get", {"200", "400", "401", "403"});
+  has("/v1/workflows/{name}", "get", {"200", "400", "401", "403", "404"});
+  has("/v1/workflows/{name}", "put", {"201", "200", "400", "401", "403", "422"});
   has("/v1/workflows/{name}/graph", "get", {"200", "400", "401", "403", "404"});
-  has("/v1/directory", "get", {"200", "401", "403"});
+  has("/v1/directory", "get", {"200", "400", "401", "403"});
   has("/v1/inbox", "get", {"200", "400", "401", "403"});
   has("/v1/inbox/{id}/replay", "post", {"200", "400", "401", "403", "404", "409", "422", "503"});
   has("/hooks/{source}", "post", {"200", "202", "400", "401", "404", "415", "503"});

@@ -92,6 +92,9 @@ TEST(WorkflowLoader, NamesATabInTheIndentation) {
   EXPECT_THAT(workflow_problems("workflow: demo\ndescription: |\n  one\n  \ttwo\n"
                                 "states: [open, closed\n"),
               ElementsAre("6:1: error: YAML syntax error: end of sequence flow not found"));
+  // Also when the block scalar's tab is on the line right above the fault.
+  EXPECT_THAT(workflow_problems("workflow: demo\ndescription: |\n  one\n  \ttwo\ninitial: a: b\n"),
+              ElementsAre(::testing::HasSubstr("5:11: error: YAML syntax error")));
 }
 
 TEST(WorkflowLoader, RejectsADocumentThatIsNotAMap) {

@@ -564,6 +564,24 @@ TEST(SlaClock, ACancelStateWithdrawsTheClockUnlessItHadBreached) {
   EXPECT_EQ(late.sla("resolve")->status, SlaClock::Status::breached);
 }
 
+// A state that is not final can cancel a clock too (a case put on hold for good), and a start
+// state begins a new cycle after it as after a stop.
+TEST(SlaClock, ACancelStateThatIsNotFinalWithdrawsTheClockAndANewCycleCanStart) {
+  std::string text = kSla;
+  text.replace(text.find("resolve: resolved}}"), 19, "resolve: resolved, shelve: shelved}}");
+  text.replace(text.find("  closed: {type: final}\n"), 0, "  shelved: {on: {revive: received}}\n");
+  text.replace(text.find("    escalate:"), 0, "    cancel: [shelved]\n");
+  const Definition def = load(text);
+  Instance in = start(def, "s-1", {}, kT0, {}).instance;
+  in = step(def, in, event("shelve"), kT0 + std::chrono::hours(2), {}).instance;
+  EXPECT_EQ(in.state, "shelved");
+  EXPECT_EQ(in.sla("resolve")->status, SlaClock::Status::cancelled);
+  EXPECT_TRUE(in.timers.empty());
+  in = step(def, in, event("revive"), kT0 + std::chrono::hours(3), {}).instance;
+  EXPECT_EQ(in.sla("resolve")->status, SlaClock::Status::running);
+  EXPECT_EQ(in.sla("resolve")->cycle, 2);
+}
+
 TEST(SlaClock, StatusIsBreachedOnceTheGoalPassesEvenWhileRunning) {
   const Definition def = load(kSla);
   const Instance in = start(def, "s-1", {}, kT0, {}).instance;
