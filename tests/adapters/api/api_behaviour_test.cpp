@@ -716,12 +716,8 @@ TEST_F(ApiBehaviour, AnUnroutableCallGoesToTheInboxOnceAndIsReplayedIntoACase) {
 // Supervisors replaying one entry into different cases at the same moment: one event lands,
 // the others are told the entry is used, and the entry names the case that got the event.
 TEST_F(ApiBehaviour, ConcurrentReplaysOfOneEntryApplyItOnce) {
-  const HttpResponse first =
-      hook(R"({"event_id":"evt-r","call_id":"c-r","status":"completed","caller":"13900000078"})");
-  ASSERT_EQ(first.status, 202) << first.body;
   const std::string target =
-      "/v1/inbox/" +
-      std::to_string(body_of(first).at("inbox").at("id").to_number<std::uint64_t>()) + "/replay";
+      "/v1/inbox/" + std::to_string(parked_call("evt-r", "13900000078")) + "/replay";
   std::vector<std::string> cases;
   for (int i = 0; i < 4; ++i) {
     cases.emplace_back(start_complaint("1390000008" + std::to_string(i)).at("id").as_string());
@@ -759,10 +755,7 @@ TEST_F(ApiBehaviour, ConcurrentReplaysOfOneEntryApplyItOnce) {
 // A replay committed whose caller never marked the entry (it timed out, or its node stopped in
 // between): the next replay learns where the event went, and the entry says so from then on.
 TEST_F(ApiBehaviour, AReplayCommittedButNotMarkedIsFoundByTheNext) {
-  const HttpResponse first =
-      hook(R"({"event_id":"evt-m","call_id":"c-m","status":"completed","caller":"13900000088"})");
-  ASSERT_EQ(first.status, 202) << first.body;
-  const auto entry = body_of(first).at("inbox").at("id").to_number<std::uint64_t>();
+  const std::uint64_t entry = parked_call("evt-m", "13900000088");
   const std::string landed(start_complaint("13900000089").at("id").as_string());
   const std::string other(start_complaint("13900000090").at("id").as_string());
   EventRequest lost;  // the replay as the API sends it, without the mark after it
@@ -786,10 +779,7 @@ TEST_F(ApiBehaviour, TheInboxIsWalkedPageByPageWithItsCursor) {
   std::set<std::uint64_t> kept;
   for (int i = 0; i < 3; ++i) {
     const std::string n = std::to_string(i);
-    const HttpResponse r = hook(R"({"event_id":"evt-p)" + n + R"(","call_id":"c-p)" + n +
-                                R"(","status":"completed","caller":"1390000009)" + n + R"("})");
-    ASSERT_EQ(r.status, 202) << r.body;
-    kept.insert(body_of(r).at("inbox").at("id").to_number<std::uint64_t>());
+    kept.insert(parked_call("evt-p" + n, "1390000009" + n));
   }
   std::set<std::uint64_t> seen;
   std::string target = "/v1/inbox?limit=2";
@@ -840,10 +830,7 @@ TEST_F(ApiBehaviour, AReplayWhoseAnswerWasForgottenIsRefused) {
 // A replay the case does not handle in its state would use the entry up and apply nothing: it
 // is refused, and the entry stays open for a replay that lands.
 TEST_F(ApiBehaviour, AReplayTheCaseDoesNotHandleLeavesTheEntryOpen) {
-  const HttpResponse parked =
-      hook(R"({"event_id":"evt-n","call_id":"c-n","status":"completed","caller":"13900000074"})");
-  ASSERT_EQ(parked.status, 202) << parked.body;
-  const auto entry = body_of(parked).at("inbox").at("id").to_number<std::uint64_t>();
+  const std::uint64_t entry = parked_call("evt-n", "13900000074");
   const std::string id(start_complaint("13900000074").at("id").as_string());
   const std::string target = "/v1/inbox/" + std::to_string(entry) + "/replay";
   const HttpResponse refused =

@@ -172,6 +172,16 @@ class ApiFixture : public ::testing::Test {
     return v.at("instance").as_object();
   }
 
+  // A completed call from `caller` that no case takes: kept in the inbox. Returns the entry's id.
+  std::uint64_t parked_call(const std::string& event_id, const std::string& caller) {
+    const HttpResponse r = hook(R"({"event_id":")" + event_id + R"(","call_id":"c-)" + event_id +
+                                R"(","status":"completed","caller":")" + caller + R"("})");
+    EXPECT_EQ(r.status, 202) << r.body;
+    const json::value v = body_of(r);
+    if (!v.is_object() || !v.as_object().contains("inbox")) return 0;
+    return v.at("inbox").at("id").to_number<std::uint64_t>();
+  }
+
   // A complaint its handler escalated: it waits in supervisor review. Returns its id.
   std::string escalated_complaint(const std::string& phone) {
     const std::string id(start_complaint(phone).at("id").as_string());

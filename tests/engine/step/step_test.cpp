@@ -536,13 +536,21 @@ TEST(SlaClock, StopsMetOrBreachedAndStartsANewCycleOnReentry) {
   EXPECT_EQ(in.sla("resolve")->status, SlaClock::Status::breached);
 }
 
+// kSla, where `event` moves a received case to `state` (its YAML: `spec`), which cancels the
+// resolve clock.
+Definition sla_with_cancel_state(const std::string& event, const std::string& state,
+                                 const std::string& spec) {
+  std::string text = kSla;
+  text.replace(text.find("resolve: resolved}}"), 19,
+               "resolve: resolved, " + event + ": " + state + "}}");
+  text.replace(text.find("  closed: {type: final}\n"), 0, "  " + state + ": " + spec + "\n");
+  text.replace(text.find("    escalate:"), 0, "    cancel: [" + state + "]\n");
+  return load(text);
+}
+
 // A withdrawn case's clock is neither met nor breached, unless its goal had already passed.
 TEST(SlaClock, ACancelStateWithdrawsTheClockUnlessItHadBreached) {
-  std::string text = kSla;
-  text.replace(text.find("resolve: resolved}}"), 19, "resolve: resolved, withdraw: withdrawn}}");
-  text.replace(text.find("  closed: {type: final}\n"), 0, "  withdrawn: {type: final}\n");
-  text.replace(text.find("    escalate:"), 0, "    cancel: [withdrawn]\n");
-  const Definition def = load(text);
+  const Definition def = sla_with_cancel_state("withdraw", "withdrawn", "{type: final}");
   Instance in = start(def, "s-1", {}, kT0, {}).instance;
   const Outcome early = step(def, in, event("withdraw"), kT0 + std::chrono::hours(4), {});
   const SlaClock& withdrawn = *early.instance.sla("resolve");
@@ -567,11 +575,7 @@ TEST(SlaClock, ACancelStateWithdrawsTheClockUnlessItHadBreached) {
 // A state that is not final can cancel a clock too (a case put on hold for good), and a start
 // state begins a new cycle after it as after a stop.
 TEST(SlaClock, ACancelStateThatIsNotFinalWithdrawsTheClockAndANewCycleCanStart) {
-  std::string text = kSla;
-  text.replace(text.find("resolve: resolved}}"), 19, "resolve: resolved, shelve: shelved}}");
-  text.replace(text.find("  closed: {type: final}\n"), 0, "  shelved: {on: {revive: received}}\n");
-  text.replace(text.find("    escalate:"), 0, "    cancel: [shelved]\n");
-  const Definition def = load(text);
+  const Definition def = sla_with_cancel_state("shelve", "shelved", "{on: {revive: received}}");
   Instance in = start(def, "s-1", {}, kT0, {}).instance;
   in = step(def, in, event("shelve"), kT0 + std::chrono::hours(2), {}).instance;
   EXPECT_EQ(in.state, "shelved");
