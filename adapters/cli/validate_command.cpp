@@ -1,6 +1,7 @@
 // `ombud validate [--strict] [--config FILE] [--format text|json] [PATH...]`
 //
 // Without paths it checks the config's `workflows:` directory, which `ombud serve` publishes.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -47,7 +48,12 @@ int run_validate(const ValidateOptions& o) {
     return 2;
   }
   const auto set = yaml::load_workflow_set(paths, config ? &*config : nullptr, o.strict, diags);
-  if (set.files.empty() && !paths.empty()) {
+  const bool all_exist = std::all_of(paths.begin(), paths.end(), [](const std::string& p) {
+    std::error_code ec;
+    return std::filesystem::exists(p, ec);
+  });
+  if (set.files.empty() && !paths.empty() && all_exist) {
+    // (A path that does not exist was reported as such already.)
     diags.error(paths.front(), {}, "no workflow files (*.yaml, *.yml) to check here");
   }
   // The webhook routes against the workflows they name: those of the config's directory, or a

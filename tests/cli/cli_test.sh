@@ -69,8 +69,9 @@ check "--strict makes warnings errors" $?
 
 # A missing path and a usage error.
 "$ombud" validate "$tmp/nope.yaml" > "$tmp/out" 2>&1
-[ $? -eq 1 ] && grep -q "nope.yaml: error: no such file or directory" "$tmp/out"
-check "missing file is reported" $?
+[ $? -eq 1 ] && grep -q "nope.yaml: error: no such file or directory" "$tmp/out" &&
+  grep -q "^invalid: 0 workflow files, 1 error" "$tmp/out"
+check "missing file is reported, once" $?
 "$ombud" validate --format xml "$tmp/bad.yaml" > /dev/null 2>&1
 [ $? -eq 2 ]; check "bad option exits 2" $?
 
