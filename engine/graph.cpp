@@ -196,18 +196,16 @@ std::vector<Arrow> arrows(const Definition& def, const StateIndex& index) {
 // symbols are from blocks that common fonts cover (⏸ is often missing in Graphviz's default).
 std::vector<std::string> sla_markers(const Definition& def, const std::string& state) {
   std::vector<std::string> out;
-  auto contains = [&](const std::vector<std::string>& names) {
-    for (const std::string& n : names) {
-      if (n == state) return true;
-    }
-    return false;
-  };
-  for (const Sla& sla : def.slas) {
-    const std::string prefix = "SLA " + collapse_whitespace(sla.name);
-    if (contains(sla.start)) out.push_back(prefix + " ▶ start");
-    if (contains(sla.pause)) out.push_back(prefix + " ‖ pause");
-    if (contains(sla.stop)) out.push_back(prefix + " ■ stop");
-    if (contains(sla.cancel)) out.push_back(prefix + " ✕ cancel");
+  const State* s = def.find_state(state);
+  if (s == nullptr) return out;
+  const auto index = static_cast<std::size_t>(s - def.states.data());
+  for (std::size_t i = 0; i < def.slas.size(); ++i) {
+    const std::uint8_t in = def.sla_membership_of(index, i);
+    const std::string prefix = "SLA " + collapse_whitespace(def.slas[i].name);
+    if ((in & Definition::kSlaStart) != 0) out.push_back(prefix + " ▶ start");
+    if ((in & Definition::kSlaPause) != 0) out.push_back(prefix + " ‖ pause");
+    if ((in & Definition::kSlaStop) != 0) out.push_back(prefix + " ■ stop");
+    if ((in & Definition::kSlaCancel) != 0) out.push_back(prefix + " ✕ cancel");
   }
   return out;
 }

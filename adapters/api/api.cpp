@@ -157,8 +157,8 @@ class Body {
   std::optional<HttpError> error_;
 };
 
-// An inbox entry's id, as a path segment or a cursor: decimal digits only, and no more than a
-// uint64 holds (more would wrap around to another entry's id).
+// A whole number written in decimal digits only (an inbox entry's id as a path segment or a
+// cursor, a limit), and no more than a uint64 holds: more would wrap around to another number.
 bool parse_id(std::string_view text, std::uint64_t& id) {
   id = 0;
   if (text.empty()) return false;
@@ -172,15 +172,11 @@ bool parse_id(std::string_view text, std::uint64_t& id) {
 HttpResult<std::size_t> limit_param(const http::ParamList& query) {
   auto text = query.get("limit");
   if (!text) return HttpResult<std::size_t>(boost::system::in_place_value, 50);
-  std::size_t n = 0;
-  for (char c : *text) {
-    if (c < '0' || c > '9' || n > 100'000) {
-      return bad_field("limit", "'limit' must be a whole number from 1 to 500");
-    }
-    n = n * 10 + static_cast<std::size_t>(c - '0');
+  std::uint64_t n = 0;
+  if (!parse_id(*text, n) || n < 1 || n > 500) {
+    return bad_field("limit", "'limit' must be a whole number from 1 to 500");
   }
-  if (n < 1 || n > 500) return bad_field("limit", "'limit' must be a whole number from 1 to 500");
-  return HttpResult<std::size_t>(boost::system::in_place_value, n);
+  return HttpResult<std::size_t>(boost::system::in_place_value, static_cast<std::size_t>(n));
 }
 
 // A query parameter the route does not read: 400 naming it, rather than an answer that ignores
