@@ -26,6 +26,13 @@ bool sla_matches(const InstanceFilter& f, const Instance& in) {
   return !breached && due && *due <= f.now + f.at_risk_within;
 }
 
+std::string answered_case(const boost::json::object& answer) {
+  const auto* instance = answer.if_contains("instance");
+  if (instance == nullptr || !instance->is_object()) return {};
+  const auto* id = instance->as_object().if_contains("id");
+  return id != nullptr && id->is_string() ? std::string(id->as_string()) : std::string();
+}
+
 boost::json::object inbox_answer(std::uint64_t entry_id) {
   return {{"status", "inbox"}, {"inbox", entry_id}};
 }

@@ -326,13 +326,7 @@ std::optional<RuntimeResult> Runtime::replayed(const std::string& idempotency_ke
       status != nullptr && status->is_string() && status->as_string() == "not_handled") {
     r.status = RuntimeResult::Status::not_handled;
   }
-  if (const auto* instance = previous->if_contains("instance");
-      instance != nullptr && instance->is_object()) {
-    if (const auto* id = instance->as_object().if_contains("id");
-        id != nullptr && id->is_string()) {
-      r.instance = store_.load(std::string(id->as_string()));
-    }
-  }
+  if (const std::string id = answered_case(*previous); !id.empty()) r.instance = store_.load(id);
   return r;
 }
 

@@ -329,6 +329,9 @@ boost::json::object outbox_payload(const Notification& notification);
 
 // The idempotency answer add_to_inbox keeps under a delivery's key: {"status":"inbox","inbox":id}.
 boost::json::object inbox_answer(std::uint64_t entry_id);
+
+// The case a kept idempotency answer names ({"instance": {"id": ...}}), or "" when none.
+std::string answered_case(const boost::json::object& answer);
 boost::json::object outbox_payload(const OutboundWebhook& webhook);
 
 }  // namespace ombud

@@ -757,17 +757,13 @@ struct Api::Impl {
       // first, perhaps a moment ago on another request: the entry was used once, by that one.
       // Its answer names the case, also when that replay's caller never got to mark the entry
       // (it timed out, or its node stopped between the commit and the mark): marked now.
-      std::string into = "another case";
-      if (const auto kept =
-              node.store().idempotent_response(std::string(kInboxKeyPrefix) + std::to_string(id))) {
-        if (const auto* instance = kept->if_contains("instance");
-            instance != nullptr && instance->is_object()) {
-          if (const auto* case_id = instance->as_object().if_contains("id");
-              case_id != nullptr && case_id->is_string()) {
-            into = std::string(case_id->as_string());
-            node.store().mark_inbox_replayed(id, into);
-          }
-        }
+      const auto kept =
+          node.store().idempotent_response(std::string(kInboxKeyPrefix) + std::to_string(id));
+      std::string into = kept ? answered_case(*kept) : std::string();
+      if (into.empty()) {
+        into = "another case";
+      } else {
+        node.store().mark_inbox_replayed(id, into);
       }
       return error_response(409, "already_replayed",
                             "inbox entry " + std::to_string(id) + " was replayed into " + into +
