@@ -58,6 +58,14 @@ void compare(const Instance& stored, const Instance& replayed, std::vector<std::
   if (stored.incidents.size() != replayed.incidents.size()) {
     out.push_back("incidents: stored " + std::to_string(stored.incidents.size()) + ", replayed " +
                   std::to_string(replayed.incidents.size()));
+  } else {
+    for (std::size_t k = 0; k < stored.incidents.size(); ++k) {
+      if (stored.incidents[k].resolved != replayed.incidents[k].resolved) {
+        out.push_back("incident " + std::to_string(k + 1) + ": stored " +
+                      (stored.incidents[k].resolved ? "resolved" : "open") + ", replayed " +
+                      (replayed.incidents[k].resolved ? "resolved" : "open"));
+      }
+    }
   }
   if (stored.priority != replayed.priority) out.push_back("priority differs");
 }
@@ -105,6 +113,10 @@ ReplayResult replay(const Definition& def, const Instance& stored,
       current.updated_at = at;
     } else if (auto i = row.input.find("incident"); i != row.input.end()) {
       current.incidents.push_back({at, std::string(i->value().as_string()), false});
+    } else if (auto r = row.input.find("resolve_incident"); r != row.input.end()) {
+      const auto n = r->value().to_number<std::size_t>();
+      if (n >= 1 && n <= current.incidents.size()) current.incidents[n - 1].resolved = true;
+      current.updated_at = at;
     }
   }
   if (!started) {

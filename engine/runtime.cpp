@@ -145,6 +145,12 @@ std::string request_digest(const AssignRequest& r) {
                         {"assign", r.instance_id, r.to, r.queue, r.reason, r.actor}, nullptr);
 }
 
+std::string request_digest(const ResolveIncidentRequest& r) {
+  return request_digest(
+      r.idempotency_key,
+      {"resolve_incident", r.instance_id, std::to_string(r.incident), r.note, r.actor}, nullptr);
+}
+
 boost::json::object history_json(const HistoryEntry& h) {
   return {{"at", format_timestamp(h.at)},
           {"kind", h.kind},
@@ -182,6 +188,22 @@ std::optional<RuntimeResult> stale_revision(const Instance& instance,
   return failure(RuntimeResult::Status::stale_revision,
                  "case '" + instance.id + "' is at revision " + std::to_string(instance.revision) +
                      ", not " + std::to_string(*seen));
+}
+
+// The answer to a supervisor's request that finds the case already as asked: nothing recorded.
+RuntimeResult unchanged(Instance instance) {
+  RuntimeResult r;
+  r.instance = std::move(instance);
+  return r;
+}
+
+// A supervisor's change to a case outside step(): the case at its next revision, changed now.
+Outcome next_revision(const Instance& instance, Timestamp now) {
+  Outcome out;
+  out.instance = instance;
+  out.instance.updated_at = now;
+  out.instance.revision += 1;
+  return out;
 }
 
 }  // namespace
@@ -391,14 +413,24 @@ RuntimeResult Runtime::send(const EventRequest& request) {
                request.actor, {{"event", request.event}, {"data", request.data}});
 }
 
+std::optional<RuntimeResult> Runtime::load_case(const std::string& instance_id,
+                                                const std::string& idempotency_key,
+                                                const std::string& digest,
+                                                std::optional<std::uint64_t> revision,
+                                                std::optional<Instance>& loaded) const {
+  if (auto previous = replayed(idempotency_key, digest)) return previous;
+  loaded = store_.load(instance_id);
+  if (!loaded) return failure(RuntimeResult::Status::not_found, "no case '" + instance_id + "'");
+  return stale_revision(*loaded, revision);
+}
+
 RuntimeResult Runtime::assign(const AssignRequest& request) {
   const std::string digest = request_digest(request);
-  if (auto previous = replayed(request.idempotency_key, digest)) return std::move(*previous);
-  auto instance = store_.load(request.instance_id);
-  if (!instance) {
-    return failure(RuntimeResult::Status::not_found, "no case '" + request.instance_id + "'");
+  std::optional<Instance> instance;
+  if (auto answer = load_case(request.instance_id, request.idempotency_key, digest,
+                              request.revision, instance)) {
+    return std::move(*answer);
   }
-  if (auto stale = stale_revision(*instance, request.revision)) return std::move(*stale);
   if (instance->ended) {
     RuntimeResult r =
         failure(RuntimeResult::Status::rejected, "case '" + instance->id + "' has ended");
@@ -422,18 +454,13 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
   if (request.to.empty() ? instance->assignee.empty() && instance->queue == queue
                          : instance->assignee == request.to) {
     // Already where it is asked to go: nothing to record, nobody to tell.
-    RuntimeResult r;
-    r.instance = std::move(instance);
-    return r;
+    return unchanged(std::move(*instance));
   }
   const Timestamp now = clock_.now();
-  Outcome out;
-  out.instance = *instance;
+  Outcome out = next_revision(*instance, now);
   out.instance.assignee = request.to;
   // A person works it now (it waits in no queue), or it waits in the queue for anyone.
   out.instance.queue = request.to.empty() ? queue : std::string();
-  out.instance.updated_at = now;
-  out.instance.revision += 1;
   const std::string from = instance->assignee.empty() ? "the queue" : instance->assignee;
   const std::string to = request.to.empty() ? "the queue " + queue : request.to;
   std::string message = "reassigned from " + from + " to " + to;
@@ -447,6 +474,39 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
                              .add("reason", request.reason)});
   return apply(*instance, std::move(out), request.idempotency_key, digest, false, std::nullopt,
                request.actor, {{"assign", request.to}, {"reason", request.reason}});
+}
+
+RuntimeResult Runtime::resolve_incident(const ResolveIncidentRequest& request) {
+  const std::string digest = request_digest(request);
+  std::optional<Instance> instance;
+  if (auto answer = load_case(request.instance_id, request.idempotency_key, digest,
+                              request.revision, instance)) {
+    return std::move(*answer);
+  }
+  const std::size_t n = request.incident;
+  if (n == 0 || n > instance->incidents.size()) {
+    return failure(RuntimeResult::Status::not_found,
+                   "case '" + instance->id + "' has no incident " + std::to_string(n) +
+                       " (it has " + std::to_string(instance->incidents.size()) + ")");
+  }
+  if (instance->incidents[n - 1].resolved) {
+    // Someone resolved it already: nothing to record.
+    return unchanged(std::move(*instance));
+  }
+  const Timestamp now = clock_.now();
+  Outcome out = next_revision(*instance, now);
+  out.instance.incidents[n - 1].resolved = true;
+  std::string message = "incident " + std::to_string(n) + " resolved";
+  if (!request.actor.empty()) message += " by " + request.actor;
+  if (!request.note.empty()) message += ": " + request.note;
+  out.history.push_back({now, "incident_resolved", message,
+                         Details()
+                             .add("incident", static_cast<std::int64_t>(n))
+                             .add("message", instance->incidents[n - 1].message)
+                             .add("note", request.note)});
+  return apply(*instance, std::move(out), request.idempotency_key, digest, false, std::nullopt,
+               request.actor,
+               {{"resolve_incident", static_cast<std::int64_t>(n)}, {"note", request.note}});
 }
 
 RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,

@@ -99,6 +99,18 @@ struct AssignRequest {
   std::optional<std::uint64_t> revision;  // as EventRequest::revision
 };
 
+// A supervisor marks an incident of a case resolved (someone assigned the case by hand, the
+// missing template was added). The incident stays in the case, marked resolved; the history
+// says who resolved it, when and why. Allowed on an ended case too.
+struct ResolveIncidentRequest {
+  std::string instance_id;
+  std::size_t incident = 0;  // its position in the case's `incidents`, from 1
+  std::string note;
+  std::string idempotency_key;
+  std::string actor;
+  std::optional<std::uint64_t> revision;  // as EventRequest::revision
+};
+
 class Runtime {
  public:
   // `context` supplies calendars and the directory; its counters and workload are replaced by
@@ -115,6 +127,9 @@ class Runtime {
   RuntimeResult start(const StartRequest& request);
   RuntimeResult send(const EventRequest& request);
   RuntimeResult assign(const AssignRequest& request);
+  // Not found when the case has no such incident; ok with nothing recorded when it is
+  // resolved already.
+  RuntimeResult resolve_incident(const ResolveIncidentRequest& request);
 
   // Fires every timer due at or before now(), earliest first; returns how many fired. Each
   // firing is its own step and commit.
@@ -134,6 +149,13 @@ class Runtime {
  private:
   RuntimeResult start_at(const StartRequest& request, Timestamp now);
   void record_incident(const std::string& instance_id, const std::string& message);
+  // The case a supervisor's request acts on, into `loaded`; or the answer when there is nothing
+  // to step: the idempotency key's earlier answer, no such case, a stale revision.
+  std::optional<RuntimeResult> load_case(const std::string& instance_id,
+                                         const std::string& idempotency_key,
+                                         const std::string& digest,
+                                         std::optional<std::uint64_t> revision,
+                                         std::optional<Instance>& loaded) const;
   // The answer to a repeated idempotency key: the first call's status, the case as it is now;
   // key_reused when the key was kept for a request other than `request` (request_digest()).
   std::optional<RuntimeResult> replayed(const std::string& idempotency_key,

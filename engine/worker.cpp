@@ -154,6 +154,14 @@ void Worker::submit(AssignRequest request, Done done) {
   enqueue({std::move(request), std::move(done)});
 }
 
+std::future<RuntimeResult> Worker::submit(ResolveIncidentRequest request) {
+  return submit_for_future(*this, std::move(request));
+}
+
+void Worker::submit(ResolveIncidentRequest request, Done done) {
+  enqueue({std::move(request), std::move(done)});
+}
+
 void Worker::submit(StartRequest request, Done done) {
   enqueue({std::move(request), std::move(done)});
 }
@@ -296,6 +304,8 @@ RuntimeResult Worker::run_one(Runtime& runtime, const Pending& p) {
             return runtime.start(request);
           } else if constexpr (std::is_same_v<T, AssignRequest>) {
             return runtime.assign(request);
+          } else if constexpr (std::is_same_v<T, ResolveIncidentRequest>) {
+            return runtime.resolve_incident(request);
           } else {
             return runtime.send(request);
           }
@@ -345,6 +355,8 @@ void Worker::step_into(std::span<const Pending> requests, std::span<const DueTim
       }
     } else if (const auto* a = std::get_if<AssignRequest>(&p.request)) {
       ask.instances.push_back(a->instance_id);
+    } else if (const auto* i = std::get_if<ResolveIncidentRequest>(&p.request)) {
+      ask.instances.push_back(i->instance_id);
     }
   }
   for (const auto& t : timers) ask.instances.push_back(t.instance_id);

@@ -130,6 +130,8 @@ class Worker {
   void submit(EventRequest request, Done done);
   std::future<RuntimeResult> submit(AssignRequest request);
   void submit(AssignRequest request, Done done);
+  std::future<RuntimeResult> submit(ResolveIncidentRequest request);
+  void submit(ResolveIncidentRequest request, Done done);
   // Wakes the loop now (tests with a ManualClock call it after moving the clock).
   void poke();
 
@@ -147,7 +149,7 @@ class Worker {
 
  private:
   struct Pending {
-    std::variant<StartRequest, EventRequest, AssignRequest> request;
+    std::variant<StartRequest, EventRequest, AssignRequest, ResolveIncidentRequest> request;
     Done done;
   };
   void enqueue(Pending p);

@@ -579,6 +579,27 @@ struct Api::Impl {
     return submit(std::move(r), 200);
   }
 
+  HttpResponse resolve_incident(const HttpRequest& req, const RouteMatch& m) {
+    auto caller = authorize(req, kAdmin | kSupervisor);
+    if (!caller) return deny(caller.error());
+    ResolveIncidentRequest r;
+    r.instance_id = std::string(m.param("id"));
+    std::uint64_t n = 0;
+    if (!parse_id(m.param("n"), n) || n == 0) {
+      return error_response(404, "not_found",
+                            "no incident '" + std::string(m.param("n")) +
+                                "': incidents are numbered from 1, in the order of `incidents`");
+    }
+    r.incident = n;
+    Body body(req, {"note", "idempotency_key", "revision"});
+    r.note = body.text("note");
+    r.idempotency_key = body.idempotency_key();
+    r.revision = body.revision();
+    if (body.error()) return error_response(*body.error());
+    r.actor = caller->actor();
+    return submit(std::move(r), 200);
+  }
+
   // ---- workflows ----
 
   HttpResponse list_workflows(const HttpRequest& req, const RouteMatch&) {
@@ -1026,6 +1047,7 @@ void Api::add_routes(http::Router& router) {
   router.add("GET", "/v1/instances/{id}/history", plain(&Impl::instance_history));
   router.add("POST", "/v1/instances/{id}/events", plain(&Impl::send_event));
   router.add("POST", "/v1/instances/{id}/assign", plain(&Impl::assign));
+  router.add("POST", "/v1/instances/{id}/incidents/{n}/resolve", plain(&Impl::resolve_incident));
   router.add("POST", "/v1/events", plain(&Impl::send_event_by_key));
   router.add("GET", "/v1/workflows", plain(&Impl::list_workflows));
   router.add("GET", "/v1/workflows/{name}", plain(&Impl::get_workflow));

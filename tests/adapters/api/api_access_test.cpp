@@ -30,6 +30,8 @@ const std::vector<RouteCase>& route_table() {
        R"({"event":"add_note","data":{"note":"x"}})", kSenders},
       {"POST", "/v1/instances/{id}/assign", "/v1/instances/complaint-999/assign",
        R"({"to":"li.na"})", kManagers},
+      {"POST", "/v1/instances/{id}/incidents/{n}/resolve",
+       "/v1/instances/complaint-999/incidents/1/resolve", R"({"note":"x"})", kManagers},
       {"POST", "/v1/events", "/v1/events", "{}", kSenders},
       {"GET", "/v1/workflows", "/v1/workflows", "", kStaff},
       {"GET", "/v1/workflows/{name}", "/v1/workflows/complaint", "", kStaff},

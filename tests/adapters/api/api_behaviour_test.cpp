@@ -408,6 +408,59 @@ TEST_F(ApiBehaviour, ACaseTakenFromItsAssigneeWaitsInAQueue) {
   EXPECT_EQ(str(get_instance(id), "/assignee"), "li.na");
 }
 
+// An incident someone has dealt with is marked resolved: it stays in the case, and the history
+// says who resolved it and why. Before, incidents could only pile up.
+TEST_F(ApiBehaviour, ASupervisorResolvesAnIncident) {
+  // The director has no manager: nobody can decide his leave, and the case says so.
+  const HttpResponse created = call("POST", "/v1/instances", "admin",
+                                    R"({"workflow":"leave_request","data":{"employee":"zhao.min",
+               "starts":"2026-12-07T09:00:00+08:00","days":1}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id(str(body_of(created), "/instance/id"));
+  const json::value before = get_instance(id);
+  ASSERT_EQ(before.at("incidents").as_array().size(), 1U) << before;
+  EXPECT_EQ(before.at("incidents").at(0).at("resolved"), json::value(false));
+  const std::string target = "/v1/instances/" + id + "/incidents/1/resolve";
+
+  // Only a supervisor or an admin; an agent is refused and nothing changes.
+  EXPECT_EQ(call("POST", target, "agent", R"({"note":"x"})").status, 403);
+  // A number the case has no incident for, or no number at all.
+  const HttpResponse missing =
+      call("POST", "/v1/instances/" + id + "/incidents/2/resolve", "supervisor", "{}");
+  EXPECT_EQ(missing.status, 404) << missing.body;
+  EXPECT_NE(missing.body.find("has no incident 2 (it has 1)"), std::string::npos) << missing.body;
+  EXPECT_EQ(call("POST", "/v1/instances/" + id + "/incidents/0/resolve", "supervisor", "{}").status,
+            404);
+  EXPECT_EQ(call("POST", "/v1/instances/" + id + "/incidents/x/resolve", "supervisor", "{}").status,
+            404);
+  const HttpResponse unknown_field = call("POST", target, "supervisor", R"({"reason":"x"})");
+  EXPECT_EQ(unknown_field.status, 400);
+  EXPECT_EQ(error_field(unknown_field), "reason");
+  const HttpResponse stale = call("POST", target, "supervisor", R"({"revision":0})");
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(error_field(stale), "revision");
+  EXPECT_EQ(get_instance(id).at("revision"), before.at("revision"));
+
+  const HttpResponse ok = call("POST", target, "supervisor",
+                               R"({"note":"he.ping approves the director's leave","revision":)" +
+                                   json::serialize(before.at("revision")) + "}");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  const json::value after = get_instance(id);
+  EXPECT_EQ(after.at("incidents").at(0).at("resolved"), json::value(true)) << after;
+  EXPECT_EQ(after.at("incidents").at(0).at("message"), before.at("incidents").at(0).at("message"));
+  EXPECT_EQ(after.at("state"), before.at("state"));
+  const json::value history = body_of(call("GET", "/v1/instances/" + id + "/history", "admin"));
+  const json::value& last = history.at("history").as_array().back();
+  EXPECT_EQ(str(last, "/kind"), "incident_resolved");
+  EXPECT_EQ(str(last, "/message"), "incident 1 resolved by token:" + token_id("supervisor") +
+                                       ": he.ping approves the director's leave");
+  EXPECT_EQ(last.at("details").at("incident"), json::value(1));
+
+  // Resolved already: nothing more is recorded.
+  ASSERT_EQ(call("POST", target, "admin", "{}").status, 200);
+  EXPECT_EQ(get_instance(id).at("revision"), after.at("revision"));
+}
+
 // A query parameter a list does not read is named, not ignored: ?queue= listed every case.
 TEST_F(ApiBehaviour, AnUnknownOrMalformedQueryParameterIs400NamingIt) {
   const auto refused = [&](const std::string& target, const std::string& field) {

@@ -61,7 +61,7 @@ TEST_F(ApiOpenApi, EveryRouteIsDocumentedAndEveryDocumentedOperationIsARoute) {
   for (const auto& d : documented) {
     EXPECT_EQ(routes.count(d), 1U) << d.first << " " << d.second << " is not a route";
   }
-  EXPECT_EQ(routes.size(), 19U);
+  EXPECT_EQ(routes.size(), 20U);
 }
 
 TEST_F(ApiOpenApi, DocumentsTheQueryParametersAndHeadersTheHandlersRead) {
@@ -74,6 +74,9 @@ TEST_F(ApiOpenApi, DocumentsTheQueryParametersAndHeadersTheHandlersRead) {
   EXPECT_EQ(parameters("/v1/instances/{id}/events", "post").count("header:Idempotency-Key"), 1U);
   EXPECT_EQ(parameters("/v1/events", "post").count("header:Idempotency-Key"), 1U);
   EXPECT_EQ(parameters("/v1/instances/{id}/assign", "post").count("header:Idempotency-Key"), 1U);
+  EXPECT_EQ(parameters("/v1/instances/{id}/incidents/{n}/resolve", "post")
+                .count("header:Idempotency-Key"),
+            1U);
   const std::set<std::string> inbox = parameters("/v1/inbox", "get");
   EXPECT_EQ(inbox.count("query:limit"), 1U);
   EXPECT_EQ(inbox.count("query:all"), 1U);
@@ -109,6 +112,8 @@ TEST_F(ApiOpenApi, DocumentsTheStatusCodesTheHandlersAnswer) {
   has("/v1/instances/{id}/events", "post",
       {"200", "400", "401", "403", "404", "409", "422", "503"});
   has("/v1/instances/{id}/assign", "post",
+      {"200", "400", "401", "403", "404", "409", "422", "503"});
+  has("/v1/instances/{id}/incidents/{n}/resolve", "post",
       {"200", "400", "401", "403", "404", "409", "422", "503"});
   has("/v1/events", "post", {"200", "400", "401", "403", "404", "409", "422", "503"});
   has("/v1/workflows", "get", {"200", "400", "401", "403"});

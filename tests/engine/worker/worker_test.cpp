@@ -938,5 +938,52 @@ TEST(Worker, ASupervisorReassignsACaseAndTheHistorySaysWhoAndWhy) {
   EXPECT_TRUE(replay(*load(kTicket), *store.load("ticket-1"), history, {}).ok);
 }
 
+// An incident a supervisor has dealt with is marked resolved, durably, and the case's history
+// replays to it: losing the resolution's row would show.
+TEST(Worker, ASupervisorResolvesAnIncidentAndTheHistoryReplaysToIt) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  start_one_ticket(worker);
+  worker.start();
+  // Expired with no directory: the supervisors' notification reaches nobody, an incident.
+  clock.set(kT0 + std::chrono::hours(2));
+  worker.poke();
+  ASSERT_TRUE(eventually([&] { return store.load("ticket-1")->state == "expired"; }));
+  ASSERT_EQ(store.load("ticket-1")->incidents.size(), 1U);
+  EXPECT_FALSE(store.load("ticket-1")->incidents[0].resolved);
+
+  ResolveIncidentRequest none{"ticket-1", 2, "", "", "zhang.wei", std::nullopt};
+  const RuntimeResult missing = worker.submit(none).get();
+  EXPECT_EQ(missing.status, RuntimeResult::Status::not_found);
+  EXPECT_NE(missing.error.find("has no incident 2 (it has 1)"), std::string::npos) << missing.error;
+  ResolveIncidentRequest resolve{"ticket-1", 1,           "told the supervisors by phone",
+                                 "",         "zhang.wei", store.load("ticket-1")->revision};
+  const RuntimeResult r = worker.submit(resolve).get();
+  ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+  EXPECT_TRUE(r.instance->incidents[0].resolved);
+  const std::uint64_t revision = store.load("ticket-1")->revision;
+  // Again, by someone else: already resolved, nothing recorded.
+  resolve.actor = "chen.jing";
+  resolve.revision.reset();
+  EXPECT_EQ(worker.submit(resolve).get().status, RuntimeResult::Status::ok);
+  worker.stop();
+  EXPECT_EQ(store.load("ticket-1")->revision, revision);
+  EXPECT_TRUE(store.load("ticket-1")->incidents[0].resolved);
+
+  auto history = store.history("ticket-1");
+  EXPECT_EQ(history.back().entry.kind, "incident_resolved");
+  EXPECT_EQ(history.back().entry.message,
+            "incident 1 resolved by zhang.wei: told the supervisors by phone");
+  EXPECT_EQ(history.back().actor, "zhang.wei");
+  const auto replayed = replay(*load(kTicket), *store.load("ticket-1"), history, {});
+  EXPECT_TRUE(replayed.ok) << ::testing::PrintToString(replayed.differences);
+  history.pop_back();
+  const auto lost = replay(*load(kTicket), *store.load("ticket-1"), history, {});
+  EXPECT_FALSE(lost.ok);
+  EXPECT_EQ(lost.differences,
+            std::vector<std::string>{"incident 1: stored resolved, replayed open"});
+}
+
 }  // namespace
 }  // namespace ombud
