@@ -857,12 +857,16 @@ struct Api::Impl {
       r.actor = actor;
       RuntimeResult result = wait(std::move(r));
       if (result.status == RuntimeResult::Status::rejected && result.instance && start->if_open) {
-        // The caller already has an open case (one_open): the call lands on it.
+        // The caller already has an open case (one_open): the call lands on it, under the
+        // delivery's own key (the refused start kept none). A retry is then answered as this
+        // call, whichever route takes it and even once the case has closed; under a key of its
+        // own, a retry after the close opened a second case and one by another route counted
+        // the call twice.
         EventRequest e;
         e.instance_id = result.instance->id;
         e.event = start->if_open->event;
         e.data = start->if_open->data;
-        e.idempotency_key = decision->idempotency_key + ":open";
+        e.idempotency_key = decision->idempotency_key;
         e.actor = actor;
         result = wait(std::move(e));
       }

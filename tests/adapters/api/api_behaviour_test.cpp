@@ -1034,8 +1034,25 @@ TEST_F(ApiBehaviour, ACallTaggedComplaintOpensACaseAndTheNextCallLandsOnIt) {
 
   const json::object in = get_instance(id);
   EXPECT_EQ(in.at("data").at("contacts"), json::value(3));
+
+  // The call that landed on the open case is remembered by its own id: a retry of it is the
+  // same call, whichever route it takes now, and even once the case has closed.
+  const HttpResponse untagged =
+      hook(R"({"event_id":"evt-11","call_id":"c-11","status":"completed","caller":"13900000091"})");
+  EXPECT_EQ(untagged.status, 200) << untagged.body;
+  EXPECT_EQ(body_of(untagged).at("replayed"), json::value(true)) << untagged.body;
+  EXPECT_EQ(get_instance(id).at("data").at("contacts"), json::value(3));
+  ASSERT_EQ(call("POST", "/v1/instances/" + id + "/events", "admin",
+                 R"({"event":"cancel","data":{"reason":"duplicate"}})")
+                .status,
+            200);
+  const HttpResponse after_close =
+      hook(R"({"event_id":"evt-11","call_id":"c-11","status":"completed","caller":"13900000091",)"
+           R"("tag":"complaint","note":"Still waiting"})");
+  EXPECT_EQ(after_close.status, 200) << after_close.body;
+  EXPECT_EQ(str(body_of(after_close), "/instance/id"), id);
   const json::value list = body_of(call("GET", "/v1/instances?key=13900000091", "admin"));
-  EXPECT_EQ(list.at("items").as_array().size(), 1U);
+  EXPECT_EQ(list.at("items").as_array().size(), 1U) << list;
   bool by_hook = false;
   const json::value history = body_of(call("GET", "/v1/instances/" + id + "/history", "admin"));
   for (const auto& e : history.at("history").as_array()) {
