@@ -502,7 +502,8 @@ void Worker::commit_flight(Flight& f) {
   if (f.outcome != Flight::Outcome::written) return;  // the worker redoes it one by one
   {
     const std::lock_guard lock(mutex_);
-    stats_.batches += 1;
+    // A batch of repeats and refusals wrote nothing: no group commit to count.
+    if (!f.commits.empty()) stats_.batches += 1;
     stats_.requests += f.batch.size();
     stats_.timers_fired += f.fired.size();
   }

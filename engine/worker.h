@@ -92,7 +92,7 @@ struct WorkerOptions {
 };
 
 struct WorkerStats {
-  std::uint64_t batches = 0;
+  std::uint64_t batches = 0;  // group commits that wrote something
   std::uint64_t requests = 0;
   std::uint64_t timers_fired = 0;
   std::uint64_t conflicts = 0;     // batches redone one by one

@@ -39,9 +39,11 @@ BeastResponse to_beast(HttpResponse&& response, unsigned version, bool keep_aliv
   return result;
 }
 
-HttpError parse_failure(const boost::beast::error_code& ec) {
+HttpError parse_failure(const boost::beast::error_code& ec, std::size_t body_limit) {
   if (ec == bhttp::error::body_limit) {
-    return HttpError{413, "body_too_large", "the request body is larger than this server accepts",
+    return HttpError{413, "body_too_large",
+                     "the request body is larger than this server accepts (" +
+                         std::to_string(body_limit) + " bytes)",
                      ""};
   }
   if (ec == bhttp::error::header_limit) {
@@ -67,14 +69,14 @@ HttpResult<HttpRequest> parse_request(std::string_view raw, std::size_t body_lim
       ec = {};
       break;
     }
-    if (ec) return detail::parse_failure(ec);
+    if (ec) return detail::parse_failure(ec, body_limit);
     if (used == 0) break;
     raw.remove_prefix(used);
   }
   if (!parser.is_done() && parser.got_some()) {
     // A body delimited by the end of the connection ends here; anything else is truncated.
     parser.put_eof(ec);
-    if (ec) return detail::parse_failure(ec);
+    if (ec) return detail::parse_failure(ec, body_limit);
   }
   if (!parser.is_done()) {
     return HttpError{400, "bad_request", "malformed HTTP request: incomplete message", ""};

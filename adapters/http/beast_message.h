@@ -18,7 +18,8 @@ using BeastResponse = boost::beast::http::response<boost::beast::http::string_bo
 HttpRequest from_beast(BeastRequest&& request, std::string remote_address);
 BeastResponse to_beast(HttpResponse&& response, unsigned version, bool keep_alive);
 
-// The answer to a request the parser rejected: 413, 431 or 400.
-HttpError parse_failure(const boost::beast::error_code& ec);
+// The answer to a request the parser rejected: 413 (naming `body_limit`, the bytes a body may
+// have), 431 or 400.
+HttpError parse_failure(const boost::beast::error_code& ec, std::size_t body_limit);
 
 }  // namespace ombud::http::detail

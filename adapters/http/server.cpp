@@ -214,7 +214,8 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
       if (header_ec != bhttp::error::end_of_stream && !is_timeout(header_ec) &&
           header_ec != asio::error::operation_aborted && header_ec != asio::error::eof &&
           header_ec != asio::error::connection_reset) {
-        linger = co_await write_error(stream, detail::parse_failure(header_ec), 11);
+        linger =
+            co_await write_error(stream, detail::parse_failure(header_ec, options.body_limit), 11);
       }
       break;
     }
@@ -238,7 +239,8 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
         } else if (body_ec != asio::error::operation_aborted && body_ec != asio::error::eof &&
                    body_ec != bhttp::error::end_of_stream &&
                    body_ec != asio::error::connection_reset) {
-          linger = co_await write_error(stream, detail::parse_failure(body_ec), version);
+          linger = co_await write_error(stream, detail::parse_failure(body_ec, options.body_limit),
+                                        version);
         }
         break;
       }

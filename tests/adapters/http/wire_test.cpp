@@ -35,6 +35,8 @@ TEST(Wire, OversizedBodyIs413) {
   ASSERT_FALSE(request.has_value());
   EXPECT_EQ(request.error().status, 413);
   EXPECT_EQ(request.error().code, "body_too_large");
+  EXPECT_NE(request.error().message.find("(10 bytes)"), std::string::npos)
+      << request.error().message;
 }
 
 TEST(Wire, OversizedHeaderIs431) {

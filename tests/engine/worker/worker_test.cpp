@@ -111,6 +111,23 @@ TEST(Worker, RequestsQueuedTogetherCommitInOneBatch) {
   EXPECT_EQ(store.pending_timers(), 100u);
 }
 
+// A batch that writes nothing (repeats of a key, refusals) is no group commit: the metric said
+// six commits for one write plus five retries of a phone system's delivery.
+TEST(Worker, ABatchThatWritesNothingIsNotCountedAsACommit) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  worker.add_definition(load(kTicket), 1);
+  worker.start();
+  ASSERT_EQ(worker.submit(start_keyed("a", "delivery-1")).get().status, RuntimeResult::Status::ok);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(worker.submit(start_keyed("a", "delivery-1")).get().replayed);
+  }
+  worker.stop();
+  EXPECT_EQ(worker.stats().batches, 1u);
+  EXPECT_EQ(worker.stats().requests, 6u);
+}
+
 TEST(Worker, EventsForOneInstanceApplyInOrderWithinABatch) {
   MemoryStore store;
   ManualClock clock(kT0);
