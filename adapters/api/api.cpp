@@ -9,6 +9,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "adapters/api/openapi_document.h"
 #include "adapters/http/api_token.h"
 #include "adapters/http/hooks.h"
 #include "adapters/http/http_error.h"
@@ -292,7 +293,8 @@ struct Api::Impl {
       : node(n),
         metrics(m),
         options(std::move(o)),
-        openapi(read_file(options.openapi_file)),
+        openapi(options.openapi_file.empty() ? std::string(api::openapi_document())
+                                             : read_file(options.openapi_file)),
         events(m.counter("ombud_events_total", "Events applied to cases", {"workflow"})),
         transitions(m.counter("ombud_transitions_total", "State transitions taken", {"workflow"})),
         starts(m.counter("ombud_cases_started_total", "Cases started", {"workflow"})),

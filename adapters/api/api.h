@@ -28,7 +28,8 @@
 namespace ombud::api {
 
 struct ApiOptions {
-  std::string openapi_file;                          // served as-is at /openapi.json
+  // Served as-is at /openapi.json; empty: the document built in (docs/openapi.json).
+  std::string openapi_file;
   std::chrono::milliseconds answer_timeout{30'000};  // a step not committed by then: 503
   std::chrono::milliseconds token_cache_ttl{5'000};  // a revoked token stops working within this
 };

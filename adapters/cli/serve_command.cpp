@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,7 @@
 #include "adapters/http/request_handler.h"
 #include "adapters/http/server.h"
 #include "adapters/yaml/config_loader.h"
+#include "engine/time.h"
 
 namespace ombud::cli {
 namespace {
@@ -45,12 +47,27 @@ struct ServeOptions {
 };
 
 // The first admin token, when the store has none: written where only this user can read it.
+// A file already there (another store's token, shown nowhere else) is moved aside, not
+// overwritten.
 void bootstrap_admin_token(Store& store, const std::string& file, spdlog::logger& log) {
   if (!store.api_tokens().empty()) return;
   const http::NewApiToken token = http::generate_api_token();
   std::error_code ec;
   const std::filesystem::path path(file);
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (std::filesystem::exists(path, ec)) {
+    std::string stamp = format_timestamp(SystemClock().now());
+    std::replace(stamp.begin(), stamp.end(), ':', '-');
+    const std::string aside = file + "." + stamp;
+    std::filesystem::rename(path, aside, ec);
+    if (ec) {
+      throw std::runtime_error(file + " exists and cannot be moved aside (" + ec.message() +
+                               "); move it, or name another file with --token-file");
+    }
+    http::log_fields(log, spdlog::level::warn,
+                     "this store has no token yet; the token file there is kept under another name",
+                     {{"token_file", file}, {"moved_to", aside}});
+  }
   {
     std::ofstream out(file, std::ios::trunc);
     out << token.token << "\n";
@@ -108,7 +125,7 @@ int serve(const ServeOptions& o) {
 
   http::MetricsRegistry metrics;
   api::ApiOptions api_options;
-  api_options.openapi_file = !o.openapi.empty() ? o.openapi : OMBUD_OPENAPI_FILE;
+  api_options.openapi_file = o.openapi;
   api::Api api(*node, metrics, api_options);
   node->worker().on_commit = [&api](std::span<const RuntimeResult> r) { api.record_commit(r); };
   node->worker().on_flush = [&api](std::chrono::nanoseconds took) { api.record_flush(took); };
@@ -204,7 +221,9 @@ void add_serve_command(CLI::App& app, Runner& run) {
   cmd->add_option("--node", o->node, "This node's name in timer leases")->capture_default_str();
   cmd->add_option("--token-file", o->token_file, "Where the first admin token is written")
       ->capture_default_str();
-  cmd->add_option("--openapi", o->openapi, "The OpenAPI document served at /openapi.json");
+  cmd->add_option("--openapi", o->openapi,
+                  "Serve this file at /openapi.json instead of the document built in")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--io-threads", o->io_threads, "Threads reading and writing connections")
       ->check(CLI::Range(1, 512))
       ->capture_default_str();

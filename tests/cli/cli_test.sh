@@ -127,6 +127,20 @@ grep -q "serving on" "$tmp/serve2.out"; check "once it stopped, the next serve s
 kill -TERM "$second"
 wait "$second"
 
+# A new store's first admin token does not overwrite the token file another store's went to:
+# that one is shown nowhere else. It is moved aside and the log says where.
+first_token=$(cat "$tmp/node/admin.token")
+"$ombud" serve --config "$root/config/ombud.yaml" --listen 127.0.0.1:0 \
+  --store "sqlite:$tmp/node/other.db" --token-file "$tmp/node/admin.token" > "$tmp/serve3.out" 2> "$tmp/serve3.err" &
+third=$!
+for _ in $(seq 100); do grep -q "serving on" "$tmp/serve3.out" 2> /dev/null && break; sleep 0.1; done
+kill -TERM "$third"
+wait "$third"
+aside=$(ls "$tmp/node/" | grep '^admin\.token\..' | head -1)
+[ -n "$aside" ] && [ "$(cat "$tmp/node/$aside")" = "$first_token" ] &&
+  [ "$(cat "$tmp/node/admin.token")" != "$first_token" ] && grep -q "moved_to" "$tmp/serve3.err"
+check "a new store's first token moves the old token file aside ($aside)" $?
+
 # `ombud verify`: a complaint has one timer row, its earliest pending timer (decision 0013); the
 # store verifies. Without that row the case would never move again, and verify says so (exit 1).
 echo '{"ref": "v1", "start": {"workflow": "complaint", "data": {"phone": "13800000000", "channel": "phone", "summary": "x"}}}' |

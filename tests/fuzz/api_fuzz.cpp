@@ -34,7 +34,6 @@ struct App {
     token = t.token;
     node->store().save_api_token({t.id, t.hash, "admin", "", "fuzz", SystemClock().now(), false});
     api::ApiOptions api_options;
-    api_options.openapi_file = std::string(OMBUD_SOURCE_DIR) + "/docs/openapi.json";
     api = std::make_unique<api::Api>(*node, metrics, api_options);
     api->add_routes(router);
     handler = std::make_unique<http::RequestHandler>(

@@ -91,7 +91,6 @@ class ApiFixture : public ::testing::Test {
                        << (diags.items().empty() ? "" : diags.items().front().message);
 
     ApiOptions api_options;
-    api_options.openapi_file = source_file("docs/openapi.json");
     api_options.answer_timeout = std::chrono::seconds(20);
     api_ = std::make_unique<Api>(*node_, metrics_, api_options);
     node_->worker().on_commit = [this](std::span<const RuntimeResult> r) {
