@@ -169,6 +169,7 @@ std::set<std::string, std::less<>> Definition::raised_events() const {
     }
   };
   scan_handlers(on);
+  scan(on_assign);
   for (const State& s : states) {
     scan(s.entry);
     scan(s.exit);

@@ -236,6 +236,10 @@ struct Definition {
   std::string initial;
   std::vector<State> states;      // in file order
   std::vector<EventHandlers> on;  // global transitions, valid in every non-final state
+  // Run after a person assigns a case to someone through the API (POST …/assign with `to`):
+  // typically a notification to the new assignee. Not run when a workflow's own `assign`
+  // action moves the case, nor when a case is put back to wait in a queue.
+  std::vector<Action> on_assign;
   std::vector<Sla> slas;
   std::optional<Schedule> schedule;
 

@@ -124,6 +124,7 @@ class DefinitionChecker {
     }
     for (const auto& s : def_.states) state(s);
     for (const auto& h : def_.on) handlers(h);
+    actions(def_.on_assign, data_scope());
     for (const auto& sla : def_.slas) this->sla(sla);
     if (def_.schedule) schedule(*def_.schedule);
     reachability();

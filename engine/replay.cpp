@@ -109,8 +109,18 @@ ReplayResult replay(const Definition& def, const Instance& stored,
       Outcome out = step(def, current, event, at, ctx);
       current = std::move(out.instance);
     } else if (auto a = row.input.find("assign"); a != row.input.end()) {
-      current.assignee = std::string(a->value().as_string());
-      current.updated_at = at;
+      Reassignment r;
+      r.to = std::string(a->value().as_string());
+      if (const auto* q = row.input.if_contains("queue"); q != nullptr && q->is_string()) {
+        r.queue = std::string(q->as_string());
+      } else if (r.to.empty()) {
+        r.queue = std::string(current.queue);  // recorded before the queue was
+      }
+      if (const auto* why = row.input.if_contains("reason"); why != nullptr && why->is_string()) {
+        r.reason = std::string(why->as_string());
+      }
+      r.actor = row.actor;
+      current = std::move(reassign(def, current, r, at, ctx).instance);
     } else if (auto i = row.input.find("incident"); i != row.input.end()) {
       current.incidents.push_back({at, std::string(i->value().as_string()), false});
     } else if (auto r = row.input.find("resolve_incident"); r != row.input.end()) {

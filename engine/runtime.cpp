@@ -197,15 +197,6 @@ RuntimeResult unchanged(Instance instance) {
   return r;
 }
 
-// A supervisor's change to a case outside step(): the case at its next revision, changed now.
-Outcome next_revision(const Instance& instance, Timestamp now) {
-  Outcome out;
-  out.instance = instance;
-  out.instance.updated_at = now;
-  out.instance.revision += 1;
-  return out;
-}
-
 }  // namespace
 
 boost::json::object RuntimeResult::to_json() const {
@@ -456,24 +447,21 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
     // Already where it is asked to go: nothing to record, nobody to tell.
     return unchanged(std::move(*instance));
   }
-  const Timestamp now = clock_.now();
-  Outcome out = next_revision(*instance, now);
-  out.instance.assignee = request.to;
-  // A person works it now (it waits in no queue), or it waits in the queue for anyone.
-  out.instance.queue = request.to.empty() ? queue : std::string();
-  const std::string from = instance->assignee.empty() ? "the queue" : instance->assignee;
-  const std::string to = request.to.empty() ? "the queue " + queue : request.to;
-  std::string message = "reassigned from " + from + " to " + to;
-  if (!request.actor.empty()) message += " by " + request.actor;
-  if (!request.reason.empty()) message += ": " + request.reason;
-  out.history.push_back({now, "assigned", message,
-                         Details()
-                             .add("from", instance->assignee)
-                             .add("to", request.to)
-                             .add("queue", request.to.empty() ? queue : std::string())
-                             .add("reason", request.reason)});
+  const Definition* def = definition(instance->workflow, instance->version);
+  if (def == nullptr) {
+    return failure(RuntimeResult::Status::not_found,
+                   "workflow '" + instance->workflow + "' version " +
+                       std::to_string(instance->version) + " is not loaded");
+  }
+  StepContext ctx = context_for(nullptr);
+  const StoreWorkload workload(store_);
+  ctx.workload = &workload;
+  const Reassignment move{request.to, request.to.empty() ? queue : std::string(), request.reason,
+                          request.actor};
+  Outcome out = reassign(*def, *instance, move, clock_.now(), ctx);
   return apply(*instance, std::move(out), request.idempotency_key, digest, false, std::nullopt,
-               request.actor, {{"assign", request.to}, {"reason", request.reason}});
+               request.actor,
+               {{"assign", request.to}, {"queue", move.queue}, {"reason", request.reason}});
 }
 
 RuntimeResult Runtime::resolve_incident(const ResolveIncidentRequest& request) {
@@ -494,8 +482,11 @@ RuntimeResult Runtime::resolve_incident(const ResolveIncidentRequest& request) {
     return unchanged(std::move(*instance));
   }
   const Timestamp now = clock_.now();
-  Outcome out = next_revision(*instance, now);
+  Outcome out;
+  out.instance = *instance;
   out.instance.incidents[n - 1].resolved = true;
+  out.instance.updated_at = now;
+  out.instance.revision += 1;
   std::string message = "incident " + std::to_string(n) + " resolved";
   if (!request.actor.empty()) message += " by " + request.actor;
   if (!request.note.empty()) message += ": " + request.note;

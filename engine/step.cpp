@@ -98,6 +98,25 @@ class Machine {
     drain_raised();
   }
 
+  void reassign(const Reassignment& r) {
+    const std::string from = inst_.assignee.empty() ? "the queue" : inst_.assignee;
+    std::string message =
+        "reassigned from " + from + " to " + (r.to.empty() ? "the queue " + r.queue : r.to);
+    if (!r.actor.empty()) message += " by " + r.actor;
+    if (!r.reason.empty()) message += ": " + r.reason;
+    history("assigned", std::move(message),
+            Details()
+                .add("from", inst_.assignee)
+                .add("to", r.to)
+                .add("queue", r.to.empty() ? r.queue : std::string())
+                .add("reason", r.reason));
+    inst_.assignee = r.to;
+    // A person works it now (it waits in no queue), or it waits in the queue for anyone.
+    inst_.queue = r.to.empty() ? InternedName(r.queue) : InternedName();
+    if (!r.to.empty()) run_actions(def_.on_assign, nullptr);
+    drain_raised();
+  }
+
   bool rejected() const { return rejected_; }
   bool handled() const { return handled_; }
 
@@ -1147,6 +1166,19 @@ Outcome start(const Definition& def, std::string id, const boost::json::object& 
   Machine m(def, ctx, now, out);
   m.begin(std::move(with_defaults));
   out.instance.timers.shrink_to_fit();  // idle instances are most of memory: no slack
+  out.instance.revision += 1;
+  out.instance.updated_at = now;
+  return out;
+}
+
+Outcome reassign(const Definition& def, const Instance& instance, const Reassignment& r,
+                 Timestamp now, const StepContext& ctx) {
+  Outcome out;
+  copy_all_but_data(instance, out.instance);
+  Machine m(def, ctx, now, out, &instance.data);
+  m.reassign(r);
+  m.finish_data();
+  out.instance.timers.shrink_to_fit();
   out.instance.revision += 1;
   out.instance.updated_at = now;
   return out;

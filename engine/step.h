@@ -130,6 +130,20 @@ struct Outcome {
 Outcome start(const Definition& def, std::string id, const boost::json::object& data, Timestamp now,
               const StepContext& ctx);
 
+// A person moves a case through the API: to someone (`to`), or to wait unassigned in `queue`.
+// The runtime checks the request first (the case is open, the person and the queue exist, the
+// case is not there already); reassign() records the move and, when it names a person, runs
+// the workflow's `on_assign` actions after it, in the same step.
+struct Reassignment {
+  std::string to;
+  std::string queue;  // where it waits when `to` is empty
+  std::string reason;
+  std::string actor;
+};
+
+Outcome reassign(const Definition& def, const Instance& instance, const Reassignment& r,
+                 Timestamp now, const StepContext& ctx);
+
 Outcome step(const Definition& def, const Instance& instance, const Event& event, Timestamp now,
              const StepContext& ctx);
 

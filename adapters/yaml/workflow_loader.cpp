@@ -15,9 +15,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 13> kTopKeys{
-    "workflow", "title",   "description", "calendar", "key",  "key_policy", "data",
-    "events",   "initial", "states",      "on",       "slas", "schedule"};
+constexpr std::array<std::string_view, 14> kTopKeys{
+    "workflow", "title",   "description", "calendar", "key",       "key_policy", "data",
+    "events",   "initial", "states",      "on",       "on_assign", "slas",       "schedule"};
 constexpr std::array<std::string_view, 7> kFieldKeys{"type", "required", "default",    "values",
                                                      "min",  "max",      "description"};
 constexpr std::array<std::string_view, 7> kStateKeys{"type", "description", "entry", "exit",
@@ -66,6 +66,7 @@ class WorkflowLoader {
     }
     if (const Node* n = r_.require(root, "states", "the workflow")) states(*n, def);
     if (const Node* n = root.find("on")) def.on = handlers(*n, "global on");
+    if (const Node* n = root.find("on_assign")) def.on_assign = actions(*n, "on_assign");
     if (const Node* n = root.find("slas")) slas(*n, def);
     if (const Node* n = root.find("schedule")) def.schedule = schedule(*n);
     def.index_states();

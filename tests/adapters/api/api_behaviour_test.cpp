@@ -340,6 +340,15 @@ TEST_F(ApiBehaviour, AssignToAPersonAndToNobodyKnown) {
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(str(body_of(ok), "/instance/assignee"), "liu.yang");
   EXPECT_EQ(str(get_instance(id), "/assignee"), "liu.yang");
+  // complaint.yaml's on_assign tells the new handler, in the same commit as the move.
+  std::vector<std::string> told;
+  for (const OutboxMessage& m : node_->store().outbox(false, 100)) {
+    if (m.instance_id == id &&
+        json::serialize(m.payload).find("complaint_reassigned") != std::string::npos) {
+      told.push_back(json::serialize(m.payload.at("recipients")));
+    }
+  }
+  EXPECT_EQ(told, std::vector<std::string>{R"(["liu.yang"])"});
 
   const HttpResponse unknown = call("POST", target, "supervisor", R"({"to":"no.body"})");
   EXPECT_EQ(unknown.status, 422);

@@ -121,7 +121,7 @@ TEST(WorkflowLoader, ListsTheAllowedKeysWhenNothingIsClose) {
       workflow_problems(std::string(kValid) + "colour: blue\n"),
       ElementsAre("9:1: error: unknown key 'colour' in workflow (expected one of: workflow, "
                   "title, description, calendar, key, key_policy, data, events, initial, "
-                  "states, on, slas, schedule)"));
+                  "states, on, on_assign, slas, schedule)"));
 }
 
 TEST(WorkflowLoader, ReportsDuplicateKeys) {
@@ -428,6 +428,14 @@ states:
 )"),
               ElementsAre("8:15: error: data has no field 'scroe' (did you mean 'score'?); declare "
                           "it under 'data:'"));
+}
+
+// on_assign's actions are checked like any others, at their line:col.
+TEST(WorkflowLoader, OnAssignActionsAreChecked) {
+  EXPECT_THAT(workflow_problems(std::string(kValid) +
+                                "on_assign:\n  - set: {score: 5}\n  - raise: nothing\n"),
+              ElementsAre("10:11: error: data has no field 'score'; declare it under 'data:'",
+                          "11:5: warning: event 'nothing' is raised but no transition handles it"));
 }
 
 TEST(WorkflowLoader, SetOfALiteralOfTheWrongType) {

@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/json/serialize.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -953,6 +954,48 @@ TEST(Worker, ASupervisorReassignsACaseAndTheHistorySaysWhoAndWhy) {
             "reassigned from the queue to li.na by zhang.wei: customer asked for her");
   EXPECT_EQ(history.back().actor, "zhang.wei");
   EXPECT_TRUE(replay(*load(kTicket), *store.load("ticket-1"), history, {}).ok);
+}
+
+// `on_assign` runs when a person assigns the case to someone, in the same commit, and the
+// history replays through it; putting the case back in a queue tells nobody.
+TEST(Worker, OnAssignRunsWhenAPersonAssignsTheCaseToSomeone) {
+  std::string yaml = kTicket;
+  yaml +=
+      "on_assign:\n  - set: {bumps: \"${ data.bumps + 10 }\"}\n"
+      "  - notify: {to: assignee, template: reassigned}\n";
+  const auto def = load(yaml);
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Worker worker(store, clock, {});
+  worker.add_definition(def, 1);
+  worker.start();
+  ASSERT_EQ(worker.submit(start_ticket("a")).get().status, RuntimeResult::Status::ok);
+  const auto reassigned = [&] {
+    int n = 0;
+    for (const OutboxMessage& m : store.outbox(false, 100)) {
+      n += boost::json::serialize(m.payload).find("reassigned") != std::string::npos;
+    }
+    return n;
+  };
+  AssignRequest to_li{"ticket-1", "li.na", "", "", "", "zhang.wei", std::nullopt};
+  const RuntimeResult r = worker.submit(to_li).get();
+  ASSERT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+  EXPECT_EQ(r.instance->data.at("bumps").as_int64(), 10);
+  EXPECT_EQ(reassigned(), 1);
+  AssignRequest to_queue{"ticket-1", "", "desk", "", "", "zhang.wei", std::nullopt};
+  ASSERT_EQ(worker.submit(to_queue).get().status, RuntimeResult::Status::ok);
+  worker.stop();
+  EXPECT_EQ(store.load("ticket-1")->data.at("bumps").as_int64(), 10);
+  EXPECT_EQ(store.load("ticket-1")->queue, "desk");
+  EXPECT_EQ(reassigned(), 1);
+
+  auto history = store.history("ticket-1");
+  const auto replayed = replay(*def, *store.load("ticket-1"), history, {});
+  EXPECT_TRUE(replayed.ok) << ::testing::PrintToString(replayed.differences);
+  // Without the first assignment's row, its on_assign is missing from the data.
+  history.erase(std::find_if(history.begin(), history.end(),
+                             [](const StoredHistory& h) { return h.input.contains("assign"); }));
+  EXPECT_FALSE(replay(*def, *store.load("ticket-1"), history, {}).ok);
 }
 
 // An incident a supervisor has dealt with is marked resolved, durably, and the case's history
