@@ -634,6 +634,14 @@ struct Api::Impl {
     if (!caller) return deny(caller.error());
     const std::string name(m.param("name"));
     const std::string file = name + ".yaml";
+    // Any text type is taken as YAML (curl's --data-binary sends form-urlencoded by default);
+    // a form upload is not: its boundaries and part headers would be read as the workflow.
+    if (const auto type = req.headers.get("Content-Type");
+        type && type->size() >= 10 && http::iequals(type->substr(0, 10), "multipart/")) {
+      return error_response(415, "unsupported_media_type",
+                            "send the YAML itself as the body (curl --data-binary @" + file +
+                                "), not as a form upload (-F)");
+    }
     Diagnostics diags;
     std::optional<PublishResult> published;
     {
@@ -651,10 +659,16 @@ struct Api::Impl {
     }
     if (!published) {
       diags.sort();
-      json::object out{{"error", json::object{{"code", "invalid_workflow"},
-                                              {"message", std::to_string(diags.error_count()) +
-                                                              " error(s) in " + file}}},
-                       {"diagnostics", diagnostics_json(diags)}};
+      std::string message = std::to_string(diags.error_count()) + " error(s) in " + file;
+      if (req.body.size() > 40 && req.body.find('\n') == std::string::npos) {
+        message +=
+            " (the body has no line breaks: curl -d removes them; send the file with "
+            "--data-binary @" +
+            file + ")";
+      }
+      json::object out{
+          {"error", json::object{{"code", "invalid_workflow"}, {"message", std::move(message)}}},
+          {"diagnostics", diagnostics_json(diags)}};
       return HttpResponse::json(422, out);
     }
     json::object out = definition_json(published->definition, false);

@@ -538,6 +538,32 @@ TEST_F(ApiBehaviour, ListAndGetWorkflows) {
   EXPECT_EQ(call("GET", "/v1/workflows/nope", "agent").status, 404);
 }
 
+// Two ways curl mangles a workflow file: a form upload (-F) wraps it in boundaries, and -d strips
+// its line breaks. The first is refused as such, the second's errors say why.
+TEST_F(ApiBehaviour, PutWorkflowSaysHowCurlMangledTheFile) {
+  const std::string yaml = read_text(source_file("workflows/leave_request.yaml"));
+  HttpRequest upload;
+  upload.method = "PUT";
+  upload.target = "/v1/workflows/leave_request";
+  upload.headers.add("Authorization", "Bearer " + tokens_.at("admin"));
+  upload.headers.add("Content-Type", "multipart/form-data; boundary=------x");
+  upload.body = "--------x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" + yaml +
+                "\r\n--------x--\r\n";
+  const HttpResponse form = (*handler_)(upload);
+  EXPECT_EQ(form.status, 415) << form.body;
+  EXPECT_NE(form.body.find("--data-binary @leave_request.yaml"), std::string::npos) << form.body;
+
+  std::string flat = yaml;
+  std::erase(flat, '\n');
+  const HttpResponse stripped = call("PUT", "/v1/workflows/leave_request", "admin", flat);
+  EXPECT_EQ(stripped.status, 422) << stripped.body;
+  EXPECT_NE(str(body_of(stripped), "/error/message").find("curl -d removes them"),
+            std::string::npos)
+      << stripped.body;
+  EXPECT_EQ(body_of(call("GET", "/v1/workflows/leave_request", "admin")).at("version"),
+            json::value(1));
+}
+
 TEST_F(ApiBehaviour, PutWorkflowPublishesChecksAndNamesTheFault) {
   const std::string target = "/v1/workflows/leave_request";
   const HttpResponse invalid =

@@ -118,7 +118,7 @@ TEST_F(ApiOpenApi, DocumentsTheStatusCodesTheHandlersAnswer) {
   has("/v1/events", "post", {"200", "400", "401", "403", "404", "409", "422", "503"});
   has("/v1/workflows", "get", {"200", "400", "401", "403"});
   has("/v1/workflows/{name}", "get", {"200", "400", "401", "403", "404"});
-  has("/v1/workflows/{name}", "put", {"201", "200", "400", "401", "403", "422"});
+  has("/v1/workflows/{name}", "put", {"201", "200", "400", "401", "403", "415", "422"});
   has("/v1/workflows/{name}/graph", "get", {"200", "400", "401", "403", "404"});
   has("/v1/directory", "get", {"200", "400", "401", "403"});
   has("/v1/inbox", "get", {"200", "400", "401", "403"});
