@@ -195,8 +195,10 @@ class DefinitionChecker {
                  const expr::CheckScope& scope) {
     const FieldSchema* field = def_.data.find(name);
     if (field == nullptr) {
-      error(name_pos, "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()) +
-                          "; declare it under 'data:'");
+      if (!def_.data.unreadable_field(name)) {
+        error(name_pos, "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()) +
+                            "; declare it under 'data:'");
+      }
       value(v, scope);
       return;
     }
@@ -307,8 +309,10 @@ class DefinitionChecker {
                           "' is not declared under 'events:', so its field '" + k +
                           "' is not checked");
         } else if (field == nullptr) {
-          error(v.pos, "event '" + raise->event + "' has no field '" + k + "'" +
-                           did_you_mean(k, schema->names()));
+          if (!schema->unreadable_field(k)) {
+            error(v.pos, "event '" + raise->event + "' has no field '" + k + "'" +
+                             did_you_mean(k, schema->names()));
+          }
         } else {
           payload_value(*field, "raise of '" + raise->event + "'", v, scope);
           continue;
@@ -331,7 +335,9 @@ class DefinitionChecker {
       for (const auto& [k, v] : start->data) value(v, scope);
     } else if (const auto* serial = std::get_if<SerialAction>(&a.kind)) {
       const FieldSchema* field = def_.data.find(serial->field);
-      if (field == nullptr) {
+      if (field == nullptr && def_.data.unreadable_field(serial->field)) {
+        // reported where it is declared
+      } else if (field == nullptr) {
         error(a.pos, "data has no field '" + serial->field + "'" +
                          did_you_mean(serial->field, def_.data.names()) +
                          "; declare it under 'data:'");
@@ -487,7 +493,9 @@ class DefinitionChecker {
     for (const auto& [name, v] : s.data) {
       const FieldSchema* field = def_.data.find(name);
       if (field == nullptr) {
-        error(v.pos, "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()));
+        if (!def_.data.unreadable_field(name)) {
+          error(v.pos, "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()));
+        }
       } else if (v.kind == ValueSpec::Kind::literal) {
         const std::string problem = check_field_value(*field, v.literal);
         if (!problem.empty()) {

@@ -1,5 +1,7 @@
 #include "engine/schema.h"
 
+#include <algorithm>
+
 #include <array>
 #include <boost/json/serialize.hpp>
 #include <charconv>
@@ -122,6 +124,10 @@ const FieldSchema* Schema::find(std::string_view name) const {
     if (field.name == name) return &field;
   }
   return nullptr;
+}
+
+bool Schema::unreadable_field(std::string_view name) const {
+  return std::find(unreadable.begin(), unreadable.end(), name) != unreadable.end();
 }
 
 std::vector<std::string> Schema::names() const {

@@ -31,9 +31,13 @@ struct FieldSchema {
 
 struct Schema {
   std::vector<FieldSchema> fields;  // in declaration order
+  // Fields declared but not readable (an unknown type): the loader reported each once, and the
+  // checks do not report every use of one as a field that does not exist.
+  std::vector<std::string> unreadable;
   SourcePos pos;
 
   const FieldSchema* find(std::string_view name) const;
+  bool unreadable_field(std::string_view name) const;
   std::vector<std::string> names() const;
 };
 

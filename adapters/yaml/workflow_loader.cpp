@@ -91,7 +91,12 @@ class WorkflowLoader {
     if (n.is_null()) return out;
     if (!r_.expect_map(n, what == "data field" ? "data" : "an event's payload")) return out;
     for (const auto& [key, value] : n.entries) {
-      if (auto f = field(key, value, what)) out.fields.push_back(std::move(*f));
+      if (auto f = field(key, value, what)) {
+        out.fields.push_back(std::move(*f));
+      } else {
+        // Reported already (an unknown type, say): the lines that use it are not wrong too.
+        out.unreadable.push_back(key.value);
+      }
     }
     return out;
   }

@@ -223,6 +223,7 @@ class Checker {
     const Schema* schema = is_data ? scope_.data : scope_.event;
     if (schema == nullptr) return ident(root);  // reports that the fields are unavailable
     if (const FieldSchema* field = schema->find(n.name)) return type_of_field(field->type);
+    if (schema->unreadable_field(n.name)) return dyn();
     std::string owner = is_data ? "data" : "event";
     if (!is_data && !scope_.event_name.empty()) owner += " '" + scope_.event_name + "'";
     return fail(n,

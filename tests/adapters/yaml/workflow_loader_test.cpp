@@ -468,6 +468,22 @@ TEST(WorkflowLoader, ReportsUnknownFieldTypeWithSuggestion) {
   EXPECT_THAT(field_problems("score: {type: integer}"),
               ElementsAre(::testing::StartsWith(
                   "3:17: error: unknown type 'integer' (did you mean 'int'?)")));
+  // One mistake, one error: the lines that read or set the field are not wrong as well.
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  score: {type: integr}
+events:
+  rate: {score: {type: integr}}
+initial: open
+states:
+  open:
+    entry: [{set: {score: 1}}, {raise: {event: rate, data: {score: 2}}}]
+    on:
+      rate: {target: closed, guard: "data.score > 3 && event.score > 0"}
+  closed: {type: final}
+)"),
+              ElementsAre(::testing::StartsWith("3:17: error: unknown type 'integr'"),
+                          ::testing::StartsWith("5:24: error: unknown type 'integr'")));
   // A quoted true is text, and the message says that is the fault.
   EXPECT_THAT(field_problems(R"(score: {type: int, required: "true"})"),
               ElementsAre("3:32: error: required must be true or false without quotes: quoted, "
