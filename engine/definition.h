@@ -138,12 +138,18 @@ struct Action {
 
 // ---- Transitions, timers, states --------------------------------------------------------------
 
+// A `roles:` entry that names the case's assignee rather than a role of the directory; an entry
+// `data.FIELD` names the person whose id that data field holds.
+inline constexpr std::string_view kAssigneeRole = "assignee";
+
 struct Transition {
   std::string event;                  // the event that triggers it
   std::optional<std::string> target;  // none: internal transition (no exit/entry)
   std::optional<Expr> guard;
   std::vector<Action> actions;
-  std::vector<std::string> roles;    // who may send the event through the API (empty: anyone)
+  // Who may send the event through the API (empty: anyone): directory or API roles, `assignee`,
+  // `data.FIELD`.
+  std::vector<std::string> roles;
   std::vector<SourcePos> roles_pos;  // parallel to `roles`
   SourcePos pos;
   SourcePos target_pos;

@@ -108,6 +108,7 @@ class DefinitionChecker {
     if (options.config != nullptr) {
       roles_ = api_roles();
       for (const auto& r : options.config->roles) roles_.push_back(r.name);
+      roles_.emplace_back(kAssigneeRole);
     }
   }
 
@@ -388,9 +389,25 @@ class DefinitionChecker {
         expression(*t.guard, scope, "a guard", &bool_kind);
       }
       actions(t.actions, scope);
+      for (std::size_t i = 0; i < t.roles.size(); ++i) {
+        const std::string& role = t.roles[i];
+        if (!role.starts_with("data.")) continue;
+        // The person whose id a data field holds: a string field of the case's data.
+        const std::string field = role.substr(5);
+        const SourcePos at = i < t.roles_pos.size() ? t.roles_pos[i] : t.pos;
+        const FieldSchema* f = def_.data.find(field);
+        if (f == nullptr && !def_.data.unreadable_field(field)) {
+          error(at, "roles: data has no field '" + field + "'" +
+                        did_you_mean(field, def_.data.names()) + "; declare it under 'data:'");
+        } else if (f != nullptr && f->type != FieldType::string) {
+          error(at, "roles: '" + role + "' must name a string field holding a person id, not " +
+                        std::string(field_type_name(f->type)));
+        }
+      }
       if (options_.config != nullptr) {
         for (std::size_t i = 0; i < t.roles.size(); ++i) {
           const std::string& role = t.roles[i];
+          if (role.starts_with("data.")) continue;
           if (std::find(roles_.begin(), roles_.end(), role) == roles_.end()) {
             error(i < t.roles_pos.size() ? t.roles_pos[i] : t.pos,
                   "unknown role '" + role + "' in roles" + did_you_mean(role, roles_));

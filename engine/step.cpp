@@ -729,9 +729,13 @@ class Machine {
     if (external && ctx_.enforce_roles && !t->roles.empty()) {
       bool allowed = false;
       for (const auto& r : ctx_.actor_roles) allowed = allowed || contains(t->roles, r);
+      for (const auto& r : t->roles) allowed = allowed || names_actor(r, ev.actor);
       if (!allowed) {
         std::string roles;
-        for (const auto& r : t->roles) roles += (roles.empty() ? "" : ", ") + r;
+        for (const auto& r : t->roles) {
+          roles += (roles.empty() ? "" : ", ") + r;
+          if (const std::string who = named_person(r); !who.empty()) roles += " (" + who + ")";
+        }
         reject("event '" + ev.name + "' in '" + inst_.state + "' needs one of the roles: " + roles);
         return;
       }
@@ -739,6 +743,22 @@ class Machine {
     handled_ = true;
     history("event", ev.name + (ev.actor.empty() ? "" : " from " + ev.actor), event_details(ev));
     take(*t, &seen, ev.name);
+  }
+
+  // The person a `roles:` entry names, or "": `assignee` is the case's assignee, `data.FIELD`
+  // the person whose id that field holds (the requester of a leave, say). Directory roles name
+  // nobody in particular.
+  std::string named_person(const std::string& entry) const {
+    if (entry == kAssigneeRole) return inst_.assignee;
+    if (entry.starts_with("data.")) {
+      const boost::json::value* v = data().if_contains(std::string_view(entry).substr(5));
+      if (v != nullptr && v->is_string()) return std::string(v->as_string());
+    }
+    return "";
+  }
+
+  bool names_actor(const std::string& entry, const std::string& actor) const {
+    return !actor.empty() && named_person(entry) == actor;
   }
 
   void drain_raised() {

@@ -246,6 +246,11 @@ class ConfigLoader {
           role.name = key.value;
           role.pos = key.pos;
           r_.name(key, "role name");
+          if (role.name == kAssigneeRole) {
+            r_.error(key,
+                     "'assignee' is not a role name: in a transition's roles: it means the "
+                     "case's assignee");
+          }
           if (value.is_map()) {
             r_.check_keys(value, Keys(kRoleKeys), "role '" + role.name + "'");
             if (const Node* t = value.find("title"))

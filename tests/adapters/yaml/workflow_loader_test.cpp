@@ -750,6 +750,43 @@ states:
                           ::testing::StartsWith("16:21: error: unknown role 'nobody'")));
 }
 
+// Roles that name people: `assignee`, and `data.FIELD` for a string field of the case's data.
+TEST(WorkflowLoader, RolesThatNamePeopleAreChecked) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  employee: {type: string}
+  days: {type: number}
+initial: open
+states:
+  open:
+    on:
+      approve: {target: closed, roles: [assignee, data.employee]}
+      reject: {target: closed, roles: [data.employe, data.days]}
+  closed: {type: final}
+)"),
+              ElementsAre("10:40: error: roles: data has no field 'employe' (did you mean "
+                          "'employee'?); declare it under 'data:'",
+                          "10:54: error: roles: 'data.days' must name a string field holding a "
+                          "person id, not number"));
+  // With a config, a near miss of `assignee` is named like a near miss of a role.
+  Diagnostics config_diags;
+  const auto config =
+      yaml::load_config("cfg.yaml", "directory:\n  roles: {manager: {}}\n", config_diags);
+  ASSERT_TRUE(config);
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open: {on: {approve: {target: closed, roles: [asignee]}}}
+  closed: {type: final}
+)",
+                                &*config),
+              ElementsAre(::testing::HasSubstr("unknown role 'asignee' in roles (did you mean "
+                                               "'assignee'?)")));
+  // `assignee` is not a name a directory may give a role.
+  EXPECT_THAT(ombud::testing::config_problems("directory:\n  roles: {assignee: {}}\n"),
+              ElementsAre(::testing::HasSubstr("'assignee' is not a role name")));
+}
+
 TEST(WorkflowLoader, WarnsAboutDeclaredEventsNobodyHandles) {
   EXPECT_THAT(
       workflow_problems(R"(workflow: demo

@@ -231,6 +231,48 @@ states:
   EXPECT_TRUE(step(def, in, event("cancel"), kT0, supervisor).instance.ended);
 }
 
+// `assignee` and `data.FIELD` in roles name people, not roles: only the case's assignee
+// approves, only the requester withdraws; holding the approvers' role is not enough.
+TEST(Step, RolesNameTheAssigneeOrThePersonInADataField) {
+  const Definition def = load(R"(workflow: leave
+data:
+  employee: {type: string, required: true}
+initial: deciding
+states:
+  deciding:
+    entry: [{assign: {to: li.na}}]
+    on:
+      approve: {target: approved, roles: [assignee]}
+      withdraw: {target: withdrawn, roles: [data.employee, supervisor]}
+  approved: {type: final}
+  withdrawn: {type: final}
+)");
+  const Instance in = start(def, "l-1", {{"employee", "wang.fang"}}, kT0, {}).instance;
+  ASSERT_EQ(in.assignee, "li.na");
+  StepContext manager;
+  manager.enforce_roles = true;
+  manager.actor_roles = {"manager"};
+  Event approve = event("approve");
+  approve.actor = "sun.hao";  // a manager, but not the one the case waits for
+  const Outcome denied = step(def, in, approve, kT0, manager);
+  EXPECT_EQ(denied.result, Outcome::Result::rejected);
+  EXPECT_EQ(denied.error, "event 'approve' in 'deciding' needs one of the roles: assignee (li.na)");
+  approve.actor = "li.na";
+  EXPECT_EQ(step(def, in, approve, kT0, manager).instance.state, "approved");
+
+  Event withdraw = event("withdraw");
+  withdraw.actor = "li.na";
+  const Outcome not_hers = step(def, in, withdraw, kT0, manager);
+  EXPECT_EQ(not_hers.error,
+            "event 'withdraw' in 'deciding' needs one of the roles: data.employee (wang.fang), "
+            "supervisor");
+  withdraw.actor = "wang.fang";
+  EXPECT_EQ(step(def, in, withdraw, kT0, manager).instance.state, "withdrawn");
+  // A token that names nobody is nobody's assignee.
+  approve.actor = "";
+  EXPECT_EQ(step(def, in, approve, kT0, manager).result, Outcome::Result::rejected);
+}
+
 TEST(Step, RaisedEventsAreHandledInTheSameStep) {
   const Definition def = load(R"(workflow: choice
 data:
