@@ -38,8 +38,8 @@ inline constexpr std::array<std::string_view, 5> kIdentifiers{"data", "event", "
                                                               "body"};
 inline constexpr std::array<std::string_view, 8> kFunctions{
     "size", "has", "duration", "timestamp", "string", "int", "min", "max"};
-inline constexpr std::array<std::string_view, 5> kMethods{"startsWith", "endsWith", "contains",
-                                                          "trimPrefix", "size"};
+inline constexpr std::array<std::string_view, 6> kMethods{"startsWith", "endsWith", "contains",
+                                                          "trimPrefix", "remove",   "size"};
 
 // For "did you mean" hints.
 template <std::size_t N>

@@ -361,7 +361,8 @@ class Checker {
       return fail(n.children[1],
                   "argument of '" + n.name + "' must be string, not " + args[0].name());
     }
-    return Type::of(n.name == "trimPrefix" ? TypeKind::string : TypeKind::boolean);
+    return Type::of(n.name == "trimPrefix" || n.name == "remove" ? TypeKind::string
+                                                                 : TypeKind::boolean);
   }
 
   Type unary(const Node& n) {

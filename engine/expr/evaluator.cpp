@@ -470,6 +470,18 @@ class Evaluator {
     if (n.name == "trimPrefix") {
       return ok(Value{std::string(text.starts_with(*x) ? text.substr(x->size()) : text)});
     }
+    if (n.name == "remove") {
+      // Every occurrence of x taken out, left to right: '139 0000 1111'.remove(' ').
+      if (x->empty()) return ok(Value{std::string(text)});
+      std::string out;
+      for (std::size_t at = 0;;) {
+        const std::size_t found = text.find(*x, at);
+        out += text.substr(at, found - at);
+        if (found == std::string_view::npos) break;
+        at = found + x->size();
+      }
+      return ok(Value{std::move(out)});
+    }
     if (n.name == "endsWith") {
       return ok(Value{text.size() >= x->size() && text.substr(text.size() - x->size()) == *x});
     }

@@ -76,6 +76,7 @@ class CheckerTest : public ::testing::Test {
 TEST_F(CheckerTest, AcceptsTheFormatDocumentExpressions) {
   EXPECT_EQ(type_of("data.phone"), "string");
   EXPECT_EQ(type_of("data.phone.trimPrefix('+86')"), "string");
+  EXPECT_EQ(type_of("data.phone.remove(' ')"), "string");
   EXPECT_EQ(type_of("event.score >= 3"), "bool");
   EXPECT_EQ(type_of("data.reopened + 1"), "int");
   EXPECT_EQ(type_of("data.channel == 'agency' ? duration('1d') : duration('3d')"), "duration");

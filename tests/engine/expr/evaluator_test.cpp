@@ -488,6 +488,10 @@ TEST_F(EvaluatorTest, ImplementsStringMethods) {
   // A phone system's E.164 number against the local form a hotline enters.
   EXPECT_EQ(value("'+8613800000000'.trimPrefix('+86')"), Value{std::string("13800000000")});
   EXPECT_EQ(value("data.phone.trimPrefix('+86')"), Value{std::string("13800000000")});
+  EXPECT_EQ(value("'+86 139 0000-1111 '.remove(' ').remove('-').trimPrefix('+86')"),
+            Value{std::string("13900001111")});
+  EXPECT_EQ(value("'aaa'.remove('aa')"), Value{std::string("a")});
+  EXPECT_EQ(value("'abc'.remove('')"), Value{std::string("abc")});
   EXPECT_EQ(error("data.meta.deep.startsWith('x')").message,
             "method 'startsWith' cannot be applied to map");
   const Error e = error("data.phone.endsWith(data.score)");
