@@ -22,6 +22,7 @@ struct FieldSchema {
   std::string name;
   FieldType type = FieldType::string;
   bool required = false;
+  bool internal = false;  // data only: set by the workflow's actions, refused in start data
   std::optional<boost::json::value> default_value;  // already checked against `type`
   std::vector<std::string> values;                  // enum members
   std::optional<double> min;                        // int/number: value; string/list: size

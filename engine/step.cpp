@@ -1142,29 +1142,39 @@ void copy_all_but_data(const Instance& from, Instance& to) {
 
 }  // namespace
 
-std::string validate_payload(const Schema& schema, const boost::json::object& data) {
+std::string validate_payload(const Schema& schema, const boost::json::object& data, bool at_start) {
+  // Every problem, not only the first: whoever sent it mends them all in one go.
+  std::string problems;
+  const auto add = [&](std::string problem) {
+    problems += (problems.empty() ? "" : "; ") + std::move(problem);
+  };
   for (const auto& [key, value] : data) {
     const FieldSchema* f = schema.find(key);
     if (f == nullptr) {
-      return "unknown field '" + std::string(key) + "'" + did_you_mean(key, schema.names());
+      add("unknown field '" + std::string(key) + "'" + did_you_mean(key, schema.names()));
+      continue;
+    }
+    if (at_start && f->internal) {
+      add("field '" + f->name + "' is kept by the workflow itself and is not given at start");
+      continue;
     }
     if (value.is_null()) continue;
     const std::string problem = check_field_value(*f, value);
-    if (!problem.empty()) return "field '" + f->name + "': " + problem;
+    if (!problem.empty()) add("field '" + f->name + "': " + problem);
   }
   for (const auto& f : schema.fields) {
     if (!f.required || f.default_value) continue;
     const boost::json::value* v = data.if_contains(f.name);
-    if (v == nullptr || v->is_null()) return "field '" + f.name + "' is required";
+    if (v == nullptr || v->is_null()) add("field '" + f.name + "' is required");
   }
-  return "";
+  return problems;
 }
 
 Outcome start(const Definition& def, std::string id, const boost::json::object& data, Timestamp now,
               const StepContext& ctx) {
   Outcome out;
   out.instance.id = std::move(id);
-  const std::string problem = validate_payload(def.data, data);
+  const std::string problem = validate_payload(def.data, data, /*at_start=*/true);
   if (!problem.empty()) {
     out.result = Outcome::Result::rejected;
     out.error = "data: " + problem;

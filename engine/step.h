@@ -152,7 +152,9 @@ Outcome step(const Definition& def, const Instance& instance, const Event& event
 SlaClock::Status sla_status_at(const SlaClock& clock, Timestamp now, const BusinessCalendar& cal);
 
 // Checks a payload or start data against a schema: unknown fields, required fields, types and
-// bounds. Returns "" when it conforms, else the first problem ("field 'score': 9 is above max 5").
-std::string validate_payload(const Schema& schema, const boost::json::object& data);
+// bounds, and at start fields the workflow keeps itself (`internal`). Returns "" when it
+// conforms, else every problem, separated by "; " ("field 'score': 9 is above max 5").
+std::string validate_payload(const Schema& schema, const boost::json::object& data,
+                             bool at_start = false);
 
 }  // namespace ombud

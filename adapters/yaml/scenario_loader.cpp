@@ -633,7 +633,7 @@ class ScenarioChecker {
     if (def == nullptr) return;
     if (!st.instance.empty()) started_[st.instance] = def;
     if (st.expect_error) return;
-    const std::string problem = validate_payload(def->data, st.data);
+    const std::string problem = validate_payload(def->data, st.data, /*at_start=*/true);
     if (!problem.empty()) error(data_pos(st), "start data: " + problem);
   }
 

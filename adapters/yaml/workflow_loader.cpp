@@ -18,8 +18,8 @@ using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 14> kTopKeys{
     "workflow", "title",   "description", "calendar", "key",       "key_policy", "data",
     "events",   "initial", "states",      "on",       "on_assign", "slas",       "schedule"};
-constexpr std::array<std::string_view, 7> kFieldKeys{"type", "required", "default",    "values",
-                                                     "min",  "max",      "description"};
+constexpr std::array<std::string_view, 8> kFieldKeys{"type", "required", "default",     "values",
+                                                     "min",  "max",      "description", "internal"};
 constexpr std::array<std::string_view, 7> kStateKeys{"type", "description", "entry", "exit",
                                                      "on",   "after",       "at"};
 constexpr std::array<std::string_view, 5> kTransitionKeys{"target", "guard", "actions", "roles",
@@ -146,6 +146,17 @@ class WorkflowLoader {
     }
     f.type = *t;
     if (const Node* v = n.find("required")) f.required = r_.boolean(*v, "required").value_or(false);
+    if (const Node* v = n.find("internal")) {
+      f.internal = r_.boolean(*v, "internal").value_or(false);
+      if (what != "data field") {
+        r_.error(*v,
+                 "'internal' is only allowed on data fields: an event's payload is its sender's");
+      } else if (f.internal && f.required) {
+        r_.error(*v, context +
+                         " is internal, so no start gives it: it cannot be required (give it "
+                         "a default)");
+      }
+    }
     if (const Node* v = n.find("values")) {
       if (f.type != FieldType::enum_) {
         r_.error(*v, "'values' is only allowed on enum fields");

@@ -750,6 +750,23 @@ states:
                           ::testing::StartsWith("16:21: error: unknown role 'nobody'")));
 }
 
+TEST(WorkflowLoader, InternalIsForDataFieldsThatNoStartGives) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  number: {type: string, internal: true, required: true}
+events:
+  note: {text: {type: string, internal: true}}
+initial: open
+states:
+  open: {on: {note: closed}}
+  closed: {type: final}
+)"),
+              ElementsAre("3:36: error: data field 'number' is internal, so no start gives it: it "
+                          "cannot be required (give it a default)",
+                          "5:41: error: 'internal' is only allowed on data fields: an event's "
+                          "payload is its sender's"));
+}
+
 // Roles that name people: `assignee`, and `data.FIELD` for a string field of the case's data.
 TEST(WorkflowLoader, RolesThatNamePeopleAreChecked) {
   EXPECT_THAT(workflow_problems(R"(workflow: demo

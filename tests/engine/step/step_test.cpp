@@ -189,7 +189,10 @@ TEST(Step, PayloadIsValidatedAgainstTheEventSchema) {
   EXPECT_EQ(high.result, Outcome::Result::rejected);
   EXPECT_THAT(high.error, HasSubstr("field 'score'"));
   const Outcome unknown = step(def, in, event("visited", {{"scroe", 3}}), kT0, {});
-  EXPECT_EQ(unknown.error, "event 'visited': unknown field 'scroe' (did you mean 'score'?)");
+  // Every problem at once: the misspelt field, and so the missing one.
+  EXPECT_EQ(unknown.error,
+            "event 'visited': unknown field 'scroe' (did you mean 'score'?); field 'score' is "
+            "required");
   EXPECT_EQ(unknown.instance, in);
 }
 
@@ -208,6 +211,33 @@ TEST(Step, GlobalOnAppliesInEveryNonFinalState) {
   EXPECT_EQ(step(def, in, event("ping"), kT0, {}).instance.data.at("outcome"), "pong");
   in = step(def, in, event("visited", {{"score", 1}}), kT0, {}).instance;
   EXPECT_EQ(step(def, in, event("ping"), kT0, {}).instance.data.at("outcome"), "pong");
+}
+
+// A field the workflow keeps itself is refused in start data; a refused start names every
+// problem, not only the first.
+TEST(Step, AStartMayNotGiveAnInternalFieldAndHearsEveryProblem) {
+  const Definition def = load(R"(workflow: contract
+data:
+  amount: {type: number, required: true}
+  limit: {type: number, default: 300000, internal: true}
+  drafter: {type: string, required: true}
+initial: draft
+states:
+  draft: {on: {done: closed}}
+  closed: {type: final}
+)");
+  const Outcome own_limit =
+      start(def, "c-1", {{"amount", 5}, {"drafter", "ma.jun"}, {"limit", 1e9}}, kT0, {});
+  EXPECT_EQ(own_limit.result, Outcome::Result::rejected);
+  EXPECT_EQ(own_limit.error,
+            "data: field 'limit' is kept by the workflow itself and is not given at start");
+  const Outcome several = start(def, "c-2", {{"amount", "lots"}, {"limit", 1}}, kT0, {});
+  EXPECT_EQ(several.error,
+            "data: field 'amount': expected number, got string; field 'limit' is kept by the "
+            "workflow itself and is not given at start; field 'drafter' is required");
+  const Outcome ok = start(def, "c-3", {{"amount", 5}, {"drafter", "ma.jun"}}, kT0, {});
+  EXPECT_EQ(ok.result, Outcome::Result::handled);
+  EXPECT_EQ(ok.instance.data.at("limit"), 300000);
 }
 
 TEST(Step, RolesRestrictWhoMaySendAnEvent) {
