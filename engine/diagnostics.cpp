@@ -35,6 +35,22 @@ void Diagnostics::sort() {
   std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.file, a.pos.line, a.pos.column) < std::tie(b.file, b.pos.line, b.pos.column);
   });
+  // The same message at the same place once: text under a YAML anchor is checked again at
+  // each alias, and its mistake would be reported once per use.
+  const auto same_place = [](const Diagnostic& a, const Diagnostic& b) {
+    return a.file == b.file && a.pos.line == b.pos.line && a.pos.column == b.pos.column;
+  };
+  std::vector<Diagnostic> kept;
+  kept.reserve(items_.size());
+  for (auto& d : items_) {
+    // The same place sorts together, but other messages there may come between two copies.
+    bool seen = false;
+    for (auto k = kept.rbegin(); k != kept.rend() && same_place(*k, d) && !seen; ++k) {
+      seen = k->severity == d.severity && k->message == d.message;
+    }
+    if (!seen) kept.push_back(std::move(d));
+  }
+  items_ = std::move(kept);
 }
 
 namespace {

@@ -374,7 +374,10 @@ RuntimeResult Runtime::send(const EventRequest& request) {
     // A misspelt event is named as such, not recorded as one the case did not handle.
     if (names->second.handled.count(request.event) == 0 &&
         def->event_schema(request.event) == nullptr) {
-      return refuse("workflow '" + def->name + "' has no event '" + request.event + "'");
+      std::vector<std::string> known(names->second.handled.begin(), names->second.handled.end());
+      for (const std::string& internal : names->second.internal) std::erase(known, internal);
+      return refuse("workflow '" + def->name + "' has no event '" + request.event + "'" +
+                    did_you_mean(request.event, known));
     }
     // Like `roles`, this binds callers other than admins.
     if (request.enforce_roles && names->second.internal.count(request.event) > 0) {

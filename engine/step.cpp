@@ -479,10 +479,7 @@ class Machine {
     if (note.recipients.empty()) {
       incident("notification '" + note.template_name + "' to " + note.to + " reached nobody");
     }
-    std::string who;
-    for (const auto& r : note.recipients) who += (who.empty() ? "" : ", ") + r;
-    history("notify", "notify " + note.to + (who.empty() ? "" : " (" + who + ")") +
-                          (note.template_name.empty() ? "" : ": " + note.template_name));
+    history("notify", notify_line(note));
     out_.notifications.push_back(std::move(note));
   }
 
@@ -1141,6 +1138,17 @@ void copy_all_but_data(const Instance& from, Instance& to) {
 }
 
 }  // namespace
+
+std::string notify_line(const Notification& n) {
+  std::string who;
+  for (const auto& r : n.recipients) who += (who.empty() ? "" : ", ") + r;
+  // A person an expression named is shown by id, not as the expression that named them.
+  const bool by_expression = n.to.starts_with("${");
+  const std::string whom = by_expression && !who.empty() ? who
+                           : who.empty()                 ? n.to
+                                                         : n.to + " (" + who + ")";
+  return "notify " + whom + (n.template_name.empty() ? "" : ": " + n.template_name);
+}
 
 std::string validate_payload(const Schema& schema, const boost::json::object& data, bool at_start) {
   // Every problem, not only the first: whoever sent it mends them all in one go.

@@ -151,6 +151,10 @@ Outcome step(const Definition& def, const Instance& instance, const Event& event
 // whether or not the clock has stopped.
 SlaClock::Status sla_status_at(const SlaClock& clock, Timestamp now, const BusinessCalendar& cal);
 
+// The history line of a notification: "notify assignee (li.na): complaint_assigned"; a person
+// an expression named is shown by id ("notify he.ping: leave_approved").
+std::string notify_line(const Notification& n);
+
 // Checks a payload or start data against a schema: unknown fields, required fields, types and
 // bounds, and at start fields the workflow keeps itself (`internal`). Returns "" when it
 // conforms, else every problem, separated by "; " ("field 'score': 9 is above max 5").

@@ -403,9 +403,7 @@ class Simulation {
           bool delivered = false;
           for (std::size_t k = 0; k < deliveries.size() && !delivered; ++k) {
             const Delivery& d = deliveries[k];
-            if (used[k] || d.instance != id ||
-                h.message.rfind("notify " + d.notification.to, 0) != 0)
-              continue;
+            if (used[k] || d.instance != id || h.message != notify_line(d.notification)) continue;
             used[k] = true;
             delivered = true;
             if (!d.subject.empty()) message += " — \"" + d.subject + "\"";

@@ -750,6 +750,22 @@ states:
                           ::testing::StartsWith("16:21: error: unknown role 'nobody'")));
 }
 
+// A mistake under a YAML anchor is one mistake, however many aliases use it.
+TEST(WorkflowLoader, AMistakeUnderAnAnchorIsReportedOnce) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: a
+states:
+  a:
+    on:
+      go: &go {target: clsoed}
+  b:
+    on:
+      go: *go
+  closed: {type: final}
+)"),
+              ElementsAre("6:24: error: unknown target state 'clsoed' (did you mean 'closed'?)"));
+}
+
 TEST(WorkflowLoader, InternalIsForDataFieldsThatNoStartGives) {
   EXPECT_THAT(workflow_problems(R"(workflow: demo
 data:

@@ -331,7 +331,10 @@ states:
   };
   const RuntimeResult typo = send("overdu", false);
   EXPECT_EQ(typo.status, RuntimeResult::Status::rejected);
+  // Not "did you mean 'overdue'": that one is the workflow's own, no caller's to send.
   EXPECT_EQ(typo.error, "workflow 'desk' has no event 'overdu'");
+  EXPECT_EQ(send("dnoe", false).error,
+            "workflow 'desk' has no event 'dnoe' (did you mean 'done'?)");
   const RuntimeResult internal = send("overdue", true);
   EXPECT_EQ(internal.status, RuntimeResult::Status::rejected);
   EXPECT_NE(internal.error.find("raised by workflow 'desk' itself"), std::string::npos);
