@@ -23,6 +23,7 @@ struct FieldSchema {
   FieldType type = FieldType::string;
   bool required = false;
   bool internal = false;  // data only: set by the workflow's actions, refused in start data
+  bool person = false;    // string: a person id of the directory (checked when one is loaded)
   std::optional<boost::json::value> default_value;  // already checked against `type`
   std::vector<std::string> values;                  // enum members
   std::optional<double> min;                        // int/number: value; string/list: size

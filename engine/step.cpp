@@ -695,7 +695,7 @@ class Machine {
       return;
     }
     if (schema != nullptr) {
-      const std::string problem = validate_payload(*schema, ev.data);
+      const std::string problem = validate_payload(*schema, ev.data, false, ctx_.directory);
       if (!problem.empty()) {
         if (external) {
           reject("event '" + ev.name + "': " + problem);
@@ -1150,7 +1150,8 @@ std::string notify_line(const Notification& n) {
   return "notify " + whom + (n.template_name.empty() ? "" : ": " + n.template_name);
 }
 
-std::string validate_payload(const Schema& schema, const boost::json::object& data, bool at_start) {
+std::string validate_payload(const Schema& schema, const boost::json::object& data, bool at_start,
+                             const Directory* directory) {
   // Every problem, not only the first: whoever sent it mends them all in one go.
   std::string problems;
   const auto add = [&](std::string problem) {
@@ -1168,7 +1169,13 @@ std::string validate_payload(const Schema& schema, const boost::json::object& da
     }
     if (value.is_null()) continue;
     const std::string problem = check_field_value(*f, value);
-    if (!problem.empty()) add("field '" + f->name + "': " + problem);
+    if (!problem.empty()) {
+      add("field '" + f->name + "': " + problem);
+    } else if (f->person && directory != nullptr && value.is_string() &&
+               directory->person(value.get_string()) == nullptr) {
+      add("field '" + f->name + "': nobody called '" + std::string(value.get_string()) +
+          "' in the directory");
+    }
   }
   for (const auto& f : schema.fields) {
     if (!f.required || f.default_value) continue;
@@ -1182,7 +1189,7 @@ Outcome start(const Definition& def, std::string id, const boost::json::object& 
               const StepContext& ctx) {
   Outcome out;
   out.instance.id = std::move(id);
-  const std::string problem = validate_payload(def.data, data, /*at_start=*/true);
+  const std::string problem = validate_payload(def.data, data, /*at_start=*/true, ctx.directory);
   if (!problem.empty()) {
     out.result = Outcome::Result::rejected;
     out.error = "data: " + problem;

@@ -156,9 +156,10 @@ SlaClock::Status sla_status_at(const SlaClock& clock, Timestamp now, const Busin
 std::string notify_line(const Notification& n);
 
 // Checks a payload or start data against a schema: unknown fields, required fields, types and
-// bounds, and at start fields the workflow keeps itself (`internal`). Returns "" when it
-// conforms, else every problem, separated by "; " ("field 'score': 9 is above max 5").
+// bounds, at start fields the workflow keeps itself (`internal`), and with a directory that a
+// `person` field names someone in it. Returns "" when it conforms, else every problem,
+// separated by "; " ("field 'score': 9 is above max 5").
 std::string validate_payload(const Schema& schema, const boost::json::object& data,
-                             bool at_start = false);
+                             bool at_start = false, const Directory* directory = nullptr);
 
 }  // namespace ombud

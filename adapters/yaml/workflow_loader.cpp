@@ -18,8 +18,8 @@ using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 14> kTopKeys{
     "workflow", "title",   "description", "calendar", "key",       "key_policy", "data",
     "events",   "initial", "states",      "on",       "on_assign", "slas",       "schedule"};
-constexpr std::array<std::string_view, 8> kFieldKeys{"type", "required", "default",     "values",
-                                                     "min",  "max",      "description", "internal"};
+constexpr std::array<std::string_view, 9> kFieldKeys{
+    "type", "required", "default", "values", "min", "max", "description", "internal", "person"};
 constexpr std::array<std::string_view, 7> kStateKeys{"type", "description", "entry", "exit",
                                                      "on",   "after",       "at"};
 constexpr std::array<std::string_view, 5> kTransitionKeys{"target", "guard", "actions", "roles",
@@ -146,6 +146,12 @@ class WorkflowLoader {
     }
     f.type = *t;
     if (const Node* v = n.find("required")) f.required = r_.boolean(*v, "required").value_or(false);
+    if (const Node* v = n.find("person")) {
+      f.person = r_.boolean(*v, "person").value_or(false);
+      if (f.person && f.type != FieldType::string) {
+        r_.error(*v, "'person' is only allowed on string fields (a person id)");
+      }
+    }
     if (const Node* v = n.find("internal")) {
       f.internal = r_.boolean(*v, "internal").value_or(false);
       if (what != "data field") {

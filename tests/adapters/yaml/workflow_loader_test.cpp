@@ -770,6 +770,7 @@ TEST(WorkflowLoader, InternalIsForDataFieldsThatNoStartGives) {
   EXPECT_THAT(workflow_problems(R"(workflow: demo
 data:
   number: {type: string, internal: true, required: true}
+  owner: {type: int, person: true}
 events:
   note: {text: {type: string, internal: true}}
 initial: open
@@ -779,7 +780,8 @@ states:
 )"),
               ElementsAre("3:36: error: data field 'number' is internal, so no start gives it: it "
                           "cannot be required (give it a default)",
-                          "5:41: error: 'internal' is only allowed on data fields: an event's "
+                          "4:30: error: 'person' is only allowed on string fields (a person id)",
+                          "6:41: error: 'internal' is only allowed on data fields: an event's "
                           "payload is its sender's"));
 }
 
