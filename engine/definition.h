@@ -122,6 +122,9 @@ struct SerialAction {
   std::string field;
   std::string sequence;
   std::string format;
+  // `restart: yearly`: numbering starts again at 1 each year (the year {yyyy} shows), so that a
+  // register kept per year has no numbers missing at its start.
+  bool yearly = false;
 };
 
 struct WebhookAction {

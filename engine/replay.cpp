@@ -26,8 +26,13 @@ class RecordedCounters final : public Counters {
       if (sequence == nullptr || !sequence->is_string() || seq == nullptr || !seq->is_int64()) {
         continue;
       }
-      // The first draw of a step from a sequence is the one the sequence's value precedes.
-      values_.emplace("seq:" + std::string(sequence->as_string()), seq->as_int64() - 1);
+      // The first draw of a step from a sequence is the one the sequence's value precedes. A
+      // yearly sequence names the counter of its year.
+      const auto* counter = d.if_contains("counter");
+      values_.emplace(counter != nullptr && counter->is_string()
+                          ? std::string(counter->as_string())
+                          : "seq:" + std::string(sequence->as_string()),
+                      seq->as_int64() - 1);
     }
   }
 

@@ -497,22 +497,28 @@ class Machine {
   }
 
   void run(const SerialAction& s, const Event*) {
-    const std::string name = "seq:" + s.sequence;
+    // A yearly sequence is a counter per year: "seq:contract:2027" starts at 1.
+    const std::string name =
+        "seq:" + s.sequence +
+        (s.yearly ? ":" + std::to_string(static_cast<int>(local_date().year())) : "");
     const std::int64_t next = counter(name) + 1;
     set_counter(name, next);
     const std::string serial = format_serial(s.format, next);
     writable_data(0)[s.field] = serial;
+    Details details;
+    details.add("field", s.field).add("value", serial).add("sequence", s.sequence).add("seq", next);
+    if (s.yearly) details.add("counter", name);
     history("serial", "serial " + serial + " drawn from sequence '" + s.sequence + "'",
-            Details()
-                .add("field", s.field)
-                .add("value", serial)
-                .add("sequence", s.sequence)
-                .add("seq", next));
+            std::move(details));
+  }
+
+  // Today in the workflow calendar's time zone (UTC without a calendar).
+  date::year_month_day local_date() const {
+    return date::year_month_day{date::floor<date::days>(calendar(std::nullopt).local_time(now_))};
   }
 
   std::string format_serial(const std::string& format, std::int64_t seq) const {
-    const date::year_month_day ymd{
-        date::floor<date::days>(calendar(std::nullopt).local_time(now_))};
+    const date::year_month_day ymd = local_date();
     std::string out;
     std::size_t i = 0;
     while (i < format.size()) {

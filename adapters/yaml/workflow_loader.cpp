@@ -592,7 +592,8 @@ class WorkflowLoader {
 
   std::optional<Action> serial_action(const Node& n, Action& a) {
     if (!r_.expect_map(n, "serial")) return std::nullopt;
-    static constexpr std::array<std::string_view, 3> kAllowed{"field", "sequence", "format"};
+    static constexpr std::array<std::string_view, 4> kAllowed{"field", "sequence", "format",
+                                                              "restart"};
     r_.check_keys(n, Keys(kAllowed), "serial");
     SerialAction serial;
     if (const Node* f = r_.require(n, "field", "serial"))
@@ -604,6 +605,19 @@ class WorkflowLoader {
       serial.format = r_.string(*f, "format").value_or("");
       const std::string problem = check_serial_format(serial.format);
       if (!problem.empty()) r_.error(*f, "serial format: " + problem);
+    }
+    if (const Node* r = n.find("restart")) {
+      const std::string restart = r_.string(*r, "restart").value_or("");
+      if (restart == "yearly") {
+        serial.yearly = true;
+        if (serial.format.find("{yy") == std::string::npos) {
+          r_.error(*r,
+                   "restart: yearly needs the year in the format ({yyyy} or {yy}): the "
+                   "numbers of two years would look the same");
+        }
+      } else if (restart != "never") {
+        r_.error(*r, "restart must be never or yearly, not '" + restart + "'");
+      }
     }
     a.kind = std::move(serial);
     return a;

@@ -766,6 +766,23 @@ states:
               ElementsAre("6:24: error: unknown target state 'clsoed' (did you mean 'closed'?)"));
 }
 
+TEST(WorkflowLoader, AYearlySerialShowsTheYear) {
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  number: {type: string}
+initial: open
+states:
+  open:
+    entry:
+      - serial: {field: number, sequence: s, format: "N-{seq}", restart: yearly}
+      - serial: {field: number, sequence: t, format: "N-{yy}-{seq}", restart: monthly}
+    on: {close: closed}
+  closed: {type: final}
+)"),
+              ElementsAre(::testing::HasSubstr("restart: yearly needs the year in the format"),
+                          ::testing::HasSubstr("restart must be never or yearly, not 'monthly'")));
+}
+
 TEST(WorkflowLoader, InternalIsForDataFieldsThatNoStartGives) {
   EXPECT_THAT(workflow_problems(R"(workflow: demo
 data:

@@ -506,6 +506,36 @@ states:
   EXPECT_EQ(out.counters[0].value, 42);
 }
 
+// restart: yearly keeps a counter per year: the first contract of 2027 is number 1 of 2027.
+TEST(Step, AYearlySequenceHasACounterPerYear) {
+  const Definition def = load(R"(workflow: serials
+data:
+  number: {type: string}
+initial: draft
+states:
+  draft:
+    entry:
+      - serial: {field: number, sequence: contract, format: "HT-{yyyy}-{seq:05}", restart: yearly}
+    on: {done: closed}
+  closed: {type: final}
+)");
+  struct PerYear final : Counters {
+    std::int64_t get(std::string_view name) const override {
+      return name == "seq:contract:2026" ? 41 : 0;
+    }
+  } counters;
+  StepContext ctx;
+  ctx.counters = &counters;
+  const Outcome late_2026 = start(def, "s-1", {}, kT0, ctx);
+  EXPECT_EQ(late_2026.instance.data.at("number"), "HT-2026-00042");
+  ASSERT_EQ(late_2026.counters.size(), 1U);
+  EXPECT_EQ(late_2026.counters[0].name, "seq:contract:2026");
+  const Outcome early_2027 =
+      start(def, "s-2", {}, parse_timestamp("2027-01-04T09:00:00Z").value(), ctx);
+  EXPECT_EQ(early_2027.instance.data.at("number"), "HT-2027-00001");
+  EXPECT_EQ(early_2027.counters[0].name, "seq:contract:2027");
+}
+
 const char* kSla = R"(workflow: sla
 calendar: none
 initial: received
