@@ -123,6 +123,8 @@ class DefinitionChecker {
         warn(schema.pos, "event '" + event + "' is declared but no transition handles it");
       }
     }
+    person_roles(def_.data);
+    for (const auto& [event, schema] : def_.events) person_roles(schema);
     for (const auto& s : def_.states) state(s);
     for (const auto& h : def_.on) handlers(h);
     actions(def_.on_assign, data_scope());
@@ -140,6 +142,26 @@ class DefinitionChecker {
       diags_.error(def_.file, pos, std::move(message));
     } else {
       diags_.warning(def_.file, pos, std::move(message));
+    }
+  }
+
+  // "data has no field 'x' (did you mean …)", unless the field was declared with a type the
+  // loader could not read: it said so where the field is declared.
+  void missing_data_field(SourcePos at, const std::string& name, const std::string& prefix = "",
+                          const std::string& hint = "; declare it under 'data:'") {
+    if (def_.data.unreadable_field(name)) return;
+    error(at, prefix + "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()) +
+                  hint);
+  }
+
+  // `person: ROLE` names a role of the directory.
+  void person_roles(const Schema& schema) {
+    if (options_.config == nullptr) return;
+    for (const FieldSchema& f : schema.fields) {
+      if (!f.person_role.empty() && options_.config->find_role(f.person_role) == nullptr) {
+        error(f.pos, "field '" + f.name + "': unknown role '" + f.person_role + "' in person" +
+                         did_you_mean(f.person_role, names_of(options_.config->roles)));
+      }
     }
   }
 
@@ -196,10 +218,7 @@ class DefinitionChecker {
                  const expr::CheckScope& scope) {
     const FieldSchema* field = def_.data.find(name);
     if (field == nullptr) {
-      if (!def_.data.unreadable_field(name)) {
-        error(name_pos, "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()) +
-                            "; declare it under 'data:'");
-      }
+      missing_data_field(name_pos, name);
       value(v, scope);
       return;
     }
@@ -336,12 +355,8 @@ class DefinitionChecker {
       for (const auto& [k, v] : start->data) value(v, scope);
     } else if (const auto* serial = std::get_if<SerialAction>(&a.kind)) {
       const FieldSchema* field = def_.data.find(serial->field);
-      if (field == nullptr && def_.data.unreadable_field(serial->field)) {
-        // reported where it is declared
-      } else if (field == nullptr) {
-        error(a.pos, "data has no field '" + serial->field + "'" +
-                         did_you_mean(serial->field, def_.data.names()) +
-                         "; declare it under 'data:'");
+      if (field == nullptr) {
+        missing_data_field(a.pos, serial->field);
       } else if (field->type != FieldType::string) {
         error(a.pos, "serial numbers are strings, but field '" + serial->field + "' is " +
                          std::string(field_type_name(field->type)));
@@ -396,9 +411,8 @@ class DefinitionChecker {
         const std::string field = role.substr(5);
         const SourcePos at = i < t.roles_pos.size() ? t.roles_pos[i] : t.pos;
         const FieldSchema* f = def_.data.find(field);
-        if (f == nullptr && !def_.data.unreadable_field(field)) {
-          error(at, "roles: data has no field '" + field + "'" +
-                        did_you_mean(field, def_.data.names()) + "; declare it under 'data:'");
+        if (f == nullptr) {
+          missing_data_field(at, field, "roles: ");
         } else if (f != nullptr && f->type != FieldType::string) {
           error(at, "roles: '" + role + "' must name a string field holding a person id, not " +
                         std::string(field_type_name(f->type)));
@@ -510,9 +524,7 @@ class DefinitionChecker {
     for (const auto& [name, v] : s.data) {
       const FieldSchema* field = def_.data.find(name);
       if (field == nullptr) {
-        if (!def_.data.unreadable_field(name)) {
-          error(v.pos, "data has no field '" + name + "'" + did_you_mean(name, def_.data.names()));
-        }
+        missing_data_field(v.pos, name, "", "");
       } else if (v.kind == ValueSpec::Kind::literal) {
         const std::string problem = check_field_value(*field, v.literal);
         if (!problem.empty()) {

@@ -23,7 +23,10 @@ struct FieldSchema {
   FieldType type = FieldType::string;
   bool required = false;
   bool internal = false;  // data only: set by the workflow's actions, refused in start data
-  bool person = false;    // string: a person id of the directory (checked when one is loaded)
+  // string: a person id of the directory (checked when one is loaded); with person_role, of a
+  // person holding that role (`person: account_manager`).
+  bool person = false;
+  std::string person_role;
   std::optional<boost::json::value> default_value;  // already checked against `type`
   std::vector<std::string> values;                  // enum members
   std::optional<double> min;                        // int/number: value; string/list: size

@@ -701,7 +701,8 @@ class Machine {
       return;
     }
     if (schema != nullptr) {
-      const std::string problem = validate_payload(*schema, ev.data, false, ctx_.directory);
+      const std::string problem =
+          validate_payload(*schema, ev.data, false, ctx_.check_people ? ctx_.directory : nullptr);
       if (!problem.empty()) {
         if (external) {
           reject("event '" + ev.name + "': " + problem);
@@ -1177,10 +1178,14 @@ std::string validate_payload(const Schema& schema, const boost::json::object& da
     const std::string problem = check_field_value(*f, value);
     if (!problem.empty()) {
       add("field '" + f->name + "': " + problem);
-    } else if (f->person && directory != nullptr && value.is_string() &&
-               directory->person(value.get_string()) == nullptr) {
-      add("field '" + f->name + "': nobody called '" + std::string(value.get_string()) +
-          "' in the directory");
+    } else if (f->person && directory != nullptr && value.is_string()) {
+      const std::string id(value.get_string());
+      const Person* p = directory->person(id);
+      if (p == nullptr) {
+        add("field '" + f->name + "': nobody called '" + id + "' in the directory");
+      } else if (!f->person_role.empty() && !contains(p->roles, f->person_role)) {
+        add("field '" + f->name + "': " + id + " does not have the role " + f->person_role);
+      }
     }
   }
   for (const auto& f : schema.fields) {
@@ -1195,7 +1200,8 @@ Outcome start(const Definition& def, std::string id, const boost::json::object& 
               const StepContext& ctx) {
   Outcome out;
   out.instance.id = std::move(id);
-  const std::string problem = validate_payload(def.data, data, /*at_start=*/true, ctx.directory);
+  const std::string problem = validate_payload(def.data, data, /*at_start=*/true,
+                                               ctx.check_people ? ctx.directory : nullptr);
   if (!problem.empty()) {
     out.result = Outcome::Result::rejected;
     out.error = "data: " + problem;

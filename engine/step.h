@@ -71,6 +71,9 @@ struct StepContext {
   // `enforce_roles` is true (events from the API), ignored for timers and internal events.
   std::vector<std::string> actor_roles;
   bool enforce_roles = false;
+  // Whether `person` fields must name someone of the directory as it is now. Replay turns it
+  // off: a person who has since left was in the directory when the case began.
+  bool check_people = true;
 };
 
 struct Event {

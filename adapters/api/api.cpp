@@ -660,7 +660,9 @@ struct Api::Impl {
     if (!published) {
       diags.sort();
       std::string message = std::to_string(diags.error_count()) + " error(s) in " + file;
-      if (req.body.size() > 40 && req.body.find('\n') == std::string::npos) {
+      // (A one-line JSON body is valid YAML, and not a flattened file.)
+      if (req.body.size() > 40 && req.body.find('\n') == std::string::npos &&
+          req.body.find_first_not_of(" \t") != req.body.find('{')) {
         message +=
             " (the body has no line breaks: curl -d removes them; send the file with "
             "--data-binary @" +

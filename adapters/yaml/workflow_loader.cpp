@@ -147,7 +147,13 @@ class WorkflowLoader {
     f.type = *t;
     if (const Node* v = n.find("required")) f.required = r_.boolean(*v, "required").value_or(false);
     if (const Node* v = n.find("person")) {
-      f.person = r_.boolean(*v, "person").value_or(false);
+      // true, false, or the role the person must hold.
+      if (v->is_scalar() && v->value != "true" && v->value != "false" && !v->quoted) {
+        f.person = true;
+        f.person_role = r_.name(*v, "person role").value_or("");
+      } else {
+        f.person = r_.boolean(*v, "person").value_or(false);
+      }
       if (f.person && f.type != FieldType::string) {
         r_.error(*v, "'person' is only allowed on string fields (a person id)");
       }

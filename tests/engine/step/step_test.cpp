@@ -240,6 +240,44 @@ states:
   EXPECT_EQ(ok.instance.data.at("limit"), 300000);
 }
 
+// A `person` field names someone of the directory, holding the role when one is given; replay
+// (check_people off) accepts whoever the directory had when the case began.
+TEST(Step, APersonFieldNamesSomeoneOfTheDirectory) {
+  const Definition def = load(R"(workflow: owned
+data:
+  owner: {type: string, required: true, person: account_manager}
+initial: open
+states:
+  open: {on: {done: closed}}
+  closed: {type: final}
+)");
+  struct TwoPeople final : Directory {
+    static Person make(std::string id, std::string role) {
+      Person p;
+      p.id = std::move(id);
+      p.roles = {std::move(role)};
+      return p;
+    }
+    Person huang = make("huang.li", "account_manager");
+    Person ma = make("ma.jun", "salesperson");
+    const Person* person(std::string_view id) const override {
+      return id == huang.id ? &huang : id == ma.id ? &ma : nullptr;
+    }
+    std::vector<const Person*> queue_members(std::string_view) const override { return {}; }
+    std::vector<const Person*> people_with_role(std::string_view) const override { return {}; }
+  } directory;
+  StepContext ctx;
+  ctx.directory = &directory;
+  EXPECT_EQ(start(def, "o-1", {{"owner", "huang.li"}}, kT0, ctx).result, Outcome::Result::handled);
+  EXPECT_EQ(start(def, "o-2", {{"owner", "nobody.here"}}, kT0, ctx).error,
+            "data: field 'owner': nobody called 'nobody.here' in the directory");
+  EXPECT_EQ(start(def, "o-3", {{"owner", "ma.jun"}}, kT0, ctx).error,
+            "data: field 'owner': ma.jun does not have the role account_manager");
+  ctx.check_people = false;
+  EXPECT_EQ(start(def, "o-4", {{"owner", "nobody.here"}}, kT0, ctx).result,
+            Outcome::Result::handled);
+}
+
 TEST(Step, RolesRestrictWhoMaySendAnEvent) {
   const Definition def = load(R"(workflow: roles
 initial: open
@@ -298,7 +336,9 @@ states:
             "supervisor");
   withdraw.actor = "wang.fang";
   EXPECT_EQ(step(def, in, withdraw, kT0, manager).instance.state, "withdrawn");
-  // A token that names nobody is nobody's assignee.
+  // A token made for a role names nobody: it is nobody's assignee.
+  approve.actor = "token:4f2a";
+  EXPECT_EQ(step(def, in, approve, kT0, manager).result, Outcome::Result::rejected);
   approve.actor = "";
   EXPECT_EQ(step(def, in, approve, kT0, manager).result, Outcome::Result::rejected);
 }
