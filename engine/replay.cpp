@@ -131,8 +131,15 @@ ReplayResult replay(const Definition& def, const Instance& stored,
       current.incidents.push_back({at, std::string(i->value().as_string()), false});
     } else if (auto r = row.input.find("resolve_incident"); r != row.input.end()) {
       const auto n = r->value().to_number<std::size_t>();
-      if (n >= 1 && n <= current.incidents.size()) current.incidents[n - 1].resolved = true;
-      current.updated_at = at;
+      if (n >= 1 && n <= current.incidents.size()) {
+        const auto* note = row.input.if_contains("note");
+        current = std::move(resolve_incident(current, n,
+                                             note != nullptr && note->is_string()
+                                                 ? std::string(note->as_string())
+                                                 : std::string(),
+                                             row.actor, at)
+                                .instance);
+      }
     }
   }
   if (!started) {

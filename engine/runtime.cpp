@@ -484,20 +484,7 @@ RuntimeResult Runtime::resolve_incident(const ResolveIncidentRequest& request) {
     // Someone resolved it already: nothing to record.
     return unchanged(std::move(*instance));
   }
-  const Timestamp now = clock_.now();
-  Outcome out;
-  out.instance = *instance;
-  out.instance.incidents[n - 1].resolved = true;
-  out.instance.updated_at = now;
-  out.instance.revision += 1;
-  std::string message = "incident " + std::to_string(n) + " resolved";
-  if (!request.actor.empty()) message += " by " + request.actor;
-  if (!request.note.empty()) message += ": " + request.note;
-  out.history.push_back({now, "incident_resolved", message,
-                         Details()
-                             .add("incident", static_cast<std::int64_t>(n))
-                             .add("message", instance->incidents[n - 1].message)
-                             .add("note", request.note)});
+  Outcome out = ombud::resolve_incident(*instance, n, request.note, request.actor, clock_.now());
   return apply(*instance, std::move(out), request.idempotency_key, digest, false, std::nullopt,
                request.actor,
                {{"resolve_incident", static_cast<std::int64_t>(n)}, {"note", request.note}});

@@ -1241,6 +1241,24 @@ Outcome reassign(const Definition& def, const Instance& instance, const Reassign
   return out;
 }
 
+Outcome resolve_incident(const Instance& instance, std::size_t n, const std::string& note,
+                         const std::string& actor, Timestamp now) {
+  Outcome out;
+  out.instance = instance;
+  out.instance.incidents.at(n - 1).resolved = true;
+  out.instance.updated_at = now;
+  out.instance.revision += 1;
+  std::string message = "incident " + std::to_string(n) + " resolved";
+  if (!actor.empty()) message += " by " + actor;
+  if (!note.empty()) message += ": " + note;
+  out.history.push_back({now, "incident_resolved", std::move(message),
+                         Details()
+                             .add("incident", static_cast<std::int64_t>(n))
+                             .add("message", instance.incidents[n - 1].message)
+                             .add("note", note)});
+  return out;
+}
+
 Outcome step(const Definition& def, const Instance& instance, const Event& event, Timestamp now,
              const StepContext& ctx) {
   Outcome out;

@@ -147,6 +147,12 @@ struct Reassignment {
 Outcome reassign(const Definition& def, const Instance& instance, const Reassignment& r,
                  Timestamp now, const StepContext& ctx);
 
+// A person marks incident `n` (from 1, an open one: the runtime checks) of a case resolved. It
+// stays in the case, resolved; the history says who resolved it and why. Runtime and replay
+// both make the change here.
+Outcome resolve_incident(const Instance& instance, std::size_t n, const std::string& note,
+                         const std::string& actor, Timestamp now);
+
 Outcome step(const Definition& def, const Instance& instance, const Event& event, Timestamp now,
              const StepContext& ctx);
 
