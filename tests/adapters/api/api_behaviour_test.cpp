@@ -1136,5 +1136,85 @@ TEST_F(ApiBehaviour, UnknownPathsAndMethods) {
   EXPECT_TRUE(method.headers.contains("Allow"));
 }
 
+// The shipped directory, except that reviewer guo.qiang and account manager huang.li have no
+// manager above them (a small office).
+class FlatOffice : public ApiFixture {
+ protected:
+  std::string config_file() override {
+    std::string text = read_text(source_file("config/ombud.yaml"));
+    for (const std::string cut : {"manager: zhou.lei, capacity: 15,", "manager: sun.hao,\n"}) {
+      const auto at = text.find(cut);
+      if (at == std::string::npos) {
+        ADD_FAILURE() << "config/ombud.yaml no longer has '" << cut << "'";
+        continue;
+      }
+      text.erase(at, cut.back() == '\n' ? cut.size() - 1 : cut.size());
+    }
+    const std::string path = ::testing::TempDir() + "/flat_office.yaml";
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  // A person's token: `who` acts with their own roles from the directory.
+  void as(const std::string& person) {
+    tokens_.try_emplace(person, make_token("agent", person, false));
+  }
+
+  HttpResponse send(const std::string& id, const std::string& person, const std::string& event,
+                    const std::string& data = "{}") {
+    as(person);
+    return call("POST", "/v1/instances/" + id + "/events", person,
+                R"({"event":")" + event + R"(","data":)" + data + "}");
+  }
+
+  std::string field(const std::string& id, const std::string& pointer) {
+    return str(json::value(get_instance(id)), pointer);
+  }
+};
+
+// Nobody above the reviewer: he kept the case and approved beyond his own price authority.
+TEST_F(FlatOffice, AReviewerWithNoManagerDoesNotApproveBeyondHisAuthority) {
+  const HttpResponse created = call("POST", "/v1/instances", "admin", R"({"workflow":
+      "contract_review","data":{"drafter":"huang.li","customer":"ACME","amount":350000}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id(str(body_of(created), "/instance/id"));
+  for (const char* kind : {"id_copy", "quotation", "configuration", "deposit_receipt"}) {
+    ASSERT_EQ(send(id, "huang.li", "attach", R"({"kind":")" + std::string(kind) + "\"}").status,
+              200);
+  }
+  ASSERT_EQ(send(id, "huang.li", "submit").status, 200);
+  ASSERT_EQ(field(id, "/assignee"), "guo.qiang");
+  ASSERT_EQ(send(id, "guo.qiang", "approve").status, 200);
+
+  EXPECT_EQ(field(id, "/state"), "manager_approval");
+  EXPECT_EQ(field(id, "/assignee"), "zhao.min");
+  EXPECT_EQ(field(id, "/data/reviewed_by"), "guo.qiang");
+  const HttpResponse again = send(id, "guo.qiang", "approve");
+  EXPECT_EQ(again.status, 403) << again.body;
+  EXPECT_THAT(again.body, HasSubstr("assignee (zhao.min)"));
+  // `routed` is the workflow's own event.
+  EXPECT_EQ(send(id, "guo.qiang", "routed").status, 422);
+  ASSERT_EQ(send(id, "zhao.min", "approve").status, 200);
+  EXPECT_EQ(field(id, "/state"), "sealing");
+  EXPECT_EQ(field(id, "/data/approved_by"), "zhao.min");
+}
+
+// Nobody above the account manager: he kept the case and confirmed his own commission.
+TEST_F(FlatOffice, AnAccountManagerWithNoManagerDoesNotConfirmHisOwnCommission) {
+  const HttpResponse created = call("POST", "/v1/instances", "admin", R"({"workflow":
+      "customer_registration","data":{"phone":"13900001111","customer_name":"Wu",
+      "registered_by":"huang.li"}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id(str(body_of(created), "/instance/id"));
+  ASSERT_EQ(send(id, "huang.li", "hand_over", R"({"salesperson":"ma.jun"})").status, 200);
+  ASSERT_EQ(send(id, "ma.jun", "deal", R"({"units":2,"sales_commission":3000})").status, 200);
+
+  EXPECT_EQ(field(id, "/state"), "commission_review");
+  EXPECT_EQ(field(id, "/assignee"), "zhao.min");
+  EXPECT_EQ(send(id, "huang.li", "commission_confirmed").status, 403);
+  ASSERT_EQ(send(id, "zhao.min", "commission_confirmed").status, 200);
+  EXPECT_EQ(field(id, "/state"), "settled");
+}
+
 }  // namespace
 }  // namespace ombud::api::testing

@@ -81,7 +81,7 @@ class ApiFixture : public ::testing::Test {
     ::setenv("OMBUD_HOOK_PHONE_SECRET", kPhoneSecret, 1);
     ::unsetenv("OMBUD_HOOK_TWILIO_AUTH_TOKEN");  // the twilio source stays unconfigured
     NodeOptions options;
-    options.config_file = source_file("config/ombud.yaml");
+    options.config_file = config_file();
     options.workflow_paths = {source_file("workflows")};
     options.store_url = "memory:";
     options.published_by = "api test";
@@ -112,6 +112,9 @@ class ApiFixture : public ::testing::Test {
     node_->worker().start();
     started_ = true;
   }
+
+  // The config the node runs on; a fixture may give an edited copy.
+  virtual std::string config_file() { return source_file("config/ombud.yaml"); }
 
   void TearDown() override {
     if (started_) node_->worker().stop();
