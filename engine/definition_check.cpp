@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/directory.h"
 #include "engine/graph.h"
+#include "engine/schema.h"
 
 namespace ombud {
 
@@ -353,6 +355,17 @@ class DefinitionChecker {
                          did_you_mean(start->workflow, *options_.workflows));
       }
       for (const auto& [k, v] : start->data) value(v, scope);
+      if (const Definition* child = started(start->workflow)) {
+        const std::string what = "start of '" + child->name + "': data";
+        for (const auto& [k, v] : start->data) {
+          if (child->data.find(k) == nullptr && !child->data.unreadable_field(k)) {
+            error(v.pos, what + " '" + k + "': workflow '" + child->name + "' has no such field" +
+                             did_you_mean(k, child->data.names()));
+          }
+        }
+        start_data(child->data, start->data, a.pos, what,
+                   "every start would be refused (an incident)");
+      }
     } else if (const auto* serial = std::get_if<SerialAction>(&a.kind)) {
       const FieldSchema* field = def_.data.find(serial->field);
       if (field == nullptr) {
@@ -364,6 +377,11 @@ class DefinitionChecker {
     } else if (const auto* hook = std::get_if<WebhookAction>(&a.kind)) {
       if (hook->body) value(*hook->body, scope);
     }
+  }
+
+  const Definition* started(const std::string& workflow) const {
+    if (workflow == def_.name) return &def_;
+    return options_.find_workflow ? options_.find_workflow(workflow) : nullptr;
   }
 
   void calendar_ref(const std::optional<std::string>& name, SourcePos pos) {
@@ -508,11 +526,33 @@ class DefinitionChecker {
     return out;
   }
 
-  void schedule(const Schedule& s) {
-    for (const std::string& name : required_left_out(def_.data, s.data)) {
-      error(s.pos, "schedule data leaves out the required field '" + name +
-                       "': every scheduled start would be refused");
+  // Start data written into a workflow (`schedule.data`, a child's `start:` data) against the
+  // schema of the workflow it starts: what `start()` would refuse, every time, is refused here.
+  // `what` names the data in messages ("schedule data", "start of 'x': data").
+  void start_data(const Schema& schema, const std::vector<std::pair<std::string, ValueSpec>>& data,
+                  SourcePos pos, const std::string& what, const std::string& refused) {
+    for (const std::string& name : required_left_out(schema, data)) {
+      error(pos, what + " leaves out the required field '" + name + "': " + refused);
     }
+    for (const auto& [name, v] : data) {
+      const FieldSchema* field = schema.find(name);
+      if (field == nullptr) continue;  // reported by the caller, who knows whose schema it is
+      if (field->internal) {
+        error(v.pos, what + " '" + name + "': the field is kept by the workflow itself and " +
+                         "is not given at start: " + refused);
+        continue;
+      }
+      if (v.kind != ValueSpec::Kind::literal) continue;
+      std::string problem = check_field_value(*field, v.literal);
+      if (problem.empty() && field->person && options_.config != nullptr && v.literal.is_string()) {
+        problem = person_problem(*field, v.literal.get_string(), ConfigDirectory(*options_.config));
+      }
+      if (!problem.empty()) error(v.pos, what + " '" + name + "': " + problem);
+    }
+  }
+
+  void schedule(const Schedule& s) {
+    start_data(def_.data, s.data, s.pos, "schedule data", "every scheduled start would be refused");
     if (!s.timezone.empty()) {
       try {
         (void)date::locate_zone(s.timezone);
@@ -522,17 +562,7 @@ class DefinitionChecker {
       }
     }
     for (const auto& [name, v] : s.data) {
-      const FieldSchema* field = def_.data.find(name);
-      if (field == nullptr) {
-        missing_data_field(v.pos, name, "", "");
-      } else if (v.kind == ValueSpec::Kind::literal) {
-        const std::string problem = check_field_value(*field, v.literal);
-        if (!problem.empty()) {
-          std::string message = "schedule data '" + name + "': ";
-          message += problem;
-          error(v.pos, std::move(message));
-        }
-      }
+      if (def_.data.find(name) == nullptr) missing_data_field(v.pos, name, "", "");
       value(v, data_scope());
     }
   }

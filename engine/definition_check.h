@@ -24,6 +24,9 @@ struct CheckOptions {
   bool strict = false;             // report warnings as errors
   // Names of the workflows known alongside this one (for `start:`); null: not checked.
   const std::vector<std::string>* workflows = nullptr;
+  // The workflow of that name (null when unknown); when given, `start:` data is checked
+  // against the started workflow's data.
+  std::function<const Definition*(const std::string&)> find_workflow;
 };
 
 void check_definition(const Definition& def, Diagnostics& diags, const CheckOptions& options);

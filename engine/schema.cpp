@@ -9,6 +9,7 @@
 #include <limits>
 #include <utility>
 
+#include "engine/directory.h"
 #include "engine/time.h"
 
 namespace ombud {
@@ -197,6 +198,17 @@ std::string check_field_value(const FieldSchema& field, const boost::json::value
       return {};
   }
   return {};
+}
+
+std::string person_problem(const FieldSchema& field, std::string_view id,
+                           const Directory& directory) {
+  const Person* p = directory.person(id);
+  if (p == nullptr) return "nobody called '" + std::string(id) + "' in the directory";
+  if (!field.person_role.empty() &&
+      std::find(p->roles.begin(), p->roles.end(), field.person_role) == p->roles.end()) {
+    return std::string(id) + " does not have the role " + field.person_role;
+  }
+  return "";
 }
 
 }  // namespace ombud

@@ -11,6 +11,8 @@
 
 namespace ombud {
 
+class Directory;
+
 enum class FieldType { string, int_, number, bool_, enum_, timestamp, duration, list, object };
 
 // "string", "int", ... as written in YAML; nullopt for an unknown name.
@@ -50,5 +52,10 @@ struct Schema {
 // short reason ("expected int, got string", "5 is above max 4", "'x' is not one of a, b").
 // Timestamps and durations are JSON strings in their canonical text forms.
 std::string check_field_value(const FieldSchema& field, const boost::json::value& value);
+
+// Whether `id`, the value of a `person` field, is someone in the directory, holding the field's
+// role when it names one. "" when so, else the problem ("nobody called 'x' in the directory").
+std::string person_problem(const FieldSchema& field, std::string_view id,
+                           const Directory& directory);
 
 }  // namespace ombud

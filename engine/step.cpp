@@ -1179,13 +1179,8 @@ std::string validate_payload(const Schema& schema, const boost::json::object& da
     if (!problem.empty()) {
       add("field '" + f->name + "': " + problem);
     } else if (f->person && directory != nullptr && value.is_string()) {
-      const std::string id(value.get_string());
-      const Person* p = directory->person(id);
-      if (p == nullptr) {
-        add("field '" + f->name + "': nobody called '" + id + "' in the directory");
-      } else if (!f->person_role.empty() && !contains(p->roles, f->person_role)) {
-        add("field '" + f->name + "': " + id + " does not have the role " + f->person_role);
-      }
+      std::string who = person_problem(*f, value.get_string(), *directory);
+      if (!who.empty()) add("field '" + f->name + "': " + std::move(who));
     }
   }
   for (const auto& f : schema.fields) {

@@ -182,6 +182,11 @@ std::optional<PublishResult> Node::publish(const std::string& file, const std::s
   CheckOptions check;
   check.config = config();
   check.workflows = &names;
+  std::shared_ptr<const Definition> started;  // kept alive while the check reads it
+  check.find_workflow = [&](const std::string& name) {
+    started = definition(name);
+    return started.get();
+  };
   check_definition(*def, diags, check);
   if (diags.has_errors()) return std::nullopt;
   PublishedDefinition d;

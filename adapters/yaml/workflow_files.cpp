@@ -63,7 +63,15 @@ WorkflowSet load_workflow_set(const std::vector<std::string>& paths, const Confi
   options.strict = strict;
   // `start:` references are checked when a set of files is validated together; a lone file may
   // well start a workflow that lives elsewhere.
-  if (set.files.size() > 1) options.workflows = &names;
+  if (set.files.size() > 1) {
+    options.workflows = &names;
+    options.find_workflow = [&set](const std::string& name) -> const Definition* {
+      for (const Definition& d : set.definitions) {
+        if (d.name == name) return &d;
+      }
+      return nullptr;
+    };
+  }
   for (const auto& def : set.definitions) check_definition(def, diags, options);
   return set;
 }

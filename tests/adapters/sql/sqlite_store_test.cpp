@@ -380,9 +380,10 @@ TEST_F(SqliteStore, TheLogIsCheckpointedOffTheCommittingThreadAndStartsAgain) {
   ASSERT_TRUE(counts.has_value());
   EXPECT_GT(counts->background, 0U);
   EXPECT_GT(counts->tail, 0U);
-  // Had the log never started again, it would be at least four times the threshold long, where
-  // a commit checkpoints in the thread's stead; it is far shorter.
-  EXPECT_LT(std::filesystem::file_size(file().string() + "-wal"), 4U * kPages * (24U + 4096U));
+  // Had the log never started again, it would hold all 3,000 pages. A busy machine may keep the
+  // thread from running, but at four times the threshold a commit checkpoints in its stead, so
+  // the log ends near that length at most (plus the commit that went past it).
+  EXPECT_LT(std::filesystem::file_size(file().string() + "-wal"), 8U * kPages * (24U + 4096U));
   // Everything is in the file, for a reader that never saw the log.
   store.reset();
   EXPECT_FALSE(std::filesystem::exists(file().string() + "-wal"));

@@ -715,6 +715,44 @@ states:
                   "6:11: error: schedule data leaves out the required field 'starts'")));
 }
 
+// What a start would refuse every time, `validate` refuses first: data given to a workflow's
+// own fields, fields it lacks or leaves out, and people the directory does not have.
+TEST(WorkflowLoader, ScheduledAndChildStartDataIsCheckedAgainstTheStartedWorkflow) {
+  Diagnostics config_diags;
+  const auto config = yaml::load_config(
+      "cfg.yaml",
+      "directory:\n  roles: {agent: {}, hr: {}}\n  people:\n    li.na: {roles: [agent]}\n",
+      config_diags);
+  ASSERT_TRUE(config) << (config_diags.items().empty() ? "" : config_diags.items()[0].to_string());
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+data:
+  who: {type: string, person: agent}
+  note: {type: string, internal: true}
+  need: {type: string, required: true}
+schedule: {cron: "0 9 * * MON", timezone: UTC, data: {who: li.na, need: x, note: set}}
+initial: open
+states:
+  open:
+    entry:
+      - start: {workflow: demo, data: {who: wang.fang, need: x}}
+      - start: {workflow: demo, data: {whoo: li.na, note: "${ data.need }"}}
+    on: {close: closed}
+  closed: {type: final}
+)",
+                                &*config),
+              ElementsAre("6:82: error: schedule data 'note': the field is kept by the workflow "
+                          "itself and is not given at start: every scheduled start would be "
+                          "refused",
+                          "11:45: error: start of 'demo': data 'who': nobody called 'wang.fang' "
+                          "in the directory",
+                          ::testing::StartsWith("12:9: error: start of 'demo': data leaves out the "
+                                                "required field 'need'"),
+                          "12:46: error: start of 'demo': data 'whoo': workflow 'demo' has no "
+                          "such field (did you mean 'who'?)",
+                          ::testing::StartsWith("12:59: error: start of 'demo': data 'note': the "
+                                                "field is kept by the workflow itself")));
+}
+
 // Unknown names of the directory are reported at the name, not at the action or transition that
 // holds it (in block style those are other lines).
 TEST(WorkflowLoader, UnknownDirectoryNamesArePointedAtThemselves) {
