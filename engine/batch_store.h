@@ -92,6 +92,7 @@ class BatchStore final : public Store {
   }
   void release_timers(const std::string& node) override { base_.release_timers(node); }
   std::size_t pending_timers() const override { return base_.pending_timers(); }
+  std::size_t undelivered_messages() const override { return base_.undelivered_messages(); }
   std::vector<StoredHistory> history(const std::string& instance_id) const override {
     return base_.history(instance_id);
   }

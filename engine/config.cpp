@@ -26,6 +26,10 @@ const Queue* Config::find_queue(std::string_view name) const {
 const Role* Config::find_role(std::string_view name) const {
   return find_by(roles, name, &Role::name);
 }
+const DeliveryTarget* Config::find_webhook_target(std::string_view name) const {
+  return find_by(webhook_targets, name, &DeliveryTarget::name);
+}
+
 const NotificationTemplate* Config::find_template(std::string_view name) const {
   return find_by(templates, name, &NotificationTemplate::name);
 }

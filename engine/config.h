@@ -132,6 +132,24 @@ struct HookSource {
   SourcePos pos;
 };
 
+// ---- Outbound deliveries: `notifications:` and `webhook_targets:` ----------------------------
+
+// Where the outbox sends a kind of message. `http`: a POST of JSON to `url`, signed like an
+// ombud-scheme webhook when a secret is given (docs/webhooks.md, "Outbound"); `log`: a line in
+// the server's log, for trying ombud out without a gateway.
+struct DeliveryTarget {
+  enum class Deliver { http, log };
+  std::string name;  // the webhook target's name; "notifications" for the gateway
+  Deliver deliver = Deliver::http;
+  std::string url;
+  // As for hooks: an environment variable read once at start-up, or the secret itself; both
+  // empty: deliveries are not signed.
+  std::string secret_env;
+  std::string secret;
+  Millis timeout{10'000};
+  SourcePos pos;
+};
+
 // How long housekeeping keeps what it may forget (docs/durability.md, "What is kept, and for
 // how long"). Unset: the worker's default; zero: for ever.
 struct Retention {
@@ -151,6 +169,8 @@ struct Config {
   std::vector<NotificationTemplate> templates;
   std::vector<HookSource> hooks;
   Retention retention;
+  std::optional<DeliveryTarget> notifications;  // none: notifications wait in the outbox
+  std::vector<DeliveryTarget> webhook_targets;
 
   const CalendarSpec* find_calendar(std::string_view name) const;
   const Person* find_person(std::string_view id) const;
@@ -158,6 +178,7 @@ struct Config {
   const Role* find_role(std::string_view name) const;
   const NotificationTemplate* find_template(std::string_view name) const;
   const HookSource* find_hook(std::string_view name) const;
+  const DeliveryTarget* find_webhook_target(std::string_view name) const;
 };
 
 }  // namespace ombud

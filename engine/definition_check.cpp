@@ -376,6 +376,15 @@ class DefinitionChecker {
       }
     } else if (const auto* hook = std::get_if<WebhookAction>(&a.kind)) {
       if (hook->body) value(*hook->body, scope);
+      const Config* config = options_.config;
+      if (config != nullptr && !hook->target.empty() &&
+          config->find_webhook_target(hook->target) == nullptr) {
+        std::vector<std::string> names;
+        for (const auto& t : config->webhook_targets) names.push_back(t.name);
+        error(a.pos, "unknown webhook target '" + hook->target + "'" +
+                         did_you_mean(hook->target, names) +
+                         "; declare it under 'webhook_targets:' in the config");
+      }
     }
   }
 

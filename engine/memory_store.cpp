@@ -40,7 +40,11 @@ boost::json::object inbox_answer(std::uint64_t entry_id) {
 boost::json::object outbox_payload(const Notification& n) {
   boost::json::array recipients;
   for (const auto& r : n.recipients) recipients.emplace_back(r);
-  return {{"template", n.template_name}, {"to", n.to}, {"recipients", std::move(recipients)}};
+  boost::json::object out{
+      {"template", n.template_name}, {"to", n.to}, {"recipients", std::move(recipients)}};
+  if (!n.subject.empty()) out["subject"] = n.subject;
+  if (!n.body.empty()) out["body"] = n.body;
+  return out;
 }
 
 boost::json::object outbox_payload(const OutboundWebhook& w) {
@@ -224,6 +228,13 @@ void MemoryStore::release_timers(const std::string& node) {
 std::size_t MemoryStore::pending_timers() const {
   const std::lock_guard lock(mutex_);
   return timers_.size();
+}
+
+std::size_t MemoryStore::undelivered_messages() const {
+  const std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(std::count_if(outbox_.begin(), outbox_.end(), [](const auto& m) {
+    return !m.second.delivered_at.has_value();
+  }));
 }
 
 std::vector<StoredHistory> MemoryStore::history(const std::string& instance_id) const {

@@ -31,6 +31,7 @@ class MemoryStore : public Store {
   std::vector<DueTimer> claim_timers(const TimerClaim& claim) override;
   void release_timers(const std::string& node) override;
   std::size_t pending_timers() const override;
+  std::size_t undelivered_messages() const override;
   std::vector<StoredHistory> history(const std::string& instance_id) const override;
   int open_cases(std::string_view person) const override;
   std::vector<Instance> find_instances(const InstanceFilter& filter) const override;

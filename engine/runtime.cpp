@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "engine/fnv1a.h"
+#include "engine/templates.h"
 
 namespace ombud {
 
@@ -520,6 +521,15 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
     }
   }
   c.notifications = outcome.notifications;
+  if (context_.templates != nullptr && !c.notifications.empty()) {
+    // The texts as the case is now, kept with the message: it may be sent much later.
+    const Definition* def = definition(outcome.instance.workflow, outcome.instance.version);
+    const Timestamp now = clock_.now();
+    for (Notification& n : c.notifications) {
+      render_notification(*context_.templates, n, outcome.instance,
+                          def != nullptr ? &def->data : nullptr, now);
+    }
+  }
   c.webhooks = outcome.webhooks;
   for (const auto& u : outcome.counters) c.counters.push_back({u.name, u.read, u.value});
   c.idempotency_key = idempotency_key;

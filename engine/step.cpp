@@ -7,6 +7,7 @@
 
 #include "engine/assignment.h"
 #include "engine/expr/ast.h"
+#include "engine/templates.h"
 
 namespace ombud {
 
@@ -179,14 +180,7 @@ class Machine {
     instance_json_state_ = inst_.state;
     instance_json_assignee_ = inst_.assignee;
     instance_json_priority_ = inst_.priority;
-    instance_json_ = {{"id", inst_.id},
-                      {"state", inst_.state},
-                      {"workflow", inst_.workflow},
-                      {"version", inst_.version},
-                      {"key", inst_.key},
-                      {"assignee", inst_.assignee},
-                      {"priority", priority_name(inst_.priority)},
-                      {"created_at", format_timestamp(inst_.created_at)}};
+    instance_json_ = instance_fields(inst_);
     return instance_json_;
   }
 

@@ -44,6 +44,8 @@
 
 namespace ombud {
 
+struct Config;
+
 inline constexpr int kMaxRaisedEvents = 32;
 
 // Named counters kept outside the instance: round-robin cursors (`rr:QUEUE`) and serial
@@ -74,6 +76,9 @@ struct StepContext {
   // Whether `person` fields must name someone of the directory as it is now. Replay turns it
   // off: a person who has since left was in the directory when the case began.
   bool check_people = true;
+  // Not step()'s: the Runtime fills each notification's texts from this config's templates
+  // before the commit keeps them. Null: notifications carry no text.
+  const Config* templates = nullptr;
 };
 
 struct Event {
@@ -95,6 +100,10 @@ struct Notification {
   std::string template_name;
   std::vector<std::string> recipients;  // person ids, resolved when the step ran
   std::string to;                       // as written: assignee, role:supervisor, ...
+  // The texts, filled from the template after the step (render_notification) and kept in the
+  // outbox with it; empty where nothing renders them (the engine's own tests, replay).
+  std::string subject;
+  std::string body;
 };
 
 struct ChildStart {

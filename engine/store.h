@@ -269,6 +269,8 @@ class Store : public Counters {
   // of the whole look-ahead instead of after the leases ran out.
   virtual void release_timers(const std::string& node) = 0;
   virtual std::size_t pending_timers() const = 0;
+  // Outbox messages not delivered yet (waiting, or failed and waiting for their next attempt).
+  virtual std::size_t undelivered_messages() const = 0;
 
   virtual std::vector<StoredHistory> history(const std::string& instance_id) const = 0;
   // Open cases per assignee, for least-loaded assignment.

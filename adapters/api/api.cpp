@@ -309,6 +309,11 @@ struct Api::Impl {
                                "Timer rows in the store: each case's earliest pending timer")),
         timers_in_memory(
             m.gauge("ombud_timers_claimed", "Timers this node holds in its look-ahead window")),
+        outbox_undelivered(m.gauge("ombud_outbox_undelivered",
+                                   "Notifications and webhooks in the store not delivered yet")),
+        deliveries(m.counter("ombud_outbox_deliveries_total",
+                             "Delivery attempts of notifications and webhooks by this node",
+                             {"result"})),
         batches(m.counter("ombud_commit_batches_total", "Group commits written by this node")),
         store_errors(m.counter("ombud_store_errors_total", "Batches whose commit failed")),
         forgotten(m.counter("ombud_housekeeping_forgotten_total",
@@ -946,11 +951,14 @@ struct Api::Impl {
   HttpResponse metrics_page(const HttpRequest&, const RouteMatch&) {
     try {
       timers_pending.labels({}).set(static_cast<double>(node.store().pending_timers()));
+      outbox_undelivered.labels({}).set(static_cast<double>(node.store().undelivered_messages()));
     } catch (const std::exception&) {
       // The store is down: /readyz says so; the other metrics are still worth scraping.
     }
     const WorkerStats stats = node.worker().stats();
     timers_in_memory.labels({}).set(static_cast<double>(stats.timers_in_memory));
+    deliveries.labels({"delivered"}).set_total(static_cast<double>(stats.outbox_delivered));
+    deliveries.labels({"failed"}).set_total(static_cast<double>(stats.outbox_failed));
     batches.labels({}).set_total(static_cast<double>(stats.batches));
     store_errors.labels({}).set_total(static_cast<double>(stats.store_errors));
     forgotten.labels({"idempotency_keys"}).set_total(static_cast<double>(stats.forgotten_keys));
@@ -1025,6 +1033,8 @@ struct Api::Impl {
   http::MetricFamily<http::Counter>& escalations;
   http::MetricFamily<http::Gauge>& timers_pending;
   http::MetricFamily<http::Gauge>& timers_in_memory;
+  http::MetricFamily<http::Gauge>& outbox_undelivered;
+  http::MetricFamily<http::Counter>& deliveries;
   http::MetricFamily<http::Counter>& batches;
   http::MetricFamily<http::Counter>& store_errors;
   http::MetricFamily<http::Counter>& forgotten;

@@ -26,6 +26,7 @@
 #include "adapters/http/api_token.h"
 #include "adapters/http/json_log.h"
 #include "adapters/http/log_sink.h"
+#include "adapters/http/outbox_delivery.h"
 #include "adapters/http/request_handler.h"
 #include "adapters/http/server.h"
 #include "adapters/yaml/config_loader.h"
@@ -100,8 +101,15 @@ int serve(const ServeOptions& o) {
     return 2;
   }
 
+  // Notifications and outbound webhooks leave through here, on the worker's outbox thread.
+  http::OutboxDelivery delivery(*config, log);
+  for (const std::string& warning : delivery.warnings()) {
+    http::log_fields(*log, spdlog::level::warn, warning, {});
+  }
+
   NodeOptions options;
   options.config_file = o.config;
+  options.sink = &delivery;
   options.workflow_paths = {(config_dir / config->workflows_dir).string()};
   options.store_url = o.store.empty() ? config->store : o.store;
   options.published_by = "ombud serve";

@@ -28,6 +28,7 @@
 #include "engine/expr/expression.h"
 #include "engine/memory_store.h"
 #include "engine/runtime.h"
+#include "engine/templates.h"
 
 namespace ombud::cli {
 
@@ -52,17 +53,6 @@ struct Delivery {
   std::string subject;  // rendered from the config's template; "" without one
 };
 
-boost::json::object instance_fields(const Instance& in) {
-  return {{"id", in.id},
-          {"state", in.state},
-          {"workflow", in.workflow},
-          {"version", in.version},
-          {"key", in.key},
-          {"assignee", in.assignee},
-          {"priority", priority_name(in.priority)},
-          {"created_at", format_timestamp(in.created_at)}};
-}
-
 // Records what the runtime hands out after each commit, with the subject a recipient would see.
 class RecordingNotifier final : public Notifier {
  public:
@@ -70,7 +60,7 @@ class RecordingNotifier final : public Notifier {
   void set_runtime(const Runtime* runtime) { runtime_ = runtime; }
 
   void notify(const Instance& instance, const Notification& n) override {
-    pending_.push_back({instance.id, clock_.now(), n, subject(instance, n.template_name)});
+    pending_.push_back({instance.id, clock_.now(), n, subject(instance, n)});
   }
   void webhook(const Instance&, const OutboundWebhook&) override {}
 
@@ -78,39 +68,14 @@ class RecordingNotifier final : public Notifier {
   std::vector<Delivery> take() { return std::exchange(pending_, {}); }
 
  private:
-  std::string subject(const Instance& instance, const std::string& template_name) const {
-    if (config_ == nullptr || template_name.empty()) return "";
-    const NotificationTemplate* t = config_->find_template(template_name);
-    if (t == nullptr) return "";
-    const Definition* def = runtime_ != nullptr ? runtime_->definition(instance.workflow) : nullptr;
-    const boost::json::object fields = instance_fields(instance);
-    expr::EvalContext ctx;
-    ctx.data = &instance.data;
-    ctx.data_schema = def != nullptr ? &def->data : nullptr;
-    ctx.instance = &fields;
-    ctx.now = clock_.now();
-    std::string out;
-    std::size_t i = 0;
-    const std::string& s = t->subject;
-    while (i < s.size()) {
-      const auto open = s.find("${", i);
-      const auto close = open == std::string::npos ? open : s.find('}', open);
-      if (close == std::string::npos) {
-        out += s.substr(i);
-        break;
-      }
-      out += s.substr(i, open - i);
-      const std::string text = s.substr(open + 2, close - open - 2);
-      const expr::ParseResult parsed = expr::parse(text);
-      if (!parsed.root) {
-        out += "<error: " + parsed.errors.front().message + ">";
-      } else {
-        const expr::EvalResult r = expr::evaluate(*parsed.root, ctx);
-        out += r.ok() ? r.value->to_string() : "<error: " + r.error.message + ">";
-      }
-      i = close + 1;
+  std::string subject(const Instance& instance, Notification n) const {
+    if (config_ == nullptr || n.template_name.empty() ||
+        config_->find_template(n.template_name) == nullptr) {
+      return "";
     }
-    return out;
+    const Definition* def = runtime_ != nullptr ? runtime_->definition(instance.workflow) : nullptr;
+    render_notification(*config_, n, instance, def != nullptr ? &def->data : nullptr, clock_.now());
+    return n.subject;
   }
 
   const Clock& clock_;

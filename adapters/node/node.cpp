@@ -53,6 +53,7 @@ std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags)
   if (node->config_) node->directory_ = std::make_unique<ConfigDirectory>(*node->config_);
   node->context_.calendars = node->calendars_.get();
   node->context_.directory = node->directory_.get();
+  node->context_.templates = node->config();
   if (options.clock == nullptr) node->own_clock_ = std::make_unique<SystemClock>();
   node->clock_ = options.clock != nullptr ? options.clock : node->own_clock_.get();
 

@@ -1197,6 +1197,14 @@ std::size_t SqlStore::pending_timers() const {
   });
 }
 
+std::size_t SqlStore::undelivered_messages() const {
+  return impl_->read("count undelivered messages", [&](soci::session& s) {
+    long long n = 0;
+    s << "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL", soci::into(n);
+    return static_cast<std::size_t>(n);
+  });
+}
+
 std::vector<StoredHistory> SqlStore::history(const std::string& instance_id) const {
   return impl_->read("read history", [&](soci::session& s) {
     // A row per step (schema 4), in the order the steps committed; its entries are numbered on

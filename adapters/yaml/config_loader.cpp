@@ -8,6 +8,7 @@
 
 #include "adapters/yaml/reader.h"
 #include "adapters/yaml/workflow_loader.h"
+#include "engine/templates.h"
 
 namespace ombud::yaml {
 
@@ -15,8 +16,11 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 8> kTopKeys{
-    "store", "listen", "workflows", "calendars", "directory", "templates", "hooks", "retention"};
+constexpr std::array<std::string_view, 10> kTopKeys{
+    "store",     "listen", "workflows", "calendars",     "directory",
+    "templates", "hooks",  "retention", "notifications", "webhook_targets"};
+constexpr std::array<std::string_view, 5> kDeliveryKeys{"deliver", "url", "secret_env", "secret",
+                                                        "timeout"};
 constexpr std::array<std::string_view, 2> kRetentionKeys{"idempotency_keys", "delivered_messages"};
 constexpr std::array<std::string_view, 4> kCalendarKeys{"timezone", "hours", "holidays",
                                                         "workdays"};
@@ -113,6 +117,10 @@ class ConfigLoader {
     if (const Node* n = root.find("templates")) templates(*n, c);
     if (const Node* n = root.find("hooks")) hooks(*n, c);
     if (const Node* n = root.find("retention")) retention(*n, c.retention);
+    if (const Node* n = root.find("notifications")) {
+      c.notifications = delivery(*n, "notifications", "notifications");
+    }
+    if (const Node* n = root.find("webhook_targets")) webhook_targets(*n, c);
     return c;
   }
 
@@ -396,12 +404,23 @@ class ConfigLoader {
       const std::string context = "template '" + t.name + "'";
       if (r_.expect_map(value, context)) {
         r_.check_keys(value, Keys(kTemplateKeys), context);
-        if (const Node* v = r_.require(value, "subject", context))
+        if (const Node* v = r_.require(value, "subject", context)) {
           t.subject = r_.string(*v, "subject").value_or("");
-        if (const Node* v = value.find("body")) t.body = r_.string(*v, "body").value_or("");
+          placeholders(*v, t.subject, context + " subject");
+        }
+        if (const Node* v = value.find("body")) {
+          t.body = r_.string(*v, "body").value_or("");
+          placeholders(*v, t.body, context + " body");
+        }
       }
       c.templates.push_back(std::move(t));
     }
+  }
+
+  // A placeholder that does not parse would be sent as `<error: …>` in every message.
+  void placeholders(const Node& n, const std::string& text, const std::string& what) {
+    for (const PlaceholderProblem& p : placeholder_problems(text))
+      r_.error(n, what + ": " + p.message);
   }
 
   void retention(const Node& n, Retention& out) {
@@ -464,6 +483,77 @@ class ConfigLoader {
     }
   }
 
+  // `secret_env` (an environment variable's name) or `secret`, at most one of them.
+  void secret(const Node& n, std::string& env_name, std::string& inline_secret) {
+    const Node* env = n.find("secret_env");
+    const Node* text = n.find("secret");
+    if (env != nullptr && text != nullptr) {
+      r_.error(*text, "give either 'secret_env' or 'secret', not both");
+    }
+    if (env != nullptr) {
+      env_name = r_.string(*env, "secret_env").value_or("");
+      if (env->is_scalar() && !is_env_name(env_name)) {
+        r_.error(*env, "'" + env_name +
+                           "' is not an environment variable name (letters, digits and '_', "
+                           "e.g. OMBUD_HOOK_PHONE_SECRET)");
+      }
+    }
+    if (text != nullptr) {
+      inline_secret = r_.string(*text, "secret").value_or("");
+      if (text->is_scalar() && inline_secret.empty()) r_.error(*text, "secret is empty");
+    }
+  }
+
+  // Where the outbox sends one kind of message (`notifications:`, a webhook target).
+  DeliveryTarget delivery(const Node& n, std::string name, const std::string& context) {
+    DeliveryTarget t;
+    t.name = std::move(name);
+    t.pos = n.pos;
+    if (!r_.expect_map(n, context)) return t;
+    r_.check_keys(n, Keys(kDeliveryKeys), context);
+    if (const Node* d = n.find("deliver")) {
+      const std::string how = r_.string(*d, "deliver").value_or("");
+      if (how == "log") {
+        t.deliver = DeliveryTarget::Deliver::log;
+      } else if (how != "http" && d->is_scalar()) {
+        r_.error(*d, context + ": deliver must be http or log, got '" + how + "'");
+      }
+    }
+    const Node* url = n.find("url");
+    if (url != nullptr) {
+      t.url = r_.string(*url, "url").value_or("");
+      if (url->is_scalar() && !t.url.starts_with("http://") && !t.url.starts_with("https://")) {
+        r_.error(*url, context + ": url must begin with http:// or https://, got '" + t.url + "'");
+      }
+    }
+    if (t.deliver == DeliveryTarget::Deliver::http && url == nullptr) {
+      r_.error(n, context + " needs a url to post to (or deliver: log)");
+    } else if (t.deliver == DeliveryTarget::Deliver::log && url != nullptr) {
+      r_.error(*url, context + ": a url is for deliver: http; deliver: log writes to the log");
+    }
+    secret(n, t.secret_env, t.secret);
+    if (const Node* v = n.find("timeout")) {
+      if (auto d = r_.duration(*v, context + ".timeout")) {
+        if (d->is_zero()) {
+          r_.error(*v, context + ".timeout must be longer than zero");
+        } else {
+          t.timeout = d->wall_clock();
+        }
+      }
+    }
+    return t;
+  }
+
+  void webhook_targets(const Node& n, Config& c) {
+    if (!r_.expect_map(n, "webhook_targets")) return;
+    for (const auto& [key, value] : n.entries) {
+      r_.name(key, "webhook target name");
+      DeliveryTarget t = delivery(value, key.value, "webhook target '" + key.value + "'");
+      t.pos = key.pos;
+      c.webhook_targets.push_back(std::move(t));
+    }
+  }
+
   void verify(const Node& n, HookVerify& v) {
     v.pos = n.pos;
     if (!r_.expect_map(n, "verify")) return;
@@ -482,29 +572,12 @@ class ConfigLoader {
                          "; use ombud, twilio or token");
       }
     }
-    const Node* env = n.find("secret_env");
-    const Node* inline_secret = n.find("secret");
-    if (env != nullptr && inline_secret != nullptr) {
-      r_.error(*inline_secret, "give either 'secret_env' or 'secret', not both");
-    } else if (env == nullptr && inline_secret == nullptr) {
+    if (n.find("secret_env") == nullptr && n.find("secret") == nullptr) {
       r_.error(n,
                "verify is missing the secret: give 'secret_env' (the name of an environment "
                "variable that holds it) or 'secret'");
     }
-    if (env != nullptr) {
-      v.secret_env = r_.string(*env, "secret_env").value_or("");
-      if (env->is_scalar() && !is_env_name(v.secret_env)) {
-        r_.error(*env, "'" + v.secret_env +
-                           "' is not an environment variable name (letters, digits and '_', "
-                           "e.g. OMBUD_HOOK_PHONE_SECRET)");
-      }
-    }
-    if (inline_secret != nullptr) {
-      v.secret = r_.string(*inline_secret, "secret").value_or("");
-      if (inline_secret->is_scalar() && v.secret.empty()) {
-        r_.error(*inline_secret, "secret is empty");
-      }
-    }
+    secret(n, v.secret_env, v.secret);
     if (const Node* h = n.find("header")) {
       v.header = r_.string(*h, "header").value_or("");
       if (v.scheme != HookScheme::token) {

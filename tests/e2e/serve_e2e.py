@@ -5,7 +5,9 @@ A phone system's signed webhook opens a complaint; the assigned handler acknowle
 resolution SLA breaches and escalates, which moves the case to the supervisor; the supervisor
 reassigns it; the new handler resolves it; the return visit scores it and it closes. Then the
 history must show every step with who did it, the listing must find the case by its breach, and
-/metrics must have counted it. SIGTERM must stop the server with exit status 0.
+/metrics must have counted it. The notifications on the way reach a notification gateway (a small
+HTTP server of this test) signed, with their texts, and one the gateway refused at first is
+delivered again. SIGTERM must stop the server with exit status 0.
 
 The shipped complaint workflow and config are used as they are, except that the workflow runs on
 the wall clock (`calendar: none`) with a resolution goal of 3 seconds instead of 5 working days:
@@ -16,6 +18,7 @@ the same states, events, roles and escalation ladder, on a time scale a test can
 """
 import hashlib
 import hmac
+import http.server
 import json
 import os
 import re
@@ -29,6 +32,31 @@ import urllib.error
 import urllib.request
 
 SECRET = "e2e-phone-secret"
+NOTIFY_SECRET = "e2e-gateway-secret"
+
+
+class Gateway(http.server.BaseHTTPRequestHandler):
+    """The e-mail/SMS relay: keeps every POST; refuses the very first one (503) once."""
+    received = []
+    lock = threading.Lock()
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with Gateway.lock:
+            first = not Gateway.received
+            Gateway.received.append((dict(self.headers), body))
+        self.send_response(503 if first else 204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def start_gateway():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def fail(message):
@@ -97,13 +125,20 @@ def main():
     os.makedirs(os.path.join(work, "workflows"))
     with open(os.path.join(source_dir, "config", "ombud.yaml")) as f:
         config = f.read()
+    gateway = start_gateway()
+    shipped = "notifications:\n  deliver: log\n"
+    if shipped not in config:
+        fail("config/ombud.yaml no longer has 'notifications: deliver: log': update the e2e test")
+    config = config.replace(shipped, "notifications:\n"
+                            f"  url: http://127.0.0.1:{gateway.server_address[1]}/notify\n"
+                            "  secret_env: OMBUD_NOTIFY_SECRET\n")
     with open(os.path.join(work, "config", "ombud.yaml"), "w") as f:
         f.write(config)
     with open(os.path.join(work, "workflows", "complaint.yaml"), "w") as f:
         f.write(fast_complaint(source_dir))
     token_file = os.path.join(work, "admin.token")
 
-    env = dict(os.environ, OMBUD_HOOK_PHONE_SECRET=SECRET)
+    env = dict(os.environ, OMBUD_HOOK_PHONE_SECRET=SECRET, OMBUD_NOTIFY_SECRET=NOTIFY_SECRET)
     server = subprocess.Popen(
         [ombud, "serve", "--config", os.path.join(work, "config", "ombud.yaml"),
          "--listen", "127.0.0.1:0", "--store", store, "--token-file", token_file,
@@ -261,6 +296,34 @@ def run(api, ombud, store, token_file, config):
         check("ombud_sqlite_checkpoints_total{" not in metrics, "no SQLite checkpoints on PostgreSQL")
     status, _ = api.call("GET", "/v1/instances", token=None)
     check(status == 401, "no token → 401")
+
+    # 8. The notifications reached the gateway, signed, with their texts.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with Gateway.lock:
+            got = list(Gateway.received)
+        ids = [h.get("X-Ombud-Delivery") for h, _ in got]
+        if got and ids.count(ids[0]) >= 2 and len(got) >= 4:
+            break
+        time.sleep(0.2)
+    check(len(got) >= 4, f"the gateway received the notifications ({len(got)} posts)")
+    check(ids.count(ids[0]) >= 2, "the notification the gateway refused at first came again")
+    for headers, body in got:
+        expected = hmac.new(NOTIFY_SECRET.encode(), headers["X-Ombud-Timestamp"].encode() + b"."
+                            + body, hashlib.sha256).hexdigest()
+        check(hmac.compare_digest(expected, headers["X-Ombud-Signature"]),
+              f"notification {headers['X-Ombud-Delivery']} is signed with the gateway's secret")
+    messages = [json.loads(body) for _, body in got]
+    assigned = [m for m in messages if m["template"] == "complaint_assigned"]
+    check(assigned and case in assigned[0]["subject"]
+          and assigned[0]["recipients"][0]["id"] == handler
+          and assigned[0]["recipients"][0]["email"].endswith("@example.com"),
+          f"the handler was told, by name and address ({assigned[:1]})")
+    check(any(m["instance"] == case and "chen.jing" in [r["id"] for r in m["recipients"]]
+              for m in messages), "the supervisor was told of the escalation")
+    status, metrics = api.call("GET", "/metrics")
+    check(re.search(r'^ombud_outbox_deliveries_total\{result="failed"\} [1-9]', metrics, re.M),
+          "/metrics counted the refused delivery")
 
 
 if __name__ == "__main__":

@@ -1108,10 +1108,13 @@ TEST_F(ApiBehaviour, MetricsHealthAndTheOpenApiDocument) {
   EXPECT_THAT(m.body, HasSubstr("ombud_cases_started_total{workflow=\"complaint\"} 1"));
   EXPECT_THAT(m.body, HasSubstr("route=\"/v1/workflows\""));
   EXPECT_THAT(m.body, HasSubstr("ombud_timers_pending"));
+  // The new handler's notification: this node has no way out for it (no sink), so it waits.
+  EXPECT_THAT(m.body, HasSubstr("\nombud_outbox_undelivered 1\n"));
+  EXPECT_THAT(m.body, HasSubstr("ombud_outbox_deliveries_total{result=\"failed\"} 0"));
   EXPECT_THAT(m.body, HasSubstr("ombud_housekeeping_forgotten_total{what=\"idempotency_keys\"} 0"));
   // Counts since start are counters (they only go up), so rate() works on them.
   for (const char* name : {"ombud_housekeeping_forgotten_total", "ombud_commit_batches_total",
-                           "ombud_store_errors_total"}) {
+                           "ombud_store_errors_total", "ombud_outbox_deliveries_total"}) {
     EXPECT_THAT(m.body, HasSubstr(std::string("# TYPE ") + name + " counter\n")) << name;
   }
 

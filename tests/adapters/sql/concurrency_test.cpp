@@ -26,7 +26,7 @@ Commit started(const std::string& id) {
   c.actor = "api";
   c.history.push_back({kT0, "started", "started", {}});
   c.armed.push_back({id, 1, kT0 + std::chrono::hours(1)});
-  c.notifications.push_back({"new_case", {"li.wei"}, "role:supervisor"});
+  c.notifications.push_back({"new_case", {"li.wei"}, "role:supervisor", "", ""});
   return c;
 }
 

@@ -111,7 +111,7 @@ TYPED_TEST(StoreConformance, StaleRevisionConflictsAndWritesNothing) {
   stale.history.push_back({at(9), "transition", "intake → closed", {}});
   stale.armed.push_back({"c-1", 7, at(100)});
   stale.counters.push_back({"complaint.serial", 0, 41});
-  stale.notifications.push_back({"closed", {"li.wei"}, "assignee"});
+  stale.notifications.push_back({"closed", {"li.wei"}, "assignee", "", ""});
   stale.idempotency_key = "req-1";
   EXPECT_EQ(this->store().commit(stale), CommitResult::conflict);
 
@@ -704,7 +704,7 @@ TYPED_TEST(StoreConformance, EarlierContentIsPublishedAgainOnlyWhenAsked) {
 
 TYPED_TEST(StoreConformance, OutboxIsClaimedWithLeasesRetriedAndMarkedDelivered) {
   Commit c = new_commit("c-1");
-  c.notifications.push_back({"assigned", {"li.wei"}, "assignee"});
+  c.notifications.push_back({"assigned", {"li.wei"}, "assignee", "", ""});
   c.webhooks.push_back({"crm", boost::json::object{{"case", "c-1"}}});
   ASSERT_EQ(this->store().commit(c), CommitResult::ok);
   Store& s = this->store();
@@ -759,7 +759,7 @@ TYPED_TEST(StoreConformance, ForgetDropsOldAnswersAndDeliveredMessagesOnly) {
     c.instance.updated_at = at(10 * (i + 1));             // keys kept since t=10, 20, 30, 40
     c.idempotency_key = "call-" + std::to_string(9 - i);  // named against their age: 9, 8, 7, 6
     c.response = {{"instance", c.instance.id}};
-    c.notifications.push_back({"assigned", {"li.wei"}, "assignee"});
+    c.notifications.push_back({"assigned", {"li.wei"}, "assignee", "", ""});
     commits.push_back(c);
   }
   ASSERT_EQ(s.commit_all(commits), CommitResult::ok);
@@ -812,7 +812,7 @@ TYPED_TEST(StoreConformance, ForgetDropsOldAnswersAndDeliveredMessagesOnly) {
   Commit again = new_commit("c-9");
   again.idempotency_key = "call-9";
   again.response = {{"instance", "c-9"}};
-  again.notifications.push_back({"assigned", {"li.wei"}, "assignee"});
+  again.notifications.push_back({"assigned", {"li.wei"}, "assignee", "", ""});
   ASSERT_EQ(s.commit(again), CommitResult::ok);
   EXPECT_EQ(*s.idempotent_response("call-9"), again.response);
   EXPECT_GT(s.outbox(false, 10).back().id, messages[3].id);

@@ -494,5 +494,62 @@ TEST(ConfigLoader, RetentionRejectsWeeksZeroAndUnknownKeys) {
                           "(use 30m, 12h, 7d or combinations such as 1d12h, or forever)"));
 }
 
+TEST(ConfigLoader, NotificationsAndWebhookTargetsSayWhereTheOutboxSends) {
+  Diagnostics diags;
+  const auto config = yaml::load_config("cfg.yaml", R"(notifications:
+  url: https://relay.example.com/ombud
+  secret_env: OMBUD_NOTIFY_SECRET
+  timeout: 5s
+webhook_targets:
+  crm: {url: "http://crm.internal:8081/hooks/ombud", secret: s3cret}
+  audit: {deliver: log}
+)",
+                                        diags);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_THAT(diags.items(), IsEmpty());
+  ASSERT_TRUE(config->notifications.has_value());
+  EXPECT_EQ(config->notifications->deliver, DeliveryTarget::Deliver::http);
+  EXPECT_EQ(config->notifications->url, "https://relay.example.com/ombud");
+  EXPECT_EQ(config->notifications->secret_env, "OMBUD_NOTIFY_SECRET");
+  EXPECT_EQ(config->notifications->timeout, std::chrono::seconds(5));
+  ASSERT_NE(config->find_webhook_target("crm"), nullptr);
+  EXPECT_EQ(config->find_webhook_target("crm")->secret, "s3cret");
+  EXPECT_EQ(config->find_webhook_target("crm")->timeout, std::chrono::seconds(10));
+  EXPECT_EQ(config->find_webhook_target("audit")->deliver, DeliveryTarget::Deliver::log);
+  EXPECT_EQ(config->find_webhook_target("erp"), nullptr);
+}
+
+TEST(ConfigLoader, ADeliveryTargetNeedsSomewhereToSendAndOneSecret) {
+  EXPECT_THAT(
+      config_problems(R"(notifications: {deliver: mail}
+webhook_targets:
+  crm: {url: "ftp://crm/x", secret: a, secret_env: B}
+  erp: {timeout: 0s}
+  audit: {deliver: log, url: "http://x/"}
+)"),
+      ElementsAre("1:16: error: notifications needs a url to post to (or deliver: log)",
+                  "1:26: error: notifications: deliver must be http or log, got 'mail'",
+                  "3:14: error: webhook target 'crm': url must begin with http:// or https://, "
+                  "got 'ftp://crm/x'",
+                  "3:37: error: give either 'secret_env' or 'secret', not both",
+                  "4:8: error: webhook target 'erp' needs a url to post to (or deliver: log)",
+                  "4:18: error: webhook target 'erp'.timeout must be longer than zero",
+                  "5:30: error: webhook target 'audit': a url is for deliver: http; deliver: log "
+                  "writes to the log"));
+}
+
+TEST(ConfigLoader, ATemplatePlaceholderThatDoesNotParseIsAnError) {
+  const auto problems = config_problems(R"(templates:
+  assigned: {subject: "Case ${ instance.id } for ${ data.name + }", body: "ok ${ data.x }"}
+  broken: {subject: "Case ${ instance.id"}
+)");
+  ASSERT_EQ(problems.size(), 2U);
+  EXPECT_THAT(problems[0],
+              ::testing::StartsWith("2:23: error: template 'assigned' subject: placeholder '${ "
+                                    "data.name + }': "));
+  EXPECT_EQ(problems[1],
+            "3:21: error: template 'broken' subject: a placeholder '${' is never closed with '}'");
+}
+
 }  // namespace
 }  // namespace ombud

@@ -2,6 +2,8 @@
 // the diagnostics as "line:col: severity: message" strings, easy to assert on exactly.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
 
@@ -35,6 +37,16 @@ inline std::vector<std::string> workflow_problems(const std::string& text,
   }
   diags.sort();
   return lines_of(diags, "wf.yaml");
+}
+
+// A config from YAML text that must load cleanly; a test failure names its first problem.
+inline Config config_of(const std::string& text) {
+  Diagnostics diags;
+  auto config = yaml::load_config("cfg.yaml", text, diags);
+  if (!config || diags.has_errors()) {
+    ADD_FAILURE() << (diags.items().empty() ? "no config" : diags.items()[0].to_string());
+  }
+  return config ? std::move(*config) : Config{};
 }
 
 inline std::vector<std::string> config_problems(const std::string& text) {

@@ -8,6 +8,7 @@
 namespace ombud {
 namespace {
 
+using testing::config_of;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using testing::workflow_problems;
@@ -718,12 +719,8 @@ states:
 // What a start would refuse every time, `validate` refuses first: data given to a workflow's
 // own fields, fields it lacks or leaves out, and people the directory does not have.
 TEST(WorkflowLoader, ScheduledAndChildStartDataIsCheckedAgainstTheStartedWorkflow) {
-  Diagnostics config_diags;
-  const auto config = yaml::load_config(
-      "cfg.yaml",
-      "directory:\n  roles: {agent: {}, hr: {}}\n  people:\n    li.na: {roles: [agent]}\n",
-      config_diags);
-  ASSERT_TRUE(config) << (config_diags.items().empty() ? "" : config_diags.items()[0].to_string());
+  const Config config = config_of(
+      "directory:\n  roles: {agent: {}, hr: {}}\n  people:\n    li.na: {roles: [agent]}\n");
   EXPECT_THAT(workflow_problems(R"(workflow: demo
 data:
   who: {type: string, person: agent}
@@ -739,7 +736,7 @@ states:
     on: {close: closed}
   closed: {type: final}
 )",
-                                &*config),
+                                &config),
               ElementsAre("6:82: error: schedule data 'note': the field is kept by the workflow "
                           "itself and is not given at start: every scheduled start would be "
                           "refused",
@@ -753,11 +750,28 @@ states:
                                                 "field is kept by the workflow itself")));
 }
 
+// A webhook to a target the config lacks would wait in the outbox for ever.
+TEST(WorkflowLoader, AWebhookNamesATargetOfTheConfig) {
+  const Config config = config_of("webhook_targets:\n  crm: {url: \"http://crm/hooks\"}\n");
+  EXPECT_THAT(workflow_problems(R"(workflow: demo
+initial: open
+states:
+  open:
+    entry:
+      - webhook: {target: crm, body: {id: "${ instance.id }"}}
+      - webhook: {target: cmr, body: {}}
+    on: {close: closed}
+  closed: {type: final}
+)",
+                                &config),
+              ElementsAre("7:9: error: unknown webhook target 'cmr' (did you mean 'crm'?); "
+                          "declare it under 'webhook_targets:' in the config"));
+}
+
 // Unknown names of the directory are reported at the name, not at the action or transition that
 // holds it (in block style those are other lines).
 TEST(WorkflowLoader, UnknownDirectoryNamesArePointedAtThemselves) {
-  Diagnostics config_diags;
-  const auto config = yaml::load_config("cfg.yaml", R"(directory:
+  const Config config = config_of(R"(directory:
   roles: {agent: {}, manager: {}}
   people:
     li.na: {roles: [agent]}
@@ -765,9 +779,7 @@ TEST(WorkflowLoader, UnknownDirectoryNamesArePointedAtThemselves) {
     hr: {roles: [manager]}
 templates:
   leave_escalated: {subject: "s", body: "b"}
-)",
-                                        config_diags);
-  ASSERT_TRUE(config) << (config_diags.items().empty() ? "" : config_diags.items()[0].to_string());
+)");
   EXPECT_THAT(workflow_problems(R"(workflow: demo
 initial: open
 states:
@@ -786,7 +798,7 @@ states:
               role: nobody
   closed: {type: final}
 )",
-                                &*config),
+                                &config),
               ElementsAre(::testing::StartsWith("10:13: error: unknown role 'directr'"),
                           ::testing::StartsWith("13:19: error: unknown queue 'hrr'"),
                           ::testing::StartsWith("14:25: error: unknown template 'leave_escalatd'"),
@@ -847,17 +859,14 @@ states:
                           "10:54: error: roles: 'data.days' must name a string field holding a "
                           "person id, not number"));
   // With a config, a near miss of `assignee` is named like a near miss of a role.
-  Diagnostics config_diags;
-  const auto config =
-      yaml::load_config("cfg.yaml", "directory:\n  roles: {manager: {}}\n", config_diags);
-  ASSERT_TRUE(config);
+  const Config config = config_of("directory:\n  roles: {manager: {}}\n");
   EXPECT_THAT(workflow_problems(R"(workflow: demo
 initial: open
 states:
   open: {on: {approve: {target: closed, roles: [asignee]}}}
   closed: {type: final}
 )",
-                                &*config),
+                                &config),
               ElementsAre(::testing::HasSubstr("unknown role 'asignee' in roles (did you mean "
                                                "'assignee'?)")));
   // `assignee` is not a name a directory may give a role.

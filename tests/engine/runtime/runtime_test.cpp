@@ -435,6 +435,33 @@ TEST_F(RuntimeTest, AnIdempotentStartCreatesOneCase) {
   EXPECT_EQ(store_.instance_ids().size(), 1U);
 }
 
+// The outbox keeps a notification's texts as the case was when it was sent: it may leave much
+// later, after the case moved on.
+TEST_F(RuntimeTest, ANotificationKeepsItsTextsFromTheTemplateAsTheStepLeftTheCase) {
+  Diagnostics diags;
+  Config config = *yaml::load_config("cfg.yaml", std::string(kDirectory) + R"yaml(templates:
+  reminder:
+    subject: "Call ${ data.phone } back (${ instance.assignee }, ${ instance.state })"
+    body: "Calls so far: ${ data.calls }. ${ data.missing }"
+)yaml",
+                                     diags);
+  ASSERT_FALSE(diags.has_errors());
+  StepContext ctx;
+  ctx.directory = directory_.get();
+  ctx.templates = &config;
+  Runtime rt(store_, clock_, ctx, &notifier_);
+  rt.add_definition(def_);
+  ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);
+  clock_.set(kT0 + std::chrono::hours(3));
+  ASSERT_EQ(rt.fire_due_timers(), 1);
+  const auto sent = store_.outbox(false, 10);
+  ASSERT_EQ(sent.size(), 1U);
+  EXPECT_EQ(sent[0].payload.at("subject"), "Call 138 back (a.one, open)");
+  // A placeholder that fails leaves its reason in the text rather than no message at all.
+  EXPECT_THAT(std::string(sent[0].payload.at("body").as_string()),
+              ::testing::StartsWith("Calls so far: 1. <error: "));
+}
+
 TEST_F(RuntimeTest, TimersFireInDueOrderAndExactlyOnce) {
   Runtime rt = runtime();
   ASSERT_EQ(start(rt, "138").status, RuntimeResult::Status::ok);

@@ -418,6 +418,7 @@ class FailingStore final : public Store {
   }
   void release_timers(const std::string& n) override { base_.release_timers(n); }
   std::size_t pending_timers() const override { return base_.pending_timers(); }
+  std::size_t undelivered_messages() const override { return base_.undelivered_messages(); }
   std::vector<StoredHistory> history(const std::string& id) const override {
     return base_.history(id);
   }

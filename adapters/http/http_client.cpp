@@ -1,0 +1,211 @@
+#include "adapters/http/http_client.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <optional>
+
+namespace ombud::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kAnswerLimit = 64 * 1024;
+
+struct Endpoint {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string target;  // path and query, "/" at least
+};
+
+std::optional<Endpoint> endpoint_of(std::string_view url, std::string& error) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) {
+    error = "'" + std::string(url) + "' is not a URL (" + parsed.error().message() + ")";
+    return std::nullopt;
+  }
+  const boost::urls::url_view u = *parsed;
+  Endpoint e;
+  const std::string scheme(u.scheme());
+  if (scheme != "http" && scheme != "https") {
+    error = "the scheme must be http or https, not '" + scheme + "'";
+    return std::nullopt;
+  }
+  e.tls = scheme == "https";
+  e.host = std::string(u.encoded_host());
+  if (e.host.empty()) {
+    error = "'" + std::string(url) + "' names no host";
+    return std::nullopt;
+  }
+  if (u.has_userinfo()) {
+    error = "a user and password in the URL are not sent; use the signature secret";
+    return std::nullopt;
+  }
+  if (u.has_fragment()) {
+    error = "a URL to post to has no #fragment";
+    return std::nullopt;
+  }
+  // [::1] → ::1 for the resolver.
+  if (e.host.size() > 2 && e.host.front() == '[' && e.host.back() == ']') {
+    e.host = e.host.substr(1, e.host.size() - 2);
+  }
+  e.port = u.has_port() ? std::string(u.port()) : (e.tls ? "443" : "80");
+  e.target = std::string(u.encoded_path());
+  if (e.target.empty()) e.target = "/";
+  if (u.has_query()) e.target += "?" + std::string(u.encoded_query());
+  return e;
+}
+
+// The call as a chain of handlers; each step sets `result.error` when it fails and stops.
+template <class Stream>
+class Call {
+ public:
+  Call(Stream& stream, const Endpoint& to, bhttp::request<bhttp::string_body>& request,
+       PostResult& result)
+      : stream_(stream), to_(to), request_(request), result_(result) {
+    parser_.body_limit(kAnswerLimit);
+  }
+
+  // After the connection: the TLS handshake (when any), then the request.
+  void connected() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      write();
+    } else {
+      stream_.async_handshake(asio::ssl::stream_base::client, [this](beast::error_code ec) {
+        if (ec) return fail("TLS handshake with " + to_.host, ec);
+        write();
+      });
+    }
+  }
+
+ private:
+  void write() {
+    bhttp::async_write(stream_, request_, [this](beast::error_code ec, std::size_t) {
+      if (ec) return fail("sending to " + to_.host, ec);
+      bhttp::async_read(stream_, buffer_, parser_, [this](beast::error_code rc, std::size_t) {
+        // An answer whose body is longer than we keep still has its status.
+        if (rc && rc != bhttp::error::body_limit) return fail("reading the answer", rc);
+        result_.status = static_cast<int>(parser_.get().result_int());
+        result_.body = parser_.get().body();
+      });
+    });
+  }
+
+  void fail(const std::string& what, beast::error_code ec) {
+    result_.error = what + ": " + (ec == beast::error::timeout ? "timed out" : ec.message());
+  }
+
+  Stream& stream_;
+  const Endpoint& to_;
+  bhttp::request<bhttp::string_body>& request_;
+  PostResult& result_;
+  beast::flat_buffer buffer_;
+  bhttp::response_parser<bhttp::string_body> parser_;
+};
+
+tcp::socket& lowest(beast::tcp_stream& s) { return s.socket(); }
+tcp::socket& lowest(asio::ssl::stream<beast::tcp_stream>& s) { return s.next_layer().socket(); }
+beast::tcp_stream& tcp_layer(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& tcp_layer(asio::ssl::stream<beast::tcp_stream>& s) { return s.next_layer(); }
+
+template <class Stream>
+PostResult run(asio::io_context& io, Stream& stream, const Endpoint& to,
+               bhttp::request<bhttp::string_body>& request, std::chrono::milliseconds timeout) {
+  PostResult result;
+  Call<Stream> call(stream, to, request, result);
+  tcp::resolver resolver(io);
+  // One deadline for every step: the stream's timer closes the socket when it passes.
+  tcp_layer(stream).expires_after(timeout);
+  resolver.async_resolve(
+      to.host, to.port, [&](beast::error_code ec, const tcp::resolver::results_type& found) {
+        if (ec) {
+          result.error = "resolving " + to.host + ": " + ec.message();
+          return;
+        }
+        tcp_layer(stream).async_connect(
+            found, [&](beast::error_code cec, const tcp::endpoint&) {
+              if (cec) {
+                result.error = "connect to " + to.host + ":" + to.port + ": " +
+                               (cec == beast::error::timeout ? "timed out" : cec.message());
+                return;
+              }
+              call.connected();
+            });
+      });
+  // The resolver has no deadline of its own: the whole call gets a little over the timeout.
+  io.run_for(timeout + std::chrono::milliseconds(500));
+  if (!io.stopped()) {
+    resolver.cancel();
+    beast::error_code ignored;
+    lowest(stream).close(ignored);
+    io.restart();
+    io.run();  // the cancelled handlers, so that nothing outlives this frame
+    if (result.error.empty() && result.status == 0) result.error = "timed out";
+  }
+  if (result.status != 0) {
+    beast::error_code ignored;
+    lowest(stream).shutdown(tcp::socket::shutdown_both, ignored);
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string check_post_url(std::string_view url) {
+  std::string error;
+  return endpoint_of(url, error) ? "" : error;
+}
+
+PostResult http_post(std::string_view url, std::string_view body,
+                     const std::vector<std::pair<std::string, std::string>>& headers,
+                     std::chrono::milliseconds timeout) {
+  std::string error;
+  const std::optional<Endpoint> to = endpoint_of(url, error);
+  if (!to) return PostResult{0, error, ""};
+
+  bhttp::request<bhttp::string_body> request{bhttp::verb::post, to->target, 11};
+  const bool default_port = to->port == (to->tls ? "443" : "80");
+  request.set(bhttp::field::host, default_port ? to->host : to->host + ":" + to->port);
+  request.set(bhttp::field::user_agent, "ombud");
+  request.set(bhttp::field::content_type, "application/json");
+  request.set(bhttp::field::connection, "close");
+  for (const auto& [name, value] : headers) request.set(name, value);
+  request.body() = std::string(body);
+  request.prepare_payload();
+
+  asio::io_context io;
+  if (!to->tls) {
+    beast::tcp_stream stream(io);
+    return run(io, stream, *to, request, timeout);
+  }
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_default_verify_paths();
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  asio::ssl::stream<beast::tcp_stream> stream(io, tls);
+  stream.set_verify_callback(asio::ssl::host_name_verification(to->host));
+  // The server name, for servers that host several (SNI).
+  if (SSL_set_tlsext_host_name(stream.native_handle(), to->host.c_str()) != 1) {
+    return PostResult{0, "TLS: cannot name the server '" + to->host + "'", ""};
+  }
+  return run(io, stream, *to, request, timeout);
+}
+
+}  // namespace ombud::http
