@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,13 @@
 namespace ombud {
 
 // A timer as the store indexes it: which instance, which of its timers, when.
+// What a Store throws when the database failed it: unreachable, restarting, out of space. The
+// caller may retry later; the HTTP API answers 503.
+class StoreFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct DueTimer {
   std::string instance_id;
   std::uint64_t timer_id = 0;

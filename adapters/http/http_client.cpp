@@ -140,15 +140,14 @@ PostResult run(asio::io_context& io, Stream& stream, const Endpoint& to,
           result.error = "resolving " + to.host + ": " + ec.message();
           return;
         }
-        tcp_layer(stream).async_connect(
-            found, [&](beast::error_code cec, const tcp::endpoint&) {
-              if (cec) {
-                result.error = "connect to " + to.host + ":" + to.port + ": " +
-                               (cec == beast::error::timeout ? "timed out" : cec.message());
-                return;
-              }
-              call.connected();
-            });
+        tcp_layer(stream).async_connect(found, [&](beast::error_code cec, const tcp::endpoint&) {
+          if (cec) {
+            result.error = "connect to " + to.host + ":" + to.port + ": " +
+                           (cec == beast::error::timeout ? "timed out" : cec.message());
+            return;
+          }
+          call.connected();
+        });
       });
   // The resolver has no deadline of its own: the whole call gets a little over the timeout.
   io.run_for(timeout + std::chrono::milliseconds(500));

@@ -77,15 +77,15 @@ std::string OutboxDelivery::notification_body(const OutboxMessage& m) const {
       recipients.push_back(std::move(r));
     }
   }
-  return boost::json::serialize(boost::json::object{
-      {"delivery", m.id},
-      {"instance", m.instance_id},
-      {"template", text_of(p, "template")},
-      {"to", text_of(p, "to")},
-      {"recipients", std::move(recipients)},
-      {"subject", text_of(p, "subject")},
-      {"body", text_of(p, "body")},
-      {"created_at", format_timestamp(m.created_at)}});
+  return boost::json::serialize(
+      boost::json::object{{"delivery", m.id},
+                          {"instance", m.instance_id},
+                          {"template", text_of(p, "template")},
+                          {"to", text_of(p, "to")},
+                          {"recipients", std::move(recipients)},
+                          {"subject", text_of(p, "subject")},
+                          {"body", text_of(p, "body")},
+                          {"created_at", format_timestamp(m.created_at)}});
 }
 
 std::string OutboxDelivery::deliver(const OutboxMessage& m) {

@@ -7,6 +7,7 @@
 #include "adapters/http/http_error.h"
 #include "adapters/http/json_log.h"
 #include "adapters/http/request_id.h"
+#include "engine/store.h"
 
 namespace ombud::http {
 namespace {
@@ -46,6 +47,15 @@ HttpResponse RequestHandler::operator()(const HttpRequest& request) const {
   HttpResponse response;
   try {
     response = router_.dispatch(request, &route);
+  } catch (const StoreFailure& e) {
+    // The database is away (PostgreSQL restarting, a failover). The request can be sent again
+    // once it is back, as after any 503 (a write with its idempotency key).
+    log_fields(*logger_, spdlog::level::err, "store unavailable",
+               {{"request_id", request_id}, {"route", route}, {"error", e.what()}});
+    response =
+        error_response(503, "unavailable",
+                       "the store is unavailable; retry shortly (request id " + request_id + ")");
+    response.headers.set("Retry-After", "1");
   } catch (const std::exception& e) {
     log_fields(*logger_, spdlog::level::err, "handler failed",
                {{"request_id", request_id}, {"route", route}, {"error", e.what()}});

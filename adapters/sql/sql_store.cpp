@@ -555,16 +555,29 @@ struct SqlStore::Impl {
     throw StoreError("store " + shown_url + ": " + std::string(what) + ": " + e.what());
   }
 
-  // Runs `f(session)` on a pooled connection; database errors become StoreError.
+  // Runs `f(session)` on a pooled connection; database errors become StoreError. A read the
+  // server's dropping the connection failed is made once more, on the connection opened again.
   template <class F>
   auto read(std::string_view what, F&& f) const {
-    try {
-      soci::session s(*pool);
-      return f(s);
-    } catch (const StoreError&) {
-      throw;
-    } catch (const std::exception& e) {
-      fail(what, e);
+    return on_connection(what, std::forward<F>(f), true);
+  }
+
+  template <class F>
+  auto on_connection(std::string_view what, F&& f, bool read_only) const {
+    for (bool again = read_only;; again = false) {
+      try {
+        soci::session s(*pool);
+        try {
+          return f(s);
+        } catch (const std::exception&) {
+          if (revive(s) && again) continue;
+          throw;
+        }
+      } catch (const StoreError&) {
+        throw;
+      } catch (const std::exception& e) {
+        fail(what, e);
+      }
     }
   }
 
@@ -577,8 +590,15 @@ struct SqlStore::Impl {
     if (sqlite()) lock.lock();
     try {
       soci::session s(*pool);
-      Transaction tx(s, url.dialect);
-      return f(s, tx);
+      try {
+        Transaction tx(s, url.dialect);
+        return f(s, tx);
+      } catch (const std::exception&) {
+        // Not made again: the commit may have reached the server before the connection broke.
+        // The caller hears of the failure; the next write finds the connection open again.
+        revive(s);
+        throw;
+      }
     } catch (const StoreError&) {
       throw;
     } catch (const std::exception& e) {
@@ -590,12 +610,43 @@ struct SqlStore::Impl {
   // statement `f` runs is a transaction of its own.
   template <class F>
   auto write_statement(std::string_view what, F&& f) const {
-    return read(what, std::forward<F>(f));
+    // Not made again when the connection broke: the statement may have committed.
+    return on_connection(what, std::forward<F>(f), false);
   }
 
   // The prepared statements of each pooled connection (by pool position), made on first use.
   // A position is leased to one caller at a time, so its entry needs no lock.
-  std::vector<std::unique_ptr<Prepared>> prepared;
+  mutable std::vector<std::unique_ptr<Prepared>> prepared;
+
+  // PostgreSQL: when the server dropped the connection `s` leases (a restart, a failover,
+  // pg_terminate_backend), opens it again with its settings and returns true; its prepared
+  // statements went with the old connection. False when the connection is fine (the error was
+  // something else) or cannot be opened now (the next call tries again).
+  bool revive(soci::session& s) const noexcept {
+    if (sqlite()) return false;
+    try {
+      bool connected = false;
+      try {
+        // PostgreSQL's check pings the server, and throws when the ping fails.
+        connected = s.get_backend() != nullptr && s.is_connected();
+      } catch (const std::exception&) {
+        connected = false;
+      }
+      if (connected) return false;
+      for (std::size_t i = 0; i < pool_size; ++i) {
+        if (pool->at(i).get_backend() != s.get_backend()) continue;
+        // The statements were prepared on the old connection: deallocating them there would
+        // only fail, so they are let go without it.
+        (void)prepared[i].release();  // NOLINT(bugprone-unused-return-value): leaked, see above
+        pool->at(i).reconnect();
+        pool->at(i) << "SET client_min_messages = warning";
+        return true;
+      }
+    } catch (const std::exception&) {
+      // The server is still away.
+    }
+    return false;
+  }
 
   // SQLite: checkpoints the log off the committing thread (StoreOptions::checkpoint_pages).
   // Declared after `pool` and `prepared`: unhooks the connections before they close.

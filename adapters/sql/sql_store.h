@@ -34,9 +34,9 @@
 
 namespace ombud::sql {
 
-class StoreError : public std::runtime_error {
+class StoreError : public StoreFailure {
  public:
-  using std::runtime_error::runtime_error;
+  using StoreFailure::StoreFailure;
 };
 
 struct StoreOptions {

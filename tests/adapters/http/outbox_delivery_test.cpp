@@ -177,8 +177,9 @@ TEST(OutboxDelivery, AFailureSaysWhatTheGatewayAnsweredOrWhyItDidNotAnswer) {
 
   // https:// to a server that speaks plain HTTP.
   config.notifications = target("notifications", "https" + gateway.url("/ok").substr(4));
-  EXPECT_NE(OutboxDelivery(config, logger_to(log)).deliver(notification()).find(
-                "TLS handshake with 127.0.0.1: "),
+  EXPECT_NE(OutboxDelivery(config, logger_to(log))
+                .deliver(notification())
+                .find("TLS handshake with 127.0.0.1: "),
             std::string::npos);
 
   // A port nobody listens on.

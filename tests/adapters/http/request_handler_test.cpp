@@ -1,5 +1,6 @@
 // Around the router: request ids, the access log line, metrics, and handler failures.
 #include "adapters/http/request_handler.h"
+#include "engine/store.h"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +23,11 @@ class RequestHandlerTest : public ::testing::Test {
       return HttpResponse::text(200, std::string(m.param("id")));
     });
     router_.add("GET", "/boom", [](const HttpRequest&, const RouteMatch&) -> HttpResponse {
-      throw std::runtime_error("store unavailable");
+      throw std::runtime_error("a bug");
+    });
+    router_.add("GET", "/store", [](const HttpRequest&, const RouteMatch&) -> HttpResponse {
+      throw StoreFailure(
+          "store postgresql://db/ombud: load instance: server closed the connection");
     });
   }
 
@@ -99,8 +104,25 @@ TEST_F(RequestHandlerTest, HandlerExceptionBecomesA500WithTheRequestId) {
   const auto lines = log_lines();
   ASSERT_EQ(lines.size(), 2U);
   EXPECT_EQ(lines[0].at("level").as_string(), "error");
-  EXPECT_EQ(lines[0].at("error").as_string(), "store unavailable");
+  EXPECT_EQ(lines[0].at("error").as_string(), "a bug");
   EXPECT_EQ(lines[1].at("level").as_string(), "warning");
+}
+
+// The database away (PostgreSQL restarting) is not a bug of ombud's: 503, which callers retry.
+TEST_F(RequestHandlerTest, AStoreFailureBecomesA503ToRetry) {
+  const auto response = get("/store", "req-7");
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.headers.get("Retry-After"), "1");
+  const auto body = boost::json::parse(response.body);
+  EXPECT_EQ(body.at("error").at("code").as_string(), "unavailable");
+  // The database's address stays in the log.
+  EXPECT_EQ(body.at("error").at("message").as_string(),
+            "the store is unavailable; retry shortly (request id req-7)");
+  const auto lines = log_lines();
+  ASSERT_EQ(lines.size(), 2U);
+  EXPECT_EQ(lines[0].at("msg").as_string(), "store unavailable");
+  EXPECT_NE(lines[0].at("error").as_string().find("server closed the connection"),
+            std::string::npos);
 }
 
 TEST_F(RequestHandlerTest, CountsByRouteWithUnmatchedCollapsed) {

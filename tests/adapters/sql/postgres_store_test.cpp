@@ -7,6 +7,8 @@
 #include <map>
 #include <thread>
 
+#include <unistd.h>
+
 #include "tests/adapters/sql/legacy_history.h"
 #include "tests/adapters/sql/store_backends.h"
 
@@ -128,6 +130,41 @@ TEST_F(PostgresStore, ConcurrentClaimsFromSeveralNodesAreDisjoint) {
     }
   }
   EXPECT_EQ(owner.size(), 200u);
+}
+
+// The server drops the store's connection (a restart, a failover, pg_terminate_backend): the
+// node carries on, on a connection opened again, without being restarted.
+TEST_F(PostgresStore, AConnectionTheServerDroppedIsOpenedAgain) {
+  const std::string app = "ombud_revive_" + std::to_string(::getpid());
+  auto store = sql::open_store(backend_.url() + "&application_name=" + app,
+                               testing::options([](auto& o) { o.pool_size = 1; }));
+  const auto drop = [&] {
+    EXPECT_EQ(testing::postgres_query(backend_.url(),
+                                      "SELECT count(pg_terminate_backend(pid)) FROM "
+                                      "pg_stat_activity WHERE application_name = '" +
+                                          app + "'"),
+              "1");
+  };
+  Commit c;
+  c.instance.id = "c-1";
+  c.instance.workflow = "complaint";
+  c.instance.revision = 1;
+  ASSERT_EQ(store->commit(c), CommitResult::ok);
+
+  // A read is made again on the new connection: the caller sees nothing.
+  drop();
+  ASSERT_TRUE(store->load("c-1").has_value());
+  EXPECT_EQ(store->pending_timers(), 0U);
+
+  // A commit is not made again (it may have reached the server): this one fails, and says so;
+  // the next one works, with statements prepared anew.
+  drop();
+  Commit next = c;
+  next.expected_revision = 1;
+  next.instance.revision = 2;
+  EXPECT_THROW(store->commit(next), sql::StoreError);
+  EXPECT_EQ(store->commit(next), CommitResult::ok);
+  EXPECT_EQ(store->load("c-1")->revision, 2);
 }
 
 TEST_F(PostgresStore, AConnectionFailureIsAStoreErrorNamingTheUrl) {
