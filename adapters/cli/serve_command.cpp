@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -39,7 +40,7 @@ struct ServeOptions {
   std::string config = "config/ombud.yaml";
   std::string listen;
   std::string store;
-  std::string node = "ombud-1";
+  std::string node;  // "": the host's name
   std::string token_file = "var/admin.token";
   std::string openapi;
   int io_threads = 2;
@@ -81,6 +82,12 @@ void bootstrap_admin_token(Store& store, const std::string& file, spdlog::logger
                    {{"token_file", file}, {"token_id", token.id}});
 }
 
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0 || name[0] == '\0') return "ombud-1";
+  return name.data();
+}
+
 int serve(const ServeOptions& o) {
   // Lines are written to stderr in blocks (adapters/http/log_sink.h): warnings at once.
   auto log =
@@ -113,7 +120,11 @@ int serve(const ServeOptions& o) {
   options.workflow_paths = {(config_dir / config->workflows_dir).string()};
   options.store_url = o.store.empty() ? config->store : o.store;
   options.published_by = "ombud serve";
-  options.worker.node = o.node;
+  // Nodes sharing a PostgreSQL store tell their timer leases apart by this name: two nodes of
+  // one name would each take the other's leases for their own. The host's name is unique per
+  // machine and stays the same across restarts (a restarted node finds its own leases).
+  const std::string node_name = o.node.empty() ? host_name() : o.node;
+  options.worker.node = node_name;
   options.worker.lease = std::chrono::milliseconds(o.lease_ms);
   std::string lock_error;
   const auto node_lock = NodeLock::take(options.store_url, &lock_error);  // outlives the node
@@ -202,7 +213,7 @@ int serve(const ServeOptions& o) {
                    {{"url", url},
                     {"port", *port},
                     {"store", options.store_url},
-                    {"node", o.node},
+                    {"node", node_name},
                     {"workflows", node->workflow_names().size()}});
   std::cout << "ombud serving on " << url << " (store " << options.store_url << ")\n"
             << "  admin token: in " << o.token_file
@@ -226,7 +237,9 @@ void add_serve_command(CLI::App& app, Runner& run) {
   cmd->add_option("--config", o->config, "Configuration file")->capture_default_str();
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0: a free one)");
   cmd->add_option("--store", o->store, "Store URL (sqlite:PATH or postgresql://...)");
-  cmd->add_option("--node", o->node, "This node's name in timer leases")->capture_default_str();
+  cmd->add_option("--node", o->node,
+                  "This node's name in timer leases, unique among the nodes of a store (default: "
+                  "the host's name)");
   cmd->add_option("--token-file", o->token_file, "Where the first admin token is written")
       ->capture_default_str();
   cmd->add_option("--openapi", o->openapi,

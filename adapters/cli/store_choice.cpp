@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "adapters/cli/diagnostics_output.h"
+#include "adapters/sql/store_url.h"
 #include "adapters/yaml/config_loader.h"
 #include "engine/config.h"
 
@@ -24,6 +25,12 @@ std::optional<std::string> chosen_store(const std::string& store_flag,
   diags.sort();
   print_text(errors, diags);
   return std::nullopt;
+}
+
+std::string missing_sqlite_store(const std::string& store_url) {
+  const auto url = sql::parse_store_url(store_url, nullptr);
+  if (!url || url->dialect != sql::Dialect::sqlite || url->sqlite_path == ":memory:") return "";
+  return std::filesystem::exists(url->sqlite_path) ? "" : url->sqlite_path;
 }
 
 }  // namespace ombud::cli

@@ -18,4 +18,9 @@ std::string chosen_config(const std::string& config_flag);
 std::optional<std::string> chosen_store(const std::string& store_flag,
                                         const std::string& config_file, std::ostream& errors);
 
+// The file of a `sqlite:` store that does not exist, else "". Commands that only read or add to
+// a store refuse one: opening it would make a new, empty store (a typo, or a relative path
+// taken from another directory), and whatever they did would be lost to the server.
+std::string missing_sqlite_store(const std::string& store_url);
+
 }  // namespace ombud::cli

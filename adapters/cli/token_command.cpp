@@ -34,8 +34,15 @@ struct TokenOptions {
 // token saved to a guessed store would never work on the server).
 std::string store_url(const TokenOptions& o) {
   std::ostringstream why;
-  if (auto store = chosen_store(o.store, chosen_config(o.config), why)) return *store;
-  throw std::runtime_error(why.str());
+  auto store = chosen_store(o.store, chosen_config(o.config), why);
+  if (!store) throw std::runtime_error(why.str());
+  if (const std::string missing = missing_sqlite_store(*store); !missing.empty()) {
+    throw std::runtime_error("no store at " + missing +
+                             " (a relative sqlite: path is taken from the current directory; "
+                             "ombud serve creates the store on its first start): name the "
+                             "server's with --store or --config");
+  }
+  return *store;
 }
 
 int create_token(const TokenOptions& o) {

@@ -44,9 +44,8 @@ int run_verify(const VerifyOptions& o) {
   const auto store_url = chosen_store(o.store, options.config_file, std::cerr);
   if (!store_url) return 2;
   options.store_url = *store_url;
-  if (const auto url = sql::parse_store_url(options.store_url, nullptr);
-      url && url->dialect == sql::Dialect::sqlite && !std::filesystem::exists(url->sqlite_path)) {
-    std::cerr << "ombud verify: no store at " << url->sqlite_path << "\n";
+  if (const std::string missing = missing_sqlite_store(options.store_url); !missing.empty()) {
+    std::cerr << "ombud verify: no store at " << missing << "\n";
     return 2;
   }
   Diagnostics diags;

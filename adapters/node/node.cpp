@@ -189,6 +189,30 @@ std::optional<PublishResult> Node::publish(const std::string& file, const std::s
     return started.get();
   };
   check_definition(*def, diags, check);
+  if (const Config* config = this->config(); config != nullptr) {
+    // The phone system's routes that this version would break (an event it no longer
+    // handles): every call those routes take would go to the inbox. What the routes lacked
+    // already is not this version's doing and stays a start-up warning.
+    const auto routes = [&](const Definition* replacing) {
+      Diagnostics found;
+      check_hook_routes(
+          *config,
+          [&](const std::string& name) -> const Definition* {
+            if (replacing != nullptr && name == replacing->name) return replacing;
+            started = definition(name);
+            return started.get();
+          },
+          names, found);
+      return found.items();
+    };
+    const std::vector<Diagnostic> before = routes(nullptr);
+    for (const Diagnostic& d : routes(&*def)) {
+      const bool old = std::any_of(before.begin(), before.end(), [&](const Diagnostic& b) {
+        return b.message == d.message && b.pos == d.pos;
+      });
+      if (!old) diags.add(d);
+    }
+  }
   if (diags.has_errors()) return std::nullopt;
   PublishedDefinition d;
   d.name = def->name;

@@ -2,6 +2,9 @@
 // header is a pimpl, so code that uses the store does not compile SOCI's headers.
 #include "adapters/sql/sql_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -760,6 +763,12 @@ void SqlStore::Impl::open() {
     if (ec) {
       throw StoreError("store " + shown_url + ": cannot create directory " + parent.string() +
                        ": " + ec.message());
+    }
+    // A new store is readable by its owner only: it holds complainants' names and numbers and
+    // the token hashes. SQLite gives its -wal and -shm files the database file's permissions.
+    if (url.sqlite_path != ":memory:") {
+      const int fd = ::open(url.sqlite_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd >= 0) ::close(fd);
     }
   }
   for (std::size_t i = 0; i < pool_size; ++i) {

@@ -224,6 +224,14 @@ grep -q '"status":"invalid","error":"start: unknown member .idempotencyKey."' "$
   grep -q "not both" "$tmp/out"
 check "pipe refuses unknown members and a request with both start and event" $?
 
+# A token for a store that does not exist (a typo, a relative path from elsewhere) would go to a
+# new, empty store the server never reads: refused, and no file is made.
+"$ombud" token create --role admin --store "sqlite:$tmp/tokens.db" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "no store at $tmp/tokens.db" "$tmp/out" && ! grep -q "^omb_" "$tmp/out" &&
+  [ ! -e "$tmp/tokens.db" ]
+check "token create refuses a store that does not exist" $?
+"$ombud" migrate --store "sqlite:$tmp/tokens.db" > /dev/null 2>&1
+
 # A token acts as its person, and history names them: a person the directory lacks is refused.
 "$ombud" token create --role supervisor --person ghost.boss --config "$root/config/ombud.yaml" \
   --store "sqlite:$tmp/tokens.db" > "$tmp/out" 2>&1

@@ -635,6 +635,21 @@ states:
 }
 
 // Cases started after a publish run on the new version; cases already open stay on theirs.
+// A version that no longer handles what the phone system's routes send would send every such
+// call to the inbox: refused, naming the route in the config.
+TEST_F(ApiBehaviour, PutWorkflowRefusesAVersionThatBreaksTheHookRoutes) {
+  std::string yaml = read_text(source_file("workflows/complaint.yaml"));
+  for (auto at = yaml.find("customer_called"); at != std::string::npos;
+       at = yaml.find("customer_called", at)) {
+    yaml.replace(at, std::string("customer_called").size(), "customer_rang");
+  }
+  const HttpResponse r = call("PUT", "/v1/workflows/complaint", "admin", yaml);
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("workflow 'complaint' handles no event 'customer_called'"));
+  EXPECT_THAT(r.body, HasSubstr("ombud.yaml"));
+  EXPECT_EQ(body_of(call("GET", "/v1/workflows/complaint", "admin")).at("version"), 1);
+}
+
 TEST_F(ApiBehaviour, NewCasesStartOnThePublishedVersion) {
   const std::string old_id(start_complaint("13900000151").at("id").as_string());
   std::string yaml = read_text(source_file("workflows/complaint.yaml"));

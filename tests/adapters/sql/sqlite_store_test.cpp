@@ -413,6 +413,19 @@ TEST_F(SqliteStore, KeepsSlaColumnsForListings) {
   EXPECT_EQ(query_file(file(), "SELECT typeof(due_at) FROM timers"), "integer");
 }
 
+// Complainants' names and numbers, token hashes: a new store is its owner's alone, and so are
+// the log files SQLite writes beside it.
+TEST_F(SqliteStore, ANewStoreIsReadableByItsOwnerOnly) {
+  auto store = backend_.open_sql();
+  ASSERT_EQ(store->commit(started("c-1")), CommitResult::ok);
+  const auto mode = [](const std::string& path) {
+    return std::filesystem::status(path).permissions() & std::filesystem::perms::all;
+  };
+  EXPECT_EQ(mode(file().string()),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(mode(file().string() + "-wal"), mode(file().string()));
+}
+
 TEST_F(SqliteStore, AFileThatCannotBeOpenedIsAStoreError) {
   std::filesystem::create_directories(file());  // a directory where the file should be
   try {
