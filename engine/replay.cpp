@@ -45,6 +45,56 @@ class RecordedCounters final : public Counters {
   std::map<std::string, std::int64_t> values_;
 };
 
+// How each assignment of a step came out, from its history: "assigned to li.na (how)" or the
+// incident "nobody assigned (how): why". The step takes them by `how`, in order.
+class HistoryAssignments final : public RecordedAssignments {
+ public:
+  void step_at(const std::vector<StoredHistory>& history, std::size_t first) {
+    outcomes_.clear();
+    for (std::size_t k = first; k < history.size(); ++k) {
+      if (k > first && !history[k].input.empty()) break;  // the next step's
+      const HistoryEntry& e = history[k].entry;
+      if (e.kind == "assigned" && e.message.starts_with("assigned to ")) {
+        const boost::json::object d = e.details.object();
+        const auto* assignee = d.if_contains("assignee");
+        if (assignee == nullptr || !assignee->is_string()) continue;
+        const std::string person(assignee->as_string());
+        const std::size_t open = 12 + person.size() + 2;  // "assigned to " + person + " ("
+        const std::size_t close = e.message.find(')', open);
+        if (e.message.compare(12, person.size() + 2, person + " (") != 0 ||
+            close == std::string::npos) {
+          continue;
+        }
+        outcomes_.push_back({e.message.substr(open, close - open), {person, "", 0}, false});
+      } else if (e.kind == "incident" && e.message.starts_with("nobody assigned (")) {
+        const std::size_t open = 17;  // "nobody assigned ("
+        const std::size_t close = e.message.find("): ", open);
+        if (close == std::string::npos) continue;
+        outcomes_.push_back({e.message.substr(open, close - open),
+                             {std::nullopt, e.message.substr(close + 3), 0},
+                             false});
+      }
+    }
+  }
+
+  std::optional<AssignmentChoice> take(std::string_view how) override {
+    for (auto& o : outcomes_) {
+      if (o.taken || o.how != how) continue;
+      o.taken = true;
+      return o.choice;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  struct Outcome {
+    std::string how;
+    AssignmentChoice choice;
+    bool taken = false;
+  };
+  std::vector<Outcome> outcomes_;
+};
+
 void compare(const Instance& stored, const Instance& replayed, std::vector<std::string>& out) {
   auto text = [](const auto& v) { return boost::json::serialize(v); };
   if (stored.state != replayed.state) {
@@ -83,6 +133,8 @@ ReplayResult replay(const Definition& def, const Instance& stored,
   StepContext ctx = context;
   RecordedCounters counters;
   ctx.counters = &counters;
+  HistoryAssignments assignments;
+  ctx.recorded_assignments = &assignments;
   ctx.enforce_roles = false;  // the roles were checked when the event came in
   ctx.check_people = false;   // and the people then in the directory
   bool started = false;
@@ -93,6 +145,7 @@ ReplayResult replay(const Definition& def, const Instance& stored,
     const Timestamp at = row.entry.at;
     ++result.steps;
     counters.step_at(history, index);
+    assignments.step_at(history, index);
     if (auto it = row.input.find("start"); it != row.input.end()) {
       Outcome out = start(def, stored.id, it->value().as_object(), at, ctx);
       current = std::move(out.instance);

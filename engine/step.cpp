@@ -338,6 +338,15 @@ class Machine {
             Details().add("assignee", inst_.assignee).add("previous", previous));
   }
 
+  // The assignment's outcome: recorded (replay), else chosen now. `.second`: it was recorded.
+  template <class Choose>
+  std::pair<AssignmentChoice, bool> choose(const std::string& how, Choose&& choose_now) {
+    if (ctx_.recorded_assignments != nullptr) {
+      if (auto recorded = ctx_.recorded_assignments->take(how)) return {std::move(*recorded), true};
+    }
+    return {choose_now(), false};
+  }
+
   void run(const AssignAction& assign, const Event* ev) {
     switch (assign.kind) {
       case AssignAction::Kind::queue: {
@@ -347,18 +356,16 @@ class Machine {
           incident("nobody assigned from queue '" + assign.queue + "': no directory configured");
           return;
         }
+        const bool round_robin = assign.strategy == AssignStrategy::round_robin;
         const std::string cursor_name = "rr:" + assign.queue;
-        const AssignmentChoice choice =
-            choose_from_queue(*ctx_.directory, workload(), assign.queue, assign.strategy,
-                              assign.skills, counter(cursor_name));
-        if (choice.person && assign.strategy == AssignStrategy::round_robin) {
-          set_counter(cursor_name, choice.next_cursor);
-        }
-        assign_to(
-            choice,
-            std::string("queue ") + assign.queue + ", " +
-                (assign.strategy == AssignStrategy::round_robin ? "round_robin" : "least_loaded"),
-            assign.queue);
+        const std::string how = std::string("queue ") + assign.queue + ", " +
+                                (round_robin ? "round_robin" : "least_loaded");
+        const auto [choice, recorded] = choose(how, [&] {
+          return choose_from_queue(*ctx_.directory, workload(), assign.queue, assign.strategy,
+                                   assign.skills, counter(cursor_name));
+        });
+        if (choice.person && round_robin && !recorded) set_counter(cursor_name, choice.next_cursor);
+        assign_to(choice, how, assign.queue);
         return;
       }
       case AssignAction::Kind::to: {
@@ -380,15 +387,19 @@ class Machine {
           return;
         }
         const std::string id(v->as_string());
-        if (from_caller && ctx_.directory != nullptr && ctx_.directory->person(id) == nullptr) {
+        // Replay does not hold the caller to today's directory: the person was in it then.
+        if (from_caller && ctx_.check_people && ctx_.directory != nullptr &&
+            ctx_.directory->person(id) == nullptr) {
           reject("event '" + sent_->name + "': nobody called '" + id + "' in the directory");
           return;
         }
-        if (ctx_.directory != nullptr) {
-          assign_to(choose_person(*ctx_.directory, id), "direct", "");
-        } else {
-          assign_to(AssignmentChoice{id, "", 0}, "direct", "");
-        }
+        assign_to(choose("direct",
+                         [&] {
+                           return ctx_.directory != nullptr ? choose_person(*ctx_.directory, id)
+                                                            : AssignmentChoice{id, "", 0};
+                         })
+                      .first,
+                  "direct", "");
         return;
       }
       case AssignAction::Kind::role:
@@ -396,8 +407,10 @@ class Machine {
           incident("nobody assigned to role '" + assign.role + "': no directory configured");
           return;
         }
-        assign_to(choose_by_role(*ctx_.directory, workload(), assign.role), "role " + assign.role,
-                  "");
+        assign_to(choose("role " + assign.role,
+                         [&] { return choose_by_role(*ctx_.directory, workload(), assign.role); })
+                      .first,
+                  "role " + assign.role, "");
         return;
       case AssignAction::Kind::manager_of:
         if (ctx_.directory == nullptr) {
@@ -409,8 +422,10 @@ class Machine {
           incident("nobody assigned to the manager of the assignee: the case has no assignee");
           return;
         }
-        assign_to(choose_manager_of(*ctx_.directory, inst_.assignee),
-                  "manager of " + inst_.assignee, "");
+        const std::string how = "manager of " + inst_.assignee;
+        assign_to(
+            choose(how, [&] { return choose_manager_of(*ctx_.directory, inst_.assignee); }).first,
+            how, "");
         return;
     }
   }

@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/assignment.h"
 #include "engine/calendar.h"
 #include "engine/definition.h"
 #include "engine/details.h"
@@ -64,6 +65,17 @@ class Calendars {
   virtual const BusinessCalendar* find(std::string_view name) const = 0;
 };
 
+// Replay's memory of how a step's assignments came out when it ran: the directory, the workload
+// and the round-robin cursors of that moment are gone, and choosing again with today's could
+// pick someone else, or nobody.
+class RecordedAssignments {
+ public:
+  virtual ~RecordedAssignments() = default;
+  // The outcome of the step's next assignment made `how` ("queue complaints, least_loaded",
+  // "role hr", "manager of li.na", "direct"), or nullopt when none was recorded.
+  virtual std::optional<AssignmentChoice> take(std::string_view how) = 0;
+};
+
 struct StepContext {
   const Calendars* calendars = nullptr;  // null: every calendar is the wall clock
   const Directory* directory = nullptr;  // null: assignments other than `to:` become incidents
@@ -79,6 +91,9 @@ struct StepContext {
   // Not step()'s: the Runtime fills each notification's texts from this config's templates
   // before the commit keeps them. Null: notifications carry no text.
   const Config* templates = nullptr;
+  // Replay: assignments take their recorded outcome instead of choosing again. Null: they
+  // choose.
+  RecordedAssignments* recorded_assignments = nullptr;
 };
 
 struct Event {

@@ -8,6 +8,7 @@
 #include "adapters/yaml/config_loader.h"
 #include "adapters/yaml/workflow_loader.h"
 #include "engine/memory_store.h"
+#include "engine/replay.h"
 #include "engine/runtime.h"
 
 namespace ombud {
@@ -460,6 +461,57 @@ TEST_F(RuntimeTest, ANotificationKeepsItsTextsFromTheTemplateAsTheStepLeftTheCas
   // A placeholder that fails leaves its reason in the text rather than no message at all.
   EXPECT_THAT(std::string(sent[0].payload.at("body").as_string()),
               ::testing::StartsWith("Calls so far: 1. <error: "));
+}
+
+// Replay (ombud verify) cannot choose again: the workload and the round-robin cursor of the
+// moment are gone, and today's would pick someone else, or find room where there was none. It
+// takes each assignment's outcome from the history.
+TEST(Replay, AssignmentsComeOutAsTheyDidWhenTheStepRan) {
+  Diagnostics diags;
+  const Config config = *yaml::load_config("cfg.yaml", R"(directory:
+  roles: {agent: {}}
+  people:
+    a.one: {roles: [agent], capacity: 1}
+    b.two: {roles: [agent], capacity: 1}
+  queues:
+    desk: {roles: [agent]}
+)",
+                                           diags);
+  ASSERT_FALSE(diags.has_errors());
+  const Definition def = load(R"(workflow: ticket
+calendar: none
+data:
+  owner: {type: string}
+initial: open
+states:
+  open:
+    entry:
+      - assign: {queue: desk, strategy: round_robin}
+      - set: {owner: "${ instance.assignee }"}
+    on: {close: closed}
+  closed: {type: final}
+)");
+  const ConfigDirectory directory(config);
+  StepContext ctx;
+  ctx.directory = &directory;
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Runtime rt(store, clock, ctx);
+  rt.add_definition(def);
+  for (int i = 0; i < 3; ++i) {
+    StartRequest r;
+    r.workflow = "ticket";
+    ASSERT_EQ(rt.start(r).status, RuntimeResult::Status::ok);
+  }
+  // The second went to b.two by the cursor; the third found both at capacity.
+  EXPECT_EQ(store.load("ticket-2")->assignee, "b.two");
+  ASSERT_EQ(store.load("ticket-3")->incidents.size(), 1U);
+  for (const char* id : {"ticket-1", "ticket-2", "ticket-3"}) {
+    const Instance stored = *store.load(id);
+    const ReplayResult r = replay(def, stored, store.history(id), ctx);
+    EXPECT_THAT(r.differences, ::testing::IsEmpty()) << id;
+    EXPECT_EQ(r.replayed.assignee, stored.assignee) << id;
+  }
 }
 
 TEST_F(RuntimeTest, TimersFireInDueOrderAndExactlyOnce) {
