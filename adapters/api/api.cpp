@@ -928,15 +928,20 @@ struct Api::Impl {
       (void)node.store().get("ids:readyz");
       json::object out{{"status", "ready"}, {"store", "ok"}};
       if (const auto* sql = dynamic_cast<const sql::SqlStore*>(&node.store())) {
-        // Every migration this build knows is applied (another node may have gone further).
+        // Exactly the migrations this build knows are applied. A newer node may have migrated
+        // the store past them while this one ran (docs/durability.md: stop the old nodes first):
+        // this node would write rows the new schema reads otherwise.
         const auto applied = sql->applied_migrations();
         const int version = applied.empty() ? 0 : applied.back().version;
+        const int known = sql::SqlStore::latest_schema_version();
         out["schema_version"] = version;
-        if (version < sql::SqlStore::latest_schema_version()) {
+        if (version != known) {
           out["status"] = "not_ready";
-          out["store"] = "schema at version " + std::to_string(version) + ", this build needs " +
-                         std::to_string(sql::SqlStore::latest_schema_version()) +
-                         ": run ombud migrate";
+          out["store"] = "schema at version " + std::to_string(version) +
+                         (version < known ? ", this build needs " + std::to_string(known) +
+                                                ": run ombud migrate"
+                                          : ", newer than this build knows (" +
+                                                std::to_string(known) + "): upgrade this node");
           return HttpResponse::json(503, out);
         }
       }

@@ -102,6 +102,12 @@ int list_tokens(const TokenOptions& o) {
 int revoke_token(const TokenOptions& o) {
   try {
     auto store = open_store_url(store_url(o));
+    for (const ApiTokenRow& t : store->api_tokens()) {
+      if (t.id == o.id && t.revoked) {
+        std::cout << o.id << " was revoked already\n";
+        return 0;
+      }
+    }
     if (!store->revoke_api_token(o.id)) {
       std::cerr << "ombud token: no token " << o.id << "\n";
       return 1;

@@ -241,6 +241,12 @@ check "token create refuses a person the directory does not have" $?
   --store "sqlite:$tmp/tokens.db" > "$tmp/out" 2>/dev/null
 [ $? -eq 0 ] && grep -q "^omb_" "$tmp/out"
 check "token create makes a token for a person of the directory" $?
+id=$("$ombud" token list --store "sqlite:$tmp/tokens.db" 2>/dev/null | awk '/chen.jing/ {print $1; exit}')
+"$ombud" token revoke "$id" --store "sqlite:$tmp/tokens.db" > "$tmp/out" 2>&1 &&
+  grep -q "^revoked $id$" "$tmp/out" &&
+  "$ombud" token revoke "$id" --store "sqlite:$tmp/tokens.db" > "$tmp/out" 2>&1 &&
+  grep -q "^$id was revoked already$" "$tmp/out"
+check "token revoke says when a token was revoked already ($id)" $?
 
 "$ombud" token create --role admin --config "$tmp/no-such-config.yaml" --store "" > "$tmp/out" 2>&1
 [ $? -eq 1 ] && ! grep -q "^omb_" "$tmp/out"

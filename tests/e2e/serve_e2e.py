@@ -325,6 +325,18 @@ def run(api, ombud, store, token_file, config):
     check(re.search(r'^ombud_outbox_deliveries_total\{result="failed"\} [1-9]', metrics, re.M),
           "/metrics counted the refused delivery")
 
+    # 9. A newer build migrated the store while this one ran: this node is no longer ready.
+    future = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)"
+    if store.startswith("sqlite:"):
+        import sqlite3
+        with sqlite3.connect(store[len("sqlite:"):]) as db:
+            db.execute(future)
+    else:
+        subprocess.run(["psql", store, "-q", "-c", future], check=True)
+    status, body = api.call("GET", "/readyz")
+    check(status == 503 and "newer than this build knows" in body.get("store", ""),
+          f"/readyz is 503 on a schema newer than the build ({status} {body})")
+
 
 if __name__ == "__main__":
     main()
