@@ -16,6 +16,7 @@ void add_simulate_command(CLI::App& app, Runner& run);
 void add_pipe_command(CLI::App& app, Runner& run);
 void add_verify_command(CLI::App& app, Runner& run);
 void add_migrate_command(CLI::App& app, Runner& run);
+void add_backup_command(CLI::App& app, Runner& run);
 void add_serve_command(CLI::App& app, Runner& run);
 void add_token_command(CLI::App& app, Runner& run);
 

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   ombud::cli::add_pipe_command(app, run);
   ombud::cli::add_verify_command(app, run);
   ombud::cli::add_migrate_command(app, run);
+  ombud::cli::add_backup_command(app, run);
   ombud::cli::add_serve_command(app, run);
   ombud::cli::add_token_command(app, run);
   try {

@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cerrno>
 #include <climits>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -1255,6 +1257,29 @@ std::size_t SqlStore::pending_timers() const {
     s << "SELECT COUNT(*) FROM timers", soci::into(n);
     return static_cast<std::size_t>(n);
   });
+}
+
+void SqlStore::backup_to(const std::string& file) const {
+  if (!impl_->sqlite()) {
+    throw StoreError("store " + impl_->shown_url +
+                     ": back PostgreSQL up with its own tools (pg_dump, or a base backup)");
+  }
+  // Made empty and the owner's first: VACUUM INTO fills an empty file and keeps its mode.
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw StoreError("backup: cannot create " + file + ": " + std::strerror(errno) +
+                     (errno == EEXIST ? " (name a new file)" : ""));
+  }
+  ::close(fd);
+  try {
+    impl_->read("back up", [&](soci::session& s) {
+      s << "VACUUM INTO :file", soci::use(file);
+      return 0;
+    });
+  } catch (...) {
+    std::filesystem::remove(file);
+    throw;
+  }
 }
 
 std::size_t SqlStore::undelivered_messages() const {

@@ -111,6 +111,11 @@ class SqlStore final : public Store {
   // The newest schema version this build knows.
   static int latest_schema_version();
 
+  // SQLite: writes a consistent copy of the whole store to `file` (which must not exist), made
+  // readable by its owner only, while the server goes on writing (VACUUM INTO: one read
+  // transaction). PostgreSQL: throws StoreError pointing at pg_dump.
+  void backup_to(const std::string& file) const;
+
   StoreSettings settings() const;
   // Nullopt unless SQLite checkpoints on the store's thread. Reads nothing from the database.
   std::optional<CheckpointCounts> checkpoint_counts() const;

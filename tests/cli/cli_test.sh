@@ -117,6 +117,26 @@ echo '{"ref": 1, "start": {"workflow": "complaint", "data": {"phone": "1", "chan
     "$root/workflows" > "$tmp/out" 2> "$tmp/err"
 [ $? -eq 1 ] && grep -q "another ombud node" "$tmp/err" && [ ! -s "$tmp/out" ]
 check "a pipe on the same SQLite file exits 1 and answers nothing" $?
+# A backup while the server runs is a whole store: its own, readable by its owner only, and
+# verify finds everything in it.
+token=$(cat "$tmp/node/admin.token")
+url=$(grep -o 'http://[0-9.:]*' "$tmp/serve1.out" | head -1)
+python3 - "$url" "$token" <<'PY'
+import json, sys, urllib.request
+for phone in ("13900000001", "13900000002", "13900000003"):
+    body = json.dumps({"workflow": "complaint", "data": {"phone": phone, "summary": "s"}}).encode()
+    urllib.request.urlopen(urllib.request.Request(
+        sys.argv[1] + "/v1/instances", data=body, method="POST",
+        headers={"Authorization": "Bearer " + sys.argv[2], "Content-Type": "application/json"}))
+PY
+"$ombud" backup --store "sqlite:$tmp/node/ombud.db" "$tmp/backup.db" > "$tmp/out" 2>&1 &&
+  [ "$(stat -c %a "$tmp/backup.db")" = 600 ] &&
+  [ "$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM instances").fetchone()[0])' "$tmp/backup.db")" = 3 ] &&
+  "$ombud" verify --config "$root/config/ombud.yaml" --store "sqlite:$tmp/backup.db" > "$tmp/verify.out" 2>&1
+check "backup copies the running server's store, which verifies ($(tail -1 "$tmp/verify.out"))" $?
+"$ombud" backup --store "sqlite:$tmp/node/ombud.db" "$tmp/backup.db" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "exists" "$tmp/out"
+check "backup does not overwrite a file" $?
 kill -TERM "$first"
 wait "$first"
 check "the first serve stops on SIGTERM" $?
