@@ -552,11 +552,18 @@ class DefinitionChecker {
         continue;
       }
       if (v.kind != ValueSpec::Kind::literal) continue;
-      std::string problem = check_field_value(*field, v.literal);
-      if (problem.empty() && field->person && options_.config != nullptr && v.literal.is_string()) {
+      if (std::string problem = check_field_value(*field, v.literal); !problem.empty()) {
+        error(v.pos, what + " '" + name + "': " + problem);
+      } else if (field->person && options_.config != nullptr && v.literal.is_string()) {
         problem = person_problem(*field, v.literal.get_string(), ConfigDirectory(*options_.config));
+        if (problem.empty()) continue;
+        problem = what + " '" + name + "': " + problem;
+        if (options_.absent_people == Severity::error) {
+          error(v.pos, std::move(problem));
+        } else {
+          warn(v.pos, std::move(problem));
+        }
       }
-      if (!problem.empty()) error(v.pos, what + " '" + name + "': " + problem);
     }
   }
 

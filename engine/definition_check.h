@@ -27,6 +27,10 @@ struct CheckOptions {
   // The workflow of that name (null when unknown); when given, `start:` data is checked
   // against the started workflow's data.
   std::function<const Definition*(const std::string&)> find_workflow;
+  // Start data naming somebody the directory lacks: an error for `validate` and a PUT; a node
+  // starting up only warns, since a person leaving the directory must not keep it from
+  // starting (the starts that name them are refused, each with an incident).
+  Severity absent_people = Severity::error;
 };
 
 void check_definition(const Definition& def, Diagnostics& diags, const CheckOptions& options);

@@ -363,7 +363,7 @@ RuntimeResult Runtime::send(const EventRequest& request) {
   if (def == nullptr) {
     return failure(RuntimeResult::Status::not_found,
                    "workflow '" + instance->workflow + "' version " +
-                       std::to_string(instance->version) + " is not loaded");
+                       std::to_string(instance->version) + std::string(kNotLoaded));
   }
   // Refused: nothing committed; the answer shows the case as it is.
   const auto refuse = [&](std::string why) {
@@ -455,7 +455,7 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
   if (def == nullptr) {
     return failure(RuntimeResult::Status::not_found,
                    "workflow '" + instance->workflow + "' version " +
-                       std::to_string(instance->version) + " is not loaded");
+                       std::to_string(instance->version) + std::string(kNotLoaded));
   }
   StepContext ctx = context_for(nullptr);
   const StoreWorkload workload(store_);

@@ -31,6 +31,11 @@ class Notifier {
   virtual void webhook(const Instance& instance, const OutboundWebhook& webhook) = 0;
 };
 
+// The end of a not_found error for a case whose workflow version this node has not loaded (it
+// was published through another node a moment ago): loading the versions and asking again
+// answers it.
+inline constexpr std::string_view kNotLoaded = " is not loaded";
+
 // What a caller is told about a start or an event.
 struct RuntimeResult {
   // key_reused: the idempotency key was kept for a different request (another case, event,
@@ -58,6 +63,10 @@ struct RuntimeResult {
 
   boost::json::object to_json() const;
 };
+
+inline bool version_not_loaded(const RuntimeResult& r) {
+  return r.status == RuntimeResult::Status::not_found && r.error.ends_with(kNotLoaded);
+}
 
 struct StartRequest {
   std::string workflow;

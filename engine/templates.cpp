@@ -33,27 +33,28 @@ std::size_t placeholder_end(std::string_view text, std::size_t open) {
 }
 
 // Calls `literal(text)` for the text between placeholders and `placeholder(expression, offset)`
-// for each placeholder; false (after the text before it) at an unterminated `${`.
+// for each placeholder. Returns npos, or the offset of a `${` that is never closed (after the
+// text before it).
 template <class Literal, class Placeholder>
-bool scan(std::string_view text, Literal literal, Placeholder placeholder) {
+std::size_t scan(std::string_view text, Literal literal, Placeholder placeholder) {
   std::size_t i = 0;
   while (i < text.size()) {
     const std::size_t open = text.find("${", i);
     if (open == std::string_view::npos) break;
     literal(text.substr(i, open - i));
     const std::size_t close = placeholder_end(text, open);
-    if (close == std::string_view::npos) return false;
+    if (close == std::string_view::npos) return open;
     placeholder(text.substr(open + 2, close - open - 2), open);
     i = close + 1;
   }
   if (i < text.size()) literal(text.substr(i));
-  return true;
+  return std::string_view::npos;
 }
 
 std::string render(std::string_view text, const expr::EvalContext& ctx) {
   std::string out;
   out.reserve(text.size());
-  const bool closed = scan(
+  const std::size_t unclosed = scan(
       text, [&](std::string_view literal) { out += literal; },
       [&](std::string_view expression, std::size_t) {
         const expr::ParseResult parsed = expr::parse(expression);
@@ -64,7 +65,7 @@ std::string render(std::string_view text, const expr::EvalContext& ctx) {
         const expr::EvalResult r = expr::evaluate(*parsed.root, ctx);
         out += r.ok() ? r.value->to_string() : "<error: " + r.error.message + ">";
       });
-  if (!closed) out += "<error: unterminated ${>";
+  if (unclosed != std::string_view::npos) out += "<error: unterminated ${>";
   return out;
 }
 
@@ -83,7 +84,7 @@ boost::json::object instance_fields(const Instance& in) {
 
 std::vector<PlaceholderProblem> placeholder_problems(std::string_view text) {
   std::vector<PlaceholderProblem> out;
-  const bool closed = scan(
+  const std::size_t unclosed = scan(
       text, [](std::string_view) {},
       [&](std::string_view expression, std::size_t offset) {
         const expr::ParseResult parsed = expr::parse(expression);
@@ -93,8 +94,8 @@ std::vector<PlaceholderProblem> placeholder_problems(std::string_view text) {
                              "}': " + parsed.errors.front().message});
         }
       });
-  if (!closed) {
-    out.push_back({text.rfind("${"), "a placeholder '${' is never closed with '}'"});
+  if (unclosed != std::string_view::npos) {
+    out.push_back({unclosed, "a placeholder '${' is never closed with '}'"});
   }
   return out;
 }

@@ -676,15 +676,25 @@ void Worker::outbox_loop() {
   }
 }
 
+bool Worker::outbox_stop_requested() {
+  const std::lock_guard lock(outbox_mutex_);
+  return outbox_stopping_;
+}
+
 std::size_t Worker::deliver_outbox() {
   std::size_t handled = 0;
   try {
     const Timestamp now = clock_.now();
     // The lease: a message this node claimed and did not finish (it died) is retried after
     // it, by whichever node claims it then.
-    auto messages = store_.claim_outbox(now, now + options_.lease, 64);
+    const Timestamp lease_until = now + options_.lease;
+    auto messages = store_.claim_outbox(now, lease_until, 64);
     handled = messages.size();
     for (const auto& m : messages) {
+      // A stop waits for one delivery at most, not the batch. And a batch behind a slow
+      // receiver ends while half its lease is left: past that, another node may claim the rest
+      // and send them too. What is left here is claimed again when its lease runs out.
+      if (outbox_stop_requested() || clock_.now() >= lease_until - options_.lease / 2) break;
       std::string error;
       try {
         error = sink_->deliver(m);
@@ -692,16 +702,21 @@ std::size_t Worker::deliver_outbox() {
         error = e.what();
       }
       const Timestamp done = clock_.now();
-      if (error.empty()) {
-        store_.outbox_delivered(m.id, done);
-        const std::lock_guard stats_lock(mutex_);
-        stats_.outbox_delivered += 1;
-      } else {
-        Millis wait = options_.backoff_first;
-        for (int i = 1; i < m.attempts && wait < options_.backoff_max; ++i) wait *= 2;
-        store_.outbox_failed(m.id, error, done + std::min(wait, options_.backoff_max));
-        const std::lock_guard stats_lock(mutex_);
-        stats_.outbox_failed += 1;
+      try {
+        if (error.empty()) {
+          store_.outbox_delivered(m.id, done);
+          const std::lock_guard stats_lock(mutex_);
+          stats_.outbox_delivered += 1;
+        } else {
+          Millis wait = options_.backoff_first;
+          for (int i = 1; i < m.attempts && wait < options_.backoff_max; ++i) wait *= 2;
+          store_.outbox_failed(m.id, error, done + std::min(wait, options_.backoff_max));
+          const std::lock_guard stats_lock(mutex_);
+          stats_.outbox_failed += 1;
+        }
+      } catch (const std::exception&) {
+        // Not recorded (the store is away): the message is claimed again after its lease, and
+        // the rest of the batch goes on.
       }
     }
   } catch (const std::exception&) {

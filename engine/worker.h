@@ -158,6 +158,7 @@ class Worker {
   void outbox_loop();
   // Delivers the messages due now; how many it claimed.
   std::size_t deliver_outbox();
+  bool outbox_stop_requested();
   // Forgets what is past its keeping time; true when a backlog is left for the next pass.
   bool housekeeping(Timestamp now);
   // Asks the claimer for a claim (refill and renewal), unless one is under way.

@@ -437,7 +437,12 @@ struct Api::Impl {
 
   template <class Request>
   HttpResponse submit(Request request, int ok_status) {
-    auto result = run(std::move(request));
+    auto result = run(request);
+    // A case on a version another node published a moment ago: load it, and ask once more.
+    if (result && version_not_loaded(*result)) {
+      Diagnostics ignored;
+      if (node.refresh_definitions(ignored) > 0) result = run(std::move(request));
+    }
     return result ? result_response(*result, ok_status) : timed_out();
   }
 

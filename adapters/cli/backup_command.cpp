@@ -44,8 +44,8 @@ int run_backup(const BackupOptions& o) {
 
 void add_backup_command(CLI::App& app, Runner& run) {
   auto options = std::make_shared<BackupOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "backup", "Copy an SQLite store, consistently, while the server runs");
+  CLI::App* cmd =
+      app.add_subcommand("backup", "Copy an SQLite store, consistently, while the server runs");
   cmd->add_option("file", options->file, "The copy to write (a new file)")->required();
   cmd->add_option("--config", options->config,
                   "Config file whose store to back up (default: config/ombud.yaml if present)");

@@ -110,6 +110,10 @@ int serve(const ServeOptions& o) {
 
   // Notifications and outbound webhooks leave through here, on the worker's outbox thread.
   http::OutboxDelivery delivery(*config, log);
+  if (const auto problems = delivery.problems(); !problems.empty()) {
+    for (const std::string& p : problems) std::cerr << p << "\n";
+    return 1;
+  }
   for (const std::string& warning : delivery.warnings()) {
     http::log_fields(*log, spdlog::level::warn, warning, {});
   }

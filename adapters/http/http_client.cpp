@@ -182,7 +182,10 @@ PostResult http_post(std::string_view url, std::string_view body,
 
   bhttp::request<bhttp::string_body> request{bhttp::verb::post, to->target, 11};
   const bool default_port = to->port == (to->tls ? "443" : "80");
-  request.set(bhttp::field::host, default_port ? to->host : to->host + ":" + to->port);
+  boost::system::error_code not_ip;
+  const auto address = asio::ip::make_address(to->host, not_ip);
+  const std::string host = !not_ip && address.is_v6() ? "[" + to->host + "]" : to->host;
+  request.set(bhttp::field::host, default_port ? host : host + ":" + to->port);
   request.set(bhttp::field::user_agent, "ombud");
   request.set(bhttp::field::content_type, "application/json");
   request.set(bhttp::field::connection, "close");
@@ -200,8 +203,8 @@ PostResult http_post(std::string_view url, std::string_view body,
   tls.set_verify_mode(asio::ssl::verify_peer);
   asio::ssl::stream<beast::tcp_stream> stream(io, tls);
   stream.set_verify_callback(asio::ssl::host_name_verification(to->host));
-  // The server name, for servers that host several (SNI).
-  if (SSL_set_tlsext_host_name(stream.native_handle(), to->host.c_str()) != 1) {
+  // The server name, for servers that host several (SNI); never an address (RFC 6066).
+  if (not_ip && SSL_set_tlsext_host_name(stream.native_handle(), to->host.c_str()) != 1) {
     return PostResult{0, "TLS: cannot name the server '" + to->host + "'", ""};
   }
   return run(io, stream, *to, request, timeout);

@@ -18,14 +18,37 @@ std::string text_of(const boost::json::object& o, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : "";
 }
 
-// What a failed answer says, shortened for the outbox row and the log.
+// What a failed answer says, shortened for the outbox row and the log: at most about 200 bytes
+// of valid UTF-8 on one line (PostgreSQL refuses to store anything else; a gateway may answer
+// in another encoding, and a cut may fall inside a character). Bytes that are not UTF-8 become
+// '?'.
 std::string answer_excerpt(const std::string& body) {
   constexpr std::size_t kKeep = 200;
-  std::string out = body.substr(0, kKeep);
-  for (char& c : out) {
-    if (c == '\n' || c == '\r') c = ' ';
+  std::string out;
+  std::size_t i = 0;
+  while (i < body.size() && out.size() < kKeep) {
+    const auto c = static_cast<unsigned char>(body[i]);
+    const std::size_t length = c < 0x80           ? 1
+                               : (c >> 5) == 0x6  ? 2
+                               : (c >> 4) == 0xE  ? 3
+                               : (c >> 3) == 0x1E ? 4
+                                                  : 0;
+    bool valid = length > 0 && i + length <= body.size();
+    for (std::size_t k = 1; valid && k < length; ++k) {
+      valid = (static_cast<unsigned char>(body[i + k]) & 0xC0) == 0x80;
+    }
+    if (!valid) {
+      out += '?';
+      ++i;
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+      ++i;
+    } else {
+      out.append(body, i, length);
+      i += length;
+    }
   }
-  return body.size() > kKeep ? out + "…" : out;
+  return i < body.size() ? out + "…" : out;
 }
 
 }  // namespace
@@ -46,6 +69,19 @@ OutboxDelivery::OutboxDelivery(const Config& config, std::shared_ptr<spdlog::log
   };
   if (config_.notifications) read(*config_.notifications);
   for (const DeliveryTarget& t : config_.webhook_targets) read(t);
+}
+
+std::vector<std::string> OutboxDelivery::problems() const {
+  std::vector<std::string> out;
+  auto check = [&](const DeliveryTarget& t) {
+    if (t.deliver != DeliveryTarget::Deliver::http) return;
+    if (std::string why = check_post_url(t.url); !why.empty()) {
+      out.push_back(config_.file + ": the url of " + t.name + ": " + why);
+    }
+  };
+  if (config_.notifications) check(*config_.notifications);
+  for (const DeliveryTarget& t : config_.webhook_targets) check(t);
+  return out;
 }
 
 std::vector<std::string> OutboxDelivery::warnings() const {
@@ -77,13 +113,17 @@ std::string OutboxDelivery::notification_body(const OutboxMessage& m) const {
       recipients.push_back(std::move(r));
     }
   }
+  // Written before ombud kept the texts with the message (or by a node without templates): a
+  // subject that says what it is about rather than none.
+  std::string subject = text_of(p, "subject");
+  if (subject.empty()) subject = "ombud: " + text_of(p, "template") + " for " + m.instance_id;
   return boost::json::serialize(
       boost::json::object{{"delivery", m.id},
                           {"instance", m.instance_id},
                           {"template", text_of(p, "template")},
                           {"to", text_of(p, "to")},
                           {"recipients", std::move(recipients)},
-                          {"subject", text_of(p, "subject")},
+                          {"subject", std::move(subject)},
                           {"body", text_of(p, "body")},
                           {"created_at", format_timestamp(m.created_at)}});
 }
@@ -144,7 +184,8 @@ std::string OutboxDelivery::post(const DeliveryTarget& target, const OutboxMessa
   const PostResult r = http_post(target.url, body, headers, target.timeout);
   if (r.status >= 200 && r.status < 300) return "";
   if (r.status == 0) return r.error;
-  return "HTTP " + std::to_string(r.status) + " from " + target.url +
+  // The target's name, not its URL: some carry their secret in the path.
+  return "HTTP " + std::to_string(r.status) + " from " + target.name +
          (r.body.empty() ? "" : ": " + answer_excerpt(r.body));
 }
 

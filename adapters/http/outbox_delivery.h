@@ -25,6 +25,10 @@ class OutboxDelivery final : public OutboxSink {
 
   std::string deliver(const OutboxMessage& message) override;
 
+  // Targets that can never be posted to (a URL with a password or a #fragment, ...): the server
+  // refuses to start with them.
+  std::vector<std::string> problems() const;
+
   // What an operator should know at start-up: notifications with nowhere to go, a secret whose
   // variable is not set. One line each.
   std::vector<std::string> warnings() const;

@@ -70,6 +70,9 @@ struct Session {
   explicit Session(tcp::socket&& socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
   bool idle = true;  // waiting for the next request's header: safe to close on shutdown
+  // Reading a request's body: nothing handled yet, so a shutdown closes it too rather than
+  // wait up to body_timeout for a client that stopped sending (the client sends it again).
+  bool receiving = false;
 };
 
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
@@ -231,8 +234,11 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
       if (continue_ec) break;
     }
     if (!parser.is_done()) {
+      if (stopping.load()) break;  // began after the shutdown's cancel went by
       stream.expires_after(options.body_timeout);
+      session->receiving = true;
       auto [body_ec, body_n] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
+      session->receiving = false;
       if (body_ec) {
         if (is_timeout(body_ec)) {
           timed_out.fetch_add(1);
@@ -303,10 +309,10 @@ void Server::Impl::begin_stop() {
   const std::lock_guard lock(sessions_mutex);
   for (const auto& session : sessions) {
     // On the session's strand, so it cannot race the coroutine: either the coroutine is suspended
-    // in a header read (idle, nothing received to answer) and the read is cancelled, or it is
-    // mid-request and will answer with Connection: close, seeing `stopping`.
+    // in a header or body read (nothing handled yet) and the read is cancelled, or the request
+    // is being handled and will be answered with Connection: close, seeing `stopping`.
     asio::post(session->stream.get_executor(), [session] {
-      if (session->idle) session->stream.cancel();
+      if (session->idle || session->receiving) session->stream.cancel();
     });
   }
 }

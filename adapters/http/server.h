@@ -87,8 +87,9 @@ class Server {
   std::uint16_t port() const;
 
   // Begins a graceful shutdown and returns at once: stop accepting, close connections that are
-  // waiting for a request, let requests in progress be answered (with Connection: close), then
-  // the I/O threads end. Safe from any thread, a handler or a signal; repeated calls do nothing.
+  // waiting for a request or still receiving one (nothing of it was handled: the client sends it
+  // again), let requests in progress be answered (with Connection: close), then the I/O threads
+  // end. Safe from any thread, a handler or a signal; repeated calls do nothing.
   void stop();
   // Blocks until the I/O threads ended after a stop() (or a signal). Call from one thread.
   void wait();

@@ -82,7 +82,8 @@ std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags)
                                            worker_options, options.sink);
 
   // Publish the given files (each checked against the others), then load every stored version.
-  const auto set = yaml::load_workflow_set(options.workflow_paths, node->config(), false, diags);
+  const auto set = yaml::load_workflow_set(options.workflow_paths, node->config(), false, diags,
+                                           Severity::warning);
   if (diags.has_errors()) return nullptr;
   for (std::size_t i = 0; i < set.files.size(); ++i) {
     std::string text;
@@ -207,9 +208,10 @@ std::optional<PublishResult> Node::publish(const std::string& file, const std::s
     };
     const std::vector<Diagnostic> before = routes(nullptr);
     for (const Diagnostic& d : routes(&*def)) {
-      const bool old = std::any_of(before.begin(), before.end(), [&](const Diagnostic& b) {
-        return b.message == d.message && b.pos == d.pos;
-      });
+      // By place, not text: a route broken before may be described differently now (another
+      // "did you mean").
+      const bool old = std::any_of(before.begin(), before.end(),
+                                   [&](const Diagnostic& b) { return b.pos == d.pos; });
       if (!old) diags.add(d);
     }
   }

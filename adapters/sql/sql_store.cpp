@@ -567,11 +567,29 @@ struct SqlStore::Impl {
     return on_connection(what, std::forward<F>(f), true);
   }
 
+  // A pooled connection held for one call: its slot is this caller's alone until given back,
+  // and the session is the pooled one itself (not a stand-in), so its slot can be told by its
+  // address even while its connection is closed.
+  struct Lease {
+    explicit Lease(soci::connection_pool& p) : pool(p), position(p.lease()) {}
+    ~Lease() { pool.give_back(position); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    soci::session& session() const { return pool.at(position); }
+
+    soci::connection_pool& pool;
+    std::size_t position;
+  };
+
+  // A read is made again while the slot it ran on had been dropped and was opened again: every
+  // connection of the pool may have been dropped at once, and each attempt revives one.
   template <class F>
   auto on_connection(std::string_view what, F&& f, bool read_only) const {
-    for (bool again = read_only;; again = false) {
+    for (std::size_t attempts_left = read_only ? pool_size : 0;; --attempts_left) {
+      const bool again = attempts_left > 0;
       try {
-        soci::session s(*pool);
+        const Lease lease(*pool);
+        soci::session& s = lease.session();
         try {
           return f(s);
         } catch (const std::exception&) {
@@ -594,7 +612,8 @@ struct SqlStore::Impl {
     std::unique_lock lock(writer, std::defer_lock);
     if (sqlite()) lock.lock();
     try {
-      soci::session s(*pool);
+      const Lease lease(*pool);
+      soci::session& s = lease.session();
       try {
         Transaction tx(s, url.dialect);
         return f(s, tx);
@@ -638,8 +657,9 @@ struct SqlStore::Impl {
         connected = false;
       }
       if (connected) return false;
+      // `s` is a leased slot's own session (Lease): no other thread touches that slot now.
       for (std::size_t i = 0; i < pool_size; ++i) {
-        if (pool->at(i).get_backend() != s.get_backend()) continue;
+        if (&pool->at(i) != &s) continue;
         // The statements were prepared on the old connection: deallocating them there would
         // only fail, so they are let go without it.
         (void)prepared[i].release();  // NOLINT(bugprone-unused-return-value): leaked, see above
@@ -659,9 +679,7 @@ struct SqlStore::Impl {
 
   Prepared& prepared_for(soci::session& s) {
     for (std::size_t i = 0; i < pool_size; ++i) {
-      if (pool->at(i).get_backend() != s.get_backend()) continue;
-      // Statements are made on the pooled session itself: `s` may be a pool lease's stand-in
-      // that lives only as long as the call.
+      if (&pool->at(i) != &s) continue;  // a leased slot's own session (Lease)
       if (!prepared[i]) prepared[i] = std::make_unique<Prepared>(pool->at(i));
       return *prepared[i];
     }

@@ -41,7 +41,7 @@ std::vector<std::string> expand(const std::vector<std::string>& paths, Diagnosti
 }  // namespace
 
 WorkflowSet load_workflow_set(const std::vector<std::string>& paths, const Config* config,
-                              bool strict, Diagnostics& diags) {
+                              bool strict, Diagnostics& diags, Severity absent_people) {
   WorkflowSet set;
   set.files = expand(paths, diags);
   for (const auto& file : set.files) {
@@ -61,6 +61,7 @@ WorkflowSet load_workflow_set(const std::vector<std::string>& paths, const Confi
   CheckOptions options;
   options.config = config;
   options.strict = strict;
+  options.absent_people = absent_people;
   // `start:` references are checked when a set of files is validated together; a lone file may
   // well start a workflow that lives elsewhere.
   if (set.files.size() > 1) {

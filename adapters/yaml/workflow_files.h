@@ -20,7 +20,9 @@ struct WorkflowSet {
 // Expands `paths`, loads every file, and checks each definition (with `config` when given,
 // and, when there are several files, `start:` references against the names in the set). Two files
 // declaring the same workflow name are an error. A path that does not exist is an error.
+// `absent_people`: see CheckOptions.
 WorkflowSet load_workflow_set(const std::vector<std::string>& paths, const Config* config,
-                              bool strict, Diagnostics& diags);
+                              bool strict, Diagnostics& diags,
+                              Severity absent_people = Severity::error);
 
 }  // namespace ombud::yaml

@@ -1,11 +1,18 @@
 // Two nodes on one store: a version published through one is loaded by the other, so cases
 // started on it can be served by either.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "adapters/api/api.h"
+#include "adapters/http/api_token.h"
+#include "adapters/http/json_log.h"
+#include "adapters/http/metrics.h"
+#include "adapters/http/request_handler.h"
+#include "adapters/http/router.h"
 #include "adapters/node/node.h"
 
 namespace ombud {
@@ -65,6 +72,52 @@ TEST(SharedStore, AVersionPublishedOnOneNodeIsLoadedByTheOther) {
   EXPECT_TRUE(found.items().empty());
   EXPECT_TRUE(b->definition("complaint", 2));
   EXPECT_EQ(b->refresh_definitions(found), 0U);  // nothing new the second time
+  a.reset();
+  b.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// An event for a case on a version another node published a moment ago (before this node's
+// periodic look) is answered: the node loads the version when it meets it.
+TEST(SharedStore, AnEventForACaseOnAVersionPublishedElsewhereIsAnswered) {
+  const auto dir = fresh_directory("ombud-event-v2-");
+  const std::string url = "sqlite:" + (dir / "ombud.db").string();
+  auto a = open_node(url, "node-a");
+  auto b = open_node(url, "node-b");
+  ASSERT_TRUE(a && b);
+  Diagnostics diags;
+  ASSERT_TRUE(a->publish("complaint.yaml", source_text("workflows/complaint.yaml") + "\n# v2\n",
+                         "test", diags));
+  a->worker().start();
+  b->worker().start();
+  StartRequest start;
+  start.workflow = "complaint";
+  start.data = {{"phone", "13900000042"}, {"summary", "broken"}};
+  const RuntimeResult started = a->worker().submit(start).get();
+  ASSERT_EQ(started.status, RuntimeResult::Status::ok) << started.error;
+  ASSERT_EQ(started.instance->version, 2);
+  ASSERT_FALSE(b->definition("complaint", 2));
+
+  http::MetricsRegistry metrics;
+  api::Api api(*b, metrics, {});
+  http::Router router;
+  api.add_routes(router);
+  http::RequestHandler handler(
+      router, metrics,
+      http::make_json_logger("test", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  const http::NewApiToken token = http::generate_api_token();
+  b->store().save_api_token({token.id, token.hash, "admin", "", "test", b->clock().now(), false});
+  http::HttpRequest request;
+  request.method = "POST";
+  request.target = "/v1/instances/" + started.instance->id + "/events";
+  request.headers.add("Authorization", "Bearer " + token.token);
+  request.headers.add("Content-Type", "application/json");
+  request.body = R"({"event":"acknowledge"})";
+  const http::HttpResponse answer = handler(request);
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  EXPECT_TRUE(b->definition("complaint", 2));
+  a->worker().stop();
+  b->worker().stop();
   a.reset();
   b.reset();
   std::filesystem::remove_all(dir);

@@ -45,6 +45,11 @@ class Gateway {
       received_.push_back(r);
     }
     if (r.target == "/fail") return HttpResponse::text(500, "mail relay down\nretry later");
+    if (r.target == "/long") {
+      std::string text = "\xff bad byte, then ";
+      for (int i = 0; i < 100; ++i) text += "错";
+      return HttpResponse::text(502, text);
+    }
     if (r.target == "/slow") std::this_thread::sleep_for(2s);
     return HttpResponse::text(204, "");
   }
@@ -167,7 +172,7 @@ TEST(OutboxDelivery, AFailureSaysWhatTheGatewayAnsweredOrWhyItDidNotAnswer) {
 
   config.notifications = target("notifications", gateway.url("/fail"));
   EXPECT_EQ(OutboxDelivery(config, logger_to(log)).deliver(notification()),
-            "HTTP 500 from " + gateway.url("/fail") + ": mail relay down retry later");
+            "HTTP 500 from notifications: mail relay down retry later");
   EXPECT_NE(log.str().find("\"msg\":\"delivery failed\""), std::string::npos) << log.str();
 
   // The gateway answers after two seconds, the target allows 300 ms.
@@ -181,6 +186,14 @@ TEST(OutboxDelivery, AFailureSaysWhatTheGatewayAnsweredOrWhyItDidNotAnswer) {
                 .deliver(notification())
                 .find("TLS handshake with 127.0.0.1: "),
             std::string::npos);
+
+  // What the outbox row keeps of an answer is short and valid UTF-8 (PostgreSQL stores nothing
+  // else): a cut never splits a character, and a byte that is not UTF-8 becomes '?'.
+  config.notifications = target("notifications", gateway.url("/long"));
+  const std::string error = OutboxDelivery(config, logger_to(log)).deliver(notification());
+  EXPECT_TRUE(error.starts_with("HTTP 502 from notifications: ? bad byte, then 错错")) << error;
+  EXPECT_TRUE(error.ends_with("错…")) << error;
+  EXPECT_LT(error.size(), 260U);
 
   // A port nobody listens on.
   const std::string closed = "http://127.0.0.1:1/";
@@ -210,6 +223,34 @@ TEST(OutboxDelivery, NothingIsSentWithNowhereToGoOrUnsignedWhenTheSecretIsMissin
   ASSERT_EQ(delivery.warnings().size(), 1U);
   EXPECT_NE(delivery.warnings()[0].find("OMBUD_TEST_UNSET_GATEWAY_SECRET"), std::string::npos);
   EXPECT_TRUE(gateway.received().empty());
+}
+
+// Targets that could never be posted to stop the server at start-up, not every delivery.
+TEST(OutboxDelivery, AUrlThatCannotBePostedToIsAProblem) {
+  Config config;
+  config.file = "ombud.yaml";
+  config.notifications = target("notifications", "https://user:pw@relay.example.com/");
+  config.webhook_targets.push_back(target("crm", "http://crm.example.com/hooks#x"));
+  config.webhook_targets.push_back(target("erp", "http://erp.example.com/hooks"));
+  std::ostringstream log;
+  const auto problems = OutboxDelivery(config, logger_to(log)).problems();
+  ASSERT_EQ(problems.size(), 2U);
+  EXPECT_NE(problems[0].find("ombud.yaml: the url of notifications: "), std::string::npos);
+  EXPECT_NE(problems[1].find("the url of crm: a URL to post to has no #fragment"),
+            std::string::npos);
+}
+
+// A message the outbox kept before its texts were: still says what it is about.
+TEST(OutboxDelivery, ANotificationWithoutItsTextsGetsASubject) {
+  Config config = config_with_li_na();
+  std::ostringstream log;
+  OutboxMessage m = notification();
+  m.payload.erase("subject");
+  m.payload.erase("body");
+  const boost::json::value body =
+      boost::json::parse(OutboxDelivery(config, logger_to(log)).notification_body(m));
+  EXPECT_EQ(body.at("subject"), "ombud: complaint_assigned for complaint-7");
+  EXPECT_EQ(body.at("body"), "");
 }
 
 TEST(OutboxDelivery, DeliverLogWritesTheMessageToTheLog) {

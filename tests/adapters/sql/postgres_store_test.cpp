@@ -137,13 +137,25 @@ TEST_F(PostgresStore, ConcurrentClaimsFromSeveralNodesAreDisjoint) {
 TEST_F(PostgresStore, AConnectionTheServerDroppedIsOpenedAgain) {
   const std::string app = "ombud_revive_" + std::to_string(::getpid());
   auto store = sql::open_store(backend_.url() + "&application_name=" + app,
-                               testing::options([](auto& o) { o.pool_size = 1; }));
+                               testing::options([](auto& o) { o.pool_size = 3; }));
   const auto drop = [&] {
     EXPECT_EQ(testing::postgres_query(backend_.url(),
                                       "SELECT count(pg_terminate_backend(pid)) FROM "
                                       "pg_stat_activity WHERE application_name = '" +
                                           app + "'"),
-              "1");
+              "3");
+  };
+  // Every connection of the pool in use once, so that all three are open when dropped.
+  const auto use_all = [&] {
+    std::vector<std::thread> readers;
+    std::atomic<int> loaded{0};
+    for (int i = 0; i < 3; ++i) {
+      readers.emplace_back([&] {
+        for (int k = 0; k < 20; ++k) loaded += store->load("c-1").has_value() ? 1 : 0;
+      });
+    }
+    for (auto& t : readers) t.join();
+    return loaded.load();
   };
   Commit c;
   c.instance.id = "c-1";
@@ -151,9 +163,11 @@ TEST_F(PostgresStore, AConnectionTheServerDroppedIsOpenedAgain) {
   c.instance.revision = 1;
   ASSERT_EQ(store->commit(c), CommitResult::ok);
 
-  // A read is made again on the new connection: the caller sees nothing.
+  ASSERT_EQ(use_all(), 60);
+  // Reads are made again on new connections, from several threads at once: the callers see
+  // nothing.
   drop();
-  ASSERT_TRUE(store->load("c-1").has_value());
+  EXPECT_EQ(use_all(), 60);
   EXPECT_EQ(store->pending_timers(), 0U);
 
   // A commit is not made again (it may have reached the server): this one fails, and says so;

@@ -750,6 +750,32 @@ states:
                                                 "field is kept by the workflow itself")));
 }
 
+// A node starting up only warns about start data naming someone who left the directory: the
+// person's leaving must not keep the server from starting.
+TEST(WorkflowLoader, APersonWhoLeftIsAWarningWhenANodeStarts) {
+  const Config config =
+      config_of("directory:\n  roles: {agent: {}}\n  people:\n    li.na: {roles: [agent]}\n");
+  Diagnostics diags;
+  const auto def = yaml::load_workflow("wf.yaml", R"(workflow: demo
+data:
+  who: {type: string, person: true}
+schedule: {cron: "0 9 * * MON", timezone: UTC, data: {who: wang.fang}}
+initial: open
+states:
+  open: {on: {close: closed}}
+  closed: {type: final}
+)",
+                                       diags);
+  ASSERT_TRUE(def);
+  CheckOptions options;
+  options.config = &config;
+  options.absent_people = Severity::warning;
+  check_definition(*def, diags, options);
+  EXPECT_THAT(testing::lines_of(diags, "wf.yaml"),
+              ElementsAre("4:60: warning: schedule data 'who': nobody called 'wang.fang' in the "
+                          "directory"));
+}
+
 // A webhook to a target the config lacks would wait in the outbox for ever.
 TEST(WorkflowLoader, AWebhookNamesATargetOfTheConfig) {
   const Config config = config_of("webhook_targets:\n  crm: {url: \"http://crm/hooks\"}\n");

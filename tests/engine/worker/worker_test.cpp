@@ -829,6 +829,42 @@ TEST(Worker, OutboxRetriesAFailedDeliveryWithBackoffAndRecordsTheError) {
   EXPECT_EQ(store.outbox(false, 10).at(0).attempts, 2);
 }
 
+// A stop waits for the delivery under way, not for the rest of its batch: behind a receiver
+// that takes its full timeout on each message, that would be minutes.
+TEST(Worker, AStopWaitsForOneDeliveryNotTheBatch) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  Commit c;
+  c.instance.id = "ticket-1";
+  c.instance.workflow = "ticket";
+  c.instance.revision = 1;
+  for (int i = 0; i < 5; ++i)
+    c.notifications.push_back({"expired", {"li.wei"}, "assignee", "", ""});
+  ASSERT_EQ(store.commit(c), CommitResult::ok);
+  struct Slow : OutboxSink {
+    std::string deliver(const OutboxMessage&) override {
+      if (++calls == 1) {
+        entered.set_value();
+        release.get_future().wait();
+      }
+      return "";
+    }
+    std::atomic<int> calls{0};
+    std::promise<void> entered, release;
+  } sink;
+  WorkerOptions options;
+  options.outbox_poll = Millis(5);
+  Worker worker(store, clock, {}, options, &sink);
+  worker.start();
+  sink.entered.get_future().wait();
+  auto stopped = std::async(std::launch::async, [&] { worker.stop(); });
+  std::this_thread::sleep_for(50ms);  // the stop is under way, waiting for the delivery
+  sink.release.set_value();
+  stopped.get();
+  EXPECT_EQ(sink.calls.load(), 1);
+  EXPECT_EQ(store.outbox(true, 10).size(), 4U);  // claimed again after their lease
+}
+
 // Housekeeping forgets an idempotency answer once it is older than keep_idempotency_keys (a
 // repeat is then a new request) and a delivered message older than keep_delivered_messages.
 TEST(Worker, OldIdempotencyAnswersAndDeliveredMessagesAreForgottenOnTheirSchedule) {
