@@ -23,8 +23,13 @@ std::vector<std::string_view> ParamList::all(std::string_view name) const {
 HttpResult<RequestTarget> parse_target(std::string_view target) {
   const auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) {
+    // Boost.URL says only "leftover" or "mismatch": say what is usually wrong.
     return HttpError{400, "invalid_target",
-                     "the request target is not a valid path: " + parsed.error().message(), ""};
+                     "the request target is not a valid path: each '%' must be followed by two "
+                     "hex digits, and spaces and characters such as '\"', '<', '>' must be "
+                     "percent-encoded (" +
+                         parsed.error().message() + ")",
+                     ""};
   }
   const boost::urls::url_view& url = *parsed;
   RequestTarget result;

@@ -68,6 +68,11 @@ TEST(Target, RejectsNonOriginFormAndBadEscapes) {
     ASSERT_FALSE(target.has_value()) << bad;
     EXPECT_EQ(target.error().code, "invalid_target");
   }
+  // What is usually wrong, not only Boost.URL's "leftover".
+  EXPECT_NE(parse_target("/v1/instances/%ZZ")
+                .error()
+                .message.find("each '%' must be followed by two hex digits"),
+            std::string::npos);
 }
 
 }  // namespace
