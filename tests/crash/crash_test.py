@@ -135,6 +135,9 @@ def main():
         return a["instance"]["id"] if a and a.get("instance") else None
 
     def send(engine, request):
+        # The driver's own bookkeeping (_sent, _engine) is not part of the request: ombud pipe
+        # refuses members it does not know, which made a start resent after a kill 'invalid'.
+        request = {k: v for k, v in request.items() if not k.startswith("_")}
         if "event" in request:
             event = dict(request["event"])
             instance = instance_of(event.pop("case"))
