@@ -114,7 +114,9 @@ class BatchStore final : public Store {
                                           std::size_t limit) override {
     return base_.claim_outbox(now, lease_until, limit);
   }
-  void outbox_delivered(std::uint64_t id, Timestamp at) override { base_.outbox_delivered(id, at); }
+  void outbox_delivered(const std::vector<std::uint64_t>& ids, Timestamp at) override {
+    base_.outbox_delivered(ids, at);
+  }
   Forgotten forget(const ForgetBefore& f) override { return base_.forget(f); }
   void outbox_failed(std::uint64_t id, const std::string& error,
                      Timestamp next_attempt_at) override {

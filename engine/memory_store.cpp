@@ -314,11 +314,13 @@ std::vector<OutboxMessage> MemoryStore::claim_outbox(Timestamp now, Timestamp le
   return out;
 }
 
-void MemoryStore::outbox_delivered(std::uint64_t id, Timestamp at) {
+void MemoryStore::outbox_delivered(const std::vector<std::uint64_t>& ids, Timestamp at) {
   const std::lock_guard lock(mutex_);
-  if (auto it = outbox_.find(id); it != outbox_.end()) {
-    it->second.delivered_at = at;
-    it->second.last_error.clear();
+  for (const std::uint64_t id : ids) {
+    if (auto it = outbox_.find(id); it != outbox_.end()) {
+      it->second.delivered_at = at;
+      it->second.last_error.clear();
+    }
   }
 }
 

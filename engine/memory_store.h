@@ -41,7 +41,7 @@ class MemoryStore : public Store {
   std::vector<PublishedDefinition> latest_definitions() const override;
   std::vector<OutboxMessage> claim_outbox(Timestamp now, Timestamp lease_until,
                                           std::size_t limit) override;
-  void outbox_delivered(std::uint64_t id, Timestamp at) override;
+  void outbox_delivered(const std::vector<std::uint64_t>& ids, Timestamp at) override;
   void outbox_failed(std::uint64_t id, const std::string& error,
                      Timestamp next_attempt_at) override;
   std::vector<OutboxMessage> outbox(bool undelivered_only, std::size_t limit) const override;

@@ -298,7 +298,8 @@ class Store : public Counters {
   // one gets attempts + 1 and next_attempt_at = lease_until.
   virtual std::vector<OutboxMessage> claim_outbox(Timestamp now, Timestamp lease_until,
                                                   std::size_t limit) = 0;
-  virtual void outbox_delivered(std::uint64_t id, Timestamp at) = 0;
+  // Marks these messages delivered at `at`, all in one transaction (one flush on SQLite).
+  virtual void outbox_delivered(const std::vector<std::uint64_t>& ids, Timestamp at) = 0;
   virtual void outbox_failed(std::uint64_t id, const std::string& error,
                              Timestamp next_attempt_at) = 0;
   virtual std::vector<OutboxMessage> outbox(bool undelivered_only, std::size_t limit) const = 0;

@@ -1,5 +1,9 @@
 #include "engine/templates.h"
 
+#include <memory>
+#include <shared_mutex>
+#include <unordered_map>
+
 #include "engine/expr/expression.h"
 #include "engine/time.h"
 
@@ -51,21 +55,58 @@ std::size_t scan(std::string_view text, Literal literal, Placeholder placeholder
   return std::string_view::npos;
 }
 
-std::string render(std::string_view text, const expr::EvalContext& ctx) {
+// A template text cut into literal text and parsed placeholders, once: a complaint start
+// notifies, and parsing its template's placeholders again each time cost more than the rest of
+// the message.
+struct Part {
+  std::string text;                               // literal text, or the error a placeholder gives
+  std::shared_ptr<const expr::Node> placeholder;  // null: `text` is what to write
+};
+using Compiled = std::vector<Part>;
+
+Compiled compile(std::string_view text) {
+  Compiled out;
+  const std::size_t unclosed = scan(
+      text,
+      [&](std::string_view literal) {
+        out.push_back({std::string(literal), nullptr});
+      },
+      [&](std::string_view expression, std::size_t) {
+        expr::ParseResult parsed = expr::parse(expression);
+        if (parsed.root) {
+          out.push_back({"", std::move(parsed.root)});
+        } else {
+          out.push_back({"<error: " + parsed.errors.front().message + ">", nullptr});
+        }
+      });
+  if (unclosed != std::string_view::npos) out.push_back({"<error: unterminated ${>", nullptr});
+  return out;
+}
+
+// Templates are few and live as long as the config: kept by their text, for every thread.
+const Compiled& compiled(const std::string& text) {
+  static std::shared_mutex mutex;
+  static std::unordered_map<std::string, std::unique_ptr<const Compiled>> kept;
+  {
+    const std::shared_lock lock(mutex);
+    if (auto it = kept.find(text); it != kept.end()) return *it->second;
+  }
+  auto made = std::make_unique<const Compiled>(compile(text));
+  const std::unique_lock lock(mutex);
+  return *kept.try_emplace(text, std::move(made)).first->second;
+}
+
+std::string render(const std::string& text, const expr::EvalContext& ctx) {
   std::string out;
   out.reserve(text.size());
-  const std::size_t unclosed = scan(
-      text, [&](std::string_view literal) { out += literal; },
-      [&](std::string_view expression, std::size_t) {
-        const expr::ParseResult parsed = expr::parse(expression);
-        if (!parsed.root) {
-          out += "<error: " + parsed.errors.front().message + ">";
-          return;
-        }
-        const expr::EvalResult r = expr::evaluate(*parsed.root, ctx);
-        out += r.ok() ? r.value->to_string() : "<error: " + r.error.message + ">";
-      });
-  if (unclosed != std::string_view::npos) out += "<error: unterminated ${>";
+  for (const Part& part : compiled(text)) {
+    if (!part.placeholder) {
+      out += part.text;
+      continue;
+    }
+    const expr::EvalResult r = expr::evaluate(*part.placeholder, ctx);
+    out += r.ok() ? r.value->to_string() : "<error: " + r.error.message + ">";
+  }
   return out;
 }
 

@@ -658,6 +658,9 @@ void Worker::loop() {
   }
 }
 
+// Outbox messages claimed and delivered together.
+constexpr std::size_t kOutboxBatch = 64;
+
 void Worker::outbox_loop() {
   std::optional<Timestamp> next_housekeeping;  // the first pass runs at once
   std::unique_lock lock(outbox_mutex_);
@@ -670,7 +673,10 @@ void Worker::outbox_loop() {
       next_housekeeping = housekeeping(now) ? now : now + options_.housekeeping_every;
     }
     lock.lock();
-    if (handled == 0) {
+    // A full batch goes on at once. A smaller one waits for the poll: claiming again at once
+    // would claim messages one or two at a time, each claim and its delivered mark a commit
+    // (an fsync on SQLite) that the steps' group commits wait behind.
+    if (handled < kOutboxBatch) {
       outbox_wake_.wait_for(lock, options_.outbox_poll, [&] { return outbox_stopping_; });
     }
   }
@@ -688,8 +694,22 @@ std::size_t Worker::deliver_outbox() {
     // The lease: a message this node claimed and did not finish (it died) is retried after
     // it, by whichever node claims it then.
     const Timestamp lease_until = now + options_.lease;
-    auto messages = store_.claim_outbox(now, lease_until, 64);
+    auto messages = store_.claim_outbox(now, lease_until, kOutboxBatch);
     handled = messages.size();
+    // Marked delivered together, in one commit, when the batch ends.
+    std::vector<std::uint64_t> delivered;
+    const auto mark_delivered = [&] {
+      if (delivered.empty()) return;
+      try {
+        store_.outbox_delivered(delivered, clock_.now());
+        const std::lock_guard stats_lock(mutex_);
+        stats_.outbox_delivered += delivered.size();
+      } catch (const std::exception&) {
+        // Not recorded (the store is away): claimed again after their lease and sent again,
+        // as after a crash. Delivery is at least once.
+      }
+      delivered.clear();
+    };
     for (const auto& m : messages) {
       // A stop waits for one delivery at most, not the batch. And a batch behind a slow
       // receiver ends while half its lease is left: past that, another node may claim the rest
@@ -701,24 +721,22 @@ std::size_t Worker::deliver_outbox() {
       } catch (const std::exception& e) {
         error = e.what();
       }
-      const Timestamp done = clock_.now();
+      if (error.empty()) {
+        delivered.push_back(m.id);
+        continue;
+      }
       try {
-        if (error.empty()) {
-          store_.outbox_delivered(m.id, done);
-          const std::lock_guard stats_lock(mutex_);
-          stats_.outbox_delivered += 1;
-        } else {
-          Millis wait = options_.backoff_first;
-          for (int i = 1; i < m.attempts && wait < options_.backoff_max; ++i) wait *= 2;
-          store_.outbox_failed(m.id, error, done + std::min(wait, options_.backoff_max));
-          const std::lock_guard stats_lock(mutex_);
-          stats_.outbox_failed += 1;
-        }
+        Millis wait = options_.backoff_first;
+        for (int i = 1; i < m.attempts && wait < options_.backoff_max; ++i) wait *= 2;
+        store_.outbox_failed(m.id, error, clock_.now() + std::min(wait, options_.backoff_max));
+        const std::lock_guard stats_lock(mutex_);
+        stats_.outbox_failed += 1;
       } catch (const std::exception&) {
         // Not recorded (the store is away): the message is claimed again after its lease, and
         // the rest of the batch goes on.
       }
     }
+    mark_delivered();
   } catch (const std::exception&) {
     // The store is unavailable; try again on the next poll.
   }

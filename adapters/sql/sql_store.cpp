@@ -1509,11 +1509,18 @@ std::vector<OutboxMessage> SqlStore::claim_outbox(Timestamp now, Timestamp lease
   });
 }
 
-void SqlStore::outbox_delivered(std::uint64_t id, Timestamp at) {
+void SqlStore::outbox_delivered(const std::vector<std::uint64_t>& ids, Timestamp at) {
+  if (ids.empty()) return;
   impl_->write("mark outbox delivered", [&](soci::session& s, Transaction& tx) {
-    long long row = static_cast<long long>(id), when = to_ms(at);
-    s << "UPDATE outbox SET delivered_at = :a, last_error = '' WHERE id = :i", soci::use(when),
-        soci::use(row);
+    long long row = 0;
+    long long when = to_ms(at);
+    soci::statement st = (s.prepare << "UPDATE outbox SET delivered_at = :a, last_error = '' "
+                                       "WHERE id = :i",
+                          soci::use(when), soci::use(row));
+    for (const std::uint64_t id : ids) {
+      row = static_cast<long long>(id);
+      st.execute(true);
+    }
     tx.commit();
     return 0;
   });

@@ -732,7 +732,7 @@ TYPED_TEST(StoreConformance, OutboxIsClaimedWithLeasesRetriedAndMarkedDelivered)
   EXPECT_THAT(s.claim_outbox(at(12), at(42), 10), IsEmpty());
 
   s.outbox_failed(all[0].id, "smtp: 451 try later", at(100));
-  s.outbox_delivered(all[1].id, at(13));
+  s.outbox_delivered({all[1].id}, at(13));
   EXPECT_THAT(s.claim_outbox(at(99), at(130), 10), IsEmpty());
   claimed = s.claim_outbox(at(100), at(130), 10);
   ASSERT_EQ(claimed.size(), 1u);
@@ -765,9 +765,9 @@ TYPED_TEST(StoreConformance, ForgetDropsOldAnswersAndDeliveredMessagesOnly) {
   ASSERT_EQ(s.commit_all(commits), CommitResult::ok);
   const auto messages = s.outbox(false, 10);
   ASSERT_EQ(messages.size(), 4u);
-  s.outbox_delivered(messages[0].id, at(16));  // delivered against their ids' order
-  s.outbox_delivered(messages[1].id, at(15));
-  s.outbox_delivered(messages[3].id, at(100));  // messages[2] is never delivered
+  s.outbox_delivered({messages[0].id}, at(16));  // delivered against their ids' order
+  s.outbox_delivered({messages[1].id}, at(15));
+  s.outbox_delivered({messages[3].id}, at(100));  // messages[2] is never delivered
 
   // Nothing asked, nothing forgotten.
   Forgotten none = s.forget({});

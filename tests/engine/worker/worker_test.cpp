@@ -438,7 +438,9 @@ class FailingStore final : public Store {
   std::vector<OutboxMessage> claim_outbox(Timestamp n, Timestamp l, std::size_t lim) override {
     return base_.claim_outbox(n, l, lim);
   }
-  void outbox_delivered(std::uint64_t id, Timestamp at) override { base_.outbox_delivered(id, at); }
+  void outbox_delivered(const std::vector<std::uint64_t>& ids, Timestamp at) override {
+    base_.outbox_delivered(ids, at);
+  }
   Forgotten forget(const ForgetBefore& f) override { return base_.forget(f); }
   void outbox_failed(std::uint64_t id, const std::string& e, Timestamp n) override {
     base_.outbox_failed(id, e, n);
