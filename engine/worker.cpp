@@ -696,20 +696,7 @@ std::size_t Worker::deliver_outbox() {
     const Timestamp lease_until = now + options_.lease;
     auto messages = store_.claim_outbox(now, lease_until, kOutboxBatch);
     handled = messages.size();
-    // Marked delivered together, in one commit, when the batch ends.
-    std::vector<std::uint64_t> delivered;
-    const auto mark_delivered = [&] {
-      if (delivered.empty()) return;
-      try {
-        store_.outbox_delivered(delivered, clock_.now());
-        const std::lock_guard stats_lock(mutex_);
-        stats_.outbox_delivered += delivered.size();
-      } catch (const std::exception&) {
-        // Not recorded (the store is away): claimed again after their lease and sent again,
-        // as after a crash. Delivery is at least once.
-      }
-      delivered.clear();
-    };
+    std::vector<std::uint64_t> delivered;  // marked together, in one commit, after the loop
     for (const auto& m : messages) {
       // A stop waits for one delivery at most, not the batch. And a batch behind a slow
       // receiver ends while half its lease is left: past that, another node may claim the rest
@@ -736,7 +723,13 @@ std::size_t Worker::deliver_outbox() {
         // the rest of the batch goes on.
       }
     }
-    mark_delivered();
+    if (!delivered.empty()) {
+      // If this fails (the store is away), they are claimed again after their lease and sent
+      // again, as after a crash: delivery is at least once.
+      store_.outbox_delivered(delivered, clock_.now());
+      const std::lock_guard stats_lock(mutex_);
+      stats_.outbox_delivered += delivered.size();
+    }
   } catch (const std::exception&) {
     // The store is unavailable; try again on the next poll.
   }
