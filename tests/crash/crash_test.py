@@ -21,6 +21,7 @@ With --nodes 2 two engines share the store (PostgreSQL) and the kills alternate 
 them: the survivor must take over the dead node's timers once their lease expires.
 """
 import argparse
+import atexit
 import json
 import os
 import random
@@ -38,11 +39,14 @@ LEASE_MS = 1500
 class Engine:
     """One `ombud pipe` process and the answers it wrote."""
 
+    running = []  # every engine started: a run that fails leaves none behind (atexit)
+
     def __init__(self, ombud, store, node, answered):
         self.proc = subprocess.Popen(
             [ombud, "pipe", "--store", store, "--node", node, "--lease-ms", str(LEASE_MS),
              "--keep-running", WORKFLOWS],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        Engine.running.append(self.proc)
         self.answered = answered
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -87,6 +91,14 @@ class Engine:
 def fail(message):
     print("FAIL: " + message)
     sys.exit(1)
+
+
+@atexit.register
+def stop_engines():
+    for proc in Engine.running:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def main():
