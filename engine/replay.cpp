@@ -1,12 +1,24 @@
 #include "engine/replay.h"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <map>
+#include <span>
 #include <string>
 
 namespace ombud {
 
 namespace {
+
+// The history entries of the step whose entries begin at history[first]: up to the next row
+// that records an input (the next step's).
+std::span<const StoredHistory> step_entries(const std::vector<StoredHistory>& history,
+                                            std::size_t first) {
+  std::size_t end = first + 1;
+  while (end < history.size() && history[end].input.empty()) ++end;
+  return std::span<const StoredHistory>(history).subspan(first,
+                                                         std::min(end, history.size()) - first);
+}
 
 // What the counters held when a step ran, as far as its history tells: each serial entry
 // records the number drawn (`seq`), so the sequence stood one below it. Other counters (round-
@@ -16,9 +28,8 @@ class RecordedCounters final : public Counters {
   // The step whose history entries begin at history[first].
   void step_at(const std::vector<StoredHistory>& history, std::size_t first) {
     values_.clear();
-    for (std::size_t k = first; k < history.size(); ++k) {
-      if (k > first && !history[k].input.empty()) break;  // the next step's
-      const HistoryEntry& e = history[k].entry;
+    for (const StoredHistory& row : step_entries(history, first)) {
+      const HistoryEntry& e = row.entry;
       if (e.kind != "serial") continue;
       const boost::json::object d = e.details.object();
       const auto* sequence = d.if_contains("sequence");
@@ -51,9 +62,8 @@ class HistoryAssignments final : public RecordedAssignments {
  public:
   void step_at(const std::vector<StoredHistory>& history, std::size_t first) {
     outcomes_.clear();
-    for (std::size_t k = first; k < history.size(); ++k) {
-      if (k > first && !history[k].input.empty()) break;  // the next step's
-      const HistoryEntry& e = history[k].entry;
+    for (const StoredHistory& row : step_entries(history, first)) {
+      const HistoryEntry& e = row.entry;
       if (e.kind == "assigned" && e.message.starts_with("assigned to ")) {
         const boost::json::object d = e.details.object();
         const auto* assignee = d.if_contains("assignee");
