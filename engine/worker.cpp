@@ -1,6 +1,8 @@
 #include "engine/worker.h"
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 
 namespace ombud {
 
@@ -696,31 +698,45 @@ std::size_t Worker::deliver_outbox() {
     const Timestamp lease_until = now + options_.lease;
     auto messages = store_.claim_outbox(now, lease_until, kOutboxBatch);
     handled = messages.size();
-    std::vector<std::uint64_t> delivered;  // marked together, in one commit, after the loop
-    for (const auto& m : messages) {
-      // A stop waits for one delivery at most, not the batch. And a batch behind a slow
-      // receiver ends while half its lease is left: past that, another node may claim the rest
-      // and send them too. What is left here is claimed again when its lease runs out.
-      if (outbox_stop_requested() || clock_.now() >= lease_until - options_.lease / 2) break;
-      std::string error;
-      try {
-        error = sink_->deliver(m);
-      } catch (const std::exception& e) {
-        error = e.what();
+    // The batch is shared out among the senders, a message at a time. A stop waits for the
+    // deliveries under way, not the batch. And the senders stop taking messages while half the
+    // lease is left: past that, another node may claim the rest and send them too. What is not
+    // tried here is claimed again when its lease runs out.
+    std::vector<std::optional<std::string>> errors(messages.size());  // unset: not tried
+    std::atomic<std::size_t> next{0};
+    auto send = [&] {
+      for (std::size_t i = next++; i < messages.size(); i = next++) {
+        if (outbox_stop_requested() || clock_.now() >= lease_until - options_.lease / 2) return;
+        try {
+          errors[i] = sink_->deliver(messages[i]);
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+        }
       }
-      if (error.empty()) {
+    };
+    {
+      std::vector<std::jthread> senders;
+      const std::size_t wanted =
+          std::min(std::max<std::size_t>(options_.outbox_senders, 1), messages.size());
+      for (std::size_t k = 1; k < wanted; ++k) senders.emplace_back(send);
+      send();
+    }                                      // every sender has returned
+    std::vector<std::uint64_t> delivered;  // marked together, in one commit
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      if (!errors[i]) continue;
+      const OutboxMessage& m = messages[i];
+      if (errors[i]->empty()) {
         delivered.push_back(m.id);
         continue;
       }
       try {
         Millis wait = options_.backoff_first;
-        for (int i = 1; i < m.attempts && wait < options_.backoff_max; ++i) wait *= 2;
-        store_.outbox_failed(m.id, error, clock_.now() + std::min(wait, options_.backoff_max));
+        for (int k = 1; k < m.attempts && wait < options_.backoff_max; ++k) wait *= 2;
+        store_.outbox_failed(m.id, *errors[i], clock_.now() + std::min(wait, options_.backoff_max));
         const std::lock_guard stats_lock(mutex_);
         stats_.outbox_failed += 1;
       } catch (const std::exception&) {
-        // Not recorded (the store is away): the message is claimed again after its lease, and
-        // the rest of the batch goes on.
+        // Not recorded (the store is away): the message is claimed again after its lease.
       }
     }
     if (!delivered.empty()) {

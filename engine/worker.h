@@ -50,6 +50,7 @@ namespace ombud {
 
 // Where outbox messages go: e-mail/SMS gateways, webhook targets. Returns "" when delivered,
 // else the error (the message is retried later).
+// Called from several threads at once (WorkerOptions::outbox_senders).
 class OutboxSink {
  public:
   virtual ~OutboxSink() = default;
@@ -73,6 +74,9 @@ struct WorkerOptions {
   std::size_t claim_limit = 50'000;
   int conflict_retries = 8;  // reload-and-retry on a revision conflict (other nodes)
   Millis outbox_poll{500};
+  // Deliveries under way at once, each on a thread of its own (the sink is called from all of
+  // them): a receiver that takes its whole timeout holds one of them, not the rest of the batch.
+  std::size_t outbox_senders = 4;
   Millis backoff_first{1'000};  // first retry of a failed delivery; doubles up to backoff_max
   Millis backoff_max{3'600'000};
   // How many committed instances the worker keeps in memory, so that the next event for one

@@ -16,7 +16,12 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <charconv>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 namespace ombud::http {
 
@@ -126,39 +131,74 @@ tcp::socket& lowest(asio::ssl::stream<beast::tcp_stream>& s) { return s.next_lay
 beast::tcp_stream& tcp_layer(beast::tcp_stream& s) { return s; }
 beast::tcp_stream& tcp_layer(asio::ssl::stream<beast::tcp_stream>& s) { return s.next_layer(); }
 
+// The host's addresses, by the deadline. getaddrinfo has no deadline of its own and cannot be
+// cancelled, so the lookup runs on a thread of its own, which this call stops waiting for at
+// the deadline (the thread ends with the lookup; a slow DNS server costs a sleeping thread, not
+// the delivery's sender). An address needs no lookup.
+std::vector<tcp::endpoint> addresses_of(const Endpoint& to,
+                                        std::chrono::steady_clock::time_point deadline,
+                                        std::string& error) {
+  unsigned short port = 0;
+  std::from_chars(to.port.data(), to.port.data() + to.port.size(), port);
+  boost::system::error_code not_ip;
+  const asio::ip::address address = asio::ip::make_address(to.host, not_ip);
+  if (!not_ip) return {tcp::endpoint(address, port)};
+
+  struct Lookup {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    std::vector<tcp::endpoint> found;
+    boost::system::error_code ec;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  std::thread([lookup, host = to.host, service = to.port] {
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    boost::system::error_code ec;
+    std::vector<tcp::endpoint> found;
+    for (const auto& entry : resolver.resolve(host, service, ec)) found.push_back(entry);
+    {
+      const std::lock_guard lock(lookup->mutex);
+      lookup->found = std::move(found);
+      lookup->ec = ec;
+      lookup->done = true;
+    }
+    lookup->done_cv.notify_all();
+  }).detach();
+  std::unique_lock lock(lookup->mutex);
+  if (!lookup->done_cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
+    error = "resolving " + to.host + ": timed out";
+    return {};
+  }
+  if (lookup->ec) {
+    error = "resolving " + to.host + ": " + lookup->ec.message();
+  } else if (lookup->found.empty()) {
+    error = "resolving " + to.host + ": no address";
+  }
+  return lookup->found;
+}
+
 template <class Stream>
 PostResult run(asio::io_context& io, Stream& stream, const Endpoint& to,
                bhttp::request<bhttp::string_body>& request, std::chrono::milliseconds timeout) {
   PostResult result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::vector<tcp::endpoint> addresses = addresses_of(to, deadline, result.error);
+  if (!result.error.empty()) return result;
   Call<Stream> call(stream, to, request, result);
-  tcp::resolver resolver(io);
-  // One deadline for every step: the stream's timer closes the socket when it passes.
-  tcp_layer(stream).expires_after(timeout);
-  resolver.async_resolve(
-      to.host, to.port, [&](beast::error_code ec, const tcp::resolver::results_type& found) {
-        if (ec) {
-          result.error = "resolving " + to.host + ": " + ec.message();
-          return;
-        }
-        tcp_layer(stream).async_connect(found, [&](beast::error_code cec, const tcp::endpoint&) {
-          if (cec) {
-            result.error = "connect to " + to.host + ":" + to.port + ": " +
-                           (cec == beast::error::timeout ? "timed out" : cec.message());
-            return;
-          }
-          call.connected();
-        });
-      });
-  // The resolver has no deadline of its own: the whole call gets a little over the timeout.
-  io.run_for(timeout + std::chrono::milliseconds(500));
-  if (!io.stopped()) {
-    resolver.cancel();
-    beast::error_code ignored;
-    lowest(stream).close(ignored);
-    io.restart();
-    io.run();  // the cancelled handlers, so that nothing outlives this frame
-    if (result.error.empty() && result.status == 0) result.error = "timed out";
-  }
+  // One deadline for every step after the lookup: the stream's timer closes the socket when it
+  // passes.
+  tcp_layer(stream).expires_at(deadline);
+  tcp_layer(stream).async_connect(addresses, [&](beast::error_code ec, const tcp::endpoint&) {
+    if (ec) {
+      result.error = "connect to " + to.host + ":" + to.port + ": " +
+                     (ec == beast::error::timeout ? "timed out" : ec.message());
+      return;
+    }
+    call.connected();
+  });
+  io.run();  // ends when the call does, by the deadline at the latest
   if (result.status != 0) {
     beast::error_code ignored;
     lowest(stream).shutdown(tcp::socket::shutdown_both, ignored);

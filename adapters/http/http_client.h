@@ -1,7 +1,7 @@
 // One outbound HTTP POST, for the outbox: notifications to a gateway, webhooks to their targets.
-// Blocking, on an io_context of its own, with one deadline for the whole call (resolve,
-// connect, TLS handshake, write, read). https:// verifies the server's certificate against the
-// system's trusted authorities and its name. Beast and OpenSSL's TLS stay inside
+// Blocking, on an io_context of its own, with one deadline for the whole call (the host's
+// lookup, connect, TLS handshake, write, read). https:// verifies the server's certificate against
+// the system's trusted authorities and its name. Beast and OpenSSL's TLS stay inside
 // http_client.cpp.
 #pragma once
 

@@ -13,6 +13,9 @@ namespace ombud::http {
 
 namespace {
 
+// How long a target that gave no answer is left alone (OutboxDelivery::Silent).
+constexpr std::chrono::seconds kSilentRest{10};
+
 std::string text_of(const boost::json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : "";
@@ -168,9 +171,16 @@ std::string OutboxDelivery::deliver(const OutboxMessage& m) {
 }
 
 std::string OutboxDelivery::post(const DeliveryTarget& target, const OutboxMessage& m,
-                                 const std::string& body) const {
+                                 const std::string& body) {
   if (auto missing = missing_secret_.find(target.name); missing != missing_secret_.end()) {
     return "not sent unsigned: the environment variable " + missing->second + " is not set";
+  }
+  {
+    const std::lock_guard lock(silent_mutex_);
+    if (auto s = silent_.find(target.name);
+        s != silent_.end() && std::chrono::steady_clock::now() < s->second.until) {
+      return "not tried: " + target.name + " gave no answer moments ago (" + s->second.error + ")";
+    }
   }
   std::vector<std::pair<std::string, std::string>> headers{
       {"X-Ombud-Delivery", std::to_string(m.id)}, {"X-Ombud-Instance", m.instance_id}};
@@ -182,6 +192,14 @@ std::string OutboxDelivery::post(const DeliveryTarget& target, const OutboxMessa
     headers.emplace_back("X-Ombud-Signature", native_signature(secret->second, now, body));
   }
   const PostResult r = http_post(target.url, body, headers, target.timeout);
+  {
+    const std::lock_guard lock(silent_mutex_);
+    if (r.status == 0) {
+      silent_[target.name] = {std::chrono::steady_clock::now() + kSilentRest, r.error};
+    } else {
+      silent_.erase(target.name);
+    }
+  }
   if (r.status >= 200 && r.status < 300) return "";
   if (r.status == 0) return r.error;
   // The target's name, not its URL: some carry their secret in the path.

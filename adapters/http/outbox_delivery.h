@@ -7,8 +7,10 @@
 
 #include <spdlog/logger.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,12 +40,22 @@ class OutboxDelivery final : public OutboxSink {
 
  private:
   std::string post(const DeliveryTarget& target, const OutboxMessage& message,
-                   const std::string& body) const;
+                   const std::string& body);
+
+  // A target that gave no answer (refused, unknown host, timed out) is left alone for a while:
+  // its other messages fail at once with why, instead of each holding a sender for its
+  // timeout. They are retried with their backoff, as any failed delivery.
+  struct Silent {
+    std::chrono::steady_clock::time_point until;
+    std::string error;
+  };
 
   const Config& config_;
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, std::string> secrets_;         // by target name
   std::map<std::string, std::string> missing_secret_;  // target name → the unset variable
+  std::mutex silent_mutex_;               // deliver() is called from several senders at once
+  std::map<std::string, Silent> silent_;  // by target name
 };
 
 }  // namespace ombud::http

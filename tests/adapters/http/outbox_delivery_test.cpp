@@ -202,6 +202,32 @@ TEST(OutboxDelivery, AFailureSaysWhatTheGatewayAnsweredOrWhyItDidNotAnswer) {
             "connect to 127.0.0.1:1: Connection refused");
 }
 
+// A gateway that gave no answer is left alone for a while: its next messages fail at once,
+// without a connection each, and other targets are not held up by it.
+TEST(OutboxDelivery, AGatewayThatGaveNoAnswerIsNotTriedAgainAtOnce) {
+  Gateway gateway;
+  Config config = config_with_li_na();
+  config.notifications = target("notifications", gateway.url("/slow"));  // 2 s, 300 ms allowed
+  config.webhook_targets.push_back(target("crm", gateway.url("/ok")));
+  std::ostringstream log;
+  OutboxDelivery delivery(config, logger_to(log));
+
+  EXPECT_EQ(delivery.deliver(notification()), "reading the answer: timed out");
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(delivery.deliver(notification()),
+            "not tried: notifications gave no answer moments ago (reading the answer: timed out)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 200ms);
+  EXPECT_EQ(gateway.received().size(), 1U);
+
+  OutboxMessage m;
+  m.id = 8;
+  m.instance_id = "complaint-7";
+  m.kind = "webhook";
+  m.payload = {{"target", "crm"}, {"body", boost::json::object{{"event", "closed"}}}};
+  EXPECT_EQ(delivery.deliver(m), "");
+  EXPECT_EQ(gateway.received().size(), 2U);
+}
+
 TEST(OutboxDelivery, NothingIsSentWithNowhereToGoOrUnsignedWhenTheSecretIsMissing) {
   Gateway gateway;
   Config config = config_with_li_na();
@@ -265,6 +291,22 @@ TEST(OutboxDelivery, DeliverLogWritesTheMessageToTheLog) {
   EXPECT_EQ(line.at("instance"), "complaint-7");
   EXPECT_EQ(boost::json::parse(line.at("content").as_string()).at("subject"),
             "Complaint complaint-7 is yours");
+}
+
+// A name is looked up within the call's deadline; one that does not resolve says so.
+TEST(HttpPost, AHostNameIsLookedUpWithinTheDeadline) {
+  Gateway gateway;
+  const std::string port = gateway.url("").substr(std::string("http://127.0.0.1:").size());
+  const PostResult ok = http_post("http://localhost:" + port + "/ok", "{}", {}, 2s);
+  EXPECT_EQ(ok.status, 204) << ok.error;
+  EXPECT_EQ(gateway.received().size(), 1U);
+
+  // Unknown, or unanswered where no DNS server is reachable: either way within the deadline.
+  const auto started = std::chrono::steady_clock::now();
+  const PostResult nowhere = http_post("http://no-such-host.invalid/", "{}", {}, 1s);
+  EXPECT_EQ(nowhere.status, 0);
+  EXPECT_TRUE(nowhere.error.starts_with("resolving no-such-host.invalid: ")) << nowhere.error;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
 }
 
 TEST(HttpPost, UrlsItCannotPostToAreNamed) {

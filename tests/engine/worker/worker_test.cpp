@@ -831,40 +831,76 @@ TEST(Worker, OutboxRetriesAFailedDeliveryWithBackoffAndRecordsTheError) {
   EXPECT_EQ(store.outbox(false, 10).at(0).attempts, 2);
 }
 
-// A stop waits for the delivery under way, not for the rest of its batch: behind a receiver
-// that takes its full timeout on each message, that would be minutes.
-TEST(Worker, AStopWaitsForOneDeliveryNotTheBatch) {
-  MemoryStore store;
-  ManualClock clock(kT0);
+// `n` notifications in the outbox, their subjects "0", "1", ...
+void commit_notifications(Store& store, int n) {
   Commit c;
   c.instance.id = "ticket-1";
   c.instance.workflow = "ticket";
   c.instance.revision = 1;
-  for (int i = 0; i < 5; ++i)
-    c.notifications.push_back({"expired", {"li.wei"}, "assignee", "", ""});
+  for (int i = 0; i < n; ++i)
+    c.notifications.push_back({"expired", {"li.wei"}, "assignee", std::to_string(i), ""});
   ASSERT_EQ(store.commit(c), CommitResult::ok);
+}
+
+// A stop waits for the deliveries under way, not for the rest of their batch: behind a
+// receiver that takes its full timeout on each message, that would be minutes.
+TEST(Worker, AStopWaitsForTheDeliveriesUnderWayNotTheBatch) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  commit_notifications(store, 6);
   struct Slow : OutboxSink {
     std::string deliver(const OutboxMessage&) override {
-      if (++calls == 1) {
-        entered.set_value();
-        release.get_future().wait();
-      }
+      if (++calls == 2) both_in.set_value();
+      release.wait();
       return "";
     }
     std::atomic<int> calls{0};
-    std::promise<void> entered, release;
+    std::promise<void> both_in, let_go;
+    std::shared_future<void> release = let_go.get_future().share();
+  } sink;
+  WorkerOptions options;
+  options.outbox_poll = Millis(5);
+  options.outbox_senders = 2;
+  Worker worker(store, clock, {}, options, &sink);
+  worker.start();
+  sink.both_in.get_future().wait();  // two deliveries under way at once
+  auto stopped = std::async(std::launch::async, [&] { worker.stop(); });
+  std::this_thread::sleep_for(50ms);  // the stop is under way, waiting for the two
+  sink.let_go.set_value();
+  stopped.get();
+  EXPECT_EQ(sink.calls.load(), 2);
+  EXPECT_EQ(store.outbox(true, 10).size(), 4U);  // claimed again after their lease
+  EXPECT_EQ(worker.stats().outbox_delivered, 2U);
+}
+
+// A receiver that takes its whole timeout holds one sender; the batch's other messages go out
+// through the rest meanwhile.
+TEST(Worker, ASlowReceiverHoldsOneSenderNotTheOthers) {
+  MemoryStore store;
+  ManualClock clock(kT0);
+  commit_notifications(store, 5);
+  struct OneSlow : OutboxSink {
+    std::string deliver(const OutboxMessage& m) override {
+      if (m.payload.at("subject").as_string() != "0") {
+        if (++fast == 4) others_done.set_value();
+        return "";
+      }
+      // Delivered one after another, the others would wait behind this one: it times out.
+      return done.wait_for(5s) == std::future_status::ready ? "" : "timed out";
+    }
+    std::atomic<int> fast{0};
+    std::promise<void> others_done;
+    std::future<void> done = others_done.get_future();
   } sink;
   WorkerOptions options;
   options.outbox_poll = Millis(5);
   Worker worker(store, clock, {}, options, &sink);
   worker.start();
-  sink.entered.get_future().wait();
-  auto stopped = std::async(std::launch::async, [&] { worker.stop(); });
-  std::this_thread::sleep_for(50ms);  // the stop is under way, waiting for the delivery
-  sink.release.set_value();
-  stopped.get();
-  EXPECT_EQ(sink.calls.load(), 1);
-  EXPECT_EQ(store.outbox(true, 10).size(), 4U);  // claimed again after their lease
+  ASSERT_TRUE(eventually(
+      [&] { return worker.stats().outbox_delivered + worker.stats().outbox_failed == 5; }));
+  worker.stop();
+  EXPECT_EQ(worker.stats().outbox_failed, 0U);
+  EXPECT_TRUE(store.outbox(true, 10).empty());
 }
 
 // Housekeeping forgets an idempotency answer once it is older than keep_idempotency_keys (a
