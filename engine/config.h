@@ -161,6 +161,9 @@ struct Config {
   std::string file;
   std::string store = "sqlite:var/ombud.db";
   std::string listen = "127.0.0.1:8080";
+  // The server's address as callers reach it ("https://ombud.example.com", through any proxy);
+  // empty: taken from each request's Host and X-Forwarded-Proto. Twilio signs the URL it calls.
+  std::string public_url;
   std::string workflows_dir = "workflows";  // relative to the config file's directory
   std::vector<CalendarSpec> calendars;
   std::vector<Role> roles;

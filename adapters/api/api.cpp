@@ -837,11 +837,18 @@ struct Api::Impl {
     }
     const auto found = hook_secrets.find(source_name);  // read-only after start-up
     const std::string secret = found != hook_secrets.end() ? found->second : "";
-    // The URL as the sender called it (Twilio signs it): the Host header and the target, with
-    // the scheme a TLS-terminating proxy reports.
-    const std::string scheme(req.headers.get("X-Forwarded-Proto").value_or("http"));
-    const std::string url =
-        scheme + "://" + std::string(req.headers.get("Host").value_or("")) + req.target;
+    // The URL as the sender called it (Twilio signs it): the config's public_url and the
+    // target; without it, the Host header, with the scheme a TLS-terminating proxy reports.
+    std::string url = config->public_url + req.target;
+    if (config->public_url.empty()) {
+      const std::string_view scheme = req.headers.get("X-Forwarded-Proto").value_or("http");
+      if (scheme != "http" && scheme != "https") {
+        return error_response(400, "bad_request", "X-Forwarded-Proto must be http or https",
+                              "X-Forwarded-Proto");
+      }
+      url = std::string(scheme) + "://" + std::string(req.headers.get("Host").value_or("")) +
+            req.target;
+    }
     const auto now = std::chrono::time_point_cast<std::chrono::seconds>(node.clock().now());
     auto decision = http::decide_hook(*source, req, url, now, secret);
     if (!decision) return error_response(decision.error());

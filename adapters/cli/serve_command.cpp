@@ -117,6 +117,17 @@ int serve(const ServeOptions& o) {
   for (const std::string& warning : delivery.warnings()) {
     http::log_fields(*log, spdlog::level::warn, warning, {});
   }
+  if (config->public_url.empty()) {
+    for (const HookSource& source : config->hooks) {
+      if (source.verify.scheme != HookScheme::twilio) continue;
+      http::log_fields(*log, spdlog::level::warn,
+                       "hook source '" + source.name +
+                           "' is checked against the URL in each request's Host and "
+                           "X-Forwarded-Proto headers; set public_url in the config to the "
+                           "address Twilio calls",
+                       {});
+    }
+  }
 
   NodeOptions options;
   options.config_file = o.config;

@@ -178,6 +178,10 @@ HttpResult<HookDecision> decide_hook(const HookSource& source, const HttpRequest
     case HookScheme::twilio:
       check = verify_twilio_signature(secret, request.headers.get(kTwilioSignatureHeader), full_url,
                                       form ? *form : ParamList{});
+      // The signature covers form parameters only: any other body through bodySHA256.
+      if (check.ok() && !form && !request.body.empty()) {
+        check = verify_twilio_body(full_url, request.body);
+      }
       break;
     case HookScheme::token:
       check = verify_shared_token(secret, request.headers.get(source.verify.header));

@@ -125,6 +125,26 @@ SignatureCheck verify_twilio_signature(std::string_view auth_token,
   return {};
 }
 
+SignatureCheck verify_twilio_body(std::string_view url, std::string_view body) {
+  auto parsed = boost::urls::parse_uri_reference(url);
+  std::optional<std::string> given;
+  if (parsed) {
+    for (const auto& param : parsed->params()) {
+      if (param.key == "bodySHA256" && param.has_value) given = param.value;
+    }
+  }
+  if (!given) {
+    return fail(SignatureStatus::missing,
+                "a body that is not form parameters is signed through bodySHA256 in the URL, and "
+                "the URL has none");
+  }
+  const auto bytes = from_hex(*given);
+  if (!bytes || !constant_time_equal(*bytes, sha256(body))) {
+    return fail(SignatureStatus::mismatch, "bodySHA256 in the URL does not match the body");
+  }
+  return {};
+}
+
 SignatureCheck verify_shared_token(std::string_view expected,
                                    std::optional<std::string_view> presented) {
   if (!present(presented)) return fail(SignatureStatus::missing, "the token header is missing");

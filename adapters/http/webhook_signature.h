@@ -69,6 +69,11 @@ SignatureCheck verify_twilio_signature(std::string_view auth_token,
                                        std::optional<std::string_view> signature_header,
                                        std::string_view url, const ParamList& params);
 
+// A body that is not form parameters (JSON) is not covered by the Twilio signature itself: Twilio
+// then adds `bodySHA256=<hex SHA-256 of the body>` to the URL it signs. Checks that parameter
+// against `body` (after verify_twilio_signature has checked the URL).
+SignatureCheck verify_twilio_body(std::string_view url, std::string_view body);
+
 // Checks a shared-token header. Both sides are hashed first so the comparison takes the same time
 // whatever the presented token's length.
 SignatureCheck verify_shared_token(std::string_view expected,

@@ -16,9 +16,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 10> kTopKeys{
-    "store",     "listen", "workflows", "calendars",     "directory",
-    "templates", "hooks",  "retention", "notifications", "webhook_targets"};
+constexpr std::array<std::string_view, 11> kTopKeys{
+    "store",     "listen", "public_url", "workflows",     "calendars",      "directory",
+    "templates", "hooks",  "retention",  "notifications", "webhook_targets"};
 constexpr std::array<std::string_view, 5> kDeliveryKeys{"deliver", "url", "secret_env", "secret",
                                                         "timeout"};
 constexpr std::array<std::string_view, 2> kRetentionKeys{"idempotency_keys", "delivered_messages"};
@@ -109,6 +109,20 @@ class ConfigLoader {
       } else if (c.listen.size() - colon - 1 > 5 || std::stoi(c.listen.substr(colon + 1)) > 65535) {
         r_.error(*n, "listen '" + c.listen + "': port must be 0-65535");
       }
+    }
+    if (const Node* n = root.find("public_url")) {
+      c.public_url = r_.string(*n, "public_url").value_or("");
+      const std::size_t host = c.public_url.starts_with("https://")  ? 8
+                               : c.public_url.starts_with("http://") ? 7
+                                                                     : 0;
+      if (host == 0 || host == c.public_url.size() || c.public_url[host] == '/' ||
+          c.public_url.find_first_of("?#") != std::string::npos) {
+        r_.error(*n,
+                 "public_url must be http(s)://HOST[:PORT][/PATH], as callers reach the "
+                 "server, got '" +
+                     c.public_url + "'");
+      }
+      while (c.public_url.ends_with('/')) c.public_url.pop_back();
     }
     if (const Node* n = root.find("workflows"))
       c.workflows_dir = r_.string(*n, "workflows").value_or("");

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/http/webhook_signature.h"
 #include "tests/adapters/api/api_fixture.h"
 
 namespace ombud::api::testing {
@@ -1232,6 +1233,57 @@ TEST_F(FlatOffice, AnAccountManagerWithNoManagerDoesNotConfirmHisOwnCommission) 
   EXPECT_EQ(send(id, "huang.li", "commission_confirmed").status, 403);
   ASSERT_EQ(send(id, "zhao.min", "commission_confirmed").status, 200);
   EXPECT_EQ(field(id, "/state"), "settled");
+}
+
+// Behind a proxy, the URL Twilio signed is the config's public_url and the request's target,
+// whatever Host and X-Forwarded-Proto the request carries: a signature made for another
+// address does not pass by sending that address's Host.
+class PublicUrl : public ApiFixture {
+ protected:
+  std::string config_file() override {
+    ::setenv("OMBUD_HOOK_TWILIO_AUTH_TOKEN", "twilio-auth-token", 1);  // read by the Api
+    std::string text = read_text(source_file("config/ombud.yaml"));
+    const auto at = text.find("listen:");
+    if (at == std::string::npos) ADD_FAILURE() << "config/ombud.yaml no longer has 'listen:'";
+    text.insert(at, "public_url: https://ombud.example.com/\n");
+    const std::string path = ::testing::TempDir() + "/public_url.yaml";
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  HttpResponse twilio_call(const std::string& signed_url, const std::string& host) {
+    const std::string body = "CallSid=CA5&CallStatus=completed&Direction=inbound&From=%2B86139";
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/hooks/twilio";
+    r.headers.add("Host", host);
+    r.headers.add("X-Forwarded-Proto", "http");
+    r.headers.add("Content-Type", "application/x-www-form-urlencoded");
+    const http::ParamList params({{"CallSid", "CA5"},
+                                  {"CallStatus", "completed"},
+                                  {"Direction", "inbound"},
+                                  {"From", "+86139"}});
+    r.headers.add("X-Twilio-Signature",
+                  http::twilio_signature("twilio-auth-token", signed_url, params));
+    r.body = body;
+    return (*handler_)(r);
+  }
+};
+
+TEST_F(PublicUrl, TwilioIsCheckedAgainstThePublicUrlNotTheHostHeader) {
+  const HttpResponse forged = twilio_call("http://evil.example/hooks/twilio", "evil.example");
+  EXPECT_EQ(forged.status, 401) << forged.body;
+  // No open complaint for that number: the call goes to the inbox, 202.
+  const HttpResponse real =
+      twilio_call("https://ombud.example.com/hooks/twilio", "internal-host:8080");
+  EXPECT_EQ(real.status, 202) << real.body;
+}
+
+TEST_F(ApiBehaviour, AForwardedProtoOtherThanHttpOrHttpsIs400) {
+  const HttpResponse answer =
+      call("POST", "/hooks/phone", "", "{}", {{"X-Forwarded-Proto", "gopher"}});
+  EXPECT_EQ(answer.status, 400) << answer.body;
+  EXPECT_EQ(error_field(answer), "X-Forwarded-Proto");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "adapters/http/crypto.h"
 #include "adapters/http/webhook_signature.h"
 #include "adapters/yaml/config_loader.h"
 
@@ -191,6 +192,42 @@ TEST_F(Hooks, TwilioSignatureOverAnotherUrlIs401) {
                   "https://elsewhere.example.com/hooks/twilio", kNow, "twilio-auth-token");
   ASSERT_FALSE(d.has_value());
   EXPECT_EQ(d.error().status, 401);
+}
+
+// Twilio's signature covers the URL and form parameters only. A JSON body is covered through
+// bodySHA256 in the signed URL: without it, or with another body, the delivery is refused
+// (a signature captured once would otherwise carry any body).
+TEST_F(Hooks, ATwilioJsonBodyMustMatchTheBodySha256ItsUrlCarries) {
+  const std::string body = R"({"CallSid":"CA7","CallStatus":"completed","From":"+8613900"})";
+  auto json_request = [&](const std::string& url, const std::string& sent) {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = url.substr(url.find("/hooks/"));
+    r.headers.add("Content-Type", "application/json");
+    r.headers.add(std::string(kTwilioSignatureHeader),
+                  twilio_signature("twilio-auth-token", url, ParamList{}));
+    r.body = sent;
+    return r;
+  };
+  const std::string signed_url = std::string(kTwilioUrl) + "?bodySHA256=" + to_hex(sha256(body));
+  const auto ok = decide_hook(source("twilio"), json_request(signed_url, body), signed_url, kNow,
+                              "twilio-auth-token");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(event_of(*ok).key, "+8613900");
+
+  const std::string other = R"({"CallSid":"CA8","CallStatus":"completed","From":"+8613999"})";
+  const auto swapped = decide_hook(source("twilio"), json_request(signed_url, other), signed_url,
+                                   kNow, "twilio-auth-token");
+  ASSERT_FALSE(swapped.has_value());
+  EXPECT_EQ(swapped.error().status, 401);
+  EXPECT_NE(swapped.error().message.find("bodySHA256 in the URL does not match the body"),
+            std::string::npos);
+
+  const std::string bare(kTwilioUrl);
+  const auto unsigned_body =
+      decide_hook(source("twilio"), json_request(bare, body), bare, kNow, "twilio-auth-token");
+  ASSERT_FALSE(unsigned_body.has_value());
+  EXPECT_EQ(unsigned_body.error().status, 401);
 }
 
 TEST_F(Hooks, SharedTokenInTheConfiguredHeader) {
