@@ -79,6 +79,22 @@ PY
 [ $? -eq 0 ] && [ "$status" -eq 0 ]
 check "json output has the steps, history entries and final instances" $?
 
+# Who was told: the text timeline shows recipients, the JSON lists them. Each check names a
+# scenario, a template and the exact recipients of every notification made from it there.
+notified() {  # notified SCENARIO TEMPLATE RECIPIENT...
+  "$ombud" simulate --format json "tests/simulate/$1.yaml" > "$tmp/notified.json" 2>&1
+  /usr/bin/python3 - "$tmp/notified.json" "${@:2}" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+template, want = sys.argv[2], sys.argv[3:]
+got = [n["recipients"] for s in doc["steps"] for n in s.get("notifications", [])
+       if n["template"] == template]
+assert got and all(r == want for r in got), (template, got)
+PY
+}
+notified complaint_breach_reassign sla_escalated_manager zhang.wei
+check "150% of the resolve deadline reaches the complaints department manager, not the supervisor" $?
+
 # The demo that `make run` shows.
 "$ombud" simulate examples/complaint_demo.yaml > "$tmp/demo.out" 2>&1
 status=$?
