@@ -94,6 +94,8 @@ PY
 }
 notified complaint_breach_reassign sla_escalated_manager zhang.wei
 check "150% of the resolve deadline reaches the complaints department manager, not the supervisor" $?
+notified customer_registration_visit_date customer_visit_date_refused huang.li
+check "a refused first-visit date is explained to the account manager who sent it" $?
 
 # The demo that `make run` shows.
 "$ombud" simulate examples/complaint_demo.yaml > "$tmp/demo.out" 2>&1
