@@ -53,6 +53,9 @@ struct RuntimeResult {
   };
   Status status = Status::ok;
   std::string error;
+  // unavailable because the store failed: `error` is what the database said (its statement, other
+  // requests' values), for the log and the operator, not for the caller.
+  bool store_failure = false;
   std::optional<Instance> instance;
   std::vector<HistoryEntry> history;  // what this call added
   // Answered from an earlier call with the same idempotency key: that call's status, and the

@@ -18,7 +18,9 @@ RuntimeResult error_result(RuntimeResult::Status status, std::string message) {
 // A store failure (database down, disk full) answers the caller with an error; nothing of its
 // request was written, so it may safely retry.
 RuntimeResult store_error(const std::string& what) {
-  return error_result(RuntimeResult::Status::unavailable, "store: " + what);
+  RuntimeResult r = error_result(RuntimeResult::Status::unavailable, "store: " + what);
+  r.store_failure = true;
+  return r;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "adapters/http/hooks.h"
 #include "adapters/http/http_error.h"
 #include "adapters/http/json_body.h"
+#include "adapters/http/json_log.h"
 #include "adapters/sql/sql_store.h"
 #include "adapters/yaml/workflow_loader.h"
 #include "engine/graph.h"
@@ -212,30 +213,6 @@ HttpResponse unknown_workflow(const std::string& name) {
 
 // ---- answers -----------------------------------------------------------------------------------
 
-HttpResponse result_response(const RuntimeResult& r, int ok_status) {
-  switch (r.status) {
-    case RuntimeResult::Status::ok:
-    case RuntimeResult::Status::not_handled:
-      return HttpResponse::json(r.replayed ? 200 : ok_status, r.to_json());
-    case RuntimeResult::Status::rejected:
-      if (r.error.find("needs one of the roles") != std::string::npos) {
-        return error_response(403, "role_not_allowed", r.error);
-      }
-      return error_response(422, "rejected", r.error);
-    case RuntimeResult::Status::not_found:
-      return error_response(404, "not_found", r.error);
-    case RuntimeResult::Status::conflict:
-      return error_response(409, "conflict", r.error);
-    case RuntimeResult::Status::unavailable:
-      return error_response(503, "unavailable", r.error);
-    case RuntimeResult::Status::key_reused:
-      return error_response(422, "idempotency_key_reused", r.error, "idempotency_key");
-    case RuntimeResult::Status::stale_revision:
-      return error_response(409, "stale_revision", r.error, "revision");
-  }
-  return error_response(500, "internal", "unknown result");
-}
-
 json::object history_json(const StoredHistory& h) {
   return {{"seq", h.seq},
           {"at", format_timestamp(h.entry.at)},
@@ -285,6 +262,44 @@ std::string read_file(const std::string& path) {
 }
 
 }  // namespace
+
+HttpResponse result_response(const RuntimeResult& r, int ok_status, bool brief) {
+  switch (r.status) {
+    case RuntimeResult::Status::ok:
+    case RuntimeResult::Status::not_handled: {
+      const int status = r.replayed ? 200 : ok_status;
+      if (!brief) return HttpResponse::json(status, r.to_json());
+      json::object out{{"status", r.status == RuntimeResult::Status::ok ? "ok" : "not_handled"}};
+      if (r.replayed) out["replayed"] = true;
+      if (r.instance) {
+        json::object case_of{{"id", r.instance->id},
+                             {"workflow", r.instance->workflow.str()},
+                             {"state", r.instance->state.str()}};
+        if (!r.instance->key.empty()) case_of["key"] = r.instance->key;
+        out["instance"] = std::move(case_of);
+      }
+      return HttpResponse::json(status, out);
+    }
+    case RuntimeResult::Status::rejected:
+      if (r.error.find("needs one of the roles") != std::string::npos) {
+        return error_response(403, "role_not_allowed", r.error);
+      }
+      return error_response(422, "rejected", r.error);
+    case RuntimeResult::Status::not_found:
+      return error_response(404, "not_found", r.error);
+    case RuntimeResult::Status::conflict:
+      return error_response(409, "conflict", r.error);
+    case RuntimeResult::Status::unavailable:
+      // The database's own words stay in the log (RequestHandler, with the request id).
+      if (r.store_failure) throw StoreFailure(r.error);
+      return error_response(503, "unavailable", r.error);
+    case RuntimeResult::Status::key_reused:
+      return error_response(422, "idempotency_key_reused", r.error, "idempotency_key");
+    case RuntimeResult::Status::stale_revision:
+      return error_response(409, "stale_revision", r.error, "revision");
+  }
+  return error_response(500, "internal", "unknown result");
+}
 
 // ---- the API -----------------------------------------------------------------------------------
 
@@ -435,15 +450,16 @@ struct Api::Impl {
                           "idempotency key to learn its outcome");
   }
 
+  // `caller`'s role decides how much of the case the answer shows (result_response, brief).
   template <class Request>
-  HttpResponse submit(Request request, int ok_status) {
+  HttpResponse submit(Request request, int ok_status, const Caller& caller) {
     auto result = run(request);
     // A case on a version another node published a moment ago: load it, and ask once more.
     if (result && version_not_loaded(*result)) {
       Diagnostics ignored;
       if (node.refresh_definitions(ignored) > 0) result = run(std::move(request));
     }
-    return result ? result_response(*result, ok_status) : timed_out();
+    return result ? result_response(*result, ok_status, caller.role == "hook") : timed_out();
   }
 
   // ---- instances ----
@@ -460,7 +476,7 @@ struct Api::Impl {
     if (body.error()) return error_response(*body.error());
     if (!known_workflow(r.workflow)) return unknown_workflow(r.workflow);
     r.actor = caller->actor();
-    return submit(std::move(r), 201);
+    return submit(std::move(r), 201, *caller);
   }
 
   HttpResponse get_instance(const HttpRequest& req, const RouteMatch& m) {
@@ -543,7 +559,7 @@ struct Api::Impl {
     r.revision = body.revision();
     if (body.error()) return error_response(*body.error());
     set_actor(*caller, r);
-    return submit(std::move(r), 200);
+    return submit(std::move(r), 200, *caller);
   }
 
   HttpResponse send_event_by_key(const HttpRequest& req, const RouteMatch&) {
@@ -559,7 +575,7 @@ struct Api::Impl {
     if (body.error()) return error_response(*body.error());
     if (!known_workflow(r.workflow)) return unknown_workflow(r.workflow);
     set_actor(*caller, r);
-    return submit(std::move(r), 200);
+    return submit(std::move(r), 200, *caller);
   }
 
   HttpResponse assign(const HttpRequest& req, const RouteMatch& m) {
@@ -588,7 +604,7 @@ struct Api::Impl {
       }
     }
     r.actor = caller->actor();
-    return submit(std::move(r), 200);
+    return submit(std::move(r), 200, *caller);
   }
 
   HttpResponse resolve_incident(const HttpRequest& req, const RouteMatch& m) {
@@ -609,7 +625,7 @@ struct Api::Impl {
     r.revision = body.revision();
     if (body.error()) return error_response(*body.error());
     r.actor = caller->actor();
-    return submit(std::move(r), 200);
+    return submit(std::move(r), 200, *caller);
   }
 
   // ---- workflows ----
@@ -878,7 +894,7 @@ struct Api::Impl {
         // No open case for that caller, or the workflow refused the start or the event.
         return to_inbox(result.error);
       }
-      return result_response(result, 200);
+      return result_response(result, 200, true);
     };
     if (const auto* inbox = std::get_if<http::HookInbox>(&decision->action)) {
       return to_inbox(inbox->reason);
@@ -959,9 +975,14 @@ struct Api::Impl {
       }
       return HttpResponse::json(200, out);
     } catch (const std::exception& e) {
-      return HttpResponse::json(
-          503,
-          json::object{{"status", "not_ready"}, {"store", "unavailable"}, {"error", e.what()}});
+      // Unauthenticated: the database's own words (user, host, statement) go to the log only.
+      if (options.log) {
+        http::log_fields(*options.log, spdlog::level::err, "readiness check failed",
+                         {{"error", e.what()}});
+      }
+      return HttpResponse::json(503, json::object{{"status", "not_ready"},
+                                                  {"store", "unavailable"},
+                                                  {"error", "the store cannot be read"}});
     }
   }
 

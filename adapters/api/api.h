@@ -16,6 +16,8 @@
 // transition names `roles:`; otherwise with the token's role.
 #pragma once
 
+#include <spdlog/logger.h>
+
 #include <chrono>
 #include <memory>
 #include <span>
@@ -32,7 +34,16 @@ struct ApiOptions {
   std::string openapi_file;
   std::chrono::milliseconds answer_timeout{30'000};  // a step not committed by then: 503
   std::chrono::milliseconds token_cache_ttl{5'000};  // a revoked token stops working within this
+  std::shared_ptr<spdlog::logger> log;  // why /readyz failed (not told to its caller); null: not
+                                        // logged
 };
+
+// A step's result as the API answers it: `ok_status` (201 for a start, 200 for an event) or the
+// error's status. A store failure throws StoreFailure, for the RequestHandler to log with the
+// request id and answer 503 without the database's words. `brief`: for phone systems (hook
+// tokens, /hooks), which may not read cases: the outcome and the case's id, workflow, state and
+// key, not its data, assignee or history.
+http::HttpResponse result_response(const RuntimeResult& r, int ok_status, bool brief = false);
 
 class Api {
  public:

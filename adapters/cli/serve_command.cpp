@@ -30,6 +30,7 @@
 #include "adapters/http/outbox_delivery.h"
 #include "adapters/http/request_handler.h"
 #include "adapters/http/server.h"
+#include "adapters/sql/store_url.h"
 #include "adapters/yaml/config_loader.h"
 #include "engine/time.h"
 
@@ -160,6 +161,7 @@ int serve(const ServeOptions& o) {
   http::MetricsRegistry metrics;
   api::ApiOptions api_options;
   api_options.openapi_file = o.openapi;
+  api_options.log = log;
   api::Api api(*node, metrics, api_options);
   node->worker().on_commit = [&api](std::span<const RuntimeResult> r) { api.record_commit(r); };
   node->worker().on_flush = [&api](std::chrono::nanoseconds took) { api.record_flush(took); };
@@ -227,10 +229,11 @@ int serve(const ServeOptions& o) {
   http::log_fields(*log, spdlog::level::info, "listening",
                    {{"url", url},
                     {"port", *port},
-                    {"store", options.store_url},
+                    {"store", sql::shown_store_url(options.store_url)},
                     {"node", node_name},
                     {"workflows", node->workflow_names().size()}});
-  std::cout << "ombud serving on " << url << " (store " << options.store_url << ")\n"
+  std::cout << "ombud serving on " << url << " (store " << sql::shown_store_url(options.store_url)
+            << ")\n"
             << "  admin token: in " << o.token_file
             << " on first start; more with: ombud token create --role admin\n"
             << "  try: curl -H \"Authorization: Bearer $(cat " << o.token_file << ")\" " << url

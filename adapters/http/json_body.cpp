@@ -1,6 +1,7 @@
 #include "adapters/http/json_body.h"
 
 #include <boost/json/stream_parser.hpp>
+#include <optional>
 #include <string>
 
 namespace ombud::http {
@@ -35,6 +36,30 @@ bool is_json_media_type(std::string_view content_type) {
          iequals(type.substr(type.size() - kSuffix.size()), kSuffix);
 }
 
+// The JSON pointer of the first string or name in `v` that holds a NUL character ("" for the
+// document itself), or nullopt. PostgreSQL cannot store one in text; SQLite cuts the text at it.
+std::optional<std::string> nul_at(const boost::json::value& v, const std::string& at) {
+  auto escaped = [](std::string_view name) {
+    std::string out;
+    for (const char c : name) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    return out;
+  };
+  if (v.is_string()) {
+    if (v.get_string().find('\0') != boost::json::string::npos) return at;
+  } else if (v.is_array()) {
+    for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+      if (auto found = nul_at(v.get_array()[i], at + "/" + std::to_string(i))) return found;
+    }
+  } else if (v.is_object()) {
+    for (const auto& [name, member] : v.get_object()) {
+      const std::string path = at + "/" + escaped(name);
+      if (name.find('\0') != std::string_view::npos) return path;
+      if (auto found = nul_at(member, path)) return found;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 HttpResult<boost::json::value> parse_json(std::string_view text) {
@@ -52,7 +77,17 @@ HttpResult<boost::json::value> parse_json(std::string_view text) {
     return HttpError{400, "malformed_json",
                      "malformed JSON at " + describe_position(text, offset) + ": " + reason, ""};
   }
-  return parser.release();
+  boost::json::value document = parser.release();
+  // Only an escape writes a NUL into a JSON string: most documents need no walk.
+  if (text.find("\\u0000") != std::string_view::npos) {
+    if (auto at = nul_at(document, "")) {
+      return HttpError{400, "invalid_text",
+                       "a text holds the character \\u0000 (NUL), which ombud does not store" +
+                           (at->empty() ? std::string() : " (at " + *at + ")"),
+                       *at};
+    }
+  }
+  return document;
 }
 
 HttpResult<boost::json::object> parse_json_object(const HttpRequest& request) {

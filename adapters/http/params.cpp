@@ -31,6 +31,13 @@ HttpResult<RequestTarget> parse_target(std::string_view target) {
                          parsed.error().message() + ")",
                      ""};
   }
+  // Ids and keys in the target are looked up in the store, which stores no NUL character.
+  if (target.find("%00") != std::string_view::npos) {
+    return HttpError{400, "invalid_target",
+                     "the request target holds %00 (a NUL character), which no id, key or "
+                     "filter contains",
+                     ""};
+  }
   const boost::urls::url_view& url = *parsed;
   RequestTarget result;
   result.path = std::string(url.encoded_path());
@@ -67,6 +74,12 @@ HttpResult<std::string> decode_form_component(std::string_view text, std::size_t
         return HttpError{400, "malformed_form",
                          "malformed form body at byte " + std::to_string(base + i) + ": '" +
                              std::string(text.substr(i, 3)) + "' is not a percent escape",
+                         ""};
+      }
+      if (hi == 0 && lo == 0) {
+        return HttpError{400, "malformed_form",
+                         "malformed form body at byte " + std::to_string(base + i) +
+                             ": '%00' is a NUL character, which ombud does not store",
                          ""};
       }
       out.push_back(static_cast<char>(hi * 16 + lo));

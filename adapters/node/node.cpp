@@ -60,7 +60,7 @@ std::unique_ptr<Node> Node::open(const NodeOptions& options, Diagnostics& diags)
   try {
     node->store_ = open_store_url(options.store_url);
   } catch (const std::exception& e) {
-    diags.error(options.store_url, {}, e.what());
+    diags.error(sql::shown_store_url(options.store_url), {}, e.what());
     return nullptr;
   }
   // Opened above, so valid; nullopt for "memory:", which is no SQL store.
@@ -151,7 +151,8 @@ bool Node::load_stored_versions(Diagnostics& diags) {
       for (auto& v : store_->definition_versions(latest.name)) all.push_back(std::move(v));
     }
   } catch (const std::exception& e) {
-    diags.error(options_.store_url, {}, std::string("reading definitions failed: ") + e.what());
+    diags.error(sql::shown_store_url(options_.store_url), {},
+                std::string("reading definitions failed: ") + e.what());
     return false;
   }
   for (const auto& v : all) {

@@ -39,9 +39,11 @@ bool plain_keyword(std::string_view k) {
 
 std::string shown_store_url(std::string_view url) {
   const auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || !parsed->has_password()) return std::string(url);
+  if (!parsed) return std::string(url);
   boost::urls::url copy(*parsed);
-  copy.set_password("***");
+  if (copy.has_password()) copy.set_password("***");
+  // libpq takes the password as a parameter too: postgresql://host/db?password=...
+  if (copy.params().contains("password")) copy.params().set("password", "***");
   return std::string(copy.buffer());
 }
 

@@ -312,8 +312,18 @@ TEST_F(ApiBehaviour, EventsByBusinessKey) {
   ASSERT_EQ(r.status, 200) << r.body;
   const json::value v = body_of(r);
   EXPECT_EQ(str(v, "/instance/id"), id);
-  EXPECT_EQ(str(v, "/instance/data/last_note"), "hi");
+  EXPECT_EQ(str(v, "/status"), "ok");
   EXPECT_EQ(str(get_instance(id), "/data/last_note"), "hi");
+  // A hook token may not read cases, and its answers do not show them either: no data, no
+  // assignee, no history.
+  EXPECT_EQ(v.as_object().at("instance").as_object().size(), 4U) << r.body;  // id, workflow,
+                                                                             // state, key
+  EXPECT_FALSE(v.as_object().contains("history")) << r.body;
+  // An agent's answer shows the case.
+  const HttpResponse agent = call(
+      "POST", "/v1/events", "agent",
+      R"({"workflow":"complaint","key":"13900000041","event":"add_note","data":{"note":"ho"}})");
+  EXPECT_EQ(str(body_of(agent), "/instance/data/last_note"), "ho") << agent.body;
 
   const HttpResponse no_key =
       call("POST", "/v1/events", "hook", R"({"workflow":"complaint","event":"add_note"})");
@@ -1061,8 +1071,9 @@ TEST_F(ApiBehaviour, ACallTaggedComplaintOpensACaseAndTheNextCallLandsOnIt) {
   const std::string id = str(a, "/instance/id");
   EXPECT_EQ(str(a, "/instance/state"), "assigned");
   EXPECT_EQ(str(a, "/instance/key"), "13900000091");
-  EXPECT_EQ(str(a, "/instance/data/summary"), "Parcel arrived damaged");
-  EXPECT_EQ(str(a, "/instance/data/channel"), "phone");
+  EXPECT_FALSE(a.at("instance").as_object().contains("data")) << opened.body;  // brief, as above
+  EXPECT_EQ(str(get_instance(id), "/data/summary"), "Parcel arrived damaged");
+  EXPECT_EQ(str(get_instance(id), "/data/channel"), "phone");
 
   // The same delivery again: the first outcome, nothing done again.
   const HttpResponse same =
@@ -1284,6 +1295,19 @@ TEST_F(ApiBehaviour, AForwardedProtoOtherThanHttpOrHttpsIs400) {
       call("POST", "/hooks/phone", "", "{}", {{"X-Forwarded-Proto", "gopher"}});
   EXPECT_EQ(answer.status, 400) << answer.body;
   EXPECT_EQ(error_field(answer), "X-Forwarded-Proto");
+}
+
+// A commit the database refused: the caller hears 503 and the request id, never the statement
+// or other requests' values the database's message carries; the log has it.
+TEST(ResultResponse, AStoreFailureIsThrownForTheHandlerToLogNotAnswered) {
+  RuntimeResult failed;
+  failed.status = RuntimeResult::Status::unavailable;
+  failed.error = "store: malformed array literal while executing \"WITH inst AS (...)\"";
+  failed.store_failure = true;
+  EXPECT_THROW(result_response(failed, 201), StoreFailure);
+  failed.store_failure = false;  // not committed in time: that is the caller's to know
+  failed.error = "not committed within 30 s";
+  EXPECT_EQ(result_response(failed, 201).status, 503);
 }
 
 }  // namespace

@@ -46,6 +46,20 @@ TEST(JsonBody, RejectsTrailingGarbage) {
   EXPECT_NE(body.error().message.find("byte 8"), std::string::npos) << body.error().message;
 }
 
+// PostgreSQL stores no NUL in text, and SQLite cuts the text at it: a NUL anywhere is refused
+// where it came in, naming where it is, before it can reach a batch shared with other requests.
+TEST(JsonBody, RefusesANulCharacterAndSaysWhere) {
+  const auto in_value = parse_json(R"({"data":{"phones":["139","1380\u000000001"]}})");
+  ASSERT_FALSE(in_value.has_value());
+  EXPECT_EQ(in_value.error().status, 400);
+  EXPECT_EQ(in_value.error().code, "invalid_text");
+  EXPECT_EQ(in_value.error().field, "/data/phones/1");
+  const auto in_name = parse_json(R"({"data":{"a/b\u0000":1}})");
+  ASSERT_FALSE(in_name.has_value());
+  EXPECT_EQ(in_name.error().field, std::string("/data/a~1b") + '\0');
+  EXPECT_TRUE(parse_json(R"({"note":"\\u0000 as text, escaped"})").has_value());
+}
+
 TEST(JsonBody, RequiresAnObject) {
   const auto body = parse_json_object(json_request("[1,2]"));
   ASSERT_FALSE(body.has_value());

@@ -46,6 +46,20 @@ TEST(Form, NamesTheBadEscapeAndItsOffset) {
             "malformed form body at byte 2: '%4' is not a percent escape");
 }
 
+TEST(Form, RefusesANulCharacter) {
+  const auto form = parse_form("From=%2B86139&CallSid=CA%001");
+  ASSERT_FALSE(form.has_value());
+  EXPECT_EQ(form.error().status, 400);
+  EXPECT_EQ(form.error().message,
+            "malformed form body at byte 24: '%00' is a NUL character, which ombud does not store");
+}
+
+TEST(Target, RefusesANulCharacter) {
+  const auto target = parse_target("/v1/instances?key=139%00");
+  ASSERT_FALSE(target.has_value());
+  EXPECT_EQ(target.error().code, "invalid_target");
+}
+
 TEST(Target, SplitsDecodedSegmentsAndQuery) {
   const auto target = parse_target("/v1/instances/a%2Fb/history?limit=10&state=new+case&x");
   ASSERT_TRUE(target.has_value());

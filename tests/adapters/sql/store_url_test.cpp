@@ -73,6 +73,9 @@ TEST(StoreUrl, MessagesNeverShowThePassword) {
   const std::string error = error_of("postgresql://u:hunter2@h:5432");
   EXPECT_THAT(error, Not(HasSubstr("hunter2")));
   EXPECT_THAT(error, HasSubstr("u:***@h"));
+  EXPECT_EQ(shown_store_url("postgresql://u@h/db?sslmode=require&password=hunter2"),
+            "postgresql://u@h/db?sslmode=require&password=***");
+  EXPECT_EQ(shown_store_url("sqlite:var/ombud.db"), "sqlite:var/ombud.db");
 }
 
 TEST(OpenStore, ABadUrlThrowsWithTheMessage) {
