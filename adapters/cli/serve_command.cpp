@@ -8,12 +8,15 @@
 //
 // On a store without any API token it makes an admin token and writes it to --token-file
 // (0600): that is how the first admin gets in. `ombud token create` makes more.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -72,11 +75,19 @@ void bootstrap_admin_token(Store& store, const std::string& file, spdlog::logger
                      {{"token_file", file}, {"moved_to", aside}});
   }
   {
-    std::ofstream out(file, std::ios::trunc);
-    out << token.token << "\n";
-    if (!out) throw std::runtime_error("cannot write the admin token to " + file);
+    // Created readable by its owner only (never another's for a moment, whatever the umask),
+    // and never through a link put in its place.
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          S_IRUSR | S_IWUSR);
+    if (fd < 0) {
+      throw std::runtime_error("cannot create " + file +
+                               " for the admin token: " + std::strerror(errno));
+    }
+    const std::string line = token.token + "\n";
+    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    const bool closed = ::close(fd) == 0;
+    if (!written || !closed) throw std::runtime_error("cannot write the admin token to " + file);
   }
-  ::chmod(file.c_str(), S_IRUSR | S_IWUSR);
   store.save_api_token(
       {token.id, token.hash, "admin", "", "first admin (ombud serve)", SystemClock().now(), false});
   http::log_fields(log, spdlog::level::warn, "created the first admin token",

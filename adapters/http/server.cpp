@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -64,6 +65,12 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text, std::st
 }
 
 namespace {
+
+std::string_view trim_spaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
 
 // One connection. Its stream lives on its own strand; `idle` is read and written only there.
 struct Session {
@@ -143,8 +150,11 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kAsTuple);
     if (stopping.load()) break;
     if (ec) {
-      // Out of descriptors and the like: keep serving the connections we have.
+      // Out of descriptors and the like: keep serving the connections we have, and try again
+      // in a moment (at once, the loop would spin on the same error, a core at full load).
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(kAsTuple);
       continue;
     }
     accepted.fetch_add(1);
@@ -223,6 +233,18 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
       break;
     }
     const unsigned version = parser.get().version();
+    // A coding other than chunked (gzip, a list) is not read, so its body would be read as the
+    // next request: a proxy in front reading it otherwise would see another one (smuggling).
+    // RFC 9112 6.1: answer 400 and close.
+    if (const auto coding = parser.get()[bhttp::field::transfer_encoding];
+        !coding.empty() && !iequals(trim_spaces(coding), "chunked")) {
+      const HttpError refused{400, "unsupported_transfer_encoding",
+                              "Transfer-Encoding '" + std::string(coding) +
+                                  "' is not accepted; send the body as is, or with chunked only",
+                              "Transfer-Encoding"};
+      linger = co_await write_error(stream, refused, version);
+      break;
+    }
 
     // A client that asked before sending its body gets the go-ahead only now that the header
     // passed (curl does this for bodies over 1 KiB).

@@ -117,6 +117,9 @@ echo '{"ref": 1, "start": {"workflow": "complaint", "data": {"phone": "1", "chan
     "$root/workflows" > "$tmp/out" 2> "$tmp/err"
 [ $? -eq 1 ] && grep -q "another ombud node" "$tmp/err" && [ ! -s "$tmp/out" ]
 check "a pipe on the same SQLite file exits 1 and answers nothing" $?
+# The first admin token's file is its owner's only, whatever the umask.
+[ "$(stat -c %a "$tmp/node/admin.token")" = 600 ]
+check "the admin token file is readable by its owner only" $?
 # A backup while the server runs is a whole store: its own, readable by its owner only, and
 # verify finds everything in it.
 token=$(cat "$tmp/node/admin.token")

@@ -239,6 +239,20 @@ TEST_F(ServerTest, OversizedChunkedBodyIs413) {
   EXPECT_EQ(response->status, 413);
 }
 
+// A coding the server does not read (gzip) would leave the body to be read as the next
+// request, which a proxy in front may not see as one: 400, and the connection closes.
+TEST_F(ServerTest, ATransferEncodingOtherThanChunkedIs400AndCloses) {
+  Server& server = start();
+  Client client(server.port());
+  const std::string smuggled = "GET /v1/echo HTTP/1.1\r\nHost: t\r\n\r\n";
+  client.send("POST /v1/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n" + smuggled);
+  const auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(error_code_of(*response), "unsupported_transfer_encoding");
+  EXPECT_FALSE(client.read_response().has_value());  // the smuggled request is never answered
+}
+
 TEST_F(ServerTest, MalformedRequestIs400) {
   Server& server = start();
   Client client(server.port());
