@@ -8,6 +8,7 @@
 
 #include "engine/fnv1a.h"
 #include "engine/templates.h"
+#include "engine/time.h"
 
 namespace ombud {
 
@@ -637,40 +638,46 @@ int Runtime::fire_due_timers() {
   return fired;
 }
 
+std::vector<ScheduledStart> scheduled_starts(const Definition& def, Timestamp from, Timestamp to) {
+  std::vector<ScheduledStart> out;
+  if (!def.schedule) return out;
+  const date::time_zone* zone = nullptr;
+  try {
+    zone = date::locate_zone(def.schedule->timezone);
+  } catch (const std::exception&) {
+    return out;  // rejected when the definition was checked
+  }
+  auto local = zone->to_local(std::chrono::floor<std::chrono::seconds>(from));
+  const auto local_end = zone->to_local(std::chrono::floor<std::chrono::seconds>(to));
+  for (int guard = 0; guard < 100000; ++guard) {
+    auto next = def.schedule->cron.next_after(local);
+    if (!next || *next > local_end) break;
+    local = *next;
+    ScheduledStart s;
+    s.due = std::chrono::time_point_cast<Millis>(zone->to_sys(local, date::choose::earliest));
+    s.request.workflow = def.name;
+    s.request.actor = "schedule";
+    s.request.idempotency_key = "schedule:" + def.name + ":" + format_timestamp(s.due);
+    for (const auto& [field, spec] : def.schedule->data) {
+      auto v = schedule_value(spec, s.due, s.problem);
+      if (!v) break;
+      s.request.data[field] = std::move(*v);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 std::vector<RuntimeResult> Runtime::run_schedules(Timestamp from, Timestamp to) {
   std::vector<RuntimeResult> results;
   for (const auto& [name, entry] : definitions_) {
-    const Definition& def = *entry.first;
-    if (!def.schedule) continue;
-    const date::time_zone* zone = nullptr;
-    try {
-      zone = date::locate_zone(def.schedule->timezone);
-    } catch (const std::exception&) {
-      continue;  // rejected when the definition was checked
-    }
-    auto local = zone->to_local(std::chrono::floor<std::chrono::seconds>(from));
-    const auto local_end = zone->to_local(std::chrono::floor<std::chrono::seconds>(to));
-    for (int guard = 0; guard < 100000; ++guard) {
-      auto next = def.schedule->cron.next_after(local);
-      if (!next || *next > local_end) break;
-      local = *next;
-      const Timestamp instant =
-          std::chrono::time_point_cast<Millis>(zone->to_sys(local, date::choose::earliest));
-      StartRequest r;
-      r.workflow = def.name;
-      r.actor = "schedule";
-      std::string problem;
-      for (const auto& [field, spec] : def.schedule->data) {
-        auto v = schedule_value(spec, instant, problem);
-        if (!v) break;
-        r.data[field] = std::move(*v);
-      }
-      if (!problem.empty()) {
+    for (const ScheduledStart& s : scheduled_starts(*entry.first, from, to)) {
+      if (!s.problem.empty()) {
         results.push_back(
-            failure(RuntimeResult::Status::rejected, "schedule of '" + def.name + "': " + problem));
+            failure(RuntimeResult::Status::rejected, "schedule of '" + name + "': " + s.problem));
         continue;
       }
-      results.push_back(start_at(r, instant));
+      results.push_back(start_at(s.request, s.due));
     }
   }
   return results;

@@ -79,6 +79,18 @@ struct StartRequest {
   std::string actor;
 };
 
+// One start a workflow's `schedule:` asks for: the minute its cron line matched, and the start
+// with its data (`now` read as that minute), or why the data could not be made.
+struct ScheduledStart {
+  Timestamp due{};
+  StartRequest request;  // actor "schedule"; idempotency key "schedule:<workflow>:<due>"
+  std::string problem;   // non-empty: not startable ("'now + x' failed: ...")
+};
+
+// The starts `def`'s schedule asks for in (from, to], in order; none without a schedule. The
+// idempotency key makes each one once, whichever node or pass asks for it first.
+std::vector<ScheduledStart> scheduled_starts(const Definition& def, Timestamp from, Timestamp to);
+
 struct EventRequest {
   std::string instance_id;  // or, when empty, workflow + key
   std::string workflow;

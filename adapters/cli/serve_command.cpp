@@ -33,6 +33,7 @@
 #include "adapters/http/outbox_delivery.h"
 #include "adapters/http/request_handler.h"
 #include "adapters/http/server.h"
+#include "adapters/node/scheduler.h"
 #include "adapters/sql/store_url.h"
 #include "adapters/yaml/config_loader.h"
 #include "engine/time.h"
@@ -92,6 +93,34 @@ void bootstrap_admin_token(Store& store, const std::string& file, spdlog::logger
       {token.id, token.hash, "admin", "", "first admin (ombud serve)", SystemClock().now(), false});
   http::log_fields(log, spdlog::level::warn, "created the first admin token",
                    {{"token_file", file}, {"token_id", token.id}});
+}
+
+// One line per scheduled start made, refused or missed; one another node made is not logged.
+void log_schedule(spdlog::logger& log, const ScheduleOutcome& o, Node& node) {
+  using Kind = ScheduleOutcome::Kind;
+  if (o.kind == Kind::done_before) return;
+  const auto late =
+      std::chrono::duration_cast<std::chrono::seconds>(node.clock().now() - o.due).count();
+  switch (o.kind) {
+    case Kind::started:
+      http::log_fields(log, spdlog::level::info, "scheduled start",
+                       {{"workflow", o.workflow},
+                        {"due", format_timestamp(o.due)},
+                        {"instance", o.instance_id},
+                        {"late_s", static_cast<std::int64_t>(late)}});
+      break;
+    case Kind::refused:
+      http::log_fields(
+          log, spdlog::level::warn, "scheduled start refused",
+          {{"workflow", o.workflow}, {"due", format_timestamp(o.due)}, {"error", o.error}});
+      break;
+    case Kind::missed:
+      http::log_fields(log, spdlog::level::warn, "scheduled starts missed",
+                       {{"workflow", o.workflow}, {"error", o.error}});
+      break;
+    case Kind::done_before:
+      break;
+  }
 }
 
 std::string host_name() {
@@ -191,24 +220,32 @@ int serve(const ServeOptions& o) {
     return 1;
   }
   node->worker().start();
-  // Versions published through another node sharing the store are loaded within seconds.
+  // Versions published through another node sharing the store are loaded within seconds, and
+  // the workflows' scheduled starts are made within seconds of coming due.
   std::jthread refresher([&node, &log](const std::stop_token& stop) {
     std::mutex mutex;
     std::condition_variable_any wake;
-    while (!stop.stop_requested()) {
-      {
+    Scheduler scheduler(*node);
+    for (bool first = true; !stop.stop_requested(); first = false) {
+      if (!first) {
         std::unique_lock lock(mutex);
         wake.wait_for(lock, stop, std::chrono::seconds(5), [] { return false; });
       }
       if (stop.stop_requested()) break;
       try {
         Diagnostics found;
-        if (const std::size_t n = node->refresh_definitions(found); n > 0) {
+        if (const std::size_t n = node->refresh_definitions(found); n > 0 && !first) {
           http::log_fields(*log, spdlog::level::info, "loaded versions published elsewhere",
                            {{"versions", n}});
         }
       } catch (const std::exception& e) {
         http::log_fields(*log, spdlog::level::warn, "reading published versions failed",
+                         {{"error", e.what()}});
+      }
+      try {
+        for (const ScheduleOutcome& o : scheduler.run_due()) log_schedule(*log, o, *node);
+      } catch (const std::exception& e) {
+        http::log_fields(*log, spdlog::level::warn, "scheduled starts failed; retried shortly",
                          {{"error", e.what()}});
       }
     }
