@@ -176,6 +176,37 @@ std::optional<boost::json::value> schedule_value(const ValueSpec& spec, Timestam
   });
 }
 
+// The first event of `state` (or of the workflow's global ones) that `person` could send only
+// as the case's assignee: its `roles:` name the assignee, and none of the others is a role
+// `person` holds or a data field naming them. "" when none.
+std::string decided_by_assignee(const Definition& def, const Instance& in, const Person* person) {
+  auto other_entry_allows = [&](const Transition& t) {
+    return std::any_of(t.roles.begin(), t.roles.end(), [&](const std::string& role) {
+      if (role == kAssigneeRole) return false;
+      if (role.starts_with("data.")) {
+        const auto* named = in.data.if_contains(std::string_view(role).substr(5));
+        return person != nullptr && named != nullptr && named->is_string() &&
+               named->get_string() == person->id;
+      }
+      return person != nullptr &&
+             std::find(person->roles.begin(), person->roles.end(), role) != person->roles.end();
+    });
+  };
+  auto find = [&](const std::vector<EventHandlers>& handlers) -> std::string {
+    for (const EventHandlers& h : handlers) {
+      for (const Transition& t : h.transitions) {
+        const bool names_assignee =
+            std::find(t.roles.begin(), t.roles.end(), kAssigneeRole) != t.roles.end();
+        if (names_assignee && !other_entry_allows(t)) return h.event;
+      }
+    }
+    return "";
+  };
+  const State* s = def.find_state(in.state);
+  std::string event = s != nullptr ? find(s->on) : "";
+  return event.empty() ? find(def.on) : event;
+}
+
 RuntimeResult failure(RuntimeResult::Status status, std::string error) {
   RuntimeResult r;
   r.status = status;
@@ -457,6 +488,18 @@ RuntimeResult Runtime::assign(const AssignRequest& request) {
     return failure(RuntimeResult::Status::not_found,
                    "workflow '" + instance->workflow + "' version " +
                        std::to_string(instance->version) + std::string(kNotLoaded));
+  }
+  if (!request.to.empty() && request.to == request.actor) {
+    const Person* actor =
+        context_.directory != nullptr ? context_.directory->person(request.actor) : nullptr;
+    if (const std::string event = decided_by_assignee(*def, *instance, actor); !event.empty()) {
+      // Taking the case would make the actor its decider: a supervisor approving a leave, or a
+      // contract, that waits for someone else. Another person may be given it, on the record.
+      return failure(RuntimeResult::Status::rejected,
+                     "'" + event + "' in state '" + std::string(instance->state) +
+                         "' is the assignee's to decide: " + request.actor +
+                         " cannot assign the case to themselves; assign it to another person");
+    }
   }
   StepContext ctx = context_for(nullptr);
   const StoreWorkload workload(store_);

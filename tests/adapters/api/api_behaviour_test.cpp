@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "adapters/http/webhook_signature.h"
+#include "engine/time.h"
 #include "tests/adapters/api/api_fixture.h"
 
 namespace ombud::api::testing {
@@ -430,6 +431,35 @@ TEST_F(ApiBehaviour, ACaseTakenFromItsAssigneeWaitsInAQueue) {
 
 // An incident someone has dealt with is marked resolved: it stays in the case, and the history
 // says who resolved it and why. Before, incidents could only pile up.
+// A supervisor may hand a case to anyone, but not to herself where that would make her its
+// decider: chen.jing's own leave waits for zhang.wei, and taking it would let her approve it.
+// A complaint, which a supervisor may decide anyway, she can take.
+TEST_F(ApiBehaviour, ASupervisorCannotMakeHerselfTheDeciderOfACase) {
+  tokens_.try_emplace("chen.jing", make_token("supervisor", "chen.jing", false));
+  const HttpResponse created = call("POST", "/v1/instances", "admin",
+                                    R"({"workflow":"leave_request","data":{"employee":"chen.jing",
+               "starts":"2027-03-01T09:00:00+08:00","days":1}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id(str(body_of(created), "/instance/id"));
+  ASSERT_EQ(str(get_instance(id), "/assignee"), "zhang.wei");
+  const std::string assign = "/v1/instances/" + id + "/assign";
+
+  const HttpResponse taken = call("POST", assign, "chen.jing", R"({"to":"chen.jing"})");
+  EXPECT_EQ(taken.status, 422) << taken.body;
+  EXPECT_NE(taken.body.find("cannot assign the case to themselves"), std::string::npos)
+      << taken.body;
+  EXPECT_EQ(str(get_instance(id), "/assignee"), "zhang.wei");
+  EXPECT_EQ(
+      call("POST", "/v1/instances/" + id + "/events", "chen.jing", R"({"event":"approve"})").status,
+      403);
+
+  const std::string complaint(start_complaint("13900000055").at("id").as_string());
+  const HttpResponse mine =
+      call("POST", "/v1/instances/" + complaint + "/assign", "chen.jing", R"({"to":"chen.jing"})");
+  EXPECT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(str(get_instance(complaint), "/assignee"), "chen.jing");
+}
+
 TEST_F(ApiBehaviour, ASupervisorResolvesAnIncident) {
   // The director has no manager: nobody can decide his leave, and the case says so.
   const HttpResponse created = call("POST", "/v1/instances", "admin",
@@ -988,8 +1018,14 @@ TEST_F(ApiBehaviour, AnEventThatAssignsSomeoneUnknownIs422) {
 TEST_F(ApiBehaviour, OnlyTheSupervisorResolvesACaseInReview) {
   const std::string id = escalated_complaint("13900000077");
   const std::string target = "/v1/instances/" + id + "/events";
+  // A call-back an hour from now: the return visit follows at once (one over 48 h ahead would
+  // wait in awaiting_callback).
+  const std::string callback_at =
+      format_timestamp(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()) +
+                       std::chrono::hours(1));
   const std::string resolve =
-      R"({"event":"resolved","data":{"resolution":"refund","callback_at":"2026-12-01T09:00:00Z"}})";
+      R"({"event":"resolved","data":{"resolution":"refund","callback_at":")" + callback_at +
+      R"("}})";
   const HttpResponse by_agent = call("POST", target, "agent", resolve);
   EXPECT_EQ(by_agent.status, 403) << by_agent.body;
   EXPECT_EQ(str(get_instance(id), "/state"), "supervisor_review");
