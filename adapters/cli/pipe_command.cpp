@@ -153,6 +153,7 @@ int run_pipe(const PipeOptions& o) {
   std::condition_variable ready;
   std::deque<Answer> answers;
   bool input_done = false;
+  bool accepting = true;  // false once the worker is stopping: a line read then is not submitted
   std::thread writer([&] {
     for (;;) {
       Answer a;
@@ -184,10 +185,13 @@ int run_pipe(const PipeOptions& o) {
     std::string line;
     while (!g_stop && std::getline(std::cin, line)) {
       if (line.empty()) continue;
-      Answer a;
-      a.result = submit_line(node->worker(), line, a.ref);
       {
+        // Under the lock the stop takes first: a line read during the shutdown is not handed to
+        // a worker that will never answer it (the writer would wait for it for ever).
         const std::lock_guard lock(mutex);
+        if (!accepting) break;
+        Answer a;
+        a.result = submit_line(node->worker(), line, a.ref);
         answers.push_back(std::move(a));
       }
       ready.notify_one();
@@ -207,6 +211,10 @@ int run_pipe(const PipeOptions& o) {
   });
   while (!g_stop && !(writer_done && !o.keep_running)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  {
+    const std::lock_guard lock(mutex);
+    accepting = false;
   }
   node->worker().stop();  // commits and answers everything already submitted
   {
