@@ -62,7 +62,8 @@ void bootstrap_admin_token(Store& store, const std::string& file, spdlog::logger
   std::error_code ec;
   const std::filesystem::path path(file);
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  if (std::filesystem::exists(path, ec)) {
+  // A link there (dangling or not) is moved aside too, never written through.
+  if (std::filesystem::exists(std::filesystem::symlink_status(path, ec))) {
     std::string stamp = format_timestamp(SystemClock().now());
     std::replace(stamp.begin(), stamp.end(), ':', '-');
     const std::string aside = file + "." + stamp;
@@ -95,7 +96,7 @@ void bootstrap_admin_token(Store& store, const std::string& file, spdlog::logger
                    {{"token_file", file}, {"token_id", token.id}});
 }
 
-// One line per scheduled start made, refused or missed; one another node made is not logged.
+// One line per scheduled start made or refused; one made before (another node) is not logged.
 void log_schedule(spdlog::logger& log, const ScheduleOutcome& o, Node& node) {
   using Kind = ScheduleOutcome::Kind;
   if (o.kind == Kind::done_before) return;
@@ -113,10 +114,6 @@ void log_schedule(spdlog::logger& log, const ScheduleOutcome& o, Node& node) {
       http::log_fields(
           log, spdlog::level::warn, "scheduled start refused",
           {{"workflow", o.workflow}, {"due", format_timestamp(o.due)}, {"error", o.error}});
-      break;
-    case Kind::missed:
-      http::log_fields(log, spdlog::level::warn, "scheduled starts missed",
-                       {{"workflow", o.workflow}, {"error", o.error}});
       break;
     case Kind::done_before:
       break;
@@ -225,7 +222,12 @@ int serve(const ServeOptions& o) {
   std::jthread refresher([&node, &log](const std::stop_token& stop) {
     std::mutex mutex;
     std::condition_variable_any wake;
-    Scheduler scheduler(*node);
+    // Not further back than idempotency keys are kept: a start made before is known by its key.
+    const Millis kept = node->config() != nullptr && node->config()->retention.idempotency_keys
+                            ? *node->config()->retention.idempotency_keys
+                            : WorkerOptions{}.keep_idempotency_keys;
+    Scheduler scheduler(*node, kept.count() > 0 ? std::min<Millis>(kept, std::chrono::hours(24))
+                                                : Millis(std::chrono::hours(24)));
     for (bool first = true; !stop.stop_requested(); first = false) {
       if (!first) {
         std::unique_lock lock(mutex);
@@ -243,7 +245,7 @@ int serve(const ServeOptions& o) {
                          {{"error", e.what()}});
       }
       try {
-        for (const ScheduleOutcome& o : scheduler.run_due()) log_schedule(*log, o, *node);
+        for (const ScheduleOutcome& o : scheduler.run_due(stop)) log_schedule(*log, o, *node);
       } catch (const std::exception& e) {
         http::log_fields(*log, spdlog::level::warn, "scheduled starts failed; retried shortly",
                          {{"error", e.what()}});
@@ -270,6 +272,8 @@ int serve(const ServeOptions& o) {
   if (!port) {
     std::cerr << "ombud serve: cannot listen on " << listen_text << ": " << port.error().message()
               << "\n";
+    refresher.request_stop();  // before the worker: a scheduled start waits for its answer
+    refresher.join();
     node->worker().stop();
     return 1;
   }

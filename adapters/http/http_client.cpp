@@ -72,6 +72,10 @@ std::optional<Endpoint> endpoint_of(std::string_view url, std::string& error) {
   if (e.host.size() > 2 && e.host.front() == '[' && e.host.back() == ']') {
     e.host = e.host.substr(1, e.host.size() - 2);
   }
+  if (u.has_port() && u.port_number() == 0) {
+    error = "the port must be 1-65535, not '" + std::string(u.port()) + "'";
+    return std::nullopt;
+  }
   e.port = u.has_port() ? std::string(u.port()) : (e.tls ? "443" : "80");
   e.target = std::string(u.encoded_path());
   if (e.target.empty()) e.target = "/";

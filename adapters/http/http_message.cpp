@@ -11,6 +11,12 @@ bool iequals(std::string_view a, std::string_view b) {
                                             [&](char x, char y) { return lower(x) == lower(y); });
 }
 
+std::string_view trim_spaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
 std::optional<std::string_view> HttpHeaders::get(std::string_view name) const {
   for (const auto& [n, v] : fields_) {
     if (iequals(n, name)) return std::string_view(v);

@@ -15,6 +15,9 @@ namespace ombud::http {
 // ASCII case-insensitive equality, as header names and media types compare (RFC 9110 §5.1).
 bool iequals(std::string_view a, std::string_view b);
 
+// `text` without the spaces and tabs around it (optional whitespace, RFC 9110 §5.6.3).
+std::string_view trim_spaces(std::string_view text);
+
 // Header fields in arrival order. Names compare case-insensitively; a repeated field keeps every
 // occurrence. Small (a request has a dozen fields), so lookups are linear scans.
 class HttpHeaders {

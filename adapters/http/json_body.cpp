@@ -26,9 +26,7 @@ std::string describe_position(std::string_view text, std::size_t offset) {
 
 bool is_json_media_type(std::string_view content_type) {
   const auto semicolon = content_type.find(';');
-  std::string_view type = content_type.substr(0, semicolon);
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  const std::string_view type = trim_spaces(content_type.substr(0, semicolon));
   if (iequals(type, "application/json")) return true;
   // Structured syntax suffix (RFC 6839): application/problem+json, application/vnd.x+json.
   constexpr std::string_view kSuffix = "+json";

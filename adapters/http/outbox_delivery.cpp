@@ -158,7 +158,9 @@ std::string OutboxDelivery::deliver(const OutboxMessage& m) {
     return "";
   }
   std::string error = post(*target, m, body);
-  if (!error.empty()) {
+  // One line per attempt made; the messages not tried while a target rests keep their reason
+  // in the outbox row only.
+  if (!error.empty() && !error.starts_with("not tried: ")) {
     log_fields(*log_, spdlog::level::warn, "delivery failed",
                {{"delivery", static_cast<std::int64_t>(m.id)},
                 {"kind", m.kind},
@@ -177,9 +179,14 @@ std::string OutboxDelivery::post(const DeliveryTarget& target, const OutboxMessa
   }
   {
     const std::lock_guard lock(silent_mutex_);
-    if (auto s = silent_.find(target.name);
-        s != silent_.end() && std::chrono::steady_clock::now() < s->second.until) {
-      return "not tried: " + target.name + " gave no answer moments ago (" + s->second.error + ")";
+    if (auto s = silent_.find(target.name); s != silent_.end()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now < s->second.until) {
+        return "not tried: " + target.name + " gave no answer moments ago (" + s->second.error +
+               ")";
+      }
+      // The rest is over: this message tries the target; the others wait for its outcome.
+      s->second.until = now + target.timeout + std::chrono::seconds(1);
     }
   }
   std::vector<std::pair<std::string, std::string>> headers{

@@ -84,6 +84,11 @@ HttpResult<std::string> decode_form_component(std::string_view text, std::size_t
       }
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
+    } else if (c == '\0') {
+      return HttpError{400, "malformed_form",
+                       "malformed form body at byte " + std::to_string(base + i) +
+                           ": a NUL character, which ombud does not store",
+                       ""};
     } else {
       out.push_back(c);
     }

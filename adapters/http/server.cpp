@@ -66,12 +66,6 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text, std::st
 
 namespace {
 
-std::string_view trim_spaces(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // One connection. Its stream lives on its own strand; `idle` is read and written only there.
 struct Session {
   explicit Session(tcp::socket&& socket) : stream(std::move(socket)) {}
@@ -236,12 +230,15 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
     // A coding other than chunked (gzip, a list) is not read, so its body would be read as the
     // next request: a proxy in front reading it otherwise would see another one (smuggling).
     // RFC 9112 6.1: answer 400 and close.
-    if (const auto coding = parser.get()[bhttp::field::transfer_encoding];
-        !coding.empty() && !iequals(trim_spaces(coding), "chunked")) {
-      const HttpError refused{400, "unsupported_transfer_encoding",
-                              "Transfer-Encoding '" + std::string(coding) +
-                                  "' is not accepted; send the body as is, or with chunked only",
-                              "Transfer-Encoding"};
+    const auto codings = parser.get().equal_range(bhttp::field::transfer_encoding);
+    const auto count = std::distance(codings.first, codings.second);
+    if (count > 1 || (count == 1 && !iequals(trim_spaces(codings.first->value()), "chunked"))) {
+      const HttpError refused{
+          400, "unsupported_transfer_encoding",
+          "Transfer-Encoding '" + std::string(codings.first->value()) +
+              (count > 1 ? "' (and more)" : "'") +
+              " is not accepted; send the body as is, or with one Transfer-Encoding: chunked",
+          "Transfer-Encoding"};
       linger = co_await write_error(stream, refused, version);
       break;
     }

@@ -6,7 +6,7 @@ namespace ombud {
 
 Scheduler::Scheduler(Node& node, Millis catch_up) : node_(node), catch_up_(catch_up) {}
 
-std::vector<ScheduleOutcome> Scheduler::run_due() {
+std::vector<ScheduleOutcome> Scheduler::run_due(std::stop_token stop) {
   std::vector<ScheduleOutcome> out;
   const Timestamp now = node_.clock().now();
   for (const PublishedDefinition& latest : node_.store().latest_definitions()) {
@@ -17,24 +17,10 @@ std::vector<ScheduleOutcome> Scheduler::run_due() {
     }
     // The first pass for this schedule (a start-up, a new version): look back as far as the
     // version has stood, at most catch_up.
-    const Timestamp earliest = std::max(latest.published_at, now - catch_up_);
-    auto [cursor, first] = done_until_.try_emplace(latest.name, earliest);
-    if (first && latest.published_at < now - catch_up_) {
-      // Due before the look-back: too old to start now.
-      const auto missed = scheduled_starts(*def, latest.published_at, earliest);
-      if (!missed.empty()) {
-        ScheduleOutcome o;
-        o.workflow = latest.name;
-        o.due = missed.back().due;
-        o.kind = ScheduleOutcome::Kind::missed;
-        o.error = std::to_string(missed.size()) + " start(s) due since " +
-                  format_timestamp(missed.front().due) + " not made: more than " +
-                  std::to_string(std::chrono::duration_cast<std::chrono::hours>(catch_up_).count()) +
-                  " h ago";
-        out.push_back(std::move(o));
-      }
-    }
+    auto cursor =
+        done_until_.try_emplace(latest.name, std::max(latest.published_at, now - catch_up_)).first;
     for (ScheduledStart& s : scheduled_starts(*def, cursor->second, now)) {
+      if (stop.stop_requested()) return out;  // the rest: by the next node to start
       ScheduleOutcome o;
       o.workflow = latest.name;
       o.due = s.due;

@@ -313,6 +313,7 @@ TEST(HttpPost, UrlsItCannotPostToAreNamed) {
   EXPECT_EQ(check_post_url("https://crm.example.com/hooks/ombud?x=1"), "");
   EXPECT_EQ(check_post_url("http://[::1]:8080/"), "");
   EXPECT_EQ(check_post_url("ftp://example.com/"), "the scheme must be http or https, not 'ftp'");
+  EXPECT_EQ(check_post_url("http://10.0.0.1:70000/"), "the port must be 1-65535, not '70000'");
   EXPECT_NE(check_post_url("not a url").find("is not a URL"), std::string::npos);
   EXPECT_NE(check_post_url("https://user:pw@example.com/").find("password"), std::string::npos);
   const PostResult r = http_post("ftp://example.com/", "{}", {}, 1s);

@@ -52,6 +52,13 @@ TEST(Form, RefusesANulCharacter) {
   EXPECT_EQ(form.error().status, 400);
   EXPECT_EQ(form.error().message,
             "malformed form body at byte 24: '%00' is a NUL character, which ombud does not store");
+  const auto raw =
+      parse_form(std::string("From=%2B86138\0"
+                             "00000",
+                             19));
+  ASSERT_FALSE(raw.has_value());
+  EXPECT_EQ(raw.error().message,
+            "malformed form body at byte 13: a NUL character, which ombud does not store");
 }
 
 TEST(Target, RefusesANulCharacter) {

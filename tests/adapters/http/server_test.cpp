@@ -251,6 +251,17 @@ TEST_F(ServerTest, ATransferEncodingOtherThanChunkedIs400AndCloses) {
   EXPECT_EQ(response->status, 400);
   EXPECT_EQ(error_code_of(*response), "unsupported_transfer_encoding");
   EXPECT_FALSE(client.read_response().has_value());  // the smuggled request is never answered
+
+  // An empty first field does not hide a second one.
+  Client twice(server.port());
+  twice.send(
+      "POST /v1/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: \r\nTransfer-Encoding: "
+      "gzip\r\n\r\n" +
+      smuggled);
+  const auto second = twice.read_response();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->status, 400);
+  EXPECT_FALSE(twice.read_response().has_value());
 }
 
 TEST_F(ServerTest, MalformedRequestIs400) {

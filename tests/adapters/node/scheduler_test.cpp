@@ -153,20 +153,28 @@ TEST_F(SchedulerTest, AStartTheWorkflowRefusesIsReportedWithWhy) {
   EXPECT_EQ(cases(), 2U);
 }
 
-TEST_F(SchedulerTest, StartsDueLongerAgoThanTheCatchUpAreReportedMissed) {
+TEST_F(SchedulerTest, StartsDueLongerAgoThanTheCatchUpAreNotMade) {
   open_at(utc("2026-11-20T00:00:00Z"));
   clock_.set(utc("2026-11-30T03:00:00Z"));
   reopen();
   Scheduler scheduler(*node_, 24h);
   const auto made = scheduler.run_due();
-  ASSERT_EQ(made.size(), 2U);
-  EXPECT_EQ(made[0].kind, Kind::missed);
-  EXPECT_NE(made[0].error.find("10 start(s) due since 2026-11-20T01:00:00Z not made"),
-            std::string::npos)
-      << made[0].error;
-  EXPECT_EQ(made[1].kind, Kind::started);
-  EXPECT_EQ(made[1].due, utc("2026-11-30T01:00:00Z"));
+  ASSERT_EQ(made.size(), 1U);
+  EXPECT_EQ(made[0].kind, Kind::started);
+  EXPECT_EQ(made[0].due, utc("2026-11-30T01:00:00Z"));
   EXPECT_EQ(cases(), 1U);
+}
+
+// A stop during a pass ends it between starts; the next node to start asks for the rest.
+TEST_F(SchedulerTest, AStopEndsAPassBetweenStarts) {
+  open_at(utc("2026-11-30T00:00:00Z"));
+  clock_.set(utc("2026-11-30T01:00:03Z"));
+  std::stop_source stopping;
+  stopping.request_stop();
+  Scheduler scheduler(*node_);
+  EXPECT_TRUE(scheduler.run_due(stopping.get_token()).empty());
+  EXPECT_EQ(cases(), 0U);
+  EXPECT_EQ(Scheduler(*node_).run_due().size(), 1U);
 }
 
 }  // namespace
