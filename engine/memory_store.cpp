@@ -170,11 +170,27 @@ CommitResult MemoryStore::commit_all(std::span<const Commit> commits) {
   std::set<std::pair<std::string, std::uint64_t>> fired;
   std::set<std::string> keys;
   std::map<std::string, std::int64_t> counters;
+  std::set<std::pair<std::string, std::string>> business_keys;  // claimed by this batch
+  std::set<std::string> ended;                                  // by this batch
   for (const auto& c : commits) {
     if (conflicts(c, revisions, fired, counters)) return CommitResult::conflict;
     if (!c.idempotency_key.empty() && !keys.insert(c.idempotency_key).second) {
       return CommitResult::conflict;
     }
+    if (c.key_policy != KeyPolicy::none && c.expected_revision == 0) {
+      const std::pair<std::string, std::string> key{c.instance.workflow, c.instance.key};
+      if (!business_keys.insert(key).second) return CommitResult::conflict;
+      const bool taken =
+          c.key_policy == KeyPolicy::unique
+              ? keys_used_.count(key) > 0
+              : std::any_of(instances_.begin(), instances_.end(), [&](const auto& entry) {
+                  const Instance& in = entry.second;
+                  return !in.ended && ended.count(in.id) == 0 && in.workflow == key.first &&
+                         in.key == key.second;
+                });
+      if (taken) return CommitResult::conflict;
+    }
+    if (c.instance.ended) ended.insert(c.instance.id);
     revisions[c.instance.id] = c.instance.revision;
     if (c.fired) fired.insert({c.fired->instance_id, c.fired->timer_id});
     for (const auto& w : c.counters) counters[w.name] = w.value;

@@ -577,6 +577,10 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
   c.webhooks = outcome.webhooks;
   for (const auto& u : outcome.counters) c.counters.push_back({u.name, u.read, u.value});
   c.idempotency_key = idempotency_key;
+  if (is_new && !outcome.instance.key.empty()) {
+    const Definition* def = definition(outcome.instance.workflow, outcome.instance.version);
+    if (def != nullptr) c.key_policy = def->key_policy;
+  }
   c.instance = outcome.instance;
 
   RuntimeResult result;

@@ -88,14 +88,18 @@ struct Commit {
   std::vector<OutboundWebhook> webhooks;    // → outbox
   std::vector<CounterWrite> counters;
   std::string idempotency_key;  // "" when none
+  // A new case's workflow's key_policy, for its business key: the commit conflicts when another
+  // case holds the key (one_open: an open one; unique: any, ever). The runtime looked before the
+  // step; this holds against another node starting one at the same moment.
+  KeyPolicy key_policy = KeyPolicy::none;
   // Kept with the idempotency key, for a repeat (Runtime::replayed): {"status", "instance":
   // {"id"}}.
   boost::json::object response;
 };
 
 // conflict: an instance's revision is no longer its `expected_revision`, a fired timer is gone,
-// a new instance's id exists, a counter moved, or the idempotency key is taken. Nothing was
-// written.
+// a new instance's id exists, a counter moved, the idempotency key is taken, or a new case's
+// business key is (key_policy). Nothing was written.
 enum class CommitResult { ok, conflict };
 
 // A notification or outbound webhook waiting to leave, or delivered. Delivery is at least once:

@@ -297,6 +297,22 @@ const std::vector<MigrationText>& texts() {
            "CREATE INDEX instances_waiting ON instances (queue, id) "
            "WHERE assignee = '' AND ended = 0",
        }},
+      {10,
+       "open_business_keys",
+       {
+           // key_policy one_open held by the database, not only by the node that starts a case:
+           // two nodes sharing PostgreSQL each saw no open case for a caller and both opened one.
+           // A start claims its key here (a taken key is a conflict) and the case's end gives it
+           // back. Cases open now: one row per key (the oldest case, should two hold it).
+           R"(CREATE TABLE open_keys (
+  workflow {key} NOT NULL,
+  business_key {key} NOT NULL,
+  instance_id {key} NOT NULL,
+  PRIMARY KEY (workflow, business_key)){clustered})",
+           "INSERT INTO open_keys SELECT workflow, business_key, MIN(id) FROM instances "
+           "WHERE ended = 0 AND business_key <> '' GROUP BY workflow, business_key",
+           "CREATE INDEX open_keys_by_instance ON open_keys (instance_id)",
+       }},
   };
   return list;
 }

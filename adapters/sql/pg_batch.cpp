@@ -81,19 +81,30 @@ constexpr const char* kWrite =
     "fired_moved AS (UPDATE timers AS t SET due_at = f.moved_to, lease_owner = NULL, "
     "lease_until = NULL FROM fired AS f WHERE f.moved_to IS NOT NULL AND t.instance_id = "
     "f.instance_id AND t.timer_id = f.timer_id AND t.due_at = f.due_at RETURNING 1), "
-    // Idempotency keys (19..21), each new; business keys (22..23), kept once.
+    // Idempotency keys (19..21), each new; business keys (22..24), kept once: a new case's
+    // under key_policy unique (claimed = 1) must be new.
     "keys AS (SELECT * FROM unnest(CAST(:idempotency_key AS text[]), CAST(:response AS "
     "text[]), CAST(:answered AS bigint[])) AS k(idempotency_key, response, created_at)), "
     "keys_new AS (INSERT INTO idempotency_keys (idempotency_key, response, created_at) "
     "SELECT * FROM keys ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1), "
-    "used AS (INSERT INTO used_keys (workflow, business_key) SELECT * FROM unnest(CAST("
-    ":used_workflow AS text[]), CAST(:used_key AS text[])) ON CONFLICT DO NOTHING), "
-    // History (24..29): one row per step, keyed by the revision it committed (schema 4).
+    "used_in AS (SELECT * FROM unnest(CAST(:used_workflow AS text[]), CAST(:used_key AS "
+    "text[]), CAST(:used_claimed AS smallint[])) AS u(workflow, business_key, claimed)), "
+    "used AS (INSERT INTO used_keys (workflow, business_key) SELECT workflow, business_key "
+    "FROM used_in ON CONFLICT DO NOTHING RETURNING workflow, business_key), "
+    // Open business keys (25..27, schema 10): a new case under key_policy one_open claims its
+    // key, which must be free; a case that ended (28) gives its key back.
+    "opening AS (SELECT * FROM unnest(CAST(:open_workflow AS text[]), CAST(:open_key AS "
+    "text[]), CAST(:open_instance AS text[])) AS o(workflow, business_key, instance_id)), "
+    "opened AS (INSERT INTO open_keys (workflow, business_key, instance_id) SELECT * FROM "
+    "opening ON CONFLICT DO NOTHING RETURNING 1), "
+    "closed AS (DELETE FROM open_keys AS o USING unnest(CAST(:closed_instance AS text[])) AS "
+    "c(instance_id) WHERE o.instance_id = c.instance_id), "
+    // History (29..34): one row per step, keyed by the revision it committed (schema 4).
     "steps AS (INSERT INTO history (instance_id, revision, at, actor, input, entries) "
     "SELECT * FROM unnest(CAST(:step_instance AS text[]), CAST(:step_revision AS bigint[]), "
     "CAST(:step_at AS bigint[]), CAST(:actor AS text[]), CAST(:input AS text[]), "
     "CAST(:entries AS text[]))), "
-    // Timers cancelled (30..31) and armed (32..34): what the batch leaves behind. Timer ids
+    // Timers cancelled (35..36) and armed (37..39): what the batch leaves behind. Timer ids
     // are never reused within an instance; arming one again at another time moves it and drops
     // its lease, at the same time leaves the row and its lease alone.
     "cancelled AS (DELETE FROM timers AS t USING unnest(CAST(:cancelled_instance AS text[]), "
@@ -103,7 +114,7 @@ constexpr const char* kWrite =
     ":armed_instance AS text[]), CAST(:armed_timer AS bigint[]), CAST(:armed_due AS "
     "bigint[])) ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = excluded.due_at, "
     "lease_owner = NULL, lease_until = NULL WHERE timers.due_at <> excluded.due_at), "
-    // Counters (35..37) move only from the value the batch's first step read; one never
+    // Counters (40..42) move only from the value the batch's first step read; one never
     // written reads as 0 and is inserted.
     "moves AS (SELECT * FROM unnest(CAST(:counter AS text[]), CAST(:counter_expected AS "
     "bigint[]), CAST(:counter_value AS bigint[])) AS m(name, expected, value)), "
@@ -111,7 +122,7 @@ constexpr const char* kWrite =
     "AND c.value = m.expected RETURNING 1), "
     "counted AS (INSERT INTO counters (name, value) SELECT name, value FROM moves WHERE "
     "expected = 0 ON CONFLICT (name) DO NOTHING RETURNING 1), "
-    // Outbox (38..41).
+    // Outbox (43..46).
     "sent AS (INSERT INTO outbox (instance_id, kind, payload, attempts, created_at, "
     "next_attempt_at, last_error) SELECT i, k, p, 0, a, a, '' FROM unnest(CAST(:message_instance "
     "AS text[]), CAST(:message_kind AS text[]), CAST(:payload AS text[]), CAST(:queued AS "
@@ -123,6 +134,11 @@ constexpr const char* kWrite =
     "(SELECT count(*) FROM fired) THEN ombud_conflict('a fired timer') "
     "WHEN (SELECT count(*) FROM keys_new) <> (SELECT count(*) FROM keys) "
     "THEN ombud_conflict('an idempotency key') "
+    "WHEN EXISTS (SELECT 1 FROM used_in AS u WHERE u.claimed = 1 AND NOT EXISTS (SELECT 1 FROM "
+    "used AS n WHERE n.workflow = u.workflow AND n.business_key = u.business_key)) "
+    "THEN ombud_conflict('a business key (unique)') "
+    "WHEN (SELECT count(*) FROM opened) <> (SELECT count(*) FROM opening) "
+    "THEN ombud_conflict('a business key (one_open)') "
     "WHEN (SELECT count(*) FROM moved) + (SELECT count(*) FROM counted) <> "
     "(SELECT count(*) FROM moves) THEN ombud_conflict('a counter') ELSE 0 END";
 
@@ -130,8 +146,9 @@ constexpr const char* kWrite =
 struct Span {
   std::size_t first, count;
 };
-constexpr Span kInstances{0, 15}, kFired{15, 4}, kKeys{19, 3}, kUsed{22, 2}, kSteps{24, 6},
-    kCancelled{30, 2}, kArmed{32, 3}, kCounters{35, 3}, kOutbox{38, 4};
+constexpr Span kInstances{0, 15}, kFired{15, 4}, kKeys{19, 3}, kUsed{22, 3}, kOpen{25, 3},
+    kClosed{28, 1}, kSteps{29, 6}, kCancelled{35, 2}, kArmed{37, 3}, kCounters{40, 3},
+    kOutbox{43, 4};
 static_assert(kOutbox.first + kOutbox.count == PgBatchWriter::kParams);
 
 }  // namespace
@@ -168,7 +185,8 @@ bool PgBatchWriter::write(std::span<const Commit> commits) {
 bool PgBatchWriter::fill_instances(std::span<const Commit> commits) {
   // Each instance once, with its revision before the batch and its last commit.
   struct Row {
-    long long expected = 0;  // 0: new in this batch
+    long long expected = 0;              // 0: new in this batch
+    KeyPolicy policy = KeyPolicy::none;  // of a new one's key
     const Instance* last = nullptr;
   };
   std::vector<std::string_view> order;  // ids in order of first commit
@@ -179,15 +197,26 @@ bool PgBatchWriter::fill_instances(std::span<const Commit> commits) {
     if (first) {
       order.push_back(c.instance.id);
       it->second.expected = expected;
+      it->second.policy = c.key_policy;
     } else if (static_cast<long long>(it->second.last->revision) != expected) {
       return false;  // not a chain of commits, each on the one before
     }
     it->second.last = &c.instance;
   }
   const auto p = params_.begin() + static_cast<std::ptrdiff_t>(kInstances.first);
+  const auto opening = params_.begin() + static_cast<std::ptrdiff_t>(kOpen.first);
+  const auto closed = params_.begin() + static_cast<std::ptrdiff_t>(kClosed.first);
   for (const std::string_view id : order) {
     const Row& r = rows.find(id)->second;
     const Instance& in = *r.last;
+    // A case that starts and ends within the batch neither claims its key nor gives it back.
+    if (!in.key.empty() && r.expected == 0 && r.policy == KeyPolicy::one_open && !in.ended) {
+      add(opening[0], in.workflow);
+      add(opening[1], in.key);
+      add(opening[2], in.id);
+    } else if (!in.key.empty() && r.expected != 0 && in.ended) {
+      add(closed[0], in.id);
+    }
     add(p[0], in.id);
     add(p[1], in.workflow);
     add(p[2], static_cast<long long>(in.version));
@@ -258,16 +287,24 @@ void PgBatchWriter::fill_keys_and_history(std::span<const Commit> commits) {
   const auto keys = params_.begin() + static_cast<std::ptrdiff_t>(kKeys.first);
   const auto used = params_.begin() + static_cast<std::ptrdiff_t>(kUsed.first);
   const auto steps = params_.begin() + static_cast<std::ptrdiff_t>(kSteps.first);
-  std::set<std::pair<std::string_view, std::string_view>> kept;
+  // A key claimed under `unique` by a new case goes in as claimed even if an earlier commit of
+  // the batch kept it too: written once, checked as new.
+  std::map<std::pair<std::string_view, std::string_view>, bool> kept;  // → claimed
+  for (const Commit& c : commits) {
+    if (c.instance.key.empty()) continue;
+    bool& claimed = kept[{c.instance.workflow, c.instance.key}];
+    claimed = claimed || (c.expected_revision == 0 && c.key_policy == KeyPolicy::unique);
+  }
+  for (const auto& [key, claimed] : kept) {
+    add(used[0], key.first);
+    add(used[1], key.second);
+    add(used[2], claimed ? 1LL : 0LL);
+  }
   for (const Commit& c : commits) {
     if (!c.idempotency_key.empty()) {
       add(keys[0], c.idempotency_key);
       add(keys[1], boost::json::serialize(c.response));
       add(keys[2], to_ms(c.instance.updated_at));
-    }
-    if (!c.instance.key.empty() && kept.emplace(c.instance.workflow, c.instance.key).second) {
-      add(used[0], c.instance.workflow);
-      add(used[1], c.instance.key);
     }
     if (!c.history.empty()) {
       add(steps[0], c.instance.id);

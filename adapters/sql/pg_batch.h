@@ -38,7 +38,7 @@ class PgBatchWriter {
   // one instance must each follow the one before.
   bool write(std::span<const Commit> commits);
 
-  static constexpr std::size_t kParams = 42;
+  static constexpr std::size_t kParams = 47;
 
  private:
   // False when the commits on one instance are not a chain, each on the one before.

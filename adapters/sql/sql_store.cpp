@@ -198,9 +198,9 @@ struct Prepared {
   long long found_number = 0;
 
   soci::statement insert_instance, delete_fired, insert_idempotency, insert_used_key,
-      insert_history, delete_timer, upsert_timer, update_counter, insert_counter, insert_outbox,
-      load_instance, read_counter, count_used_key, read_response, count_open_cases,
-      find_open_by_key;
+      insert_open_key, delete_open_key, insert_history, delete_timer, upsert_timer, update_counter,
+      insert_counter, insert_outbox, load_instance, read_counter, count_used_key, read_response,
+      count_open_cases, find_open_by_key;
 
   // The indexed columns an UPDATE may leave alone, as bits of `changed` below.
   enum Column : unsigned {
@@ -358,6 +358,12 @@ Prepared::Prepared(soci::session& s)
       insert_used_key((s.prepare << "INSERT INTO used_keys (workflow, business_key) "
                                     "VALUES (:w, :k) ON CONFLICT DO NOTHING",
                        soci::use(row.workflow), soci::use(row.key))),
+      // key_policy one_open: a start claims its business key, the case's end gives it back.
+      insert_open_key((s.prepare << "INSERT INTO open_keys (workflow, business_key, instance_id) "
+                                    "VALUES (:w, :k, :i) ON CONFLICT DO NOTHING",
+                       soci::use(row.workflow), soci::use(row.key), soci::use(row.id))),
+      delete_open_key(
+          (s.prepare << "DELETE FROM open_keys WHERE instance_id = :i", soci::use(row.id))),
       // A step's entries in one row, keyed by the revision the step committed (schema 4).
       insert_history(
           (s.prepare << "INSERT INTO history (instance_id, revision, at, actor, input, entries) "
@@ -904,7 +910,19 @@ bool SqlStore::Impl::apply(soci::session& s, const Commit& c, RowHints& pending)
     if (p.insert_idempotency.get_affected_rows() != 1) return false;
   }
 
-  if (!r.key.empty()) p.insert_used_key.execute(true);
+  if (!r.key.empty()) {
+    p.insert_used_key.execute(true);
+    // A new case's key under its workflow's policy: taken meanwhile (another node) → conflict.
+    if (c.expected_revision == 0 && c.key_policy == KeyPolicy::unique &&
+        p.insert_used_key.get_affected_rows() != 1) {
+      return false;
+    }
+    if (c.expected_revision == 0 && c.key_policy == KeyPolicy::one_open && !c.instance.ended) {
+      p.insert_open_key.execute(true);
+      if (p.insert_open_key.get_affected_rows() != 1) return false;
+    }
+    if (c.instance.ended) p.delete_open_key.execute(true);
+  }
 
   if (!c.history.empty()) {
     // One row: the step's entries, who caused it and what (replay reads the input back).

@@ -89,10 +89,10 @@ check "graph of an invalid workflow prints the errors and no graph" $?
 # `ombud migrate`: creates the SQLite file (and its directory), lists what it applied, and a
 # second run has nothing to do. A bad URL is exit 1 with the reason.
 "$ombud" migrate --store "sqlite:$tmp/var/ombud.db" > "$tmp/out" 2>&1
-[ $? -eq 0 ] && grep -q "^applied 1 create_schema$" "$tmp/out" && grep -q "^applied 2 api_tokens_and_inbox_dedup$" "$tmp/out" && grep -q "^applied 3 sqlite_clustered_keys$" "$tmp/out" && grep -q "^applied 4 history_row_per_step$" "$tmp/out" && grep -q "^applied 5 timers_updated_in_place$" "$tmp/out" && grep -q "^applied 6 commit_in_one_statement$" "$tmp/out" && grep -q "^applied 7 forget_by_age$" "$tmp/out" && grep -q "^applied 8 one_timer_row_per_case$" "$tmp/out" && grep -q "^applied 9 cases_waiting_in_queues$" "$tmp/out" && [ -f "$tmp/var/ombud.db" ]
+[ $? -eq 0 ] && grep -q "^applied 1 create_schema$" "$tmp/out" && grep -q "^applied 2 api_tokens_and_inbox_dedup$" "$tmp/out" && grep -q "^applied 3 sqlite_clustered_keys$" "$tmp/out" && grep -q "^applied 4 history_row_per_step$" "$tmp/out" && grep -q "^applied 5 timers_updated_in_place$" "$tmp/out" && grep -q "^applied 6 commit_in_one_statement$" "$tmp/out" && grep -q "^applied 7 forget_by_age$" "$tmp/out" && grep -q "^applied 8 one_timer_row_per_case$" "$tmp/out" && grep -q "^applied 9 cases_waiting_in_queues$" "$tmp/out" && grep -q "^applied 10 open_business_keys$" "$tmp/out" && [ -f "$tmp/var/ombud.db" ]
 check "migrate creates the database and lists the migrations it applied" $?
 "$ombud" migrate --store "sqlite:$tmp/var/ombud.db" > "$tmp/out" 2>&1
-[ $? -eq 0 ] && ! grep -q "^applied" "$tmp/out" && grep -q "schema up to date at version 9" "$tmp/out"
+[ $? -eq 0 ] && ! grep -q "^applied" "$tmp/out" && grep -q "schema up to date at version 10" "$tmp/out"
 check "migrate again applies nothing" $?
 "$ombud" migrate --store "mysql://u@h/db" > "$tmp/out" 2> "$tmp/err"
 [ $? -eq 1 ] && grep -q "unsupported scheme 'mysql'" "$tmp/err"

@@ -93,5 +93,31 @@ TYPED_TEST(StoreConcurrency, OfThreadsRacingOnOneRevisionExactlyOneWins) {
   EXPECT_EQ(store->pending_timers(), 0u);
 }
 
+// Two nodes (stores of their own on one database) start a case for the same caller at the same
+// moment: each looked and found none open, so only the database can tell them apart. Under
+// one_open exactly one start lands; under unique likewise, and for ever.
+TYPED_TEST(StoreConcurrency, OfNodesStartingACaseForOneKeyAtOnceOneWins) {
+  for (const KeyPolicy policy : {KeyPolicy::one_open, KeyPolicy::unique}) {
+    const std::string tag = policy == KeyPolicy::unique ? "u" : "o";
+    std::vector<std::unique_ptr<sql::SqlStore>> nodes;
+    for (int t = 0; t < kThreads; ++t) nodes.push_back(this->backend_.open_sql());
+    for (int round = 0; round < 5; ++round) {
+      const std::string key = "1380000" + tag + std::to_string(round);
+      std::atomic<int> won{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+          Commit c = started(tag + "-" + std::to_string(round) + "-" + std::to_string(t));
+          c.instance.key = key;
+          c.key_policy = policy;
+          if (nodes[static_cast<std::size_t>(t)]->commit(c) == CommitResult::ok) ++won;
+        });
+      }
+      for (auto& th : threads) th.join();
+      EXPECT_EQ(won, 1) << "key " << key;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ombud

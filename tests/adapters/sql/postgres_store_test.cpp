@@ -72,13 +72,10 @@ TEST_F(PostgresStore, UpgradingToARowPerStepKeepsEveryHistoryEntry) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 6u);
-  EXPECT_EQ(applied[0].version, 4);
-  EXPECT_EQ(applied[1].version, 5);
-  EXPECT_EQ(applied[2].version, 6);
-  EXPECT_EQ(applied[3].version, 7);
-  EXPECT_EQ(applied[4].version, 8);
-  EXPECT_EQ(applied[5].version, 9);
+  ASSERT_EQ(applied.size(), 7u);
+  for (std::size_t i = 0; i < applied.size(); ++i) {
+    EXPECT_EQ(applied[i].version, static_cast<int>(4 + i));
+  }
   testing::expect_legacy_history_kept(*store);
 }
 

@@ -225,7 +225,7 @@ TEST_F(SqliteStore, OpeningWithoutMigrateLeavesTheSchemaToMigrate) {
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   EXPECT_THROW(store->load("c-1"), StoreError);
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 9u);
+  ASSERT_EQ(applied.size(), 10u);
   EXPECT_EQ(applied[0].name, "create_schema");
   EXPECT_EQ(applied[1].name, "api_tokens_and_inbox_dedup");
   EXPECT_EQ(applied[2].name, "sqlite_clustered_keys");
@@ -272,7 +272,7 @@ TEST_F(SqliteStore, UpgradingToClusteredTablesKeepsEveryRow) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 7u);
+  ASSERT_EQ(applied.size(), 8u);
   EXPECT_EQ(applied[0].version, 3);
   EXPECT_EQ(applied[1].version, 4);
   EXPECT_EQ(applied[2].version, 5);  // nothing to do on SQLite, recorded all the same
@@ -314,7 +314,7 @@ TEST_F(SqliteStore, UpgradingToARowPerStepKeepsEveryHistoryEntry) {
   }
   auto store = backend_.open_sql(testing::options([](auto& o) { o.migrate = false; }));
   const auto applied = store->migrate();
-  ASSERT_EQ(applied.size(), 6u);
+  ASSERT_EQ(applied.size(), 7u);
   EXPECT_EQ(applied[0].version, 4);
   EXPECT_THAT(query_file(file(), "SELECT sql FROM sqlite_master WHERE name = 'history'"),
               HasSubstr("WITHOUT ROWID"));

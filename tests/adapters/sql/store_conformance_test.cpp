@@ -72,6 +72,45 @@ using Backends =
     ::testing::Types<testing::MemoryBackend, testing::SqliteBackend, testing::PostgresBackend>;
 TYPED_TEST_SUITE(StoreConformance, Backends, testing::BackendName);
 
+// A new case's business key under its workflow's key_policy is checked by the commit itself
+// (another node may have started one a moment ago): one_open while a case with the key is open,
+// unique for ever; a case's end gives a one_open key back; without a policy, nothing is checked.
+TYPED_TEST(StoreConformance, ANewCasesBusinessKeyIsCheckedAgainstItsPolicy) {
+  auto start = [&](const std::string& id, const std::string& key, KeyPolicy policy) {
+    Commit c = new_commit(id);
+    c.instance.key = key;
+    c.key_policy = policy;
+    return this->store().commit(c);
+  };
+  ASSERT_EQ(start("open-1", "139-a", KeyPolicy::one_open), CommitResult::ok);
+  EXPECT_EQ(start("open-2", "139-a", KeyPolicy::one_open), CommitResult::conflict);
+  EXPECT_FALSE(this->store().load("open-2"));
+  Commit end = next_commit(*this->store().load("open-1"));
+  end.instance.ended = true;
+  ASSERT_EQ(this->store().commit(end), CommitResult::ok);
+  EXPECT_EQ(start("open-3", "139-a", KeyPolicy::one_open), CommitResult::ok);
+
+  ASSERT_EQ(start("unique-1", "139-b", KeyPolicy::unique), CommitResult::ok);
+  Commit gone = next_commit(*this->store().load("unique-1"));
+  gone.instance.ended = true;
+  ASSERT_EQ(this->store().commit(gone), CommitResult::ok);
+  EXPECT_EQ(start("unique-2", "139-b", KeyPolicy::unique), CommitResult::conflict);
+
+  EXPECT_EQ(start("free-1", "139-c", KeyPolicy::none), CommitResult::ok);
+  EXPECT_EQ(start("free-2", "139-c", KeyPolicy::none), CommitResult::ok);
+
+  // Two starts of one key in one batch: the second conflicts, and neither is written.
+  Commit first = new_commit("batch-1");
+  first.instance.key = "139-d";
+  first.key_policy = KeyPolicy::one_open;
+  Commit second = new_commit("batch-2");
+  second.instance.key = "139-d";
+  second.key_policy = KeyPolicy::one_open;
+  const std::vector<Commit> both{first, second};
+  EXPECT_EQ(this->store().commit_all(both), CommitResult::conflict);
+  EXPECT_FALSE(this->store().load("batch-1"));
+}
+
 TYPED_TEST(StoreConformance, CommitThenLoadGivesTheSameInstance) {
   Commit c = new_commit("c-1");
   SlaClock clock;
