@@ -613,10 +613,21 @@ RuntimeResult Runtime::apply(const Instance& before, Outcome outcome,
     r.workflow = child.workflow;
     r.data = child.data;
     r.actor = after.id;
-    const RuntimeResult started = start(r);
-    if (started.status != RuntimeResult::Status::ok) {
-      record_incident(after.id,
-                      "could not start a '" + child.workflow + "' case: " + started.error);
+    // The parent's step is committed: whatever happens to the child, the caller hears that
+    // (an error here would make a caller without an idempotency key send the event again).
+    std::string problem;
+    try {
+      const RuntimeResult started = start(r);
+      if (started.status != RuntimeResult::Status::ok) problem = started.error;
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
+    if (!problem.empty()) {
+      try {
+        record_incident(after.id, "could not start a '" + child.workflow + "' case: " + problem);
+      } catch (const std::exception&) {
+        // The store is away: the parent's history still says the start was asked for.
+      }
     }
   }
   return result;

@@ -790,6 +790,58 @@ TEST_F(RuntimeTest, InstanceIdsComeInBlocksThatGrowWhileCasesArriveQuickly) {
   EXPECT_EQ(start(rt, "p2018").instance->id, "complaint-2018");
 }
 
+// The store fails while a step's `start:` opens the child case, after the parent's step was
+// committed: the caller hears that the step was applied (an error would have it sent again),
+// and the parent's incident says the child is missing.
+class ChildIdsFailStore final : public MemoryStore {
+ public:
+  std::int64_t reserve(std::string_view counter, std::int64_t count) override {
+    if (counter == "ids:followup") throw StoreFailure("database went away");
+    return MemoryStore::reserve(counter, count);
+  }
+};
+
+TEST_F(RuntimeTest, AChildThatCannotBeStartedLeavesTheParentsStepApplied) {
+  ChildIdsFailStore store;
+  Runtime rt(store, clock_, {});
+  const Definition parent = load(R"(workflow: parent
+calendar: none
+initial: open
+states:
+  open:
+    on:
+      go:
+        target: done
+        actions: [{start: {workflow: followup, data: {}}}]
+  done: {type: final}
+)");
+  const Definition child = load(R"(workflow: followup
+calendar: none
+initial: open
+states:
+  open: {}
+)");
+  rt.add_definition(parent);
+  rt.add_definition(child);
+  StartRequest s;
+  s.workflow = "parent";
+  const RuntimeResult started = rt.start(s);
+  ASSERT_EQ(started.status, RuntimeResult::Status::ok) << started.error;
+  EventRequest e;
+  e.instance_id = started.instance->id;
+  e.event = "go";
+  const RuntimeResult r = rt.send(e);
+  EXPECT_EQ(r.status, RuntimeResult::Status::ok) << r.error;
+  const auto after = store.load(started.instance->id);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->state, "done");
+  ASSERT_EQ(after->incidents.size(), 1U);
+  EXPECT_NE(
+      after->incidents[0].message.find("could not start a 'followup' case: database went away"),
+      std::string::npos)
+      << after->incidents[0].message;
+}
+
 // Another node draws serials between this step's read of the sequence and its commit.
 class RacingStore final : public MemoryStore {
  public:
