@@ -16,6 +16,7 @@
 #include <array>
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +35,7 @@
 #include "adapters/http/request_handler.h"
 #include "adapters/http/server.h"
 #include "adapters/node/scheduler.h"
+#include "adapters/sql/sql_store.h"
 #include "adapters/sql/store_url.h"
 #include "adapters/yaml/config_loader.h"
 #include "engine/time.h"
@@ -94,6 +96,27 @@ void bootstrap_admin_token(Store& store, const std::string& file, spdlog::logger
       {token.id, token.hash, "admin", "", "first admin (ombud serve)", SystemClock().now(), false});
   http::log_fields(log, spdlog::level::warn, "created the first admin token",
                    {{"token_file", file}, {"token_id", token.id}});
+}
+
+// True (and says why in the log) when a newer node has migrated the store past what this build
+// knows while it ran: its writes would follow the old schema's rules (decision 0013 changed what
+// a timer row means, for one), so the node stops rather than lose timers.
+bool newer_schema(Node& node, spdlog::logger& log) {
+  const auto* sql = dynamic_cast<const sql::SqlStore*>(&node.store());
+  if (sql == nullptr) return false;
+  try {
+    const auto applied = sql->applied_migrations();
+    const int version = applied.empty() ? 0 : applied.back().version;
+    const int known = sql::SqlStore::latest_schema_version();
+    if (version <= known) return false;
+    http::log_fields(log, spdlog::level::err,
+                     "the store's schema is newer than this build knows: stopping this node; "
+                     "upgrade it",
+                     {{"schema_version", version}, {"known", known}});
+    return true;
+  } catch (const std::exception&) {
+    return false;  // the store is away: the next pass looks again
+  }
 }
 
 // One line per scheduled start made or refused; one made before (another node) is not logged.
@@ -217,6 +240,29 @@ int serve(const ServeOptions& o) {
     return 1;
   }
   node->worker().start();
+
+  http::ServerOptions server_options;
+  server_options.listen = *listen;
+  server_options.handle_signals = true;
+  // A request that writes waits for its group commit on a request thread: more threads, bigger
+  // batches. A read on the embedded store (SQLite, memory) takes microseconds and runs on the
+  // I/O thread that read it, which spares two thread hand-offs per request; on PostgreSQL a read
+  // is a round trip, so it goes to the request threads too.
+  server_options.io_threads = o.io_threads;
+  server_options.request_threads = o.request_threads;
+  if (!node->store_is_shared()) {
+    server_options.runs_inline = [](const http::HttpRequest& r) {
+      return r.method == "GET" || r.method == "HEAD";
+    };
+  }
+  http::Server server(server_options, [&handler](http::HttpRequest&& r) { return handler(r); });
+  auto port = server.start();
+  if (!port) {
+    std::cerr << "ombud serve: cannot listen on " << listen_text << ": " << port.error().message()
+              << "\n";
+    node->worker().stop();
+    return 1;
+  }
   // Versions published through another node sharing the store are loaded within seconds, and
   // the workflows' scheduled starts are made within seconds of coming due.
   std::jthread refresher([&node, &log](const std::stop_token& stop) {
@@ -244,6 +290,11 @@ int serve(const ServeOptions& o) {
         http::log_fields(*log, spdlog::level::warn, "reading published versions failed",
                          {{"error", e.what()}});
       }
+      if (newer_schema(*node, *log)) {
+        // Stopped as on SIGTERM: what is under way is committed and answered first.
+        std::raise(SIGTERM);
+        break;
+      }
       try {
         for (const ScheduleOutcome& o : scheduler.run_due(stop)) log_schedule(*log, o, *node);
       } catch (const std::exception& e) {
@@ -252,31 +303,6 @@ int serve(const ServeOptions& o) {
       }
     }
   });
-
-  http::ServerOptions server_options;
-  server_options.listen = *listen;
-  server_options.handle_signals = true;
-  // A request that writes waits for its group commit on a request thread: more threads, bigger
-  // batches. A read on the embedded store (SQLite, memory) takes microseconds and runs on the
-  // I/O thread that read it, which spares two thread hand-offs per request; on PostgreSQL a read
-  // is a round trip, so it goes to the request threads too.
-  server_options.io_threads = o.io_threads;
-  server_options.request_threads = o.request_threads;
-  if (!node->store_is_shared()) {
-    server_options.runs_inline = [](const http::HttpRequest& r) {
-      return r.method == "GET" || r.method == "HEAD";
-    };
-  }
-  http::Server server(server_options, [&handler](http::HttpRequest&& r) { return handler(r); });
-  auto port = server.start();
-  if (!port) {
-    std::cerr << "ombud serve: cannot listen on " << listen_text << ": " << port.error().message()
-              << "\n";
-    refresher.request_stop();  // before the worker: a scheduled start waits for its answer
-    refresher.join();
-    node->worker().stop();
-    return 1;
-  }
   const std::string url = "http://" + listen->host + ":" + std::to_string(*port);
   http::log_fields(*log, spdlog::level::info, "listening",
                    {{"url", url},

@@ -164,6 +164,19 @@ aside=$(ls "$tmp/node/" | grep '^admin\.token\..' | head -1)
   [ "$(cat "$tmp/node/admin.token")" != "$first_token" ] && grep -q "moved_to" "$tmp/serve3.err"
 check "a new store's first token moves the old token file aside ($aside)" $?
 
+# A newer node migrates the store past what this build knows while it serves: it stops (as on
+# SIGTERM, exit 0) and says why, rather than write rows by the old schema's rules.
+"$ombud" serve --config "$root/config/ombud.yaml" --listen 127.0.0.1:0 \
+  --store "sqlite:$tmp/node/newer.db" --token-file "$tmp/node/newer.token" > "$tmp/serve4.out" 2> "$tmp/serve4.err" &
+fourth=$!
+for _ in $(seq 100); do grep -q "serving on" "$tmp/serve4.out" 2> /dev/null && break; sleep 0.1; done
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=10); c.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, ?, 0)", ("from_a_newer_build",)); c.commit()' "$tmp/node/newer.db"
+for _ in $(seq 150); do kill -0 "$fourth" 2> /dev/null || break; sleep 0.1; done
+if kill -0 "$fourth" 2> /dev/null; then kill -9 "$fourth"; stopped=1; else stopped=0; fi
+wait "$fourth"; code=$?
+[ "$stopped" = 0 ] && [ "$code" = 0 ] && grep -q "schema is newer than this build knows" "$tmp/serve4.err"
+check "serve stops when the store is migrated past what it knows (exit $code)" $?
+
 # `ombud verify`: a complaint has one timer row, its earliest pending timer (decision 0013); the
 # store verifies. Without that row the case would never move again, and verify says so (exit 1).
 echo '{"ref": "v1", "start": {"workflow": "complaint", "data": {"phone": "13800000000", "channel": "phone", "summary": "x"}}}' |
