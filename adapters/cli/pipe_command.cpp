@@ -24,6 +24,7 @@
 #include "adapters/cli/diagnostics_output.h"
 #include "adapters/cli/node_lock.h"
 #include "adapters/cli/store_choice.h"
+#include "adapters/http/json_body.h"
 #include "adapters/node/node.h"
 
 namespace ombud::cli {
@@ -56,9 +57,11 @@ boost::json::object object_field(const boost::json::object& o, std::string_view 
 std::variant<std::future<RuntimeResult>, std::string> submit_line(Worker& worker,
                                                                   const std::string& line,
                                                                   boost::json::value& ref) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(line, ec);
-  if (ec) return "not JSON: " + ec.message();
+  // As the HTTP API reads a body: the position of a mistake, and no NUL in a text (PostgreSQL
+  // would fail the whole group commit it is in).
+  auto parsed = http::parse_json(line);
+  if (!parsed) return parsed.error().message;
+  const boost::json::value v = std::move(*parsed);
   if (!v.is_object()) return "a request is a JSON object, one per line";
   const auto& o = v.as_object();
   if (auto it = o.find("ref"); it != o.end()) ref = it->value();

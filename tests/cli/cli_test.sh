@@ -164,6 +164,13 @@ aside=$(ls "$tmp/node/" | grep '^admin\.token\..' | head -1)
   [ "$(cat "$tmp/node/admin.token")" != "$first_token" ] && grep -q "moved_to" "$tmp/serve3.err"
 check "a new store's first token moves the old token file aside ($aside)" $?
 
+# A NUL in a text is refused where it comes in, as over HTTP: on PostgreSQL it would fail the
+# group commit of every request beside it.
+printf '%s\n' '{"ref": 1, "start": {"workflow": "complaint", "data": {"phone": "1380\u00000001", "channel": "phone"}}}' |
+  "$ombud" pipe --config "$root/config/ombud.yaml" --store "sqlite:$tmp/nul.db" "$root/workflows" > "$tmp/out" 2> "$tmp/err"
+grep -q '"status":"invalid".*NUL.*/start/data/phone' "$tmp/out"
+check "pipe refuses a NUL in a text and names where it is" $?
+
 # A newer node migrates the store past what this build knows while it serves: it stops (as on
 # SIGTERM, exit 0) and says why, rather than write rows by the old schema's rules.
 "$ombud" serve --config "$root/config/ombud.yaml" --listen 127.0.0.1:0 \
