@@ -180,24 +180,16 @@ std::optional<boost::json::value> schedule_value(const ValueSpec& spec, Timestam
 // as the case's assignee: its `roles:` name the assignee, and none of the others is a role
 // `person` holds or a data field naming them. "" when none.
 std::string decided_by_assignee(const Definition& def, const Instance& in, const Person* person) {
-  auto other_entry_allows = [&](const Transition& t) {
-    return std::any_of(t.roles.begin(), t.roles.end(), [&](const std::string& role) {
-      if (role == kAssigneeRole) return false;
-      if (role.starts_with("data.")) {
-        const auto* named = in.data.if_contains(std::string_view(role).substr(5));
-        return person != nullptr && named != nullptr && named->is_string() &&
-               named->get_string() == person->id;
-      }
-      return person != nullptr &&
-             std::find(person->roles.begin(), person->roles.end(), role) != person->roles.end();
-    });
-  };
+  static const std::vector<std::string> kNone;
+  const std::vector<std::string>& roles = person != nullptr ? person->roles : kNone;
+  const std::string id = person != nullptr ? person->id : "";
   auto find = [&](const std::vector<EventHandlers>& handlers) -> std::string {
     for (const EventHandlers& h : handlers) {
       for (const Transition& t : h.transitions) {
         const bool names_assignee =
             std::find(t.roles.begin(), t.roles.end(), kAssigneeRole) != t.roles.end();
-        if (names_assignee && !other_entry_allows(t)) return h.event;
+        // With no assignee, the other entries alone decide.
+        if (names_assignee && !roles_allow(t.roles, roles, id, in.data, "")) return h.event;
       }
     }
     return "";

@@ -740,10 +740,7 @@ class Machine {
       return;
     }
     if (external && ctx_.enforce_roles && !t->roles.empty()) {
-      bool allowed = false;
-      for (const auto& r : ctx_.actor_roles) allowed = allowed || contains(t->roles, r);
-      for (const auto& r : t->roles) allowed = allowed || names_actor(r, ev.actor);
-      if (!allowed) {
+      if (!roles_allow(t->roles, ctx_.actor_roles, ev.actor, data(), inst_.assignee)) {
         std::string roles;
         for (const auto& r : t->roles) {
           roles += (roles.empty() ? "" : ", ") + r;
@@ -758,20 +755,8 @@ class Machine {
     take(*t, &seen, ev.name);
   }
 
-  // The person a `roles:` entry names, or "": `assignee` is the case's assignee, `data.FIELD`
-  // the person whose id that field holds (the requester of a leave, say). Directory roles name
-  // nobody in particular.
   std::string named_person(const std::string& entry) const {
-    if (entry == kAssigneeRole) return inst_.assignee;
-    if (entry.starts_with("data.")) {
-      const boost::json::value* v = data().if_contains(std::string_view(entry).substr(5));
-      if (v != nullptr && v->is_string()) return std::string(v->as_string());
-    }
-    return "";
-  }
-
-  bool names_actor(const std::string& entry, const std::string& actor) const {
-    return !actor.empty() && named_person(entry) == actor;
+    return ombud::named_person(entry, data(), inst_.assignee);
   }
 
   void drain_raised() {
@@ -1154,6 +1139,25 @@ void copy_all_but_data(const Instance& from, Instance& to) {
 }
 
 }  // namespace
+
+std::string named_person(std::string_view entry, const Data& data, const std::string& assignee) {
+  if (entry == kAssigneeRole) return assignee;
+  if (entry.starts_with("data.")) {
+    const boost::json::value* v = data.if_contains(entry.substr(5));
+    if (v != nullptr && v->is_string()) return std::string(v->as_string());
+  }
+  return "";
+}
+
+bool roles_allow(const std::vector<std::string>& roles, const std::vector<std::string>& actor_roles,
+                 const std::string& actor, const Data& data, const std::string& assignee) {
+  for (const auto& r : actor_roles) {
+    if (contains(roles, r)) return true;
+  }
+  return !actor.empty() && std::any_of(roles.begin(), roles.end(), [&](const std::string& r) {
+    return named_person(r, data, assignee) == actor;
+  });
+}
 
 std::string notify_line(const Notification& n) {
   std::string who;

@@ -188,6 +188,16 @@ SlaClock::Status sla_status_at(const SlaClock& clock, Timestamp now, const Busin
 // an expression named is shown by id ("notify he.ping: leave_approved").
 std::string notify_line(const Notification& n);
 
+// The person a transition's `roles:` entry names, or "": `assignee` is `assignee`, `data.FIELD`
+// the person whose id that field of `data` holds (the requester of a leave, say). Directory
+// roles name nobody in particular.
+std::string named_person(std::string_view entry, const Data& data, const std::string& assignee);
+
+// Whether a transition's `roles` let `actor`, who holds `actor_roles`, send its event: one of
+// those roles, or an entry naming `actor` (named_person).
+bool roles_allow(const std::vector<std::string>& roles, const std::vector<std::string>& actor_roles,
+                 const std::string& actor, const Data& data, const std::string& assignee);
+
 // Checks a payload or start data against a schema: unknown fields, required fields, types and
 // bounds, at start fields the workflow keeps itself (`internal`), and with a directory that a
 // `person` field names someone in it. Returns "" when it conforms, else every problem,
